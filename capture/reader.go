@@ -1,0 +1,423 @@
+package capture
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// Magic numbers of the two file formats.
+// pcap: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html §4
+// pcapng: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html §4.1
+const (
+	pcapMagicMicro = 0xa1b2c3d4
+	pcapMagicNano  = 0xa1b23c4d
+	ngSHBType      = 0x0a0d0d0a
+	ngByteOrder    = 0x1a2b3c4d
+)
+
+// maxRecord bounds one captured frame. 256 KiB is the largest snap length tools use by default;
+// a larger declared snap length raises it up to maxRecordHard.
+const (
+	maxRecord     = 262144
+	maxRecordHard = 16 << 20
+)
+
+// Sniff reports whether head starts like a pcap or pcapng file.
+func Sniff(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	le, be := binary.LittleEndian.Uint32(head), binary.BigEndian.Uint32(head)
+	switch {
+	case le == pcapMagicMicro || le == pcapMagicNano || be == pcapMagicMicro || be == pcapMagicNano:
+		return len(head) >= 24
+	case le == ngSHBType:
+		return len(head) >= 12 && (binary.LittleEndian.Uint32(head[8:]) == ngByteOrder || binary.BigEndian.Uint32(head[8:]) == ngByteOrder)
+	}
+	return false
+}
+
+// Secret is a pcapng Decryption Secrets Block: e.g. an NSS key log (type 0x544c534b "TLSK").
+type Secret struct {
+	Type uint32
+	Data []byte
+}
+
+// SecretsTLSKeyLog is the DSB type of an NSS key log.
+const SecretsTLSKeyLog = 0x544c534b
+
+// Reader reads the packets of a pcap or pcapng file as a stream.
+type Reader struct {
+	name   string
+	br     *bufio.Reader
+	off    int64 // bytes consumed from br
+	frame  int
+	ng     bool
+	pkt    Packet
+	buf    []byte
+	err    error
+	pcap   pcapState
+	ngs    ngState
+	// OnSecrets, when set, is called with each Decryption Secrets Block as it is read.
+	OnSecrets func(Secret)
+}
+
+type pcapState struct {
+	order    binary.ByteOrder
+	nano     bool
+	linkType LinkType
+	limit    int
+}
+
+type ngIface struct {
+	linkType LinkType
+	limit    int
+	// ts units: a timestamp value is multiplied by mul/div to get nanoseconds.
+	mul, div int64
+	offsetS  int64
+}
+
+type ngState struct {
+	order  binary.ByteOrder
+	ifaces []ngIface
+}
+
+// NewReader reads the file header from r and returns a reader of its packets. name is used in
+// errors. r is read sequentially and never seeked, so stdin and pipes work.
+func NewReader(r io.Reader, name string) (*Reader, error) {
+	rd := &Reader{name: name, br: bufio.NewReaderSize(r, 1<<20)}
+	head, err := rd.br.Peek(4)
+	if err != nil {
+		return nil, rd.fail(0, "file too short for a capture header", err)
+	}
+	le, be := binary.LittleEndian.Uint32(head), binary.BigEndian.Uint32(head)
+	switch {
+	case le == pcapMagicMicro || le == pcapMagicNano:
+		err = rd.readPcapHeader(binary.LittleEndian)
+	case be == pcapMagicMicro || be == pcapMagicNano:
+		err = rd.readPcapHeader(binary.BigEndian)
+	case le == ngSHBType:
+		rd.ng = true
+		// The section header is read as the first block by Next.
+	default:
+		return nil, rd.fail(0, fmt.Sprintf("not a pcap or pcapng file (magic %08x)", be), nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Format returns "pcap" or "pcapng".
+func (r *Reader) Format() string {
+	if r.ng {
+		return "pcapng"
+	}
+	return "pcap"
+}
+
+// Offset returns how many bytes of the file have been consumed.
+func (r *Reader) Offset() int64 { return r.off }
+
+func (r *Reader) fail(off int64, reason string, err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return &FormatError{File: r.name, Offset: off, Reason: reason, Err: err}
+}
+
+// read fills b completely or returns an error naming where the file was cut.
+func (r *Reader) read(b []byte, what string) error {
+	start := r.off
+	n, err := io.ReadFull(r.br, b)
+	r.off += int64(n)
+	if err != nil {
+		return r.fail(start, fmt.Sprintf("truncated %s: %d of %d bytes", what, n, len(b)), err)
+	}
+	return nil
+}
+
+func (r *Reader) readPcapHeader(order binary.ByteOrder) error {
+	var h [24]byte
+	if err := r.read(h[:], "pcap file header"); err != nil {
+		return err
+	}
+	r.pcap.order = order
+	r.pcap.nano = order.Uint32(h[0:]) == pcapMagicNano
+	snap := order.Uint32(h[16:])
+	// The link type is the low 16 bits; the top bits may hold an FCS length (pcap draft §4).
+	r.pcap.linkType = LinkType(order.Uint32(h[20:]) & 0xffff)
+	r.pcap.limit = recordLimit(snap)
+	return nil
+}
+
+func recordLimit(snap uint32) int {
+	if snap > maxRecord {
+		return int(min(snap, maxRecordHard))
+	}
+	return maxRecord
+}
+
+// Next returns the next packet, io.EOF at the clean end of the file, or a *FormatError. After an
+// error, Next keeps returning it: a capture has no frame markers to resynchronise on.
+func (r *Reader) Next() (*Packet, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	var err error
+	if r.ng {
+		err = r.nextNg()
+	} else {
+		err = r.nextPcap()
+	}
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	r.frame++
+	r.pkt.Frame = r.frame
+	return &r.pkt, nil
+}
+
+func (r *Reader) atEOF() bool {
+	_, err := r.br.Peek(1)
+	return err == io.EOF
+}
+
+func (r *Reader) grow(n int) []byte {
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n, max(n, 2048))
+	}
+	return r.buf[:n]
+}
+
+func (r *Reader) nextPcap() error {
+	if r.atEOF() {
+		return io.EOF
+	}
+	start := r.off
+	var h [16]byte
+	if err := r.read(h[:], "pcap record header"); err != nil {
+		return err
+	}
+	o := r.pcap.order
+	sec, frac := int64(o.Uint32(h[0:])), int64(o.Uint32(h[4:]))
+	incl, orig := o.Uint32(h[8:]), o.Uint32(h[12:])
+	if incl > uint32(r.pcap.limit) {
+		return r.fail(start, fmt.Sprintf("record length %d exceeds the limit %d", incl, r.pcap.limit), nil)
+	}
+	data := r.grow(int(incl))
+	if err := r.read(data, "pcap record"); err != nil {
+		return err
+	}
+	if !r.pcap.nano {
+		frac *= 1000
+	}
+	r.pkt = Packet{Offset: start, Time: time.Unix(sec, frac).UTC(), LinkType: r.pcap.linkType, OrigLen: int(orig), Data: data}
+	return nil
+}
+
+// pcapng block types (pcapng draft §4 and §10.1).
+const (
+	ngIDB = 0x00000001
+	ngOPB = 0x00000002 // obsolete packet block
+	ngSPB = 0x00000003
+	ngEPB = 0x00000006
+	ngDSB = 0x0000000a
+)
+
+// maxBlock bounds a pcapng block other than packet blocks, whose limit comes from the interface.
+const maxBlock = 16 << 20
+
+func (r *Reader) nextNg() error {
+	for {
+		if r.atEOF() {
+			return io.EOF
+		}
+		start := r.off
+		var h [8]byte
+		if err := r.read(h[:], "pcapng block header"); err != nil {
+			return err
+		}
+		typ := binary.LittleEndian.Uint32(h[0:])
+		if typ == ngSHBType {
+			if err := r.readSHB(start, h); err != nil {
+				return err
+			}
+			continue
+		}
+		if r.ngs.order == nil {
+			return r.fail(start, "pcapng block before any section header", nil)
+		}
+		o := r.ngs.order
+		typ = o.Uint32(h[0:])
+		total := o.Uint32(h[4:])
+		if total < 12 || total%4 != 0 {
+			return r.fail(start, fmt.Sprintf("block length %d is not a multiple of 4 of at least 12", total), nil)
+		}
+		if total > maxBlock+maxRecordHard {
+			return r.fail(start, fmt.Sprintf("block length %d exceeds the limit", total), nil)
+		}
+		body := r.grow(int(total) - 8)
+		if err := r.read(body, fmt.Sprintf("pcapng block (type 0x%x)", typ)); err != nil {
+			return err
+		}
+		if o.Uint32(body[len(body)-4:]) != total {
+			return r.fail(start, "block's trailing length differs from its leading length", nil)
+		}
+		body = body[:len(body)-4]
+		ok, err := r.ngBlock(start, typ, body)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+}
+
+func (r *Reader) readSHB(start int64, h [8]byte) error {
+	var bom [4]byte
+	if err := r.read(bom[:], "pcapng section header"); err != nil {
+		return err
+	}
+	switch {
+	case binary.LittleEndian.Uint32(bom[:]) == ngByteOrder:
+		r.ngs.order = binary.LittleEndian
+	case binary.BigEndian.Uint32(bom[:]) == ngByteOrder:
+		r.ngs.order = binary.BigEndian
+	default:
+		return r.fail(start, "pcapng section header with an unknown byte-order magic", nil)
+	}
+	total := r.ngs.order.Uint32(h[4:])
+	if total < 28 || total%4 != 0 || total > maxBlock {
+		return r.fail(start, fmt.Sprintf("section header length %d is invalid", total), nil)
+	}
+	rest := r.grow(int(total) - 12)
+	if err := r.read(rest, "pcapng section header"); err != nil {
+		return err
+	}
+	if r.ngs.order.Uint32(rest[len(rest)-4:]) != total {
+		return r.fail(start, "section header's trailing length differs from its leading length", nil)
+	}
+	// A new section starts a new interface numbering.
+	r.ngs.ifaces = r.ngs.ifaces[:0]
+	return nil
+}
+
+// ngBlock handles one block body; it reports true when the block produced a packet.
+func (r *Reader) ngBlock(start int64, typ uint32, b []byte) (bool, error) {
+	o := r.ngs.order
+	switch typ {
+	case ngIDB:
+		if len(b) < 8 {
+			return false, r.fail(start, "interface description block too short", nil)
+		}
+		ifc := ngIface{linkType: LinkType(o.Uint16(b[0:])), limit: recordLimit(o.Uint32(b[4:])), mul: 1000, div: 1}
+		parseIDBOptions(o, b[8:], &ifc)
+		r.ngs.ifaces = append(r.ngs.ifaces, ifc)
+		return false, nil
+	case ngEPB, ngOPB:
+		if len(b) < 20 {
+			return false, r.fail(start, "packet block too short", nil)
+		}
+		var id int
+		if typ == ngEPB {
+			id = int(o.Uint32(b[0:]))
+		} else {
+			id = int(o.Uint16(b[0:]))
+		}
+		ts := uint64(o.Uint32(b[4:]))<<32 | uint64(o.Uint32(b[8:]))
+		capLen, orig := o.Uint32(b[12:]), o.Uint32(b[16:])
+		return true, r.ngPacket(start, id, ts, capLen, orig, b[20:])
+	case ngSPB:
+		if len(b) < 4 {
+			return false, r.fail(start, "simple packet block too short", nil)
+		}
+		orig := o.Uint32(b[0:])
+		capLen := min(orig, uint32(len(b)-4))
+		return true, r.ngPacket(start, 0, 0, capLen, orig, b[4:])
+	case ngDSB:
+		if len(b) < 8 {
+			return false, r.fail(start, "decryption secrets block too short", nil)
+		}
+		n := o.Uint32(b[4:])
+		if uint64(n) > uint64(len(b)-8) {
+			return false, r.fail(start, fmt.Sprintf("decryption secrets length %d exceeds its block", n), nil)
+		}
+		if r.OnSecrets != nil {
+			r.OnSecrets(Secret{Type: o.Uint32(b[0:]), Data: append([]byte(nil), b[8:8+n]...)})
+		}
+		return false, nil
+	}
+	return false, nil // name resolution, statistics, custom blocks: not needed
+}
+
+func (r *Reader) ngPacket(start int64, id int, ts uint64, capLen, orig uint32, data []byte) error {
+	if id < 0 || id >= len(r.ngs.ifaces) {
+		return r.fail(start, fmt.Sprintf("packet refers to interface %d, but the section describes %d", id, len(r.ngs.ifaces)), nil)
+	}
+	ifc := r.ngs.ifaces[id]
+	if capLen > uint32(len(data)) || int(capLen) > ifc.limit {
+		return r.fail(start, fmt.Sprintf("captured length %d exceeds its block or the interface limit", capLen), nil)
+	}
+	r.pkt = Packet{Offset: start, Time: ifc.time(ts), LinkType: ifc.linkType, Interface: id, OrigLen: int(orig), Data: data[:capLen]}
+	return nil
+}
+
+func (ifc ngIface) time(ts uint64) time.Time {
+	// Split to keep the product in range for any resolution.
+	whole := int64(ts / uint64(ifc.div))
+	rem := int64(ts % uint64(ifc.div))
+	ns := whole*ifc.mul + rem*ifc.mul/ifc.div
+	return time.Unix(ifc.offsetS, ns).UTC()
+}
+
+// parseIDBOptions reads if_tsresol (9) and if_tsoffset (14); other options are skipped by their
+// own lengths.
+func parseIDBOptions(o binary.ByteOrder, b []byte, ifc *ngIface) {
+	for len(b) >= 4 {
+		code, n := o.Uint16(b[0:]), int(o.Uint16(b[2:]))
+		b = b[4:]
+		if code == 0 || n > len(b) {
+			return
+		}
+		v := b[:n]
+		switch {
+		case code == 9 && n >= 1:
+			setResolution(ifc, v[0])
+		case code == 14 && n >= 8:
+			ifc.offsetS = int64(o.Uint64(v))
+		}
+		pad := (n + 3) &^ 3
+		if pad > len(b) {
+			return
+		}
+		b = b[pad:]
+	}
+}
+
+// setResolution turns if_tsresol into a ratio to nanoseconds: the top bit selects a power of two,
+// otherwise a power of ten (pcapng draft §4.2).
+func setResolution(ifc *ngIface, v byte) {
+	exp := int(v & 0x7f)
+	if v&0x80 != 0 {
+		// Beyond 2^-30 s the remainder product could overflow; no clock is that fine.
+		exp = min(exp, 30)
+		ifc.mul, ifc.div = 1_000_000_000, int64(1)<<exp
+		return
+	}
+	switch {
+	case exp <= 9:
+		ifc.mul, ifc.div = int64(math.Pow10(9-exp)), 1
+	case exp <= 18:
+		ifc.mul, ifc.div = 1, int64(math.Pow10(exp-9))
+	default:
+		ifc.mul, ifc.div = 1, 1_000_000_000_000_000_000
+	}
+}

@@ -1,0 +1,65 @@
+// Command droneaudit finds out what a drone system sends, to whom, and whether the location of a
+// police mission leaves the device. See README.md for the commands.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Exit codes (DESIGN.md): 0 pass, 1 error, 2 usage mistake, 3 policy failed.
+const (
+	exitOK     = 0
+	exitError  = 1
+	exitUsage  = 2
+	exitPolicy = 3
+)
+
+// exitCodeError carries an exit code out of a command.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// usageError marks a mistake in how the command was called.
+func usageError(format string, a ...any) error {
+	return &exitCodeError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// policyFailed is returned when the audit verdict is "fail"; the report has already been printed.
+var policyFailed = &exitCodeError{code: exitPolicy}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintln(os.Stderr, "droneaudit:", ec.err)
+		}
+		return ec.code
+	}
+	fmt.Fprintln(os.Stderr, "droneaudit:", err)
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitError
+}
