@@ -53,16 +53,16 @@ const SecretsTLSKeyLog = 0x544c534b
 
 // Reader reads the packets of a pcap or pcapng file as a stream.
 type Reader struct {
-	name   string
-	br     *bufio.Reader
-	off    int64 // bytes consumed from br
-	frame  int
-	ng     bool
-	pkt    Packet
-	buf    []byte
-	err    error
-	pcap   pcapState
-	ngs    ngState
+	name  string
+	br    *bufio.Reader
+	off   int64 // bytes consumed from br
+	frame int
+	ng    bool
+	pkt   Packet
+	buf   []byte
+	err   error
+	pcap  pcapState
+	ngs   ngState
 	// OnSecrets, when set, is called with each Decryption Secrets Block as it is read.
 	OnSecrets func(Secret)
 }

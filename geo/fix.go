@@ -61,10 +61,10 @@ type Broadcast struct {
 type Evidence struct {
 	Input     string     `json:"input"`
 	SHA256    string     `json:"sha256"`
-	Locator   string     `json:"locator"`          // e.g. "frame 812", "record 40 @ 0x1f3a"
-	Offset    int64      `json:"offset"`           // byte offset of the source bytes in the input, -1 if unknown
-	Decoder   string     `json:"decoder"`          // package that decoded it, e.g. "mavlink"
-	Message   string     `json:"message,omitempty"` // message or record type, e.g. "GLOBAL_POSITION_INT"
+	Locator   string     `json:"locator"`            // e.g. "frame 812", "record 40 @ 0x1f3a"
+	Offset    int64      `json:"offset"`             // byte offset of the source bytes in the input, -1 if unknown
+	Decoder   string     `json:"decoder"`            // package that decoded it, e.g. "mavlink"
+	Message   string     `json:"message,omitempty"`  // message or record type, e.g. "GLOBAL_POSITION_INT"
 	Encoding  string     `json:"encoding,omitempty"` // how the coordinates were encoded, e.g. "int32 degE7"
 	Channel   Channel    `json:"channel"`
 	Network   *Network   `json:"network,omitempty"`

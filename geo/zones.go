@@ -203,4 +203,3 @@ func zoneBound(z Zone) orb.Bound {
 	}
 	return z.Geometry.Bound()
 }
-
