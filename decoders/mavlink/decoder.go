@@ -1,0 +1,183 @@
+package mavlink
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"droneaudit/decoders"
+	"droneaudit/geo"
+)
+
+// Name is the decoder name in evidence.
+const Name = "mavlink"
+
+// File decodes MAVLink files: tlogs (both timestamp byte orders) and raw link dumps. What a file
+// holds stayed on the ground station or the aircraft: on-device evidence.
+type File struct{}
+
+// Name implements decoders.FileDecoder.
+func (File) Name() string { return Name }
+
+// Sniff implements decoders.FileDecoder: a tlog record or two verified raw frames at the start.
+func (File) Sniff(head []byte) bool {
+	if ok, _ := sniffTlog(head); ok {
+		return true
+	}
+	return sniffRaw(head)
+}
+
+// rawSniffSpan is how much leading junk a raw dump may have before its first frame.
+const rawSniffSpan = 1024
+
+// sniffRaw accepts data holding two verified frames back to back near its start. A tlog never
+// matches: a timestamp separates its frames.
+func sniffRaw(b []byte) bool {
+	for i := 0; i < len(b) && i < rawSniffSpan; i++ {
+		if b[i] != STXv1 && b[i] != STXv2 {
+			continue
+		}
+		f, st := candidate(b[i:])
+		if st != stOK {
+			continue
+		}
+		if _, st = candidate(b[i+len(f.Raw):]); st == stOK {
+			return true
+		}
+	}
+	return false
+}
+
+// Decode implements decoders.FileDecoder.
+func (File) Decode(ctx context.Context, in decoders.Input, sink decoders.Sink) error {
+	w := newWindow(in.R, in.Size, in.Path)
+	head, err := w.at(0, 8+MaxFrame)
+	if err != nil {
+		return err
+	}
+	if sniffRaw(head) {
+		return decodeRaw(ctx, w, in, sink)
+	}
+	_, le := sniffTlog(head)
+	return decodeTlog(ctx, w, le, in, sink)
+}
+
+// emitter turns frames into counts and fixes for one input.
+type emitter struct {
+	in   decoders.Input
+	sink decoders.Sink
+	ch   geo.Channel
+	net  *geo.Network
+	// decodeErrs limits how many undecodable payloads are reported one by one.
+	decodeErrs int
+}
+
+func (e *emitter) frame(f *Frame, locate func() geo.Evidence, ts time.Time) {
+	e.sink.Count("frames", 1)
+	if !f.Verified {
+		e.sink.Count("unverified_frames", 1)
+		return
+	}
+	if !IsPosition(f.MsgID) {
+		return
+	}
+	ev := locate()
+	ev.Network = e.net
+	fixes, err := Positions(f, ev)
+	if err != nil {
+		e.decodeErrs++
+		e.sink.Count("undecodable_payloads", 1)
+		if e.decodeErrs <= maxNotes {
+			e.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "undecodable", Locator: ev.Locator, Offset: ev.Offset, Message: err.Error()})
+		}
+		return
+	}
+	for _, fx := range fixes {
+		fx.Time = ts
+		e.sink.Fix(fx)
+	}
+}
+
+// maxNotes bounds the notes of one kind per input; the counters keep the full tally.
+const maxNotes = 100
+
+func (e *emitter) junk(off int64, n int, what string) {
+	e.sink.Count("skipped_bytes", int64(n))
+	e.sink.Count("skipped_runs", 1)
+	e.decodeErrs++ // shares the note budget
+	if e.decodeErrs <= maxNotes {
+		e.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "junk", Locator: fmt.Sprintf("byte 0x%x", off), Offset: off,
+			Message: fmt.Sprintf("%d bytes %s skipped", n, what)})
+	}
+}
+
+func decodeTlog(ctx context.Context, w *window, le bool, in decoders.Input, sink decoders.Sink) error {
+	e := &emitter{in: in, sink: sink, ch: geo.ChannelOnDevice}
+	if le {
+		sink.Note(decoders.Note{Severity: decoders.Info, Code: "legacy-tlog", Offset: 0,
+			Message: "legacy tlog with little-endian timestamps (2012-era QGroundControl)"})
+	}
+	n := 0
+	badNotes := 0
+	st, err := walkTlog(w, le, func(r *Record) {
+		n++
+		if n%4096 == 0 && ctx.Err() != nil {
+			return
+		}
+		switch {
+		case r.Frame != nil:
+			rec := *r
+			e.frame(r.Frame, func() geo.Evidence {
+				return in.Evidence(Name, fmt.Sprintf("record %d @ 0x%x", rec.Index, rec.Offset), rec.Offset, geo.ChannelOnDevice)
+			}, r.Time())
+		case r.Bad:
+			sink.Count("bad_records", 1)
+			if badNotes++; badNotes <= maxNotes {
+				sink.Note(decoders.Note{Severity: decoders.Warning, Code: "bad-crc", Locator: fmt.Sprintf("record %d @ 0x%x", r.Index, r.Offset),
+					Offset: r.Offset, Message: "frame fails the ardupilotmega checksum or is cut short: not decoded"})
+			}
+		default:
+			sink.Count("text_records", 1)
+		}
+	}, func(off int64, n int) { e.junk(off, n, "outside any record") })
+	sink.Count("records", int64(st.Records))
+	if err != nil {
+		return err
+	}
+	if st.BadRecords > maxNotes {
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "bad-crc", Offset: -1,
+			Message: fmt.Sprintf("%d records in all fail the checksum (first %d listed)", st.BadRecords, maxNotes)})
+	}
+	return ctx.Err()
+}
+
+func decodeRaw(ctx context.Context, w *window, in decoders.Input, sink decoders.Sink) error {
+	e := &emitter{in: in, sink: sink, ch: geo.ChannelOnDevice}
+	var pos int64
+	idx := 0
+	for pos < w.size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := w.at(pos, windowSize)
+		if err != nil {
+			return err
+		}
+		atEOF := pos+int64(len(b)) >= w.size
+		base := pos
+		used := Scan(b, atEOF, func(f *Frame, off int) {
+			idx++
+			at, i := base+int64(off), idx
+			e.frame(f, func() geo.Evidence {
+				return in.Evidence(Name, fmt.Sprintf("frame %d @ 0x%x", i, at), at, geo.ChannelOnDevice)
+			}, time.Time{})
+		}, func(off, n int) { e.junk(base+int64(off), n, "of non-MAVLink data") })
+		if used == 0 && !atEOF {
+			// A whole window without a complete frame cannot happen (windows exceed MaxFrame);
+			// guard against looping anyway.
+			used = 1
+		}
+		pos += int64(used)
+	}
+	return nil
+}
