@@ -3,9 +3,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 // Exit codes (DESIGN.md): 0 pass, 1 error, 2 usage mistake, 3 policy failed.
@@ -40,24 +44,30 @@ func usageError(format string, a ...any) error {
 var policyFailed = &exitCodeError{code: exitPolicy}
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string) int {
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
-	err := root.Execute()
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.err != nil {
-			fmt.Fprintln(os.Stderr, "droneaudit:", ec.err)
+			fmt.Fprintln(stderr, "droneaudit:", ec.err)
 		}
 		return ec.code
 	}
-	fmt.Fprintln(os.Stderr, "droneaudit:", err)
+	fmt.Fprintln(stderr, "droneaudit:", err)
 	if isUsage(err) {
 		return exitUsage
 	}

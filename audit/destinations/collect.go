@@ -1,0 +1,409 @@
+package destinations
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"droneaudit/capture"
+	"droneaudit/decoders/dhcp"
+	"droneaudit/decoders/dns"
+	"droneaudit/decoders/http"
+	"droneaudit/decoders/mqtt"
+	"droneaudit/decoders/quic"
+	"droneaudit/decoders/tls"
+)
+
+// maxNotes bounds the problems reported per capture; the rest are counted.
+const maxNotes = 20
+
+// flowState is the naming work in progress on one flow.
+type flowState struct {
+	app    string
+	done   bool // nothing more to learn from this flow's payload
+	hello  tls.Collector
+	quic   *quic.Tracker
+	head   []byte // HTTP request head so far
+	mqtt   *mqtt.Conn
+	dnsTCP [2][]byte
+}
+
+type fileRun struct {
+	st      *state
+	name    string
+	notes   int
+	dropped int
+}
+
+func (r *fileRun) note(format string, args ...any) {
+	r.notes++
+	if r.notes > maxNotes {
+		r.dropped++
+		return
+	}
+	r.st.notes = append(r.st.notes, r.name+": "+fmt.Sprintf(format, args...))
+}
+
+func (st *state) readCapture(ctx context.Context, path string, idle time.Duration) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rd, err := capture.NewReader(bufio.NewReaderSize(f, 1<<20), path)
+	if err != nil {
+		return err
+	}
+	run := &fileRun{st: st, name: path}
+	nd := capture.NewNetDecoder()
+	ft := capture.NewFlowTable()
+	ft.EnableReassembly(func(d capture.Delivery) { run.deliver(d) })
+	udpIdle := min(idle, 2*time.Minute)
+	var lastExpire time.Time
+	for n := 0; ; n++ {
+		if n&0xffff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var fe *capture.FormatError
+			if errors.As(err, &fe) {
+				run.note("stopped at offset %d: %s", fe.Offset, fe.Reason)
+				break
+			}
+			return err
+		}
+		st.packets++
+		if p.Time.Sub(lastExpire) > 10*time.Second {
+			for _, fl := range ft.Expire(p.Time, idle, udpIdle) {
+				st.account(fl)
+			}
+			lastExpire = p.Time
+		}
+		t, ok, derr := nd.Decode(p)
+		if derr != nil {
+			run.note("frame %d @ 0x%x: %v", p.Frame, p.Offset, derr)
+		}
+		if !ok {
+			if p.LinkType == capture.LinkEthernet {
+				if a, ok := dhcp.ParseARPFrame(p.Data); ok && !a.SenderIP.IsUnspecified() {
+					st.arp[a.SenderIP] = a.SenderMAC.String()
+				}
+			}
+			continue
+		}
+		d := ft.Add(t, p.Frame, p.Time)
+		if len(d.Payload) > 0 || d.Gap {
+			run.deliver(d)
+		}
+	}
+	for _, fl := range ft.Expire(time.Unix(1<<40, 0), 0, 0) {
+		st.account(fl)
+	}
+	if run.dropped > 0 {
+		st.notes = append(st.notes, fmt.Sprintf("%s: %d more problems not listed", path, run.dropped))
+	}
+	return nil
+}
+
+// account adds an ended flow to its destination row.
+func (st *state) account(f *capture.Flow) {
+	if fs, ok := f.Data.(*flowState); ok {
+		st.finishFlow(f, fs)
+	}
+	a := st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
+	a.bytesOut += f.Bytes[capture.ClientToServer]
+	a.bytesIn += f.Bytes[capture.ServerToClient]
+	a.flows++
+	if a.first.IsZero() || f.First.Before(a.first) {
+		a.first = f.First
+	}
+	if f.Last.After(a.last) {
+		a.last = f.Last
+	}
+	ip := f.Client.Addr().Unmap()
+	if mac := a.devices[ip]; mac == "" {
+		a.devices[ip] = f.ClientMAC
+	}
+	if a.app == "" {
+		if fs, ok := f.Data.(*flowState); ok {
+			a.app = fs.app
+		}
+	}
+	f.Data = nil
+}
+
+func (st *state) finishFlow(f *capture.Flow, fs *flowState) {
+	// A QUIC flow whose ClientHello never completed still says it is QUIC.
+	if fs.quic != nil && fs.quic.Initials > 0 && fs.app == "" {
+		fs.app = "quic"
+	}
+}
+
+func (st *state) rowOf(f *capture.Flow) *rowAcc {
+	return st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
+}
+
+func (r *fileRun) deliver(d capture.Delivery) {
+	f := d.Flow
+	fs, _ := f.Data.(*flowState)
+	if fs == nil {
+		fs = &flowState{}
+		f.Data = fs
+	}
+	if fs.done {
+		return
+	}
+	if f.Proto == capture.ProtoUDP {
+		r.udp(f, fs, d)
+		return
+	}
+	r.tcp(f, fs, d)
+}
+
+func isPort(f *capture.Flow, ports ...uint16) bool {
+	for _, p := range ports {
+		if f.Server.Port() == p || f.Client.Port() == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *fileRun) udp(f *capture.Flow, fs *flowState, d capture.Delivery) {
+	st := r.st
+	switch {
+	case fs.app == "dns" || (fs.app == "" && isPort(f, 53) && dns.LooksLike(d.Payload)):
+		fs.app = "dns"
+		st.dnsMessage(d.Payload)
+		if f.Server.Port() == 53 {
+			st.rowOf(f).flags[FlagDNS] = struct{}{}
+		}
+	case fs.app == "dhcp" || (fs.app == "" && isPort(f, 67, 68) && dhcp.LooksLike(d.Payload)):
+		fs.app = "dhcp"
+		if m, err := dhcp.Parse(d.Payload); err == nil && m.ClientMAC != nil {
+			mac := m.ClientMAC.String()
+			if m.HostName != "" {
+				st.dhcp[mac] = m.HostName
+			}
+			if m.YourIP.IsValid() && m.Type == dhcp.Ack {
+				st.arp[m.YourIP] = mac
+			}
+		}
+	case d.Dir == capture.ClientToServer && (fs.quic != nil || (fs.app == "" && quic.IsLongHeader(d.Payload))):
+		if fs.quic == nil {
+			fs.quic = quic.NewTracker()
+		}
+		done, err := fs.quic.ClientDatagram(d.Payload)
+		if err != nil && fs.quic.Initials == 0 {
+			fs.done = true // not QUIC after all, or not decryptable: stop trying
+			return
+		}
+		if done {
+			fs.app = "quic"
+			ch, _ := fs.quic.Result()
+			st.hello(f, ch, true)
+			if isPort(f, 853) {
+				st.rowOf(f).flags[FlagDoQ] = struct{}{}
+			}
+			fs.quic, fs.done = nil, true
+		}
+	case fs.app == "":
+		if d.Dir == capture.ClientToServer {
+			fs.done = true
+		}
+	}
+}
+
+func (st *state) hello(f *capture.Flow, ch *tls.ClientHello, isQUIC bool) {
+	if ch == nil {
+		return
+	}
+	a := st.rowOf(f)
+	src := SourceTLSSNI
+	if isQUIC {
+		src = SourceQUICSNI
+	}
+	if ch.ECH {
+		src = SourceECHOuter
+		if _, ok := a.flags[FlagECH]; !ok {
+			a.flags[FlagECHGrease] = struct{}{}
+		}
+	}
+	if name := strings.ToLower(strings.TrimSuffix(ch.ServerName, ".")); name != "" {
+		a.names[Name{Name: name, Source: src}] = struct{}{}
+	}
+	if len(a.ja4) < 16 {
+		a.ja4[ch.JA4(isQUIC)] = struct{}{}
+	}
+}
+
+func (r *fileRun) tcp(f *capture.Flow, fs *flowState, d capture.Delivery) {
+	st := r.st
+	if fs.app == "" {
+		if d.Dir != capture.ClientToServer {
+			if isPort(f, 53) {
+				fs.app = "dns"
+			} else {
+				fs.done = true // the server spoke first: nothing of ours
+				return
+			}
+		}
+		p := d.Payload
+		switch {
+		case fs.app == "dns" || isPort(f, 53):
+			fs.app = "dns"
+		case tls.LooksLike(p):
+			fs.app = "tls"
+		case http.LooksLike(p):
+			fs.app = "http"
+		case mqtt.LooksLike(p):
+			fs.app = "mqtt"
+			fs.mqtt = &mqtt.Conn{}
+		default:
+			fs.done = true
+			return
+		}
+	}
+	switch fs.app {
+	case "tls":
+		if d.Dir != capture.ClientToServer {
+			return
+		}
+		if d.Gap {
+			r.note("flow %s: bytes lost before the ClientHello was complete", f.UID)
+			fs.done = true
+			return
+		}
+		if fs.hello.Feed(d.Payload) {
+			ch, _ := fs.hello.Result()
+			st.hello(f, ch, false)
+			if isPort(f, 853) {
+				st.rowOf(f).flags[FlagDoT] = struct{}{}
+			}
+			fs.hello, fs.done = tls.Collector{}, true
+		}
+	case "http":
+		if d.Dir != capture.ClientToServer {
+			return
+		}
+		fs.head = append(fs.head, d.Payload[:min(len(d.Payload), http.MaxHead)]...)
+		req, _, complete, err := http.ParseHead(fs.head)
+		if err != nil {
+			fs.done, fs.head = true, nil
+			return
+		}
+		if complete {
+			a := st.rowOf(f)
+			if req.Host != "" {
+				if _, err := netip.ParseAddr(req.Host); err != nil {
+					a.names[Name{Name: req.Host, Source: SourceHTTPHost}] = struct{}{}
+				}
+			}
+			if strings.HasPrefix(req.ContentType, "application/dns-message") || strings.HasPrefix(req.Target, "/dns-query") {
+				a.flags[FlagDoH] = struct{}{}
+			}
+			fs.done, fs.head = true, nil
+		}
+	case "mqtt":
+		err := fs.mqtt.Feed(d.Dir, d.Payload, func(p *mqtt.Packet) {
+			if p.Type == mqtt.TypePublish {
+				st.brokerNames(p.Payload)
+			}
+		})
+		if err != nil {
+			r.note("flow %s: %v", f.UID, err)
+		}
+	case "dns":
+		if d.Gap {
+			fs.dnsTCP[d.Dir] = nil
+		}
+		b := append(fs.dnsTCP[d.Dir], d.Payload...)
+		msgs, used := dns.SplitTCP(b)
+		for _, m := range msgs {
+			st.dnsMessage(m)
+		}
+		if len(b)-used > 64<<10 {
+			fs.done = true
+			b = nil
+		} else {
+			b = append(b[:0], b[used:]...)
+		}
+		fs.dnsTCP[d.Dir] = b
+		if f.Server.Port() == 53 {
+			st.rowOf(f).flags[FlagDNS] = struct{}{}
+		}
+	}
+}
+
+// dnsMessage learns address → name bindings from a response: every address answer is bound to
+// its owner name and to the names that alias to it through CNAME records.
+func (st *state) dnsMessage(b []byte) {
+	m, _ := dns.Parse(b)
+	if m == nil || !m.Response {
+		return
+	}
+	alias := map[string][]string{} // canonical name → names pointing at it
+	for _, a := range m.Answers {
+		switch a.Type {
+		case dns.TypeCNAME:
+			alias[a.Target] = append(alias[a.Target], a.Name)
+		case dns.TypeHTTPS, dns.TypeSVCB:
+			if a.ECH {
+				st.echName[a.Name] = true
+			}
+		}
+	}
+	for _, a := range m.Answers {
+		if !a.Addr.IsValid() {
+			continue
+		}
+		ip := a.Addr.Unmap()
+		set := st.dnsName[ip]
+		if set == nil {
+			set = map[string]struct{}{}
+			st.dnsName[ip] = set
+		}
+		names := []string{a.Name}
+		for i := 0; i < len(names) && i < 16; i++ {
+			if len(set) < 64 {
+				set[names[i]] = struct{}{}
+			}
+			names = append(names, alias[names[i]]...)
+		}
+	}
+}
+
+// brokerRE finds the broker address that DJI Cloud API's drc_mode_enter hands a device
+// (dji-network.md §4.1: mqtt_broker{address, client_id, username, …}).
+var brokerRE = regexp.MustCompile(`"mqtt_broker"\s*:\s*\{[^}]*?"address"\s*:\s*"([^"]{1,255})"`)
+
+func (st *state) brokerNames(payload []byte) {
+	if !strings.Contains(string(payload), "mqtt_broker") {
+		return
+	}
+	for _, m := range brokerRE.FindAllSubmatch(payload, 4) {
+		addr := string(m[1])
+		addr = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(addr, "tcp://"), "ssl://"), "mqtt://")
+		host, port := addr, uint16(1883)
+		if ap, err := netip.ParseAddrPort(addr); err == nil {
+			st.acc(rowKey{ap.Addr().Unmap(), ap.Port(), capture.ProtoTCP}).names[Name{Name: ap.Addr().String(), Source: SourceMQTTBroker}] = struct{}{}
+			continue
+		}
+		if i := strings.LastIndexByte(addr, ':'); i > 0 {
+			host = addr[:i]
+			fmt.Sscanf(addr[i+1:], "%d", &port)
+		}
+		st.brokers = append(st.brokers, broker{name: strings.ToLower(host), port: port})
+	}
+}

@@ -1,0 +1,265 @@
+// Package destinations builds the destination inventory of lab captures: one row per
+// destination (server IP, port, transport) a lab device sent bytes to, with every name learnt for
+// it and where from (DNS answers, TLS and QUIC server names, HTTP Host headers), its owner class
+// from a documented host table, its country and AS number from an offline database, the bytes
+// each way, the flows, first and last time, and the lab devices (MAC, IP, DHCP host name) that
+// used it. A Policy turns rows into violations.
+package destinations
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Name sources.
+const (
+	SourceDNS        = "dns"
+	SourceTLSSNI     = "tls-sni"
+	SourceQUICSNI    = "quic-sni"
+	SourceHTTPHost   = "http-host"
+	SourceMQTTBroker = "mqtt-broker"
+	// SourceECHOuter is the outer (public) server name of a ClientHello that carries Encrypted
+	// Client Hello: the name of the ECH provider, not of the destination (dji-network.md §7).
+	SourceECHOuter = "tls-ech-outer"
+)
+
+// Flags on a row.
+const (
+	FlagECH       = "ech"           // ECH offered and the DNS HTTPS record for the name had an ECH config
+	FlagECHGrease = "ech-or-grease" // ECH extension without a DNS record proving ECH: maybe GREASE
+	FlagDoH       = "doh"           // DNS over HTTPS resolver (RFC 8484)
+	FlagDoT       = "dot"           // DNS over TLS (RFC 7858), TCP 853
+	FlagDoQ       = "doq"           // DNS over QUIC (RFC 9250), UDP 853
+	FlagDNS       = "dns"           // a plain DNS resolver the lab device used
+)
+
+// Name is one name learnt for a destination and where it was learnt.
+type Name struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+}
+
+// Device is a lab device that used a destination.
+type Device struct {
+	MAC      string `json:"mac,omitempty"`
+	IP       string `json:"ip"`
+	HostName string `json:"host_name,omitempty"`
+}
+
+// Row is one destination. The JSON field names are a stable interface.
+type Row struct {
+	IP       string    `json:"ip"`
+	Port     uint16    `json:"port"`
+	Protocol string    `json:"protocol"` // "tcp" or "udp"
+	Names    []Name    `json:"names"`
+	Owner    string    `json:"owner"`
+	Country  string    `json:"country"`
+	ASN      uint32    `json:"asn"`
+	ASOrg    string    `json:"as_org"`
+	Scope    string    `json:"scope"`
+	BytesOut int64     `json:"bytes_out"` // payload bytes lab device → destination
+	BytesIn  int64     `json:"bytes_in"`  // payload bytes destination → lab device
+	Flows    int       `json:"flows"`
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+	Devices  []Device  `json:"devices"`
+	// App is the application protocol recognised in the flows ("tls", "quic", "http", "mqtt",
+	// "dns", "dhcp"), empty when none was.
+	App   string   `json:"app,omitempty"`
+	Flags []string `json:"flags,omitempty"`
+	// JA4 lists the JA4 fingerprints of the ClientHellos sent to this destination.
+	JA4 []string `json:"ja4,omitempty"`
+	// OwnerRule is the pattern of the owner rule that matched, with its confidence.
+	OwnerRule string `json:"owner_rule,omitempty"`
+}
+
+// Inventory is the result of Build.
+type Inventory struct {
+	Rows  []Row   `json:"destinations"`
+	GeoIP GeoInfo `json:"geoip"`
+	// Notes are problems met on the way (damaged capture files, with file and offset).
+	Notes []string `json:"notes,omitempty"`
+	// Packets counts the frames read from all inputs.
+	Packets int64 `json:"packets"`
+}
+
+// Options configure Build.
+type Options struct {
+	Owners []OwnerRule // extra owner rules, tried before the built-in table
+	GeoIP  *GeoIP      // nil: NewGeoIP(GeoConfig{})
+	// IdleTimeout ends a flow after this long without packets (default 5 minutes; UDP 2
+	// minutes), as flow tables of capture tools do.
+	IdleTimeout time.Duration
+}
+
+type rowKey struct {
+	ip    netip.Addr
+	port  uint16
+	proto uint8
+}
+
+type rowAcc struct {
+	key      rowKey
+	names    map[Name]struct{}
+	bytesOut int64
+	bytesIn  int64
+	flows    int
+	first    time.Time
+	last     time.Time
+	devices  map[netip.Addr]string // client IP → MAC
+	app      string
+	flags    map[string]struct{}
+	ja4      map[string]struct{}
+}
+
+// state is what all inputs of one Build share.
+type state struct {
+	rows    map[rowKey]*rowAcc
+	dnsName map[netip.Addr]map[string]struct{} // address → names from DNS answers
+	echName map[string]bool                    // names whose HTTPS/SVCB record carried ECH
+	dhcp    map[string]string                  // MAC → host name
+	arp     map[netip.Addr]string              // IPv4 → MAC
+	notes   []string
+	packets int64
+	brokers []broker // broker names announced in MQTT payloads
+}
+
+type broker struct {
+	name string
+	port uint16
+}
+
+// Build reads the captures and returns their destination inventory.
+func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error) {
+	geo := opt.GeoIP
+	if geo == nil {
+		var err error
+		if geo, err = NewGeoIP(GeoConfig{}); err != nil {
+			return nil, err
+		}
+	}
+	st := &state{rows: map[rowKey]*rowAcc{}, dnsName: map[netip.Addr]map[string]struct{}{}, echName: map[string]bool{},
+		dhcp: map[string]string{}, arp: map[netip.Addr]string{}}
+	idle := cmp.Or(opt.IdleTimeout, 5*time.Minute)
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := st.readCapture(ctx, p, idle); err != nil {
+			return nil, err
+		}
+	}
+	inv := &Inventory{GeoIP: geo.Info, Notes: st.notes, Packets: st.packets}
+	owners := NewOwners(opt.Owners)
+	for _, acc := range st.rows {
+		inv.Rows = append(inv.Rows, st.row(acc, geo, owners))
+	}
+	slices.SortFunc(inv.Rows, compareRows)
+	return inv, nil
+}
+
+// compareRows orders rows by first contact, then address, port and protocol, so the output is
+// the same on every run.
+func compareRows(a, b Row) int {
+	return cmp.Or(a.First.Compare(b.First), netip.MustParseAddr(a.IP).Compare(netip.MustParseAddr(b.IP)),
+		cmp.Compare(a.Port, b.Port), cmp.Compare(a.Protocol, b.Protocol))
+}
+
+func (st *state) acc(k rowKey) *rowAcc {
+	a, ok := st.rows[k]
+	if !ok {
+		a = &rowAcc{key: k, names: map[Name]struct{}{}, devices: map[netip.Addr]string{}, flags: map[string]struct{}{}, ja4: map[string]struct{}{}}
+		st.rows[k] = a
+	}
+	return a
+}
+
+func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
+	r := Row{IP: acc.key.ip.String(), Port: acc.key.port, Protocol: protoName(acc.key.proto), Scope: Scope(acc.key.ip),
+		BytesOut: acc.bytesOut, BytesIn: acc.bytesIn, Flows: acc.flows, First: acc.first.UTC(), Last: acc.last.UTC(), App: acc.app,
+		Names: []Name{}, Devices: []Device{}}
+	for n := range st.dnsName[acc.key.ip] {
+		acc.names[Name{Name: n, Source: SourceDNS}] = struct{}{}
+		for _, b := range st.brokers {
+			if b.name == n && b.port == acc.key.port && acc.key.proto == 6 {
+				acc.names[Name{Name: n, Source: SourceMQTTBroker}] = struct{}{}
+			}
+		}
+	}
+	var plain []string
+	for n := range acc.names {
+		r.Names = append(r.Names, n)
+		if n.Source != SourceECHOuter {
+			plain = append(plain, n.Name)
+		}
+		if n.Source == SourceTLSSNI || n.Source == SourceQUICSNI {
+			if isDoHResolver(n.Name) {
+				acc.flags[FlagDoH] = struct{}{}
+			}
+		}
+	}
+	if _, ech := acc.flags[FlagECHGrease]; ech {
+		for _, n := range plain {
+			if st.echName[n] {
+				delete(acc.flags, FlagECHGrease)
+				acc.flags[FlagECH] = struct{}{}
+				break
+			}
+		}
+	}
+	slices.SortFunc(r.Names, func(a, b Name) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Source, b.Source)) })
+	slices.Sort(plain)
+	owner, rule := owners.Classify(slices.Compact(plain), acc.key.ip)
+	r.Owner = owner
+	if rule != nil {
+		r.OwnerRule = rule.Pattern + " (" + rule.Confidence + ")"
+	}
+	if r.Scope == ScopePublic {
+		r.Country = geo.Country(acc.key.ip)
+		r.ASN, r.ASOrg = geo.ASN(acc.key.ip)
+	}
+	for ip, mac := range acc.devices {
+		if mac == "" {
+			mac = st.arp[ip]
+		}
+		r.Devices = append(r.Devices, Device{MAC: mac, IP: ip.String(), HostName: st.dhcp[mac]})
+	}
+	slices.SortFunc(r.Devices, func(a, b Device) int { return cmp.Or(cmp.Compare(a.IP, b.IP), cmp.Compare(a.MAC, b.MAC)) })
+	for f := range acc.flags {
+		r.Flags = append(r.Flags, f)
+	}
+	slices.Sort(r.Flags)
+	for j := range acc.ja4 {
+		r.JA4 = append(r.JA4, j)
+	}
+	slices.Sort(r.JA4)
+	return r
+}
+
+func protoName(p uint8) string {
+	switch p {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	}
+	return fmt.Sprintf("ip-%d", p)
+}
+
+// dohResolvers are public DNS-over-HTTPS/TLS resolver names (dji-network.md §7).
+var dohResolvers = []string{"dns.google", "dns.google.com", "cloudflare-dns.com", "mozilla.cloudflare-dns.com", "one.one.one.one",
+	"dns.quad9.net", "dns.alidns.com", "doh.pub", "dot.pub", "dns.nextdns.io", "doh.opendns.com", "dns.adguard-dns.com"}
+
+func isDoHResolver(name string) bool {
+	for _, r := range dohResolvers {
+		if name == r || strings.HasSuffix(name, "."+r) {
+			return true
+		}
+	}
+	return false
+}

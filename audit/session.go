@@ -1,0 +1,238 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"droneaudit/geo"
+)
+
+// Options configure a run.
+type Options struct {
+	Zones  *geo.Zones // nil: no zone matching (broadcast and exposure findings still come)
+	Policy Policy
+	// Workers decode inputs in parallel; 0 means one per CPU. With OnFix set, inputs are decoded
+	// one after the other so that the callback sees them in order.
+	Workers int
+	// OnFix, when set, is called with every valid fix as it is decoded.
+	OnFix func(*InputReport, geo.Fix)
+	// Progress, when set, is told how many bytes were read (hashing and decoding both count).
+	Progress func(n int64)
+}
+
+func (o *Options) progress() func(int64) { return o.Progress }
+
+// Report is the result of an audit: deterministic for the same inputs, zones and policy.
+type Report struct {
+	Tool     string         `json:"tool"`
+	Version  string         `json:"version"`
+	Inputs   []*InputReport `json:"inputs"`
+	Zones    *ZonesInfo     `json:"zones,omitempty"`
+	Policy   Policy         `json:"policy"`
+	Findings []*Finding     `json:"findings"`
+	Summary  Summary        `json:"summary"`
+	Verdict  Verdict        `json:"verdict"`
+}
+
+// ZonesInfo identifies the zone file an audit used.
+type ZonesInfo struct {
+	Source string     `json:"source"`
+	SHA256 string     `json:"sha256"`
+	Zones  []ZoneInfo `json:"zones"`
+}
+
+// ZoneInfo is one zone as the report lists it.
+type ZoneInfo struct {
+	Name        string  `json:"name"`
+	Sensitivity string  `json:"sensitivity"`
+	Kind        string  `json:"kind"`
+	RadiusM     float64 `json:"radius_m,omitempty"`
+}
+
+// Summary counts what the audit saw.
+type Summary struct {
+	Inputs          int              `json:"inputs"`
+	InputErrors     int              `json:"input_errors"`
+	Bytes           int64            `json:"bytes"`
+	Fixes           int64            `json:"fixes"`
+	FixesByChan     map[string]int64 `json:"fixes_by_channel"`
+	Findings        int              `json:"findings"`
+	FailingFindings int              `json:"failing_findings"`
+}
+
+// Verdict results.
+const (
+	Pass       = "pass"
+	Fail       = "fail"
+	Incomplete = "incomplete"
+)
+
+// Verdict is the outcome against the policy, with the CLI exit code: 0 pass, 3 policy failed,
+// 1 when no failure was found but some input could not be read (the audit is incomplete).
+type Verdict struct {
+	Result   string   `json:"result"`
+	ExitCode int      `json:"exit_code"`
+	Reasons  []string `json:"reasons"`
+}
+
+// ExpandInputs turns the command-line inputs into sources: files as given, folders walked
+// recursively (sorted, hidden entries skipped), so that the same arguments give the same order.
+func ExpandInputs(args []string) ([]Source, []error) {
+	var out []Source
+	var errs []error
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !fi.IsDir() {
+			out = append(out, FileSource(a))
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, err)
+				return nil
+			}
+			if p != a && len(d.Name()) > 0 && d.Name()[0] == '.' {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		slices.Sort(files)
+		for _, f := range files {
+			out = append(out, FileSource(f))
+		}
+	}
+	return out, errs
+}
+
+// Run decodes every source, matches the fixes against the zones and grades the findings.
+func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
+	if err := o.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	reps := make([]*InputReport, len(sources))
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if o.OnFix != nil {
+		workers = 1
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, max(len(sources), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				reps[i] = decodeInput(ctx, sources[i], i, &o)
+			}
+		}()
+	}
+	for i := range sources {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return assemble(reps, o), nil
+}
+
+func assemble(reps []*InputReport, o Options) *Report {
+	r := &Report{Tool: "droneaudit", Version: Version, Inputs: reps, Policy: o.Policy, Findings: []*Finding{}}
+	if o.Zones != nil {
+		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256}
+		for _, z := range o.Zones.Zones {
+			zi.Zones = append(zi.Zones, ZoneInfo{Name: z.Name, Sensitivity: string(z.Sensitivity), Kind: z.Kind, RadiusM: z.RadiusM})
+		}
+		r.Zones = zi
+	}
+	r.Summary.FixesByChan = map[string]int64{}
+	for _, in := range reps {
+		r.Summary.Inputs++
+		r.Summary.Bytes += in.Size
+		r.Summary.Fixes += in.Fixes
+		for ch, n := range in.ByChannel {
+			r.Summary.FixesByChan[ch] += n
+		}
+		if in.Error != "" {
+			r.Summary.InputErrors++
+		}
+		for _, f := range in.findings.order {
+			r.Findings = append(r.Findings, f)
+		}
+	}
+	// Failing findings first, then by severity, zone, input and kind: stable and readable.
+	sev := map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3}
+	slices.SortStableFunc(r.Findings, func(a, b *Finding) int {
+		return cmp.Or(
+			cmpBool(b.FailsPolicy, a.FailsPolicy),
+			cmp.Compare(sev[a.Severity], sev[b.Severity]),
+			cmp.Compare(a.zoneIndex, b.zoneIndex),
+			cmp.Compare(a.inputIndex, b.inputIndex),
+			cmp.Compare(a.Kind, b.Kind),
+		)
+	})
+	for i, f := range r.Findings {
+		f.ID = fmt.Sprintf("F%03d", i+1)
+		f.summarise()
+		if f.FailsPolicy {
+			r.Summary.FailingFindings++
+		}
+	}
+	r.Summary.Findings = len(r.Findings)
+	r.Verdict = verdict(r)
+	return r
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+func verdict(r *Report) Verdict {
+	v := Verdict{Result: Pass, ExitCode: 0, Reasons: []string{}}
+	for _, f := range r.Findings {
+		if f.FailsPolicy {
+			v.Reasons = append(v.Reasons, f.ID+": "+f.Summary)
+		}
+	}
+	switch {
+	case len(v.Reasons) > 0:
+		v.Result, v.ExitCode = Fail, 3
+	case r.Summary.InputErrors > 0:
+		v.Result, v.ExitCode = Incomplete, 1
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d input(s) could not be read: the audit is incomplete", r.Summary.InputErrors))
+	}
+	return v
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"droneaudit/internal/demo"
+)
+
+// cli runs one command line in-process and returns its exit code and outputs.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(t.Context(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestAuditDemo(t *testing.T) {
+	code, out, _ := cli(t, "audit")
+	if code != exitPolicy {
+		t.Fatalf("exit %d, want 3\n%s", code, out)
+	}
+	for _, want := range []string{"VERDICT: FAIL", `secret zone "Kleine-Brogel Air Base"`, "pilot position(s)", demo.CaptureName} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestAuditJSONDeterministicAndFile(t *testing.T) {
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "report.json")
+	// A pre-existing world-readable file must end up 0600 too.
+	if err := os.WriteFile(outFile, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code1, out1, _ := cli(t, "audit", "--format", "json", "--out", outFile)
+	code2, out2, _ := cli(t, "audit", "--format", "json")
+	if code1 != exitPolicy || code2 != exitPolicy {
+		t.Fatalf("exit codes %d %d", code1, code2)
+	}
+	if out1 != out2 {
+		t.Fatal("the same inputs gave different report bytes")
+	}
+	fi, err := os.Stat(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("report file mode %v, want 0600", fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(outFile)
+	if string(data) != out1 {
+		t.Fatal("report file differs from stdout")
+	}
+	var rep struct {
+		Inputs []struct {
+			Path   string `json:"path"`
+			SHA256 string `json:"sha256"`
+		} `json:"inputs"`
+		Findings []struct {
+			Kind        string `json:"kind"`
+			Zone        string `json:"zone"`
+			FailsPolicy bool   `json:"fails_policy"`
+		} `json:"findings"`
+		Verdict struct {
+			Result   string `json:"result"`
+			ExitCode int    `json:"exit_code"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(demo.EmbeddedCapture)
+	if len(rep.Inputs) != 1 || rep.Inputs[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("inputs %+v", rep.Inputs)
+	}
+	if rep.Verdict.Result != "fail" || rep.Verdict.ExitCode != 3 || len(rep.Findings) == 0 || rep.Findings[0].Zone != "Kleine-Brogel Air Base" {
+		t.Fatalf("verdict %+v findings %+v", rep.Verdict, rep.Findings)
+	}
+}
+
+func writeDemo(t *testing.T, dir string) (capture, zones string) {
+	capture = filepath.Join(dir, "flight.pcapng")
+	zones = filepath.Join(dir, "zones.geojson")
+	if err := os.WriteFile(capture, demo.EmbeddedCapture, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(zones, demo.EmbeddedZones, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+// An unknown input is an error naming the file; the other inputs are still decoded.
+func TestAuditUnknownInputStillProcessesOthers(t *testing.T) {
+	dir := t.TempDir()
+	capture, zones := writeDemo(t, dir)
+	junk := filepath.Join(dir, "notes.bin")
+	os.WriteFile(junk, []byte("this is not a capture nor a flight log\n"), 0o600)
+	code, out, _ := cli(t, "audit", "--zones", zones, junk, capture)
+	if code != exitPolicy {
+		t.Fatalf("exit %d, want 3 (the capture still leaks)", code)
+	}
+	if !strings.Contains(out, junk+": not a format droneaudit decodes") || !strings.Contains(out, "Kleine-Brogel") {
+		t.Fatalf("report:\n%s", out)
+	}
+	// Without a failing finding the incomplete audit exits 1.
+	code, out, _ = cli(t, "audit", "--zones", zones, junk)
+	if code != exitError || !strings.Contains(out, "INCOMPLETE") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestFixesFormats(t *testing.T) {
+	capture, _ := writeDemo(t, t.TempDir())
+	code, out, _ := cli(t, "fixes", "--format", "ndjson", capture)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 100 {
+		t.Fatalf("%d fixes", len(lines))
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"lat", "lon", "alt_m", "time", "role", "decoder", "input", "sha256", "locator", "channel"} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("NDJSON object lacks %q: %s", k, lines[0])
+		}
+	}
+	if first["channel"] != "network" || first["locator"] != "frame 1" || first["decoder"] != "mavlink" {
+		t.Errorf("first fix %s", lines[0])
+	}
+	code, out, _ = cli(t, "fixes", "--format", "geojson", capture)
+	var fc struct {
+		Type     string `json:"type"`
+		Features []struct {
+			Geometry struct {
+				Type string `json:"type"`
+			} `json:"geometry"`
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal([]byte(out), &fc); err != nil || code != 0 {
+		t.Fatalf("geojson: %v (exit %d)", err, code)
+	}
+	roles := map[string]string{}
+	for _, f := range fc.Features {
+		roles[f.Properties["role"].(string)] = f.Geometry.Type
+	}
+	if roles["aircraft"] != "LineString" || roles["pilot"] != "LineString" || roles["home"] == "" {
+		t.Fatalf("tracks %v", roles)
+	}
+	code, out, _ = cli(t, "fixes", "--format", "csv", capture)
+	if code != 0 || !strings.HasPrefix(out, "time,lat,lon,") || strings.Count(out, "\n") != len(lines)+1 {
+		t.Fatalf("csv: exit %d, %d lines", code, strings.Count(out, "\n"))
+	}
+}
+
+func TestZonesCheck(t *testing.T) {
+	_, zones := writeDemo(t, t.TempDir())
+	code, out, _ := cli(t, "zones", "check", zones)
+	if code != 0 || !strings.Contains(out, "5 zone(s)") || !strings.Contains(out, "Point, radius 1500 m") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.geojson")
+	os.WriteFile(bad, []byte(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"name":"a","sensitivity":"secret","radius_m":10},"geometry":{"type":"Point","coordinates":[4,50]}},
+		{"type":"Feature","properties":{"name":"b","sensitivity":"topsecret","radius_m":10},"geometry":{"type":"Point","coordinates":[4,50]}}]}`), 0o600)
+	code, _, errOut := cli(t, "zones", "check", bad)
+	if code != exitError || !strings.Contains(errOut, "feature 1") || !strings.Contains(errOut, "topsecret") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	code, _, errOut = cli(t, "audit", "--zones", bad)
+	if code != exitUsage || !strings.Contains(errOut, "feature 1") {
+		t.Fatalf("audit with a bad zone file: exit %d: %s", code, errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"fixes"},
+		{"fixes", "--format", "xml", "x"},
+		{"audit", "--bogus"},
+		{"nosuchcommand"},
+		{"audit", "--log-level", "loud"},
+	} {
+		if code, _, errOut := cli(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errOut)
+		}
+	}
+}
+
+// Configuration: droneaudit.yaml in the working directory, then DRONEAUDIT_* variables, then flags.
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile("droneaudit.yaml", []byte("format: json\npolicy:\n  fail_on: [secret]\n"), 0o600)
+	code, out, _ := cli(t, "audit")
+	if code != exitPolicy || !strings.HasPrefix(out, "{") || !strings.Contains(out, `"fail_on": [`+"\n"+`      "secret"`+"\n    ]") {
+		t.Fatalf("config file not applied: exit %d\n%.300s", code, out)
+	}
+	t.Setenv("DRONEAUDIT_FORMAT", "text")
+	if _, out, _ := cli(t, "audit"); !strings.HasPrefix(out, "droneaudit") {
+		t.Fatalf("environment did not override the file: %.100s", out)
+	}
+	if _, out, _ := cli(t, "audit", "--format", "json"); !strings.HasPrefix(out, "{") {
+		t.Fatalf("flag did not override the environment: %.100s", out)
+	}
+	// With only secret zones failing, the restricted findings no longer fail the audit.
+	os.WriteFile("droneaudit.yaml", []byte("policy:\n  fail_on: [public]\n"), 0o600)
+	if code, out, _ := cli(t, "audit"); code != exitOK || !strings.Contains(out, "VERDICT: PASS") {
+		t.Fatalf("policy fail_on [public]: exit %d\n%.400s", code, out)
+	}
+}
