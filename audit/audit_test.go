@@ -1,0 +1,133 @@
+package audit
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"droneaudit/geo"
+	"droneaudit/internal/corpus"
+	"droneaudit/internal/demo"
+)
+
+func zonesAround(t *testing.T, lat, lon, r float64, s geo.Sensitivity) *geo.Zones {
+	t.Helper()
+	doc := []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Test site","sensitivity":"` + string(s) +
+		`","radius_m":` + ftoa(r) + `},"geometry":{"type":"Point","coordinates":[` + ftoa(lon) + `,` + ftoa(lat) + `]}}]}`)
+	zs, err := geo.ParseZones("test.geojson", doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zs
+}
+
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// The corpus MAVLink-in-pcapng files through the whole audit: a zone around their position turns
+// the GPS_RAW_INT (UDP) and MISSION_ITEM_INT (TCP) into network location leaks.
+func TestCorpusCapturesLeak(t *testing.T) {
+	udp := corpus.Path(t, "mavlink/gps_raw_int.pcapng")
+	tcp := corpus.Path(t, "mavlink/mission_item_int.pcapng")
+	zones := zonesAround(t, 51.4780, -2.5930, 500, geo.Secret)
+	rep, err := Run(t.Context(), []Source{FileSource(udp), FileSource(tcp)}, Options{Zones: zones, Policy: DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.Result != Fail || len(rep.Findings) != 2 {
+		t.Fatalf("verdict %+v, %d findings", rep.Verdict, len(rep.Findings))
+	}
+	got := map[geo.Role]string{}
+	for _, f := range rep.Findings {
+		if f.Kind != KindLocationLeak || f.Channel != geo.ChannelNetwork || f.Severity != "critical" {
+			t.Errorf("finding %+v", f)
+		}
+		got[f.Role] = f.First.Evidence.Message + " " + f.First.Evidence.Network.Protocol
+	}
+	if got[geo.RoleAircraft] != "GPS_RAW_INT udp" || got[geo.RoleWaypoint] != "MISSION_ITEM_INT seq 7 cmd 85 (mission) tcp" {
+		t.Fatalf("findings by role %v", got)
+	}
+	for _, in := range rep.Inputs {
+		if in.Format != "pcapng" || in.SHA256 != corpus.Lookup(t, "mavlink/"+filepath.Base(in.Path)).SHA256 {
+			t.Errorf("input %+v", in)
+		}
+	}
+}
+
+// On-device logs are exposures, not leaks: they do not fail the default policy.
+func TestCorpusTlogIsOnDevice(t *testing.T) {
+	tlog := corpus.Path(t, "mavlink/arduplane_vtol_sitl_mav1.tlog")
+	zones := zonesAround(t, -35.3632, 149.1652, 2000, geo.Secret)
+	rep, err := Run(t.Context(), []Source{FileSource(tlog)}, Options{Zones: zones, Policy: DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.Result != Pass || len(rep.Findings) == 0 {
+		t.Fatalf("verdict %+v findings %d", rep.Verdict, len(rep.Findings))
+	}
+	for _, f := range rep.Findings {
+		if f.Kind != KindOnDeviceExposure || f.FailsPolicy {
+			t.Fatalf("finding %+v", f)
+		}
+	}
+	p := DefaultPolicy()
+	p.FailOnDevice = true
+	rep, _ = Run(t.Context(), []Source{FileSource(tlog)}, Options{Zones: zones, Policy: p})
+	if rep.Verdict.ExitCode != 3 {
+		t.Fatalf("fail_on_device: verdict %+v", rep.Verdict)
+	}
+}
+
+func TestCorpusDUMLThroughAudit(t *testing.T) {
+	run4 := corpus.Path(t, "duml/p3x_ofdm_to_center_run4.pcap")
+	rep, err := Run(t.Context(), []Source{FileSource(run4)}, Options{Policy: DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := rep.Inputs[0]
+	if in.Counts["records"] != 21572 || in.Counts["crc16_errors"] != 3 || in.Fixes != 0 || in.Format != "pcap" {
+		t.Fatalf("%+v", in)
+	}
+}
+
+// A folder is walked in a stable order, decoded in parallel, and the report bytes do not depend
+// on the number of workers.
+func TestFolderParallelDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	for i, name := range []string{"b/flight.pcapng", "a/copy.pcapng", "c.pcapng", ".hidden/x.pcapng"} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		data := demo.EmbeddedCapture
+		if i == 2 {
+			data = data[:len(data)-7] // a cut capture: reported, not fatal
+		}
+		if err := os.WriteFile(p, data, 0o400); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srcs, errs := ExpandInputs([]string{dir})
+	if len(errs) != 0 || len(srcs) != 3 || filepath.Base(filepath.Dir(srcs[0].Name)) != "a" {
+		t.Fatalf("sources %v errs %v", srcs, errs)
+	}
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs [][]byte
+	for _, w := range []int{1, 4} {
+		rep, err := Run(t.Context(), srcs, Options{Zones: zones, Policy: DefaultPolicy(), Workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		rep.WriteJSON(&b)
+		outs = append(outs, b.Bytes())
+		if rep.Inputs[2].Notes[0].Code != "truncated" || rep.Inputs[2].Fixes == 0 {
+			t.Fatalf("cut capture: %+v", rep.Inputs[2])
+		}
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Fatal("report bytes depend on the number of workers")
+	}
+}
