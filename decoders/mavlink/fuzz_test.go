@@ -1,8 +1,12 @@
 package mavlink
 
 import (
+	"bufio"
+
 	"bytes"
 	"encoding/binary"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
+	"github.com/bluenviron/gomavlib/v3/pkg/tlog"
 	"os"
 	"testing"
 
@@ -103,3 +107,31 @@ type countSink struct{ fixes int }
 func (c *countSink) Fix(geo.Fix)         { c.fixes++ }
 func (c *countSink) Note(decoders.Note)  {}
 func (c *countSink) Count(string, int64) {}
+
+// BenchmarkBaselineGomavlibTlog reads the same tlog with gomavlib's own tlog.Reader and full
+// decoding, the live baseline measured in the same run as BenchmarkTlogPositions.
+func BenchmarkBaselineGomavlibTlog(b *testing.B) {
+	data := benchTlog(b)
+	rw := &dialect.ReadWriter{Dialect: ardupilotmega.Dialect}
+	if err := rw.Initialize(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := &tlog.Reader{ByteReader: bufio.NewReaderSize(bytes.NewReader(data), 4096), DialectRW: rw}
+		if err := r.Initialize(); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			if _, err := r.Read(); err != nil {
+				break
+			}
+			n++
+		}
+		if n == 0 {
+			b.Fatal("no frames")
+		}
+	}
+}
