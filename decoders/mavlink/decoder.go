@@ -3,6 +3,7 @@ package mavlink
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"droneaudit/decoders"
@@ -98,6 +99,9 @@ func (e *emitter) frame(f *Frame, locate func() geo.Evidence, ts time.Time) {
 	}
 }
 
+// maxText bounds the console text kept from text records.
+const maxText = 4096
+
 // maxNotes bounds the notes of one kind per input; the counters keep the full tally.
 const maxNotes = 100
 
@@ -119,6 +123,10 @@ func decodeTlog(ctx context.Context, w *window, le bool, in decoders.Input, sink
 	}
 	n := 0
 	badNotes := 0
+	// One-byte text records (console output that a ground station logged between frames) are
+	// reported together, with their text, as evidence of what the log holds.
+	var text []byte
+	firstText := int64(-1)
 	st, err := walkTlog(w, le, func(r *Record) {
 		n++
 		if n%4096 == 0 && ctx.Err() != nil {
@@ -138,9 +146,20 @@ func decodeTlog(ctx context.Context, w *window, le bool, in decoders.Input, sink
 			}
 		default:
 			sink.Count("text_records", 1)
+			if firstText < 0 {
+				firstText = r.Offset
+			}
+			if len(text) < maxText {
+				text = append(text, r.Text)
+			}
 		}
 	}, func(off int64, n int) { e.junk(off, n, "outside any record") })
 	sink.Count("records", int64(st.Records))
+	if st.TextRecords > 0 {
+		sink.Note(decoders.Note{Severity: decoders.Info, Code: "text-records", Locator: fmt.Sprintf("byte 0x%x", firstText), Offset: firstText,
+			Message: fmt.Sprintf("%d one-byte text records (timestamp + one byte, not MAVLink) between the frames", st.TextRecords),
+			Attrs:   map[string]string{"text": strconv.QuoteToASCII(string(text))}})
+	}
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -288,6 +289,11 @@ func TestCorpusJunkRecordsTlog(t *testing.T) {
 	if sink.Counts["records"] != frames+junk {
 		t.Fatalf("records %d", sink.Counts["records"])
 	}
+	// The junk records are reported, with the console text they carry.
+	tn := sink.NotesWithCode("text-records")
+	if len(tn) != 1 || !strings.Contains(tn[0].Message, strconv.FormatInt(junk, 10)+" one-byte") || !strings.Contains(tn[0].Attrs["text"], "Init ArduRover") {
+		t.Fatalf("text-record notes %+v", tn)
+	}
 	checkFirst(t, sink, gt, "GPS_RAW_INT", "GPS")
 	m := regexp.MustCompile(`HOME_POSITION lat=(-?\d+) lon=(-?\d+) alt=(-?\d+)mm`).FindStringSubmatch(gt)
 	home := firstFix(sink, "HOME_POSITION")
@@ -433,4 +439,58 @@ func TestCorpusCaptures(t *testing.T) {
 			t.Fatalf("counts %v fixes %d: want 6 verified frames, no positions", sink.Counts, len(sink.Fixes))
 		}
 	})
+}
+
+// The issue's robustness test on the real QuadPlane tlog: a fake start byte injected before every
+// 100th record, and (as in the format notes' measurement) FE FF injected before every 100th frame
+// of its timestamp-free frame stream. No real frame may be lost, no bogus one accepted.
+func TestCorpusTlogInjectedStartBytes(t *testing.T) {
+	const rel = "mavlink/arduplane_vtol_sitl_mav1.tlog"
+	data, err := os.ReadFile(corpus.Path(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := atoi(t, reFrames.FindStringSubmatch(corpus.Lookup(t, rel).GroundTruth)[1])
+	w := newWindow(bytes.NewReader(data), int64(len(data)), rel)
+	var starts []int64
+	var frames [][]byte
+	var positions int
+	if _, err := walkTlog(w, false, func(r *Record) {
+		starts = append(starts, r.Offset)
+		frames = append(frames, append([]byte(nil), r.Frame.Raw...))
+		if IsPosition(r.Frame.MsgID) {
+			positions++
+		}
+	}, func(int64, int) { t.Fatal("the clean tlog has junk") }); err != nil {
+		t.Fatal(err)
+	}
+	var tl, raw []byte
+	injected := 0
+	for i, s := range starts {
+		end := int64(len(data))
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		if i%100 == 99 {
+			tl = append(tl, STXv2)
+			raw = append(raw, 0xFE, 0xFF)
+			injected++
+		}
+		tl = append(tl, data[s:end]...)
+		raw = append(raw, frames[i]...)
+	}
+	ref := decodeFile(t, rel, data)
+	for name, buf := range map[string][]byte{"tlog": tl, "raw": raw} {
+		sink := decodeFile(t, name, buf)
+		per := int64(1)
+		if name == "raw" {
+			per = 2
+		}
+		if sink.Counts["frames"] != want || sink.Counts["unverified_frames"] != 0 || sink.Counts["skipped_bytes"] != per*int64(injected) {
+			t.Errorf("%s: counts %v, want %d frames and %d skipped bytes", name, sink.Counts, want, per*int64(injected))
+		}
+		if len(sink.Fixes) != len(ref.Fixes) {
+			t.Errorf("%s: %d fixes, want %d", name, len(sink.Fixes), len(ref.Fixes))
+		}
+	}
 }
