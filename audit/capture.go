@@ -124,7 +124,19 @@ func decodeCapture(ctx context.Context, in decoders.Input, sink *inputSink) erro
 	for _, ls := range linkOrder {
 		ls.Close()
 	}
+	var skipped, gapFlows int64
+	for _, f := range ft.Flows() {
+		if n := f.SkippedBytes[0] + f.SkippedBytes[1]; n > 0 {
+			skipped += n
+			gapFlows++
+		}
+	}
 	sink.Count("flows", int64(len(ft.Flows())))
+	if skipped > 0 {
+		sink.Count("tcp_bytes_skipped", skipped)
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "tcp-gaps", Offset: -1,
+			Message: fmt.Sprintf("%d TCP payload bytes in %d flow(s) were not captured (holes in the sequence space); decoding resumed after each hole", skipped, gapFlows)})
+	}
 	return nil
 }
 

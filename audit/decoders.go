@@ -1,9 +1,12 @@
 package audit
 
 import (
+	"droneaudit/decoders/csvlog"
 	"droneaudit/decoders/duml"
+	"droneaudit/decoders/gpx"
 	"droneaudit/decoders/mavlink"
 	"droneaudit/decoders/remoteid"
+	"droneaudit/decoders/srt"
 )
 
 // One line per format. Order matters only for file sniffing: the first decoder whose Sniff
@@ -11,7 +14,11 @@ import (
 func init() {
 	registerFile(mavlink.File{})
 	registerFile(duml.Stream{})
+	registerFile(srt.New())
+	registerFile(csvlog.New())
+	registerFile(gpx.New())
 	registerPayload(mavlink.Net{})
+	registerPayload(duml.UDPWrapper{})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 }

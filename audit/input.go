@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"runtime/debug"
 	"slices"
 
 	"droneaudit/capture"
@@ -170,14 +172,22 @@ var ErrUnknownFormat = errors.New("not a format droneaudit decodes")
 
 // decodeInput opens, hashes, recognises and decodes one input. Every failure is recorded in the
 // report, so that one bad input never stops the others.
-func decodeInput(ctx context.Context, src Source, idx int, o *Options) *InputReport {
+func decodeInput(ctx context.Context, src Source, idx int, o *Options) (rep *InputReport) {
 	path := src.Name
-	rep := &InputReport{Path: path}
+	rep = &InputReport{Path: path}
 	rep.findings = newAggregator(o.Policy, path, idx)
 	fail := func(err error) *InputReport {
 		rep.Error = err.Error()
 		return rep
 	}
+	// A decoder bug must not take the other inputs down with it: the input is reported as not
+	// fully decoded, with what was found before the failure.
+	defer func() {
+		if v := recover(); v != nil {
+			slog.Error("decoder failure", "input", path, "panic", v, "stack", string(debug.Stack()))
+			rep.Error = fmt.Sprintf("%s: internal decoder error (please report): %v", path, v)
+		}
+	}()
 	f, size, err := src.Open()
 	if err != nil {
 		return fail(err)

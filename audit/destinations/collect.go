@@ -350,7 +350,15 @@ func (r *fileRun) tcp(f *capture.Flow, fs *flowState, d capture.Delivery) {
 // its owner name and to the names that alias to it through CNAME records.
 func (st *state) dnsMessage(b []byte) {
 	m, _ := dns.Parse(b)
-	if m == nil || !m.Response {
+	if m == nil {
+		return
+	}
+	for _, q := range m.Questions {
+		if len(st.queries) < 100000 {
+			st.queries[q.Name] = struct{}{}
+		}
+	}
+	if !m.Response {
 		return
 	}
 	alias := map[string][]string{} // canonical name → names pointing at it

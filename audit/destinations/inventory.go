@@ -84,6 +84,8 @@ type Inventory struct {
 	GeoIP GeoInfo `json:"geoip"`
 	// Notes are problems met on the way (damaged capture files, with file and offset).
 	Notes []string `json:"notes,omitempty"`
+	// DNSQueries lists every name asked for in DNS (answered or not), sorted.
+	DNSQueries []string `json:"dns_queries"`
 	// Packets counts the frames read from all inputs.
 	Packets int64 `json:"packets"`
 }
@@ -127,6 +129,7 @@ type state struct {
 	notes   []string
 	packets int64
 	brokers []broker // broker names announced in MQTT payloads
+	queries map[string]struct{}
 }
 
 type broker struct {
@@ -144,7 +147,7 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 		}
 	}
 	st := &state{rows: map[rowKey]*rowAcc{}, dnsName: map[netip.Addr]map[string]struct{}{}, echName: map[string]bool{},
-		dhcp: map[string]string{}, arp: map[netip.Addr]string{}}
+		dhcp: map[string]string{}, arp: map[netip.Addr]string{}, queries: map[string]struct{}{}}
 	idle := cmp.Or(opt.IdleTimeout, 5*time.Minute)
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
@@ -160,6 +163,11 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 		inv.Rows = append(inv.Rows, st.row(acc, geo, owners))
 	}
 	slices.SortFunc(inv.Rows, compareRows)
+	inv.DNSQueries = []string{}
+	for q := range st.queries {
+		inv.DNSQueries = append(inv.DNSQueries, q)
+	}
+	slices.Sort(inv.DNSQueries)
 	return inv, nil
 }
 
