@@ -6,6 +6,7 @@ package broadcasts
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -60,8 +61,83 @@ type Aircraft struct {
 	Anomalies  []string   `json:"anomalies,omitempty"`
 	// TrackDropped counts track points beyond the per-aircraft bound.
 	TrackDropped int `json:"track_dropped,omitempty"`
+	// Auth holds the reassembled ODID Authentication data, one entry per auth type.
+	Auth []Auth `json:"auth,omitempty"`
+
+	auth map[uint8]*authPages
 
 	parent *Aircraft // set when merged into another aircraft
+}
+
+// Auth is one ODID authentication, reassembled by (aircraft, auth type) from its pages (§5.4).
+// It carries no position; it is kept as evidence of what the aircraft signed.
+type Auth struct {
+	Type      uint8     `json:"auth_type"`
+	Pages     int       `json:"pages_seen"`
+	LastPage  int       `json:"last_page"`
+	Length    int       `json:"length"`
+	Timestamp time.Time `json:"timestamp,omitzero"`
+	DataHex   string    `json:"data_hex"`
+	Complete  bool      `json:"complete"`
+}
+
+// authPages collects the pages of one auth type; page 0 carries 17 data bytes, the others 23.
+type authPages struct {
+	have     uint16
+	data     [16][23]byte
+	lastPage int
+	length   int
+	ts       uint32
+}
+
+func (a *Aircraft) addAuth(m *remoteid.Auth) {
+	if a.auth == nil {
+		a.auth = map[uint8]*authPages{}
+	}
+	p := a.auth[m.AuthType]
+	if p == nil {
+		p = &authPages{lastPage: -1}
+		a.auth[m.AuthType] = p
+	}
+	pg := int(m.Page & 0xf)
+	p.have |= 1 << pg
+	copy(p.data[pg][:], m.Data)
+	if pg == 0 {
+		p.lastPage, p.length, p.ts = int(m.LastPage&0xf), int(m.Length), m.Timestamp
+	}
+}
+
+// assemble joins the pages in order, cut to the declared length (ODC: page 0 holds 17 bytes,
+// each later page 23).
+func (p *authPages) assemble(typ uint8) Auth {
+	out := Auth{Type: typ, LastPage: p.lastPage, Length: p.length}
+	for i := range 16 {
+		if p.have&(1<<i) != 0 {
+			out.Pages++
+		}
+	}
+	var data []byte
+	complete := p.lastPage >= 0
+	for i := 0; i <= max(p.lastPage, 0); i++ {
+		if p.have&(1<<i) == 0 {
+			complete = false
+			break
+		}
+		if i == 0 {
+			data = append(data, p.data[0][:17]...)
+		} else {
+			data = append(data, p.data[i][:]...)
+		}
+	}
+	if complete && p.length <= len(data) {
+		data = data[:p.length]
+	}
+	out.Complete = complete && p.length <= len(data)
+	out.DataHex = hex.EncodeToString(data)
+	if p.ts != 0 {
+		out.Timestamp = time.Unix(1546300800+int64(p.ts), 0).UTC()
+	}
+	return out
 }
 
 // Collector gathers sightings from one or more captures.
@@ -263,6 +339,14 @@ func merge(a, b *Aircraft) {
 		addPlace(&a.Pilot, p)
 	}
 	a.TrackDropped += b.TrackDropped
+	for t, p := range b.auth {
+		if a.auth == nil {
+			a.auth = map[uint8]*authPages{}
+		}
+		if q := a.auth[t]; q == nil {
+			a.auth[t] = p
+		}
+	}
 	*b = Aircraft{parent: a}
 }
 
@@ -338,6 +422,8 @@ func (c *Collector) element(a *Aircraft, file string, s *remoteid.Sighting, e *r
 			switch m.Type {
 			case remoteid.TypeBasicID:
 				addTo(&a.Models, uaType(m.BasicID.UAType))
+			case remoteid.TypeAuth:
+				a.addAuth(&m.Auth)
 			case remoteid.TypeLocation:
 				l := &m.Location
 				if l.HasPosition() {
@@ -383,6 +469,12 @@ func (c *Collector) Aircraft() []Aircraft {
 			continue
 		}
 		x := *a
+		x.Auth = nil
+		for t := range uint8(16) {
+			if p := a.auth[t]; p != nil {
+				x.Auth = append(x.Auth, p.assemble(t))
+			}
+		}
 		for _, s := range x.Serials {
 			if n := len(c.serialTx[s]); n > 1 {
 				x.Anomalies = append(slices.Clone(x.Anomalies), fmt.Sprintf("serial_%s_from_%d_transmitters", s, n))
@@ -518,6 +610,9 @@ func WriteText(w io.Writer, list []Aircraft, st Stats) error {
 		}
 		for _, p := range a.Pilot {
 			fmt.Fprintf(&b, "  %-13s %.7f,%.7f (%s, %s frame %d)\n", "PILOT", p.Lat, p.Lon, p.Detail, p.Kind, p.Frame)
+		}
+		for _, au := range a.Auth {
+			fmt.Fprintf(&b, "  %-13s type %d, %d of %d pages, %d bytes, complete %v\n", "auth", au.Type, au.Pages, au.LastPage+1, au.Length, au.Complete)
 		}
 		line("anomalies", a.Anomalies)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,5 +180,54 @@ func TestCorpus(t *testing.T) {
 	if !slices.Equal(linux.Serials, []string{"112624150A90E3AE1EC0"}) || !slices.Equal(linux.UASIDs, []string{"4:FD3454B778E565C24B70"}) ||
 		!slices.Equal(linux.OperatorIDs, []string{"FIN87astrdge12k8"}) {
 		t.Errorf("linux %+v", linux)
+	}
+	// Three auth pages of type 1, 63 bytes in all (17 + 23 + 23).
+	if len(linux.Auth) != 1 || !linux.Auth[0].Complete || linux.Auth[0].Length != 63 || linux.Auth[0].Pages != 3 || len(linux.Auth[0].DataHex) != 126 {
+		t.Errorf("linux auth %+v", linux.Auth)
+	}
+}
+
+// TestAuthReassembly sends an authentication in two pages over two beacons, and a third type
+// whose page 1 is never heard.
+func TestAuthReassembly(t *testing.T) {
+	d0, d1 := make([]byte, 17), make([]byte, 23)
+	for i := range d0 {
+		d0[i] = byte(i)
+	}
+	for i := range d1 {
+		d1[i] = byte(17 + i)
+	}
+	p0 := remoteid.Message{Type: remoteid.TypeAuth, Auth: remoteid.Auth{AuthType: 1, Page: 0, LastPage: 1, Length: 30, Timestamp: 100, Data: d0}}
+	p1 := remoteid.Message{Type: remoteid.TypeAuth, Auth: remoteid.Auth{AuthType: 1, Page: 1, Data: d1}}
+	q0 := remoteid.Message{Type: remoteid.TypeAuth, Auth: remoteid.Auth{AuthType: 3, Page: 0, LastPage: 1, Length: 40, Data: d0}}
+	sa := [6]byte{2, 0, 0, 0, 0, 1}
+	el := func(c uint8, m ...remoteid.Message) []byte {
+		return remoteid.AppendBeaconElement(nil, false, c, remoteid.AppendPack(nil, 2, -1, m))
+	}
+	t0 := time.Unix(1700000000, 0)
+	path := filepath.Join(t.TempDir(), "auth.pcap")
+	writeRadiotapPcap(t, path, []rawFrame{
+		{t0, 2437, -40, beacon(sa, 1, "A", el(1, p0, q0))},
+		{t0.Add(time.Second), 2437, -40, beacon(sa, 2, "A", el(2, p1))},
+	})
+	c := NewCollector()
+	var st Stats
+	if err := c.ReadCapture(context.Background(), path, &st); err != nil {
+		t.Fatal(err)
+	}
+	list := c.Aircraft()
+	if len(list) != 1 || len(list[0].Auth) != 2 {
+		t.Fatalf("%+v", list)
+	}
+	a1, a3 := list[0].Auth[0], list[0].Auth[1]
+	want := make([]byte, 30)
+	for i := range want {
+		want[i] = byte(i)
+	}
+	if !a1.Complete || a1.DataHex != hex.EncodeToString(want) || a1.Timestamp.Unix() != 1546300900 {
+		t.Errorf("type 1: %+v", a1)
+	}
+	if a3.Complete || a3.Pages != 1 || a3.Type != 3 {
+		t.Errorf("type 3: %+v", a3)
 	}
 }
