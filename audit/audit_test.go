@@ -131,3 +131,35 @@ func TestFolderParallelDeterministic(t *testing.T) {
 		t.Fatal("report bytes depend on the number of workers")
 	}
 }
+
+// A DJI flight record is on-device evidence: the report names the zones it touches and what a
+// reader learns without keys, and the default policy does not fail on it.
+func TestCorpusFlightRecordExposure(t *testing.T) {
+	log := corpus.Path(t, "djilog/v11_Mavic2_2019-02-22.txt")
+	zones := zonesAround(t, 18.0720, -65.7988, 300, geo.Restricted)
+	rep, err := Run(t.Context(), []Source{FileSource(log)}, Options{Zones: zones, Policy: DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := rep.Inputs[0]
+	if rep.Verdict.Result != Pass || in.Format != "djilog" || len(in.ZonesTouched) != 1 || in.ZonesTouched[0] != "Test site" {
+		t.Fatalf("verdict %+v input %+v", rep.Verdict, in.ZonesTouched)
+	}
+	facts := map[string]bool{}
+	for _, n := range in.Exposures {
+		facts[n.Attrs["fact"]] = true
+	}
+	if !facts["take-off"] || !facts["pilot-position"] || !facts["identity"] {
+		t.Fatalf("exposures %v", facts)
+	}
+	roles := map[geo.Role]bool{}
+	for _, f := range rep.Findings {
+		if f.Kind != KindOnDeviceExposure || f.Channel != geo.ChannelOnDevice {
+			t.Fatalf("finding %+v", f)
+		}
+		roles[f.Role] = true
+	}
+	if !roles[geo.RoleAircraft] || !roles[geo.RolePilot] || !roles[geo.RoleTakeoff] {
+		t.Fatalf("roles in the zone: %v", roles)
+	}
+}

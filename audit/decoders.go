@@ -2,16 +2,22 @@ package audit
 
 import (
 	"droneaudit/decoders/csvlog"
+	"droneaudit/decoders/dataflash"
+	"droneaudit/decoders/djilog"
 	"droneaudit/decoders/duml"
 	"droneaudit/decoders/gpx"
 	"droneaudit/decoders/mavlink"
 	"droneaudit/decoders/remoteid"
 	"droneaudit/decoders/srt"
+	"droneaudit/decoders/ulog"
 )
 
 // One line per format. Order matters only for file sniffing: the first decoder whose Sniff
 // accepts a file decodes it, so more specific formats come first.
 func init() {
+	registerFile(djilog.Decoder{})
+	registerFile(dataflash.New())
+	registerFile(ulog.New())
 	registerFile(mavlink.File{})
 	registerFile(duml.Stream{})
 	registerFile(srt.New())

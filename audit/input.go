@@ -34,6 +34,8 @@ type InputReport struct {
 	// Exposures are the facts a reader of an on-device file learns without any key.
 	Exposures []decoders.Note `json:"exposed_if_shared,omitempty"`
 	Error     string          `json:"error,omitempty"`
+	// ZonesTouched names the zones any of this input's positions fall in, in zone-file order.
+	ZonesTouched []string `json:"zones_touched,omitempty"`
 
 	findings *aggregator
 }

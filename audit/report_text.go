@@ -53,8 +53,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(in.Counts) > 0 {
 			fmt.Fprintf(b, "    counts: %s\n", kv(in.Counts))
 		}
+		if len(in.ZonesTouched) > 0 {
+			fmt.Fprintf(b, "    zones touched: %s\n", strings.Join(in.ZonesTouched, "; "))
+		}
+		// Decoders often prefix messages with the file name; the heading already gives it.
+		trim := func(m string) string { return strings.TrimPrefix(m, in.Path+": ") }
 		for _, n := range in.Notes {
-			fmt.Fprintf(b, "    %s %s: %s%s\n", n.Severity, n.Code, n.Message, at(n.Locator))
+			fmt.Fprintf(b, "    %s %s: %s%s\n", n.Severity, n.Code, trim(n.Message), at(n.Locator))
 		}
 		if in.Dropped > 0 {
 			fmt.Fprintf(b, "    (%d more notes not listed)\n", in.Dropped)
@@ -62,7 +67,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(in.Exposures) > 0 {
 			fmt.Fprintf(b, "    exposed if this file is shared or synced:\n")
 			for _, n := range in.Exposures {
-				fmt.Fprintf(b, "      - %s", n.Message)
+				fmt.Fprintf(b, "      - %s", trim(n.Message))
 				if len(n.Attrs) > 0 {
 					fmt.Fprintf(b, " (%s)", kvs(n.Attrs))
 				}

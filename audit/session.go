@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -183,8 +184,15 @@ func assemble(reps []*InputReport, o Options) *Report {
 		if in.Error != "" {
 			r.Summary.InputErrors++
 		}
+		touched := map[int]string{}
 		for _, f := range in.findings.order {
 			r.Findings = append(r.Findings, f)
+			if f.Zone != "" {
+				touched[f.zoneIndex] = f.Zone
+			}
+		}
+		for _, i := range slices.Sorted(maps.Keys(touched)) {
+			in.ZonesTouched = append(in.ZonesTouched, touched[i])
 		}
 	}
 	// Failing findings first, then by severity, zone, input and kind: stable and readable.

@@ -1,16 +1,10 @@
 package destinations
 
 import (
-	"bufio"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"regexp"
 	"strings"
-	"time"
 
 	"droneaudit/capture"
 	"droneaudit/decoders/dhcp"
@@ -51,75 +45,15 @@ func (r *fileRun) note(format string, args ...any) {
 	r.st.notes = append(r.st.notes, r.name+": "+fmt.Sprintf(format, args...))
 }
 
-func (st *state) readCapture(ctx context.Context, path string, idle time.Duration) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	rd, err := capture.NewReader(bufio.NewReaderSize(f, 1<<20), path)
-	if err != nil {
-		return err
-	}
-	run := &fileRun{st: st, name: path}
-	nd := capture.NewNetDecoder()
-	ft := capture.NewFlowTable()
-	ft.EnableReassembly(func(d capture.Delivery) { run.deliver(d) })
-	udpIdle := min(idle, 2*time.Minute)
-	var lastExpire time.Time
-	for n := 0; ; n++ {
-		if n&0xffff == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var fe *capture.FormatError
-			if errors.As(err, &fe) {
-				run.note("stopped at offset %d: %s", fe.Offset, fe.Reason)
-				break
-			}
-			return err
-		}
-		st.packets++
-		if p.Time.Sub(lastExpire) > 10*time.Second {
-			for _, fl := range ft.Expire(p.Time, idle, udpIdle) {
-				st.account(fl)
-			}
-			lastExpire = p.Time
-		}
-		t, ok, derr := nd.Decode(p)
-		if derr != nil {
-			run.note("frame %d @ 0x%x: %v", p.Frame, p.Offset, derr)
-		}
-		if !ok {
-			if p.LinkType == capture.LinkEthernet {
-				if a, ok := dhcp.ParseARPFrame(p.Data); ok && !a.SenderIP.IsUnspecified() {
-					st.arp[a.SenderIP] = a.SenderMAC.String()
-				}
-			}
-			continue
-		}
-		d := ft.Add(t, p.Frame, p.Time)
-		if len(d.Payload) > 0 || d.Gap {
-			run.deliver(d)
-		}
-	}
-	for _, fl := range ft.Expire(time.Unix(1<<40, 0), 0, 0) {
-		st.account(fl)
-	}
-	if run.dropped > 0 {
-		st.notes = append(st.notes, fmt.Sprintf("%s: %d more problems not listed", path, run.dropped))
-	}
-	return nil
-}
-
 // account adds an ended flow to its destination row.
 func (st *state) account(f *capture.Flow) {
-	if fs, ok := f.Data.(*flowState); ok {
+	app := ""
+	switch fs := f.Data.(type) {
+	case *flowState:
 		st.finishFlow(f, fs)
+		app = fs.app
+	case finished:
+		app = fs.app
 	}
 	a := st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
 	a.bytesOut += f.Bytes[capture.ClientToServer]
@@ -136,9 +70,7 @@ func (st *state) account(f *capture.Flow) {
 		a.devices[ip] = f.ClientMAC
 	}
 	if a.app == "" {
-		if fs, ok := f.Data.(*flowState); ok {
-			a.app = fs.app
-		}
+		a.app = app
 	}
 	f.Data = nil
 }
@@ -154,21 +86,29 @@ func (st *state) rowOf(f *capture.Flow) *rowAcc {
 	return st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
 }
 
+// finished is what a flow keeps once naming is done: only the application name, so that the
+// decoder state can be freed while the flow's bytes are still counted.
+type finished struct{ app string }
+
 func (r *fileRun) deliver(d capture.Delivery) {
 	f := d.Flow
+	if _, ok := f.Data.(finished); ok {
+		return
+	}
 	fs, _ := f.Data.(*flowState)
 	if fs == nil {
 		fs = &flowState{}
 		f.Data = fs
 	}
-	if fs.done {
-		return
-	}
 	if f.Proto == capture.ProtoUDP {
 		r.udp(f, fs, d)
-		return
+	} else {
+		r.tcp(f, fs, d)
 	}
-	r.tcp(f, fs, d)
+	if fs.done {
+		r.st.finishFlow(f, fs)
+		f.Data = finished{fs.app}
+	}
 }
 
 func isPort(f *capture.Flow, ports ...uint16) bool {

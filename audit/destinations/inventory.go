@@ -146,8 +146,7 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 			return nil, err
 		}
 	}
-	st := &state{rows: map[rowKey]*rowAcc{}, dnsName: map[netip.Addr]map[string]struct{}{}, echName: map[string]bool{},
-		dhcp: map[string]string{}, arp: map[netip.Addr]string{}, queries: map[string]struct{}{}}
+	st := newState()
 	idle := cmp.Or(opt.IdleTimeout, 5*time.Minute)
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {

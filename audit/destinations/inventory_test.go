@@ -280,7 +280,8 @@ func TestCorpusCaptures(t *testing.T) {
 			t.Fatalf("%s: rows %+v", c.file, inv.Rows)
 		}
 		r := inv.Rows[0]
-		if r.Port != c.port || r.Protocol != c.proto || r.Scope != ScopeLoopback || r.Country != "" || r.BytesOut+r.BytesIn == 0 || r.Flows != 1 {
+		if r.Port != c.port || r.Protocol != c.proto || r.Scope != ScopeLoopback || r.Country != "" || r.BytesOut+r.BytesIn == 0 || r.Flows != 1 ||
+			r.App != "" || len(r.Names) != 0 || r.Owner != OwnerUnknown {
 			t.Errorf("%s: %+v", c.file, r)
 		}
 	}
@@ -301,4 +302,31 @@ func FuzzInventoryCapture(f *testing.F) {
 		os.WriteFile(p, b, 0o644)
 		Build(context.Background(), []string{p}, Options{})
 	})
+}
+
+// BenchmarkBuild measures the whole inventory over a generated 100,000-frame lab capture.
+func BenchmarkBuild(b *testing.B) {
+	l, err := netfixture.NewLab(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(b.TempDir(), "bench.pcap")
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, _ := netfixture.NewWriter(f, netfixture.Pcap, nil)
+	if _, err := l.Generate(w, netfixture.Mix{Packets: 100000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	f.Close()
+	st, _ := os.Stat(p)
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Build(context.Background(), []string{p}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
