@@ -46,7 +46,13 @@ type Flow struct {
 
 	nextSeq  [2]uint32
 	seqKnown [2]bool
+	reasm    [2]bool // this direction is handed to full reassembly
+	fin      [2]bool
+	rst      bool
 }
+
+// Closed reports whether the flow ended: a TCP reset, or a FIN each way.
+func (f *Flow) Closed() bool { return f.rst || (f.fin[0] && f.fin[1]) }
 
 // ProtoName returns "tcp" or "udp".
 func (f *Flow) ProtoName() string {
@@ -73,6 +79,7 @@ type Delivery struct {
 type FlowTable struct {
 	flows map[FlowKey]*Flow
 	order []*Flow
+	reasm *reassembler // nil: fast path only
 }
 
 // NewFlowTable returns an empty table.
@@ -121,7 +128,18 @@ func (ft *FlowTable) tcp(f *Flow, dir int, t *Transport, d Delivery) Delivery {
 		seq++ // the SYN occupies one sequence number
 		f.nextSeq[dir], f.seqKnown[dir] = seq, true
 	}
+	if t.TCPFlags&FlagFIN != 0 {
+		f.fin[dir] = true
+	}
+	if t.TCPFlags&FlagRST != 0 {
+		f.rst = true
+	}
 	p := t.Payload
+	if f.reasm[dir] {
+		out, gap := ft.reasm.assemble(f, dir, seq, t.TCPFlags, p, f.Last)
+		d.Payload, d.Gap = out, gap
+		return d
+	}
 	if len(p) == 0 {
 		return d
 	}
@@ -140,6 +158,12 @@ func (ft *FlowTable) tcp(f *Flow, dir int, t *Transport, d Delivery) Delivery {
 		}
 		p = p[old:]
 	case diff > 0:
+		if ft.reasm != nil {
+			// A hole: hand this direction to full reassembly from the expected byte on.
+			f.reasm[dir] = true
+			d.Payload, d.Gap = ft.reasm.assemble(f, dir, seq, t.TCPFlags, p, f.Last)
+			return d
+		}
 		f.SkippedBytes[dir] += int64(diff)
 		d.Gap = true
 	}
@@ -165,4 +189,42 @@ func flowUID(f *Flow) string {
 	binary.BigEndian.PutUint64(n[:], uint64(f.FirstFrame))
 	h.Write(n[:])
 	return "C" + uidEncoding.EncodeToString(h.Sum(nil))[:17]
+}
+
+// ClosedLinger is how long a closed TCP flow (FIN both ways, or RST) stays in the table to
+// collect late retransmissions and ACKs before Expire ends it.
+const ClosedLinger = 5 * time.Second
+
+// Expire ends the flows idle since before now-idle (UDP flows after udpIdle, closed TCP flows
+// after ClosedLinger), removes them from the table and returns them, so a later packet with the
+// same addresses starts a new flow. Bytes that full reassembly still held for them are released
+// with a gap first.
+func (ft *FlowTable) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
+	var gone []*Flow
+	kept := ft.order[:0]
+	for _, f := range ft.order {
+		limit := idle
+		if f.Proto == ProtoUDP {
+			limit = udpIdle
+		} else if f.Closed() {
+			limit = min(idle, ClosedLinger)
+		}
+		if now.Sub(f.Last) > limit {
+			gone = append(gone, f)
+			delete(ft.flows, flowKey(f))
+			continue
+		}
+		kept = append(kept, f)
+	}
+	clear(ft.order[len(kept):])
+	ft.order = kept
+	if ft.reasm != nil && len(gone) > 0 {
+		ft.reasm.flushOlder(now.Add(-min(idle, udpIdle)))
+	}
+	return gone
+}
+
+func flowKey(f *Flow) FlowKey {
+	k, _ := canonical(&Transport{Proto: f.Proto, Src: f.Client, Dst: f.Server})
+	return k
 }

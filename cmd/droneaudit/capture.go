@@ -50,6 +50,7 @@ On stdout: the files written with their hashes (--format text or json).`,
 	f.String("rotate-size", "", "start a new file before one exceeds this size, e.g. 100MB, 1GiB or bytes")
 	f.Duration("rotate-time", 0, "start a new file after this long, e.g. 15m")
 	f.String("keylog", "", "NSS key log file to follow and embed as Decryption Secrets Blocks")
+	f.Duration("hold-back", time.Second, "with --keylog: keep packets this long in memory so key log lines written just after a handshake are stored before its packets (Wireshark applies keys only to later packets)")
 	f.StringArray("monitor", nil, "wireless interface to put into monitor mode (through iw) and capture radiotap frames from (repeatable)")
 	f.Int("channel", 0, "channel for the --monitor interfaces")
 	f.String("hop", "", "channels for the --monitor interfaces to hop through, e.g. 1,6,11")
@@ -102,6 +103,16 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 	monitors := cfg.GetStringSlice("monitor")
 	if len(ifaces) == 0 && len(monitors) == 0 {
 		return usageError("capture: name at least one interface with -i IFACE (or --monitor IFACE)")
+	}
+	seen := map[string]bool{}
+	for _, n := range append(append([]string{}, ifaces...), monitors...) {
+		switch {
+		case n == "" || n == "any":
+			return usageError("capture: name each interface (%q is not supported: AF_PACKET on all interfaces mixes link types)", n)
+		case seen[n]:
+			return usageError("capture: interface %s named twice", n)
+		}
+		seen[n] = true
 	}
 	format := cfg.GetString("format")
 	if err := oneOf("format", format, "text", "json"); err != nil {
@@ -183,6 +194,13 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		}
 	}
 
+	if cfg.GetDuration("hold-back") < 0 {
+		return usageError("--hold-back must not be negative")
+	}
+	var holdBack time.Duration
+	if cfg.GetString("keylog") != "" {
+		holdBack = cfg.GetDuration("hold-back")
+	}
 	dir := cfg.GetString("write-dir")
 	status := newCaptureStatus(cmd.ErrOrStderr())
 	names := make([]string, 0, len(sources))
@@ -194,7 +212,7 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		Sources: sources,
 		Writer: capture.WriterOptions{
 			Dir: dir, Prefix: cfg.GetString("prefix"), RotateSize: rotateSize, RotateTime: cfg.GetDuration("rotate-time"),
-			App: "droneaudit " + audit.Version,
+			App: "droneaudit " + audit.Version, HoldBack: holdBack,
 			OnClose: func(f capture.ClosedFile) {
 				status.clear()
 				slog.Info("file closed", "file", f.Name, "packets", f.Packets, "bytes", f.Size, "sha256", f.SHA256, "truncated", f.Truncated)

@@ -138,6 +138,8 @@ func TestCaptureUsageErrors(t *testing.T) {
 		{"capture", "--monitor", "wlan9", "--channel", "6", "--hop", "1,6"},
 		{"capture", "--monitor", "wlan9", "--hop", "1,x"},
 		{"capture", "-i", "lo", "--format", "xml"},
+		{"capture", "-i", "any"},
+		{"capture", "-i", "lo", "--monitor", "lo"},
 	} {
 		out, err := exec.Command(bin, args...).CombinedOutput()
 		var ee *exec.ExitError
@@ -169,5 +171,47 @@ func TestCaptureMonitorErrors(t *testing.T) {
 	out, err = cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "apt-get install iw") {
 		t.Errorf("without iw: %v %s", err, out)
+	}
+}
+
+// TestCapture50kppsNoDrops runs the built command against 100,000 datagrams sent at 50,000 per
+// second and requires zero kernel drops and every datagram in the files.
+func TestCapture50kppsNoDrops(t *testing.T) {
+	needRoot(t)
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	bin := droneauditBinary(t)
+	lab := netlab.New(t)
+	dir := filepath.Join(t.TempDir(), "ev")
+	p := startCapture(t, bin, lab.NSA, dir, "-i", lab.IfA, "--filter", "udp dst port 5004", "--rotate-size", "16MiB")
+	var c *net.UDPConn
+	inNS(t, lab.NSA, func() (err error) { c, err = net.ListenUDP("udp4", nil); return err })
+	defer c.Close()
+	const total, rate = 100000, 50000
+	dst := netip.AddrPortFrom(lab.AddrB, 5004)
+	msg := make([]byte, 64)
+	start := time.Now()
+	for sent := 0; sent < total; {
+		due := min(int(time.Since(start).Seconds()*rate)+1, total)
+		for ; sent < due; sent++ {
+			if _, err := c.WriteToUDPAddrPort(msg, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	achieved := total / time.Since(start).Seconds()
+	time.Sleep(300 * time.Millisecond)
+	sum, code := p.stop(t)
+	t.Logf("%.0f packets/s sent; captured %d, kernel received %d, drops %d", achieved, sum.Packets, sum.Interfaces[0].Kernel, sum.Drops)
+	if code != 0 || achieved < 45000 {
+		t.Fatalf("exit %d, rate %.0f", code, achieved)
+	}
+	if sum.Drops != 0 || sum.Packets != total {
+		t.Errorf("%d drops, %d of %d packets captured", sum.Drops, sum.Packets, total)
+	}
+	if _, packets, _ := checkEvidence(t, dir); packets != total {
+		t.Errorf("files hold %d packets", packets)
 	}
 }
