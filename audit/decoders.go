@@ -6,7 +6,9 @@ import (
 	"droneaudit/decoders/djilog"
 	"droneaudit/decoders/duml"
 	"droneaudit/decoders/gpx"
+	"droneaudit/decoders/http"
 	"droneaudit/decoders/mavlink"
+	"droneaudit/decoders/mqtt"
 	"droneaudit/decoders/remoteid"
 	"droneaudit/decoders/srt"
 	"droneaudit/decoders/ulog"
@@ -25,6 +27,8 @@ func init() {
 	registerFile(gpx.New())
 	registerPayload(mavlink.Net{})
 	registerPayload(duml.UDPWrapper{})
+	registerPayload(mqtt.Net{})
+	registerPayload(http.Net{})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 }

@@ -63,6 +63,9 @@ type Reader struct {
 	err   error
 	pcap  pcapState
 	ngs   ngState
+	// hdr holds record and block headers; a field rather than a local so that it is not
+	// allocated for every packet (io.ReadFull takes a slice of it through an interface).
+	hdr [16]byte
 	// OnSecrets, when set, is called with each Decryption Secrets Block as it is read.
 	OnSecrets func(Secret)
 }
@@ -201,8 +204,8 @@ func (r *Reader) nextPcap() error {
 		return io.EOF
 	}
 	start := r.off
-	var h [16]byte
-	if err := r.read(h[:], "pcap record header"); err != nil {
+	h := r.hdr[:16]
+	if err := r.read(h, "pcap record header"); err != nil {
 		return err
 	}
 	o := r.pcap.order
@@ -240,8 +243,8 @@ func (r *Reader) nextNg() error {
 			return io.EOF
 		}
 		start := r.off
-		var h [8]byte
-		if err := r.read(h[:], "pcapng block header"); err != nil {
+		h := r.hdr[:8]
+		if err := r.read(h, "pcapng block header"); err != nil {
 			return err
 		}
 		typ := binary.LittleEndian.Uint32(h[0:])
@@ -281,15 +284,16 @@ func (r *Reader) nextNg() error {
 	}
 }
 
-func (r *Reader) readSHB(start int64, h [8]byte) error {
-	var bom [4]byte
-	if err := r.read(bom[:], "pcapng section header"); err != nil {
+func (r *Reader) readSHB(start int64, h []byte) error {
+	// h is r.hdr[:8]; the byte-order magic goes just behind it, leaving h intact.
+	bom := r.hdr[8:12]
+	if err := r.read(bom, "pcapng section header"); err != nil {
 		return err
 	}
 	switch {
-	case binary.LittleEndian.Uint32(bom[:]) == ngByteOrder:
+	case binary.LittleEndian.Uint32(bom) == ngByteOrder:
 		r.ngs.order = binary.LittleEndian
-	case binary.BigEndian.Uint32(bom[:]) == ngByteOrder:
+	case binary.BigEndian.Uint32(bom) == ngByteOrder:
 		r.ngs.order = binary.BigEndian
 	default:
 		return r.fail(start, "pcapng section header with an unknown byte-order magic", nil)

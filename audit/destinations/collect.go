@@ -2,6 +2,7 @@ package destinations
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -17,6 +18,9 @@ import (
 
 // maxNotes bounds the problems reported per capture; the rest are counted.
 const maxNotes = 20
+
+// maxDNSAddrs bounds the addresses bound to names from DNS answers (about 100 bytes each).
+const maxDNSAddrs = 1 << 20
 
 // flowState is the naming work in progress on one flow.
 type flowState struct {
@@ -183,8 +187,12 @@ func (st *state) hello(f *capture.Flow, ch *tls.ClientHello, isQUIC bool) {
 	if name := strings.ToLower(strings.TrimSuffix(ch.ServerName, ".")); name != "" {
 		a.names[Name{Name: name, Source: src}] = struct{}{}
 	}
+	fp := st.fingerprints(ch, isQUIC)
 	if len(a.ja4) < 16 {
-		a.ja4[ch.JA4(isQUIC)] = struct{}{}
+		a.ja4[fp.ja4] = struct{}{}
+	}
+	if len(a.ja3) < 16 && !isQUIC {
+		a.ja3[fp.ja3] = struct{}{}
 	}
 }
 
@@ -318,6 +326,9 @@ func (st *state) dnsMessage(b []byte) {
 		}
 		ip := a.Addr.Unmap()
 		set := st.dnsName[ip]
+		if set == nil && len(st.dnsName) >= maxDNSAddrs {
+			continue // a flood of answers: keep the bindings learnt so far
+		}
 		if set == nil {
 			set = map[string]struct{}{}
 			st.dnsName[ip] = set
@@ -352,6 +363,64 @@ func (st *state) brokerNames(payload []byte) {
 			host = addr[:i]
 			fmt.Sscanf(addr[i+1:], "%d", &port)
 		}
-		st.brokers = append(st.brokers, broker{name: strings.ToLower(host), port: port})
+		if len(st.brokers) < 1024 {
+			st.brokers = append(st.brokers, broker{name: strings.ToLower(host), port: port})
+		}
 	}
+}
+
+type fingerprint struct{ ja3, ja4 string }
+
+// maxFingerprints bounds the per-worker cache of fingerprints.
+const maxFingerprints = 4096
+
+// fingerprints returns the JA3 and JA4 of a ClientHello, from a cache keyed by a hash of every
+// field the two fingerprints read (GREASE values left out, as both fingerprints do): a lab has a
+// handful of client stacks, so most hellos repeat one already hashed.
+func (st *state) fingerprints(ch *tls.ClientHello, isQUIC bool) fingerprint {
+	h := fnv.New64a()
+	var b [2]byte
+	put16 := func(v uint16) {
+		b[0], b[1] = byte(v>>8), byte(v)
+		h.Write(b[:])
+	}
+	list := func(vs []uint16) {
+		for _, v := range vs {
+			if !tls.IsGREASE(v) {
+				put16(v)
+			}
+		}
+		h.Write([]byte{0xff, 0xff, 0xfe})
+	}
+	put16(ch.LegacyVersion)
+	list(ch.CipherSuites)
+	list(ch.Extensions)
+	list(ch.Groups)
+	list(ch.SignatureAlgs)
+	list(ch.SupportedVersions)
+	h.Write(ch.PointFormats)
+	h.Write([]byte{0xff, 0xfe})
+	if len(ch.ALPN) > 0 {
+		h.Write([]byte(ch.ALPN[0]))
+	}
+	h.Write([]byte{0xff, 0xfd, boolByte(ch.ServerName != ""), boolByte(isQUIC)})
+	key := h.Sum64()
+	if fp, ok := st.fpCache[key]; ok {
+		return fp
+	}
+	fp := fingerprint{ja3: ch.JA3(), ja4: ch.JA4(isQUIC)}
+	if st.fpCache == nil {
+		st.fpCache = map[uint64]fingerprint{}
+	}
+	if len(st.fpCache) < maxFingerprints {
+		st.fpCache[key] = fp
+	}
+	return fp
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/phuslu/iploc"
 )
 
 // GeoInfo describes the databases in use, for reports (capture-and-performance.md §6.2 asks
@@ -23,14 +21,11 @@ type GeoInfo struct {
 	Attribution []string `json:"attribution"`
 }
 
-// IP2LocationAttribution is the notice the IP2Location LITE licence (CC BY-SA 4.0) asks for; the
-// built-in country data of github.com/phuslu/iploc is IP2Location LITE DB1.
-const IP2LocationAttribution = "This product includes IP2Location LITE data available from https://lite.ip2location.com (CC BY-SA 4.0)"
-
 // GeoIP answers country and AS number for public addresses, offline.
 type GeoIP struct {
-	countries *rangeTable // nil: the built-in iploc data
-	asns      *rangeTable // nil: no AS data
+	countries *rangeTable // nil: the built-in table
+	asns      *rangeTable // nil: the built-in table when builtinAS is set
+	builtinAS bool
 	Info      GeoInfo
 }
 
@@ -43,17 +38,13 @@ func (g *GeoIP) Country(a netip.Addr) string {
 		}
 		return ""
 	}
-	c := iploc.IPCountry(a)
-	if c == "ZZ" || c == "" {
-		return ""
-	}
-	return c
+	return builtinCountry(a)
 }
 
 // ASN returns the AS number and organisation of a, or 0 and "" when unknown.
 func (g *GeoIP) ASN(a netip.Addr) (uint32, string) {
 	if g.asns == nil {
-		return 0, ""
+		return builtinASN(lookupAddr(a))
 	}
 	if r, ok := g.asns.find(lookupAddr(a)); ok {
 		return r.num, r.text
@@ -70,8 +61,8 @@ type GeoConfig struct {
 	ASNAttribution     string `mapstructure:"asn_attribution"`
 }
 
-// DBIPAttribution and ASNAttribution are the notices of the ip-location-db CSV files that
-// capture-and-performance.md §6 recommends for the config override.
+// DBIPAttribution and ASNAttribution are the notices the CC BY 4.0 data asks for
+// (capture-and-performance.md §6.2): the built-in tables and ip-location-db CSV files.
 const (
 	DBIPAttribution = "IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0"
 	ASNAttribution  = "ASN data: RouteViews, DB-IP, NRO — CC BY 4.0"
@@ -89,8 +80,11 @@ func NewGeoIP(c GeoConfig) (*GeoIP, error) {
 		g.Info.CountryDB = c.CountryDB
 		g.Info.Attribution = append(g.Info.Attribution, cmp.Or(c.CountryAttribution, DBIPAttribution))
 	} else {
-		g.Info.CountryDB = "github.com/phuslu/iploc " + iploc.Version + " (IP2Location LITE DB1, embedded)"
-		g.Info.Attribution = append(g.Info.Attribution, IP2LocationAttribution)
+		if !countryTable.ok() {
+			return nil, fmt.Errorf("destinations: the built-in country table is damaged")
+		}
+		g.Info.CountryDB = BuiltinCountryVersion
+		g.Info.Attribution = append(g.Info.Attribution, DBIPAttribution)
 	}
 	if c.ASNDB != "" {
 		t, err := loadRanges(c.ASNDB, true)
@@ -100,9 +94,11 @@ func NewGeoIP(c GeoConfig) (*GeoIP, error) {
 		g.asns = t
 		g.Info.ASNDB = c.ASNDB
 		g.Info.Attribution = append(g.Info.Attribution, cmp.Or(c.ASNAttribution, ASNAttribution))
-	} else if t, info, ok := builtinASN(); ok {
-		g.asns = t
-		g.Info.ASNDB = info
+	} else {
+		if !asnTable.ok() {
+			return nil, fmt.Errorf("destinations: the built-in AS table is damaged")
+		}
+		g.Info.ASNDB = BuiltinASNVersion
 		g.Info.Attribution = append(g.Info.Attribution, ASNAttribution)
 	}
 	return g, nil

@@ -72,7 +72,8 @@ type Row struct {
 	// "dns", "dhcp"), empty when none was.
 	App   string   `json:"app,omitempty"`
 	Flags []string `json:"flags,omitempty"`
-	// JA4 lists the JA4 fingerprints of the ClientHellos sent to this destination.
+	// JA3 and JA4 list the fingerprints of the ClientHellos sent to this destination.
+	JA3 []string `json:"ja3,omitempty"`
 	JA4 []string `json:"ja4,omitempty"`
 	// OwnerRule is the pattern of the owner rule that matched, with its confidence.
 	OwnerRule string `json:"owner_rule,omitempty"`
@@ -116,6 +117,7 @@ type rowAcc struct {
 	devices  map[netip.Addr]string // client IP → MAC
 	app      string
 	flags    map[string]struct{}
+	ja3      map[string]struct{}
 	ja4      map[string]struct{}
 }
 
@@ -130,6 +132,7 @@ type state struct {
 	packets int64
 	brokers []broker // broker names announced in MQTT payloads
 	queries map[string]struct{}
+	fpCache map[uint64]fingerprint
 }
 
 type broker struct {
@@ -148,13 +151,21 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 	}
 	st := newState()
 	idle := cmp.Or(opt.IdleTimeout, 5*time.Minute)
+	// The paths are read in the order given, through one set of flow tables: rotated files of
+	// one capture continue each other's connections.
+	pl := newPipeline(idle)
+	var readErr error
 	for _, p := range paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if readErr = ctx.Err(); readErr != nil {
+			break
 		}
-		if err := st.readCapture(ctx, p, idle); err != nil {
-			return nil, err
+		if readErr = st.readCapture(ctx, p, pl); readErr != nil {
+			break
 		}
+	}
+	pl.close(st)
+	if readErr != nil {
+		return nil, readErr
 	}
 	inv := &Inventory{GeoIP: geo.Info, Notes: st.notes, Packets: st.packets}
 	owners := NewOwners(opt.Owners)
@@ -180,7 +191,7 @@ func compareRows(a, b Row) int {
 func (st *state) acc(k rowKey) *rowAcc {
 	a, ok := st.rows[k]
 	if !ok {
-		a = &rowAcc{key: k, names: map[Name]struct{}{}, devices: map[netip.Addr]string{}, flags: map[string]struct{}{}, ja4: map[string]struct{}{}}
+		a = &rowAcc{key: k, names: map[Name]struct{}{}, devices: map[netip.Addr]string{}, flags: map[string]struct{}{}, ja3: map[string]struct{}{}, ja4: map[string]struct{}{}}
 		st.rows[k] = a
 	}
 	return a
@@ -245,6 +256,10 @@ func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
 		r.JA4 = append(r.JA4, j)
 	}
 	slices.Sort(r.JA4)
+	for j := range acc.ja3 {
+		r.JA3 = append(r.JA3, j)
+	}
+	slices.Sort(r.JA3)
 	return r
 }
 

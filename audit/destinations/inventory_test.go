@@ -200,7 +200,7 @@ func TestRowsSortedAndJSONSchema(t *testing.T) {
 			t.Errorf("row lacks %q", f)
 		}
 	}
-	if !strings.Contains(string(doc.GeoIP["attribution"]), "IP2Location LITE") {
+	if !strings.Contains(string(doc.GeoIP["attribution"]), "DB-IP") {
 		t.Errorf("attribution %s", doc.GeoIP["attribution"])
 	}
 	// Same input, same bytes.
@@ -328,5 +328,48 @@ func BenchmarkBuild(b *testing.B) {
 		if _, err := Build(context.Background(), []string{p}, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestBuiltinASN checks the embedded AS table on addresses whose AS capture-and-performance.md
+// §6.1 lists from the same ip-location-db data (8.8.8.8 AS15169, 47.88.1.10 AS45102 Alibaba,
+// 47.246.1.1 AS24429, 120.76.1.1 AS37963, 185.199.108.153 AS54113), and that private space
+// and gaps give nothing.
+func TestBuiltinASN(t *testing.T) {
+	g, err := NewGeoIP(GeoConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ip, want := range map[string]uint32{"8.8.8.8": 15169, "47.88.1.10": 45102, "47.246.1.1": 24429, "120.76.1.1": 37963,
+		"185.199.108.153": 54113, "2001:4860:4860::8888": 15169, "64:ff9b::808:808": 15169, "0.0.0.1": 0, "255.255.255.254": 0} {
+		asn, org := g.ASN(netip.MustParseAddr(ip))
+		if asn != want || (want != 0 && org == "") {
+			t.Errorf("%s: AS%d %q, want AS%d", ip, asn, org, want)
+		}
+	}
+	if asn, org := g.ASN(netip.MustParseAddr("8.8.8.8")); !strings.Contains(strings.ToLower(org), "google") {
+		t.Errorf("AS%d org %q", asn, org)
+	}
+	if !slices.Contains(g.Info.Attribution, ASNAttribution) || g.Info.ASNDB != BuiltinASNVersion {
+		t.Errorf("info %+v", g.Info)
+	}
+}
+
+// TestBuiltinCountry checks the embedded DB-IP country table on the answers
+// capture-and-performance.md §6.1 lists for dbip (8.8.8.8 US, 47.88.1.10 US, 47.246.1.1 SG,
+// 120.76.1.1 CN, 2001:4860:4860::8888 CA, 185.199.108.153 US), and the table edges.
+func TestBuiltinCountry(t *testing.T) {
+	g, err := NewGeoIP(GeoConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ip, want := range map[string]string{"8.8.8.8": "US", "47.88.1.10": "US", "47.246.1.1": "SG", "120.76.1.1": "CN",
+		"2001:4860:4860::8888": "CA", "185.199.108.153": "US", "64:ff9b::784c:101": "CN", "255.255.255.255": "", "ffff::1": ""} {
+		if got := g.Country(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("%s: %q, want %q", ip, got, want)
+		}
+	}
+	if !strings.Contains(strings.Join(g.Info.Attribution, " "), "DB-IP") || g.Info.CountryDB != BuiltinCountryVersion {
+		t.Errorf("info %+v", g.Info)
 	}
 }

@@ -3,9 +3,9 @@ package destinations
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"net"
 	"net/netip"
@@ -39,6 +39,7 @@ type pkt struct {
 type batch struct {
 	pkts []pkt
 	buf  []byte
+	name string // the capture file the packets come from
 }
 
 const (
@@ -56,7 +57,47 @@ func newState() *state {
 		dhcp: map[string]string{}, arp: map[netip.Addr]string{}, queries: map[string]struct{}{}}
 }
 
-func (st *state) readCapture(ctx context.Context, path string, idle time.Duration) error {
+// pipeline is the set of flow workers of one Build. It lives across all the captures of the run,
+// so that a connection that continues from one rotated file into the next stays one flow.
+type pipeline struct {
+	workers []*worker
+	cur     []*batch
+	wg      sync.WaitGroup
+}
+
+func newPipeline(idle time.Duration) *pipeline {
+	n := workerCount()
+	pl := &pipeline{workers: make([]*worker, n), cur: make([]*batch, n)}
+	for i := range pl.workers {
+		w := &worker{st: newState(), in: make(chan *batch, 4), idle: idle}
+		w.run = &fileRun{st: w.st}
+		pl.workers[i] = w
+		pl.wg.Add(1)
+		go func() { defer pl.wg.Done(); w.loop() }()
+	}
+	return pl
+}
+
+func (pl *pipeline) flush(i int) {
+	if pl.cur[i] != nil && len(pl.cur[i].pkts) > 0 {
+		pl.workers[i].in <- pl.cur[i]
+		pl.cur[i] = nil
+	}
+}
+
+// close hands on the last batches, waits for the workers and merges their partial inventories.
+func (pl *pipeline) close(st *state) {
+	for i := range pl.workers {
+		pl.flush(i)
+		close(pl.workers[i].in)
+	}
+	pl.wg.Wait()
+	for _, w := range pl.workers {
+		st.merge(w.st)
+	}
+}
+
+func (st *state) readCapture(ctx context.Context, path string, pl *pipeline) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -66,65 +107,40 @@ func (st *state) readCapture(ctx context.Context, path string, idle time.Duratio
 	if err != nil {
 		return err
 	}
-	n := workerCount()
-	workers := make([]*worker, n)
-	var wg sync.WaitGroup
-	for i := range workers {
-		w := &worker{st: newState(), in: make(chan *batch, 4), idle: idle, name: path}
-		w.run = &fileRun{st: w.st, name: path}
-		workers[i] = w
-		wg.Add(1)
-		go func() { defer wg.Done(); w.loop() }()
-	}
-	cur := make([]*batch, n)
-	flush := func(i int) {
-		if cur[i] != nil && len(cur[i].pkts) > 0 {
-			workers[i].in <- cur[i]
-			cur[i] = nil
-		}
-	}
+	n := len(pl.workers)
 	readErr := st.readPackets(ctx, rd, path, func(i int) *batch {
 		i %= n
-		if cur[i] == nil {
-			cur[i] = batchPool.Get().(*batch)
+		if pl.cur[i] == nil {
+			b := batchPool.Get().(*batch)
+			b.name = path
+			pl.cur[i] = b
 		}
-		return cur[i]
+		return pl.cur[i]
 	}, func(i int) {
 		i %= n
-		if len(cur[i].pkts) >= batchPackets || len(cur[i].buf) >= batchBytes-65536 {
-			flush(i)
+		if len(pl.cur[i].pkts) >= batchPackets || len(pl.cur[i].buf) >= batchBytes-65536 {
+			pl.flush(i)
 		}
 	})
-	for i := range workers {
-		flush(i)
-		close(workers[i].in)
-	}
-	wg.Wait()
-	for _, w := range workers {
-		st.merge(w.st)
+	// Batches carry their file's name for notes: none may span two files.
+	for i := range pl.workers {
+		pl.flush(i)
 	}
 	return readErr
 }
 
-var seed = maphash.MakeSeed()
-
-// shardOf hashes a flow's two endpoints in an order-independent way.
+// shardOf hashes a flow's two endpoints in an order-independent way (a sum of per-endpoint
+// mixes), cheaply: it runs once per packet on the reader goroutine.
 func shardOf(t *capture.Transport) int {
-	a, b := t.Src, t.Dst
-	if b.Compare(a) < 0 {
-		a, b = b, a
-	}
-	var h maphash.Hash
-	h.SetSeed(seed)
-	ab, bb := a.Addr().As16(), b.Addr().As16()
-	h.Write(ab[:])
-	h.Write(bb[:])
-	h.WriteByte(byte(a.Port() >> 8))
-	h.WriteByte(byte(a.Port()))
-	h.WriteByte(byte(b.Port() >> 8))
-	h.WriteByte(byte(b.Port()))
-	h.WriteByte(t.Proto)
-	return int(h.Sum64() >> 1)
+	return int((mixEndpoint(t.Src) + mixEndpoint(t.Dst) + uint64(t.Proto)) >> 33)
+}
+
+func mixEndpoint(ap netip.AddrPort) uint64 {
+	b := ap.Addr().As16()
+	x := binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:])*0xc2b2ae3d27d4eb4f
+	x ^= uint64(ap.Port()) * 0x165667b19e3779f9
+	x ^= x >> 29
+	return x * 0xbf58476d1ce4e5b9
 }
 
 // readPackets is the reader goroutine's loop: frames are decoded and their transports copied
@@ -194,7 +210,6 @@ type worker struct {
 	run  *fileRun
 	in   chan *batch
 	idle time.Duration
-	name string
 }
 
 func (w *worker) loop() {
@@ -203,9 +218,10 @@ func (w *worker) loop() {
 	udpIdle := min(w.idle, 2*time.Minute)
 	var lastExpire time.Time
 	for b := range w.in {
+		w.run.name = b.name
 		for i := range b.pkts {
 			k := &b.pkts[i]
-			if k.ts.Sub(lastExpire) > 10*time.Second {
+			if k.ts.Sub(lastExpire) > 30*time.Second {
 				for _, fl := range ft.Expire(k.ts, w.idle, udpIdle) {
 					w.st.account(fl)
 				}
@@ -228,7 +244,7 @@ func (w *worker) loop() {
 		w.st.account(fl)
 	}
 	if w.run.dropped > 0 {
-		w.st.notes = append(w.st.notes, fmt.Sprintf("%s: %d more problems not listed", w.name, w.run.dropped))
+		w.st.notes = append(w.st.notes, fmt.Sprintf("%d more problems not listed", w.run.dropped))
 	}
 }
 
@@ -262,6 +278,11 @@ func (st *state) merge(o *state) {
 		for j := range a.ja4 {
 			if len(b.ja4) < 16 {
 				b.ja4[j] = struct{}{}
+			}
+		}
+		for j := range a.ja3 {
+			if len(b.ja3) < 16 {
+				b.ja3[j] = struct{}{}
 			}
 		}
 	}

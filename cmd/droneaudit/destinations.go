@@ -1,9 +1,13 @@
 package main
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -12,9 +16,22 @@ import (
 
 func init() { addCommand(newDestinationsCmd) }
 
+// tuneGC trades memory for speed while the inventory runs, unless the user set GOGC or
+// GOMEMLIMIT: the flow tables keep a steady live heap of a few tens of MB, and collecting at
+// twice the default growth saves about a tenth of the run time; the soft limit of 90 MiB keeps
+// peak memory within the 100 MB the issue allows (docs/benchmarks/destinations.md).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(90 << 20)
+	}
+}
+
 func newDestinationsCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "destinations [--format text|json|csv] CAPTURE...",
+		Use:   "destinations [--format text|json|csv] CAPTURE... | --list-owners",
 		Short: "List every destination lab devices contacted in captures, with names, owner, country, AS and bytes",
 		Long: `destinations reads pcap and pcapng captures and prints one row per destination (server IP,
 port, protocol): every name learnt for it (DNS answer, TLS SNI, QUIC SNI, HTTP Host, MQTT broker),
@@ -26,7 +43,7 @@ Configuration (droneaudit.yaml):
     - {pattern: "*.example.org", owner: cloud, purpose: "...", source: "...", confidence: M}
   geoip.country_db:  CSV (start,end,country_code; .gz allowed) replacing the built-in country data
   geoip.asn_db:      CSV (start,end,asn,org; .gz allowed) for AS numbers`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := cfg.GetString("format")
 			if err := oneOf("format", format, "text", "json", "csv"); err != nil {
@@ -41,6 +58,12 @@ Configuration (droneaudit.yaml):
 					return usageError("config owners[%d]: pattern and owner are required", i)
 				}
 			}
+			if show, _ := cmd.Flags().GetBool("list-owners"); show {
+				return printOwners(cmd, format, rules)
+			}
+			if len(args) == 0 {
+				return usageError("destinations: name at least one capture file (see 'droneaudit destinations --help')")
+			}
 			var gc destinations.GeoConfig
 			if err := cfg.UnmarshalKey("geoip", &gc); err != nil {
 				return usageError("config geoip: %v", err)
@@ -54,6 +77,7 @@ Configuration (droneaudit.yaml):
 					return usageError("%v", err)
 				}
 			}
+			tuneGC()
 			inv, err := destinations.Build(cmd.Context(), args, destinations.Options{Owners: rules, GeoIP: geo})
 			if err != nil {
 				return err
@@ -76,5 +100,32 @@ Configuration (droneaudit.yaml):
 		},
 	}
 	c.Flags().String("format", "text", "output format: text, json or csv")
+	c.Flags().Bool("list-owners", false, "print the owner table (config rules first, then the built-in ones) instead")
 	return c
+}
+
+// printOwners prints the owner classification table with each rule's source and confidence.
+func printOwners(cmd *cobra.Command, format string, extra []destinations.OwnerRule) error {
+	out := cmd.OutOrStdout()
+	rules := append(append([]destinations.OwnerRule(nil), extra...), destinations.BuiltinOwners...)
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"owners": rules})
+	case "csv":
+		w := csv.NewWriter(out)
+		w.Write([]string{"pattern", "owner", "purpose", "source", "confidence"})
+		for _, r := range rules {
+			w.Write([]string{r.Pattern, r.Owner, r.Purpose, r.Source, r.Confidence})
+		}
+		w.Flush()
+		return w.Error()
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PATTERN\tOWNER\tCONF\tPURPOSE\tSOURCE")
+	for _, r := range rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Pattern, r.Owner, r.Confidence, r.Purpose, r.Source)
+	}
+	return tw.Flush()
 }

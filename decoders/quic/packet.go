@@ -1,0 +1,236 @@
+package quic
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Error says where in a datagram decoding stopped.
+type Error struct {
+	Offset int // byte offset inside the UDP payload
+	Reason string
+}
+
+// Error implements error.
+func (e *Error) Error() string { return fmt.Sprintf("quic: offset %d: %s", e.Offset, e.Reason) }
+
+// ErrNotInitial is returned for long-header packets that are not Initial packets.
+var ErrNotInitial = errors.New("quic: not an Initial packet")
+
+// Initial is one decrypted Initial packet.
+type Initial struct {
+	Version uint32
+	DCID    []byte
+	SCID    []byte
+	PN      uint64
+	Payload []byte // decrypted frames
+}
+
+// varint reads a QUIC variable-length integer (RFC 9000 §16).
+func varint(b []byte, off int) (uint64, int, bool) {
+	if off >= len(b) {
+		return 0, off, false
+	}
+	n := 1 << (b[off] >> 6)
+	if off+n > len(b) {
+		return 0, off, false
+	}
+	v := uint64(b[off] & 0x3f)
+	for i := 1; i < n; i++ {
+		v = v<<8 | uint64(b[off+i])
+	}
+	return v, off + n, true
+}
+
+// LongHeader is the version-independent part of a long-header packet plus the Initial fields.
+type LongHeader struct {
+	Version   uint32
+	Type      int // version-independent type: 0 Initial, 1 0-RTT, 2 Handshake, 3 Retry
+	DCID      []byte
+	SCID      []byte
+	PNOffset  int // offset of the packet number inside the packet
+	PacketLen int // bytes of this packet inside the datagram (coalesced packets follow it)
+}
+
+// IsLongHeader reports whether a UDP payload starts with a QUIC long header of a version whose
+// Initial packets can be read.
+func IsLongHeader(b []byte) bool {
+	return len(b) >= 7 && b[0]&0xc0 == 0xc0 && Supported(binary.BigEndian.Uint32(b[1:]))
+}
+
+// ParseLongHeader reads the header of the packet at the start of b (RFC 9000 §17.2).
+func ParseLongHeader(b []byte) (*LongHeader, error) {
+	if len(b) < 7 || b[0]&0x80 == 0 {
+		return nil, &Error{0, "not a long header"}
+	}
+	h := &LongHeader{Version: binary.BigEndian.Uint32(b[1:])}
+	raw := int(b[0]>>4) & 3
+	if h.Version == Version2 {
+		// RFC 9369 §3.2 renumbers the types: Initial 1, 0-RTT 2, Handshake 3, Retry 0.
+		h.Type = (raw + 3) & 3
+	} else {
+		h.Type = raw
+	}
+	off := 5
+	dl := int(b[off])
+	off++
+	if dl > 20 || off+dl > len(b) {
+		return nil, &Error{off - 1, "bad DCID length"}
+	}
+	h.DCID = b[off : off+dl]
+	off += dl
+	if off >= len(b) {
+		return nil, &Error{off, "truncated before SCID"}
+	}
+	sl := int(b[off])
+	off++
+	if sl > 20 || off+sl > len(b) {
+		return nil, &Error{off - 1, "bad SCID length"}
+	}
+	h.SCID = b[off : off+sl]
+	off += sl
+	if h.Type == 3 || !Supported(h.Version) {
+		h.PacketLen = len(b) // a Retry or unknown version runs to the end of the datagram
+		return h, nil
+	}
+	if h.Type == 0 {
+		tl, next, ok := varint(b, off)
+		if !ok || tl > uint64(len(b)) || next+int(tl) > len(b) {
+			return nil, &Error{off, "bad token length"}
+		}
+		off = next + int(tl)
+	}
+	length, next, ok := varint(b, off)
+	if !ok {
+		return nil, &Error{off, "truncated length"}
+	}
+	if length > uint64(len(b)-next) {
+		return nil, &Error{off, fmt.Sprintf("length %d past the end of the datagram", length)}
+	}
+	h.PNOffset = next
+	h.PacketLen = next + int(length)
+	return h, nil
+}
+
+// DecryptInitial removes header protection from the Initial packet at the start of pkt and
+// decrypts its payload with k. pkt is modified in place (the header is unprotected). largest is
+// the largest packet number seen so far in this space, or -1.
+func DecryptInitial(pkt []byte, h *LongHeader, k *Keys, largest int64) (*Initial, error) {
+	if h.Type != 0 {
+		return nil, ErrNotInitial
+	}
+	pnOff := h.PNOffset
+	if pnOff+4+16 > h.PacketLen {
+		return nil, &Error{pnOff, "packet too short for a header-protection sample"}
+	}
+	mask := k.Mask(pkt[pnOff+4 : pnOff+20])
+	first := pkt[0] ^ (mask[0] & 0x0f)
+	pnLen := int(first&3) + 1
+	var trunc uint64
+	for i := 0; i < pnLen; i++ {
+		pkt[pnOff+i] ^= mask[1+i]
+		trunc = trunc<<8 | uint64(pkt[pnOff+i])
+	}
+	pkt[0] = first
+	pn := decodePN(largest, trunc, pnLen*8)
+	nonce := make([]byte, 12)
+	copy(nonce, k.IV)
+	for i := 0; i < 8; i++ {
+		nonce[4+i] ^= byte(pn >> (56 - 8*i))
+	}
+	hdr := pkt[:pnOff+pnLen]
+	ct := pkt[pnOff+pnLen : h.PacketLen]
+	pt, err := k.aead.Open(nil, nonce, ct, hdr)
+	if err != nil {
+		return nil, &Error{pnOff + pnLen, "payload does not authenticate under the Initial keys"}
+	}
+	return &Initial{Version: h.Version, DCID: h.DCID, SCID: h.SCID, PN: pn, Payload: pt}, nil
+}
+
+// decodePN expands a truncated packet number (RFC 9000 Appendix A.3).
+func decodePN(largest int64, truncated uint64, bits int) uint64 {
+	expected := uint64(largest + 1)
+	win := uint64(1) << bits
+	half := win / 2
+	mask := win - 1
+	cand := (expected &^ mask) | truncated
+	switch {
+	case cand+half <= expected && cand < (1<<62)-win:
+		return cand + win
+	case cand > expected+half && cand >= win:
+		return cand - win
+	}
+	return cand
+}
+
+// CryptoFrame is the data of one CRYPTO frame.
+type CryptoFrame struct {
+	Offset uint64
+	Data   []byte
+}
+
+// CryptoFrames lists the CRYPTO frames of a decrypted Initial payload (RFC 9000 §19), skipping
+// PADDING, PING and ACK frames. Other frame types end the walk: only those three and CRYPTO and
+// CONNECTION_CLOSE are allowed in Initial packets (RFC 9000 §12.4).
+func CryptoFrames(p []byte) ([]CryptoFrame, error) {
+	var out []CryptoFrame
+	off := 0
+	for off < len(p) {
+		typ, next, ok := varint(p, off)
+		if !ok {
+			return out, &Error{off, "truncated frame type"}
+		}
+		switch {
+		case typ == 0x00 || typ == 0x01:
+			off = next
+		case typ == 0x02 || typ == 0x03:
+			var err error
+			if off, err = skipACK(p, next, typ == 0x03); err != nil {
+				return out, err
+			}
+		case typ == 0x06:
+			o, n1, ok1 := varint(p, next)
+			l, n2, ok2 := varint(p, n1)
+			if !ok1 || !ok2 || l > uint64(len(p)-n2) {
+				return out, &Error{off, "bad CRYPTO frame"}
+			}
+			out = append(out, CryptoFrame{Offset: o, Data: p[n2 : n2+int(l)]})
+			off = n2 + int(l)
+		case typ == 0x1c:
+			return out, nil
+		default:
+			return out, &Error{off, fmt.Sprintf("frame type 0x%x not allowed in an Initial", typ)}
+		}
+	}
+	return out, nil
+}
+
+func skipACK(p []byte, off int, ecn bool) (int, error) {
+	start := off
+	var ok bool
+	var ranges uint64
+	fields := 4 // largest, delay, range count, first range
+	for i := 0; i < fields; i++ {
+		var v uint64
+		if v, off, ok = varint(p, off); !ok {
+			return 0, &Error{start, "truncated ACK frame"}
+		}
+		if i == 2 {
+			ranges = v
+		}
+	}
+	if ranges > uint64(len(p)) {
+		return 0, &Error{start, "ACK range count past the end"}
+	}
+	n := int(ranges) * 2
+	if ecn {
+		n += 3
+	}
+	for i := 0; i < n; i++ {
+		if _, off, ok = varint(p, off); !ok {
+			return 0, &Error{start, "truncated ACK ranges"}
+		}
+	}
+	return off, nil
+}

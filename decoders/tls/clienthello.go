@@ -1,0 +1,217 @@
+// Package tls reads TLS ClientHello messages (RFC 8446 §4.1.2) from the client's first bytes of
+// a TCP stream, or from a QUIC CRYPTO stream, and derives what names and fingerprints a flow:
+// the server name (SNI), the ALPN protocols, the offered versions, Encrypted Client Hello, and
+// the JA3 and JA4 client fingerprints.
+package tls
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Extension types used here (IANA TLS ExtensionType registry).
+const (
+	extServerName        = 0x0000
+	extSupportedGroups   = 0x000a
+	extECPointFormats    = 0x000b
+	extSignatureAlgs     = 0x000d
+	extALPN              = 0x0010
+	extSupportedVersions = 0x002b
+	extQUICParams        = 0x0039
+	extECH               = 0xfe0d
+)
+
+// ClientHello holds the fields of a ClientHello that name and fingerprint a client.
+type ClientHello struct {
+	LegacyVersion uint16
+	CipherSuites  []uint16
+	// Extensions lists the extension types in the order sent.
+	Extensions        []uint16
+	ServerName        string
+	ALPN              []string
+	SupportedVersions []uint16
+	Groups            []uint16
+	PointFormats      []uint8
+	SignatureAlgs     []uint16
+	// ECH is set when the encrypted_client_hello extension is present: the ServerName is then
+	// the outer (public) name, and the real one is hidden — or the client sends GREASE ECH.
+	ECH bool
+	// QUIC is set when the quic_transport_parameters extension is present.
+	QUIC bool
+}
+
+// ErrNotClientHello means the bytes are not a ClientHello handshake message.
+var ErrNotClientHello = errors.New("tls: not a ClientHello")
+
+// Error names the byte offset inside the handshake message where parsing stopped.
+type Error struct {
+	Offset int
+	Reason string
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	return fmt.Sprintf("tls: ClientHello offset %d: %s", e.Offset, e.Reason)
+}
+
+// IsGREASE reports whether v is one of the reserved GREASE values (RFC 8701), which
+// fingerprints ignore.
+func IsGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
+
+// cursor reads big-endian fields with bounds checks; the first failure sticks.
+type cursor struct {
+	b   []byte
+	off int
+	err *Error
+}
+
+func (c *cursor) fail(reason string) {
+	if c.err == nil {
+		c.err = &Error{Offset: c.off, Reason: reason}
+	}
+}
+
+func (c *cursor) bytes(n int, what string) []byte {
+	if c.err != nil {
+		return nil
+	}
+	if n < 0 || c.off+n > len(c.b) {
+		c.fail(what + " runs past the end")
+		return nil
+	}
+	v := c.b[c.off : c.off+n]
+	c.off += n
+	return v
+}
+
+func (c *cursor) u8(what string) int {
+	v := c.bytes(1, what)
+	if v == nil {
+		return 0
+	}
+	return int(v[0])
+}
+
+func (c *cursor) u16(what string) int {
+	v := c.bytes(2, what)
+	if v == nil {
+		return 0
+	}
+	return int(binary.BigEndian.Uint16(v))
+}
+
+// ParseClientHello decodes a whole handshake message: type 1, a 24-bit length, then the body.
+func ParseClientHello(msg []byte) (*ClientHello, error) {
+	if len(msg) < 4 || msg[0] != 1 {
+		return nil, ErrNotClientHello
+	}
+	n := int(msg[1])<<16 | int(msg[2])<<8 | int(msg[3])
+	if 4+n > len(msg) {
+		return nil, &Error{Offset: 1, Reason: fmt.Sprintf("length %d past the end", n)}
+	}
+	c := &cursor{b: msg[:4+n], off: 4}
+	ch := &ClientHello{LegacyVersion: uint16(c.u16("legacy_version"))}
+	c.bytes(32, "random")
+	c.bytes(c.u8("session id length"), "session id")
+	suites := c.bytes(c.u16("cipher suites length"), "cipher suites")
+	for i := 0; i+1 < len(suites); i += 2 {
+		ch.CipherSuites = append(ch.CipherSuites, binary.BigEndian.Uint16(suites[i:]))
+	}
+	c.bytes(c.u8("compression methods length"), "compression methods")
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.off == len(c.b) {
+		return ch, nil // no extensions (SSL 3.0-style hello)
+	}
+	ext := c.bytes(c.u16("extensions length"), "extensions")
+	if c.err != nil {
+		return nil, c.err
+	}
+	base := c.off - len(ext)
+	e := &cursor{b: ext}
+	for e.off < len(ext) && e.err == nil {
+		typ := uint16(e.u16("extension type"))
+		start := e.off
+		body := e.bytes(e.u16("extension length"), "extension body")
+		if e.err != nil {
+			break
+		}
+		ch.Extensions = append(ch.Extensions, typ)
+		if err := ch.extension(typ, body); err != nil {
+			err.Offset += base + start + 2
+			return ch, err
+		}
+	}
+	if e.err != nil {
+		e.err.Offset += base
+		return ch, e.err
+	}
+	return ch, nil
+}
+
+func (ch *ClientHello) extension(typ uint16, body []byte) *Error {
+	c := &cursor{b: body}
+	switch typ {
+	case extServerName:
+		list := &cursor{b: c.bytes(c.u16("server name list length"), "server name list")}
+		for list.off < len(list.b) && list.err == nil {
+			kind := list.u8("name type")
+			name := list.bytes(list.u16("name length"), "host name")
+			if kind == 0 && list.err == nil && ch.ServerName == "" {
+				ch.ServerName = string(name)
+			}
+		}
+		if list.err != nil {
+			c.err = list.err
+		}
+	case extALPN:
+		list := &cursor{b: c.bytes(c.u16("ALPN list length"), "ALPN list")}
+		for list.off < len(list.b) && list.err == nil && len(ch.ALPN) < 32 {
+			p := list.bytes(list.u8("protocol length"), "protocol")
+			if list.err == nil {
+				ch.ALPN = append(ch.ALPN, string(p))
+			}
+		}
+		if list.err != nil {
+			c.err = list.err
+		}
+	case extSupportedVersions:
+		ch.SupportedVersions = u16list(c.bytes(c.u8("versions length"), "versions"))
+	case extSupportedGroups:
+		ch.Groups = u16list(c.bytes(c.u16("groups length"), "groups"))
+	case extSignatureAlgs:
+		ch.SignatureAlgs = u16list(c.bytes(c.u16("signature algorithms length"), "signature algorithms"))
+	case extECPointFormats:
+		ch.PointFormats = append([]uint8(nil), c.bytes(c.u8("point formats length"), "point formats")...)
+	case extECH:
+		ch.ECH = true
+	case extQUICParams:
+		ch.QUIC = true
+	}
+	return c.err
+}
+
+func u16list(b []byte) []uint16 {
+	out := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		out = append(out, binary.BigEndian.Uint16(b[i:]))
+	}
+	return out
+}
+
+// MaxVersion returns the highest non-GREASE version offered in supported_versions, or the
+// legacy version when that extension is absent.
+func (ch *ClientHello) MaxVersion() uint16 {
+	var best uint16
+	for _, v := range ch.SupportedVersions {
+		if !IsGREASE(v) && v > best {
+			best = v
+		}
+	}
+	if best == 0 {
+		return ch.LegacyVersion
+	}
+	return best
+}

@@ -1,0 +1,86 @@
+package tls
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MaxHelloBytes bounds the client bytes a Collector keeps: a ClientHello with a post-quantum key
+// share is about 1.5 KB, and the record layer allows 16 KB plus header per record; a hello that
+// needs more than this is treated as hostile.
+const MaxHelloBytes = 64 << 10
+
+// Collector gathers the first bytes of a TCP client stream (in order, across any number of
+// segments) until a whole ClientHello is there. TLS records of type handshake (22) are unwrapped
+// (RFC 8446 §5.1) and their fragments joined, because a ClientHello may span several records
+// and several segments.
+type Collector struct {
+	rec   []byte // raw record-layer bytes not yet consumed
+	hs    []byte // handshake bytes joined from records
+	done  bool
+	err   error
+	hello *ClientHello
+}
+
+// ErrNotTLS means the stream does not begin with a TLS handshake record.
+var ErrNotTLS = errors.New("tls: stream does not start with a handshake record")
+
+// LooksLike reports whether a client's first bytes begin like a TLS handshake record:
+// content type 22, major version 3.
+func LooksLike(b []byte) bool { return len(b) >= 3 && b[0] == 22 && b[1] == 3 && b[2] <= 4 }
+
+// Feed adds the next in-order client bytes. It returns true once the collector has finished,
+// with a ClientHello or with an error; later calls do nothing.
+func (c *Collector) Feed(p []byte) bool {
+	if c.done {
+		return true
+	}
+	if len(c.rec)+len(p) > MaxHelloBytes {
+		p = p[:max(0, MaxHelloBytes-len(c.rec))]
+	}
+	c.rec = append(c.rec, p...)
+	for len(c.rec) >= 5 {
+		if c.rec[0] != 22 || c.rec[1] != 3 {
+			return c.finish(fmt.Errorf("%w (byte 0x%02x)", ErrNotTLS, c.rec[0]))
+		}
+		n := int(c.rec[3])<<8 | int(c.rec[4])
+		if n > 16384+2048 {
+			return c.finish(fmt.Errorf("tls: record length %d over the limit", n))
+		}
+		if len(c.rec) < 5+n {
+			break
+		}
+		c.hs = append(c.hs, c.rec[5:5+n]...)
+		c.rec = c.rec[5+n:]
+		if len(c.hs) >= 4 {
+			if c.hs[0] != 1 {
+				return c.finish(ErrNotClientHello)
+			}
+			need := 4 + (int(c.hs[1])<<16 | int(c.hs[2])<<8 | int(c.hs[3]))
+			if need > MaxHelloBytes {
+				return c.finish(fmt.Errorf("tls: ClientHello length %d over the limit", need))
+			}
+			if len(c.hs) >= need {
+				ch, err := ParseClientHello(c.hs[:need])
+				c.hello = ch
+				return c.finish(err)
+			}
+		}
+	}
+	if len(c.rec)+len(c.hs) >= MaxHelloBytes {
+		return c.finish(errors.New("tls: no complete ClientHello within the limit"))
+	}
+	return false
+}
+
+func (c *Collector) finish(err error) bool {
+	c.done, c.err = true, err
+	c.rec, c.hs = nil, nil
+	return true
+}
+
+// Result returns the ClientHello (nil when none was found) and the error that ended collection.
+func (c *Collector) Result() (*ClientHello, error) { return c.hello, c.err }
+
+// Done reports whether the collector needs no more bytes.
+func (c *Collector) Done() bool { return c.done }

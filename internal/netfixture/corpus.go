@@ -1,0 +1,55 @@
+package netfixture
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"testing"
+
+	"droneaudit/capture"
+	"droneaudit/internal/corpus"
+)
+
+// Payload is one transport payload of a real capture.
+type Payload struct {
+	Frame   int
+	Proto   uint8
+	Src     string
+	Dst     string
+	Payload []byte
+}
+
+// CorpusPayloads reads a capture of the shared real-sample corpus in place (skipping the test
+// when the corpus is absent) and returns its TCP and UDP payloads, so naming decoders can be
+// run on real traffic.
+func CorpusPayloads(t testing.TB, rel string) []Payload {
+	t.Helper()
+	f, err := os.Open(corpus.Path(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := capture.NewReader(bufio.NewReader(f), rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := capture.NewNetDecoder()
+	var out []Payload
+	for {
+		p, err := rd.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, ok, _ := nd.Decode(p)
+		if ok && len(tr.Payload) > 0 {
+			out = append(out, Payload{Frame: p.Frame, Proto: tr.Proto, Src: tr.Src.String(), Dst: tr.Dst.String(), Payload: append([]byte(nil), tr.Payload...)})
+		}
+	}
+}
+
+// CorpusCaptures are the IP captures of the shared corpus: real MAVLink traffic over TCP and
+// UDP, which no naming decoder may mistake for its protocol.
+var CorpusCaptures = []string{"mavlink/command_long_over_tcp.pcapng", "mavlink/gps_raw_int.pcapng", "mavlink/mission_item_int.pcapng"}
