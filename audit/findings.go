@@ -2,6 +2,8 @@ package audit
 
 import (
 	"fmt"
+
+	"droneaudit/audit/destinations"
 	"math"
 	"time"
 
@@ -13,6 +15,7 @@ const (
 	KindLocationLeak      = "location-leak"      // a zone position seen on a network or broadcast channel
 	KindBroadcastPosition = "broadcast-position" // a pilot or home position broadcast in clear
 	KindOnDeviceExposure  = "on-device-exposure" // a zone position held in a log file on the device
+	KindDestinationDenied = "destination-denied" // a contact with a destination the policy forbids
 )
 
 // Finding says what left the device (or would, if a log were shared) and how bad it is. Equal
@@ -26,14 +29,14 @@ type Finding struct {
 	Summary     string       `json:"summary"`
 	Zone        string       `json:"zone,omitempty"`
 	Sensitivity string       `json:"sensitivity,omitempty"`
-	Role        geo.Role     `json:"role"`
+	Role        geo.Role     `json:"role,omitempty"`
 	Channel     geo.Channel  `json:"channel"`
 	Destination string       `json:"destination,omitempty"`
-	Input       string       `json:"input"`
+	Input       string       `json:"input,omitempty"`
 	Count       int64        `json:"count"`
 	Inside      int64        `json:"inside"` // how many of Count are inside the zone, not only within tolerance
-	First       *Observation `json:"first"`
-	Last        *Observation `json:"last"`
+	First       *Observation `json:"first,omitempty"`
+	Last        *Observation `json:"last,omitempty"`
 
 	zoneIndex  int
 	inputIndex int
@@ -176,8 +179,21 @@ func (f *Finding) summarise() {
 		f.Summary = fmt.Sprintf("%s broadcast in clear (%s): anyone in radio range learns where the team stands", what, f.Destination)
 	case KindOnDeviceExposure:
 		f.Summary = fmt.Sprintf("%s inside %s zone %q held in this file: exposed if the file is shared or synced", what, f.Sensitivity, f.Zone)
+	case KindDestinationDenied:
+		return // the policy check wrote it
 	}
 	if f.Inside < f.Count && f.Zone != "" {
 		f.Summary += fmt.Sprintf(" (%d within the precision of the encoding, outside the exact zone edge)", f.Count-f.Inside)
 	}
+}
+
+// destinationFindings turns the policy's destination violations into findings.
+func destinationFindings(inv *destinations.Inventory, p destinations.Policy) []*Finding {
+	var out []*Finding
+	for _, v := range inv.Violations(p) {
+		out = append(out, &Finding{Kind: KindDestinationDenied, Severity: "high", FailsPolicy: true, Summary: v.Reason,
+			Channel: geo.ChannelNetwork, Destination: fmt.Sprintf("%s:%d/%s", v.Row.IP, v.Row.Port, v.Row.Protocol),
+			Count: int64(v.Row.Flows), zoneIndex: -1, inputIndex: -1})
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package audit
 import (
 	"fmt"
 
+	"droneaudit/audit/destinations"
+
 	"droneaudit/geo"
 )
 
@@ -15,6 +17,8 @@ type Policy struct {
 	FailOnBroadcastPilot bool `json:"fail_on_broadcast_pilot" mapstructure:"fail_on_broadcast_pilot"`
 	// FailOnDevice also fails on positions inside failing zones that are only in on-device logs.
 	FailOnDevice bool `json:"fail_on_device" mapstructure:"fail_on_device"`
+	// Destinations fails the audit on contacts with denied owner classes, countries or hosts.
+	Destinations destinations.Policy `json:"destinations" mapstructure:"destinations"`
 }
 
 // DefaultPolicy fails on secret and restricted positions off the device and on pilot or home

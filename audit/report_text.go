@@ -32,10 +32,35 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(b, "\n%s %s %s%s\n", f.ID, strings.ToUpper(f.Severity), f.Kind, mark)
 		fmt.Fprintf(b, "    %s\n", f.Summary)
-		fmt.Fprintf(b, "    input: %s\n", f.Input)
+		if f.Input != "" {
+			fmt.Fprintf(b, "    input: %s\n", f.Input)
+		}
 		writeObs(b, "first", f.First)
 		if f.Count > 1 {
 			writeObs(b, "last", f.Last)
+		}
+	}
+	if inv := r.Destinations; inv != nil {
+		fmt.Fprintf(b, "\nDestinations contacted: %d\n", len(inv.Rows))
+		for _, d := range inv.Rows {
+			names := make([]string, 0, len(d.Names))
+			for _, n := range d.Names {
+				names = append(names, n.Name+" ("+n.Source+")")
+			}
+			where := d.Country
+			if d.Scope != "" && d.Scope != "public" {
+				where = d.Scope
+			}
+			if d.ASN != 0 {
+				where += fmt.Sprintf(" AS%d %s", d.ASN, d.ASOrg)
+			}
+			fmt.Fprintf(b, "  %s:%d/%s  owner %s  %s  out %d B, in %d B, %d flow(s)\n", d.IP, d.Port, d.Protocol, orDash(d.Owner), orDash(where), d.BytesOut, d.BytesIn, d.Flows)
+			if len(names) > 0 {
+				fmt.Fprintf(b, "      names: %s\n", strings.Join(names, ", "))
+			}
+		}
+		for _, a := range inv.GeoIP.Attribution {
+			fmt.Fprintf(b, "  (%s)\n", a)
 		}
 	}
 	fmt.Fprintf(b, "\nInputs: %d (%d could not be read), %d bytes, %d positions\n", r.Summary.Inputs, r.Summary.InputErrors, r.Summary.Bytes, r.Summary.Fixes)

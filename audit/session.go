@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"droneaudit/audit/destinations"
 
 	"droneaudit/geo"
 )
@@ -26,6 +29,9 @@ type Options struct {
 	OnFix func(*InputReport, geo.Fix)
 	// Progress, when set, is told how many bytes were read (hashing and decoding both count).
 	Progress func(n int64)
+	// Destinations, when set, adds the destination inventory of the capture inputs to the
+	// report and checks it against Policy.Destinations.
+	Destinations *destinations.Options
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -38,8 +44,10 @@ type Report struct {
 	Zones    *ZonesInfo     `json:"zones,omitempty"`
 	Policy   Policy         `json:"policy"`
 	Findings []*Finding     `json:"findings"`
-	Summary  Summary        `json:"summary"`
-	Verdict  Verdict        `json:"verdict"`
+	// Destinations is the inventory of who the lab devices talked to, over all capture inputs.
+	Destinations *destinations.Inventory `json:"destinations,omitempty"`
+	Summary      Summary                 `json:"summary"`
+	Verdict      Verdict                 `json:"verdict"`
 }
 
 // ZonesInfo identifies the zone file an audit used.
@@ -161,11 +169,33 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return assemble(reps, o), nil
+	var inv *destinations.Inventory
+	if o.Destinations != nil {
+		var caps []destinations.Source
+		for i, rep := range reps {
+			if rep.Format == "pcap" || rep.Format == "pcapng" {
+				src := sources[i]
+				caps = append(caps, destinations.Source{Name: src.Name, Open: func() (io.ReadCloser, error) {
+					f, _, err := src.Open()
+					return f, err
+				}})
+			}
+		}
+		if len(caps) > 0 {
+			var err error
+			if inv, err = destinations.BuildSources(ctx, caps, *o.Destinations); err != nil {
+				return nil, fmt.Errorf("destination inventory: %w", err)
+			}
+		}
+	}
+	return assemble(reps, inv, o), nil
 }
 
-func assemble(reps []*InputReport, o Options) *Report {
-	r := &Report{Tool: "droneaudit", Version: Version, Inputs: reps, Policy: o.Policy, Findings: []*Finding{}}
+func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Report {
+	r := &Report{Tool: "droneaudit", Version: Version, Inputs: reps, Policy: o.Policy, Findings: []*Finding{}, Destinations: inv}
+	if inv != nil {
+		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
+	}
 	if o.Zones != nil {
 		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256}
 		for _, z := range o.Zones.Zones {

@@ -10,7 +10,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -142,6 +144,26 @@ type broker struct {
 
 // Build reads the captures and returns their destination inventory.
 func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error) {
+	srcs := make([]Source, len(paths))
+	for i, p := range paths {
+		srcs[i] = FileSource(p)
+	}
+	return BuildSources(ctx, srcs, opt)
+}
+
+// Source is one capture to read: a name for notes and a way to open it.
+type Source struct {
+	Name string
+	Open func() (io.ReadCloser, error)
+}
+
+// FileSource is a capture file on disk, opened read-only.
+func FileSource(path string) Source {
+	return Source{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+// BuildSources is Build over captures that need not be files (the audit's embedded demo).
+func BuildSources(ctx context.Context, paths []Source, opt Options) (*Inventory, error) {
 	geo := opt.GeoIP
 	if geo == nil {
 		var err error

@@ -10,9 +10,9 @@ import (
 // Policy says which destinations an acceptance test forbids. Hosts holds patterns in the
 // OwnerRule syntax: an exact name, "*.suffix", an address or a CIDR prefix.
 type Policy struct {
-	DenyOwners    []string `mapstructure:"deny_owners"`
-	DenyCountries []string `mapstructure:"deny_countries"` // ISO 3166-1 alpha-2
-	DenyHosts     []string `mapstructure:"deny_hosts"`
+	DenyOwners    []string `json:"deny_owners" mapstructure:"deny_owners"`
+	DenyCountries []string `json:"deny_countries" mapstructure:"deny_countries"` // ISO 3166-1 alpha-2
+	DenyHosts     []string `json:"deny_hosts" mapstructure:"deny_hosts"`
 }
 
 // Violation is one destination the policy forbids, and why.

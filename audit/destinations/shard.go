@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -97,8 +96,9 @@ func (pl *pipeline) close(st *state) {
 	}
 }
 
-func (st *state) readCapture(ctx context.Context, path string, pl *pipeline) error {
-	f, err := os.Open(path)
+func (st *state) readCapture(ctx context.Context, src Source, pl *pipeline) error {
+	path := src.Name
+	f, err := src.Open()
 	if err != nil {
 		return err
 	}

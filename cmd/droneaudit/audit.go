@@ -32,7 +32,11 @@ Policy (droneaudit.yaml):
   policy:
     fail_on: [secret, restricted]     # zone sensitivities that must not leave the device
     fail_on_broadcast_pilot: true     # pilot/home position broadcast in clear
-    fail_on_device: false             # also fail on zone positions held in on-device logs`,
+    fail_on_device: false             # also fail on zone positions held in on-device logs
+    destinations:                     # contacts the acceptance test forbids
+      deny_owners: [dji, analytics]   # owner classes (see 'droneaudit destinations --list-owners')
+      deny_countries: [CN]            # ISO 3166-1 alpha-2
+      deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]`,
 		RunE: runAudit,
 	}
 	f := c.Flags()
@@ -88,8 +92,12 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	} else if zones == nil {
 		slog.Warn("no --zones given: positions are not matched against sensitive zones")
 	}
+	dopts, err := destinationOptions()
+	if err != nil {
+		return err
+	}
 	bar := startProgress(srcs)
-	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add})
+	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts})
 	bar.Finish()
 	if err != nil {
 		return err

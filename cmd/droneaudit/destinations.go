@@ -49,14 +49,9 @@ Configuration (droneaudit.yaml):
 			if err := oneOf("format", format, "text", "json", "csv"); err != nil {
 				return err
 			}
-			var rules []destinations.OwnerRule
-			if err := cfg.UnmarshalKey("owners", &rules); err != nil {
-				return usageError("config owners: %v", err)
-			}
-			for i, r := range rules {
-				if r.Pattern == "" || r.Owner == "" {
-					return usageError("config owners[%d]: pattern and owner are required", i)
-				}
+			rules, err := ownerRules()
+			if err != nil {
+				return err
 			}
 			if show, _ := cmd.Flags().GetBool("list-owners"); show {
 				return printOwners(cmd, format, rules)
@@ -64,11 +59,7 @@ Configuration (droneaudit.yaml):
 			if len(args) == 0 {
 				return usageError("destinations: name at least one capture file (see 'droneaudit destinations --help')")
 			}
-			var gc destinations.GeoConfig
-			if err := cfg.UnmarshalKey("geoip", &gc); err != nil {
-				return usageError("config geoip: %v", err)
-			}
-			geo, err := destinations.NewGeoIP(gc)
+			opts, err := destinationOptions()
 			if err != nil {
 				return err
 			}
@@ -78,7 +69,7 @@ Configuration (droneaudit.yaml):
 				}
 			}
 			tuneGC()
-			inv, err := destinations.Build(cmd.Context(), args, destinations.Options{Owners: rules, GeoIP: geo})
+			inv, err := destinations.Build(cmd.Context(), args, opts)
 			if err != nil {
 				return err
 			}
@@ -128,4 +119,35 @@ func printOwners(cmd *cobra.Command, format string, extra []destinations.OwnerRu
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Pattern, r.Owner, r.Confidence, r.Purpose, r.Source)
 	}
 	return tw.Flush()
+}
+
+// ownerRules reads the extra owner rules of the configuration.
+func ownerRules() ([]destinations.OwnerRule, error) {
+	var rules []destinations.OwnerRule
+	if err := cfg.UnmarshalKey("owners", &rules); err != nil {
+		return nil, usageError("config owners: %v", err)
+	}
+	for i, r := range rules {
+		if r.Pattern == "" || r.Owner == "" {
+			return nil, usageError("config owners[%d]: pattern and owner are required", i)
+		}
+	}
+	return rules, nil
+}
+
+// destinationOptions builds the inventory options from the configuration (owners, geoip).
+func destinationOptions() (destinations.Options, error) {
+	rules, err := ownerRules()
+	if err != nil {
+		return destinations.Options{}, err
+	}
+	var gc destinations.GeoConfig
+	if err := cfg.UnmarshalKey("geoip", &gc); err != nil {
+		return destinations.Options{}, usageError("config geoip: %v", err)
+	}
+	geo, err := destinations.NewGeoIP(gc)
+	if err != nil {
+		return destinations.Options{}, err
+	}
+	return destinations.Options{Owners: rules, GeoIP: geo}, nil
 }

@@ -222,3 +222,46 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatalf("policy fail_on [public]: exit %d\n%.400s", code, out)
 	}
 }
+
+// The audit report carries the destination inventory, and the policy can fail on destinations.
+func TestAuditDestinationPolicy(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("droneaudit.yaml", []byte("format: json\npolicy:\n  fail_on: [public]\n  destinations:\n    deny_hosts: [\"198.51.100.0/24\"]\n"), 0o600)
+	code, out, _ := cli(t, "audit")
+	if code != exitPolicy {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	var rep struct {
+		Findings []struct {
+			Kind        string `json:"kind"`
+			Destination string `json:"destination"`
+			FailsPolicy bool   `json:"fails_policy"`
+		} `json:"findings"`
+		Destinations struct {
+			Rows []struct {
+				IP       string `json:"ip"`
+				Port     int    `json:"port"`
+				BytesOut int64  `json:"bytes_out"`
+			} `json:"destinations"`
+			GeoIP struct {
+				Attribution []string `json:"attribution"`
+			} `json:"geoip"`
+		} `json:"destinations"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	failing := 0
+	for _, f := range rep.Findings {
+		if f.FailsPolicy {
+			failing++
+		}
+	}
+	// Failing findings come first; with fail_on [public] only the denied destination fails.
+	if failing != 1 || rep.Findings[0].Kind != "destination-denied" || rep.Findings[0].Destination != "198.51.100.23:5760/udp" || !rep.Findings[0].FailsPolicy {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+	if len(rep.Destinations.Rows) != 2 || rep.Destinations.Rows[1].IP != "198.51.100.23" || rep.Destinations.Rows[1].BytesOut == 0 || len(rep.Destinations.GeoIP.Attribution) == 0 {
+		t.Fatalf("destinations %+v", rep.Destinations)
+	}
+}
