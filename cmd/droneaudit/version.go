@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit"
+	"droneaudit/audit/destinations"
 )
 
 func init() { addCommand(newVersionCmd) }
@@ -19,6 +20,7 @@ func newVersionCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "droneaudit %s\n", audit.Version)
+			fmt.Fprintf(out, "built-in IP data: %s; %s\n", destinations.DBIPAttribution, destinations.ASNAttribution)
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				fmt.Fprintf(out, "go %s\n", bi.GoVersion)
 				for _, d := range bi.Deps {
