@@ -367,12 +367,18 @@ func (rd *Reader) apply(m *Message, first bool) error {
 			for len(offs) > 0 && offs[len(offs)-1] == 0 {
 				offs = offs[:len(offs)-1]
 			}
+			// A hostile or damaged B message may point anywhere: offsets that are negative or not
+			// after this message are reported and ignored, and the log is read on in order.
+			kept := offs[:0]
 			for _, o := range offs {
-				if o < 0 {
-					return fmt.Errorf("%s: offset %d: appended-data offset out of range", rd.name, m.Offset)
+				if o <= m.Offset {
+					rd.problem(Problem{Kind: "bad-format", Offset: m.Offset,
+						Detail: fmt.Sprintf("appended-data offset %d is not after the flag bits message; ignored", o)})
+					continue
 				}
+				kept = append(kept, o)
 			}
-			rd.Appended = offs
+			rd.Appended = kept
 		}
 	case 'F':
 		d, err := parseDef(string(m.Body))
