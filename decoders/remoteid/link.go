@@ -223,10 +223,17 @@ func (st *Stream) pack(p *capture.Packet, s *Sighting, e *Element, pk *Pack, err
 		return
 	}
 	if pk.Truncated || pk.Missing > 0 {
-		last := &pk.Msgs[pk.N-1]
-		st.note(p, decoders.Warning, "truncated", map[string]string{"declared": strconv.Itoa(pk.Declared), "complete": strconv.Itoa(pk.N - b2i(pk.Truncated))},
-			"%s: frame %d: message pack declares %d messages but its %s of %d bytes holds %d whole (message %d has %d of 25 bytes)",
-			st.in.Path, p.Frame, pk.Declared, e.Kind, e.IELen, pk.N-b2i(pk.Truncated), pk.N, last.Present)
+		attrs := map[string]string{"declared": strconv.Itoa(pk.Declared), "complete": strconv.Itoa(pk.N - b2i(pk.Truncated))}
+		if pk.N == 0 {
+			// Not even the start of one message fits: there is no last message to describe.
+			st.note(p, decoders.Warning, "truncated", attrs, "%s: frame %d: message pack declares %d messages but its %s of %d bytes holds none",
+				st.in.Path, p.Frame, pk.Declared, e.Kind, e.IELen)
+		} else {
+			last := &pk.Msgs[pk.N-1]
+			st.note(p, decoders.Warning, "truncated", attrs,
+				"%s: frame %d: message pack declares %d messages but its %s of %d bytes holds %d whole (message %d has %d of 25 bytes)",
+				st.in.Path, p.Frame, pk.Declared, e.Kind, e.IELen, pk.N-b2i(pk.Truncated), pk.N, last.Present)
+		}
 	}
 	if v := otherViolations(pk.Violations); v != "" {
 		st.note(p, decoders.Warning, "pack-rule", nil, "frame %d: message pack: %s", p.Frame, v)
