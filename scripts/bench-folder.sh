@@ -23,11 +23,10 @@ for i in $(seq 0 999); do
 done
 echo "folder: $(ls "$dir" | wc -l) files, $(du -sh "$dir" | cut -f1)"
 for workers in 1 0; do
-  export GOMAXPROCS_LABEL=$workers
-  if [ "$workers" = 1 ]; then env="GOMAXPROCS=1"; else env=""; fi
+  if [ "$workers" = 1 ]; then env="GOMAXPROCS=1"; label="one core (GOMAXPROCS=1)"; else env=""; label="all $(nproc) cores"; fi
   /usr/bin/time -v env $env "$out/droneaudit" audit --no-progress --format json "$dir" >/dev/null 2>"$out/folder-time.txt" || true
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/folder-time.txt")
   cpu=$(awk -F': ' '/Percent of CPU/ {print $2}' "$out/folder-time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/folder-time.txt")
-  echo "GOMAXPROCS=${env:+1}${env:-all ($(nproc))}: wall $wall, CPU $cpu, peak RSS $((rss / 1024)) MiB"
+  echo "$label: wall $wall, CPU $cpu, peak RSS $((rss / 1024)) MiB"
 done
