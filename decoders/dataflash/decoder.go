@@ -113,12 +113,10 @@ type state struct {
 	fixes     int64
 	noFix     int64 // GPS messages without a 3D fix
 	home      *geo.Fix
-	first     time.Time
-	last      time.Time
+	out       decoders.HeldFixes
 	id        identity
 	noteCount map[string]int
 	locBuf    []byte
-	pending   []pendingFix
 }
 
 const (
@@ -128,7 +126,7 @@ const (
 )
 
 func newState(in decoders.Input, sink decoders.Sink) *state {
-	return &state{in: in, sink: sink, byName: map[string]int64{}, noteCount: map[string]int{}}
+	return &state{in: in, sink: sink, out: decoders.HeldFixes{Sink: sink}, byName: map[string]int64{}, noteCount: map[string]int{}}
 }
 
 // message handles one framed message; the hot path is one array lookup for most types.
@@ -205,7 +203,7 @@ func (s *state) position(x *extractor, m Message) {
 				fix.Time = utc
 				if !s.clk.ok && hasBoot && fix.Valid() {
 					s.clk = clock{ok: true, boot: boot, utc: utc, anchorAt: m.Offset}
-					s.flushPending()
+					s.out.Release(s.clk.at)
 				}
 			}
 		}
@@ -264,44 +262,11 @@ func (s *state) position(x *extractor, m Message) {
 		h := fix
 		s.home = &h
 	}
-	if fix.Time.IsZero() && hasBoot && !s.clk.ok && len(s.pending) < maxPending {
-		// Positions logged before the first GPS time get their UTC once it arrives.
-		s.pending = append(s.pending, pendingFix{fix, boot})
+	// Positions logged before the first GPS time get their UTC once it arrives.
+	if fix.Time.IsZero() && hasBoot && !s.clk.ok && s.out.Hold(fix, boot) {
 		return
 	}
-	s.emit(fix)
-}
-
-// maxPending bounds the fixes held back while waiting for the first GPS time (about 2 MB).
-const maxPending = 8192
-
-// pendingFix is a fix waiting for the clock, with its boot time.
-type pendingFix struct {
-	fix  geo.Fix
-	boot time.Duration
-}
-
-// flushPending emits the held-back fixes, timed if the clock is known.
-func (s *state) flushPending() {
-	for _, p := range s.pending {
-		if p.fix.Time.IsZero() {
-			p.fix.Time = s.clk.at(p.boot)
-		}
-		s.emit(p.fix)
-	}
-	s.pending = s.pending[:0]
-}
-
-func (s *state) emit(fix geo.Fix) {
-	if !fix.Time.IsZero() {
-		if s.first.IsZero() || fix.Time.Before(s.first) {
-			s.first = fix.Time
-		}
-		if fix.Time.After(s.last) {
-			s.last = fix.Time
-		}
-	}
-	s.sink.Fix(fix)
+	s.out.Emit(fix)
 }
 
 // altitude fills the altitude and its reference. GPS, POS, AHR2, ORGN, HOME and CAM give metres
@@ -412,7 +377,7 @@ func (s *state) signed(info SignedInfo) {
 
 // finish reports the per-type counts and what the log exposes.
 func (s *state) finish(rd *Reader) {
-	s.flushPending()
+	s.out.Release(s.clk.at)
 	total := int64(0)
 	for t := range s.counts {
 		s.flushCount(uint8(t))
@@ -450,9 +415,9 @@ func (s *state) finish(rd *Reader) {
 	if s.home != nil {
 		attrs["home"] = strconv.FormatFloat(s.home.Lat, 'f', 7, 64) + "," + strconv.FormatFloat(s.home.Lon, 'f', 7, 64)
 	}
-	if !s.first.IsZero() {
-		attrs["first_utc"] = s.first.Format(time.RFC3339)
-		attrs["last_utc"] = s.last.Format(time.RFC3339)
+	if !s.out.First.IsZero() {
+		attrs["first_utc"] = s.out.First.Format(time.RFC3339)
+		attrs["last_utc"] = s.out.Last.Format(time.RFC3339)
 	}
 	s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "exposure", Offset: -1,
 		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Attrs: attrs})

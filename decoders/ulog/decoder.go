@@ -44,7 +44,7 @@ func (d *Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.S
 	if err != nil {
 		return err
 	}
-	st := &state{in: in, sink: sink, z: newSummarizer(rd), notes: map[string]int{}}
+	st := &state{in: in, sink: sink, out: decoders.HeldFixes{Sink: sink}, z: newSummarizer(rd), notes: map[string]int{}}
 	n := 0
 	for {
 		var m Message
@@ -87,18 +87,17 @@ func (d *Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.S
 }
 
 type state struct {
-	in      decoders.Input
-	sink    decoders.Sink
-	z       *summarizer
-	locBuf  []byte
-	pending []pendingFix
-	clk     clock
-	notes   map[string]int
+	in     decoders.Input
+	sink   decoders.Sink
+	z      *summarizer
+	locBuf []byte
+	out    decoders.HeldFixes
+	clk    clock
+	notes  map[string]int
 
-	fixes       int64
-	gpsNoFix    int64
-	home        *geo.Fix
-	first, last time.Time
+	fixes    int64
+	gpsNoFix int64
+	home     *geo.Fix
 }
 
 func (s *state) data(m Message, ts uint64, hasTS bool) {
@@ -119,7 +118,7 @@ func (s *state) data(m Message, ts uint64, hasTS bool) {
 				gpsUTC = time.UnixMicro(int64(u)).UTC()
 				if !s.clk.ok && hasTS && ts > 0 && ts < absoluteThreshold {
 					s.clk = clock{ok: true, boot: ts, utc: gpsUTC}
-					s.flushPending()
+					s.out.Release(s.utcAt)
 				}
 			}
 		}
@@ -174,46 +173,16 @@ func (s *state) data(m Message, ts uint64, hasTS bool) {
 			h := fix
 			s.home = &h
 		}
-		if fix.Time.IsZero() && hasTS && ts > 0 && !s.clk.ok && len(s.pending) < maxPending {
-			// Positions logged before the first GPS time get their UTC once it arrives.
-			s.pending = append(s.pending, pendingFix{fix, ts})
+		// Positions logged before the first GPS time get their UTC once it arrives.
+		if fix.Time.IsZero() && hasTS && ts > 0 && !s.clk.ok && s.out.Hold(fix, time.Duration(ts)*time.Microsecond) {
 			continue
 		}
-		s.emit(fix)
+		s.out.Emit(fix)
 	}
 }
 
-// maxPending bounds the fixes held back while waiting for the first GPS time (about 2 MB).
-const maxPending = 8192
-
-// pendingFix is a fix waiting for the clock, with its boot timestamp.
-type pendingFix struct {
-	fix geo.Fix
-	ts  uint64
-}
-
-// flushPending emits the held-back fixes, timed if the clock is known.
-func (s *state) flushPending() {
-	for _, p := range s.pending {
-		if p.fix.Time.IsZero() {
-			p.fix.Time = s.clk.at(p.ts)
-		}
-		s.emit(p.fix)
-	}
-	s.pending = s.pending[:0]
-}
-
-func (s *state) emit(fix geo.Fix) {
-	if !fix.Time.IsZero() {
-		if s.first.IsZero() || fix.Time.Before(s.first) {
-			s.first = fix.Time
-		}
-		if fix.Time.After(s.last) {
-			s.last = fix.Time
-		}
-	}
-	s.sink.Fix(fix)
-}
+// utcAt times a held fix from its boot timestamp (held as a duration).
+func (s *state) utcAt(boot time.Duration) time.Time { return s.clk.at(uint64(boot / time.Microsecond)) }
 
 // locator formats "message 812 @ 0x1f3a" (the message's 0-based number in the file) with one
 // allocation: it runs per fix.
@@ -272,7 +241,7 @@ func guid(lists [][]Value) string {
 }
 
 func (s *state) finish(rd *Reader, sum *Summary) {
-	s.flushPending()
+	s.out.Release(s.utcAt)
 	byTopic := map[string]int64{}
 	var total int64
 	for _, t := range sum.Topics {
@@ -342,9 +311,9 @@ func (s *state) finish(rd *Reader, sum *Summary) {
 	if s.home != nil {
 		attrs["home"] = strconv.FormatFloat(s.home.Lat, 'f', 7, 64) + "," + strconv.FormatFloat(s.home.Lon, 'f', 7, 64)
 	}
-	if !s.first.IsZero() {
-		attrs["first_utc"] = s.first.Format(time.RFC3339)
-		attrs["last_utc"] = s.last.Format(time.RFC3339)
+	if !s.out.First.IsZero() {
+		attrs["first_utc"] = s.out.First.Format(time.RFC3339)
+		attrs["last_utc"] = s.out.Last.Format(time.RFC3339)
 	}
 	s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "exposure", Offset: -1,
 		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Attrs: attrs})
