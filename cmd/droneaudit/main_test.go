@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -263,5 +265,22 @@ func TestAuditDestinationPolicy(t *testing.T) {
 	}
 	if len(rep.Destinations.Rows) != 2 || rep.Destinations.Rows[1].IP != "198.51.100.23" || rep.Destinations.Rows[1].BytesOut == 0 || len(rep.Destinations.GeoIP.Attribution) == 0 {
 		t.Fatalf("destinations %+v", rep.Destinations)
+	}
+}
+
+// The built program itself exits with 3 on the demo (go run reports that as "exit status 3").
+func TestDemoProcessExitCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	cmd := exec.Command(droneauditBinary(t), "audit", "--format", "json")
+	cmd.Env = append(os.Environ(), "CI=true")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitPolicy {
+		t.Fatalf("err %v, want exit status 3", err)
+	}
+	if !bytes.Contains(out, []byte(`"result": "fail"`)) {
+		t.Fatalf("stdout %.200s", out)
 	}
 }
