@@ -106,8 +106,12 @@ func TestFolderParallelDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A file of no known format found in a folder is listed as skipped, not an error.
+	if err := os.WriteFile(filepath.Join(dir, "b", "notes.txt"), []byte("flight notes\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
 	srcs, errs := ExpandInputs([]string{dir})
-	if len(errs) != 0 || len(srcs) != 3 || filepath.Base(filepath.Dir(srcs[0].Name)) != "a" {
+	if len(errs) != 0 || len(srcs) != 4 || filepath.Base(filepath.Dir(srcs[0].Name)) != "a" {
 		t.Fatalf("sources %v errs %v", srcs, errs)
 	}
 	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
@@ -123,8 +127,11 @@ func TestFolderParallelDeterministic(t *testing.T) {
 		var b bytes.Buffer
 		rep.WriteJSON(&b)
 		outs = append(outs, b.Bytes())
-		if rep.Inputs[2].Notes[0].Code != "truncated" || rep.Inputs[2].Fixes == 0 {
-			t.Fatalf("cut capture: %+v", rep.Inputs[2])
+		if rep.Inputs[3].Notes[0].Code != "truncated" || rep.Inputs[3].Fixes == 0 {
+			t.Fatalf("cut capture: %+v", rep.Inputs[3])
+		}
+		if in := rep.Inputs[2]; in.Skipped == "" || in.Error != "" || rep.Summary.InputsSkipped != 1 || rep.Verdict.ExitCode != 3 {
+			t.Fatalf("text file in the folder: %+v, summary %+v", in, rep.Summary)
 		}
 	}
 	if !bytes.Equal(outs[0], outs[1]) {

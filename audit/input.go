@@ -34,6 +34,8 @@ type InputReport struct {
 	// Exposures are the facts a reader of an on-device file learns without any key.
 	Exposures []decoders.Note `json:"exposed_if_shared,omitempty"`
 	Error     string          `json:"error,omitempty"`
+	// Skipped says why a file found in a folder was not decoded (not a format droneaudit reads).
+	Skipped string `json:"skipped,omitempty"`
 	// ZonesTouched names the zones any of this input's positions fall in, in zone-file order.
 	ZonesTouched []string `json:"zones_touched,omitempty"`
 
@@ -93,6 +95,9 @@ func (s *inputSink) Count(name string, n int64) {
 type Source struct {
 	Name string
 	Open func() (ReadAtCloser, int64, error)
+	// Walked marks a file found by walking a folder rather than named by the user: when no
+	// decoder recognises it, it is listed as skipped instead of failing the audit.
+	Walked bool
 }
 
 // ReadAtCloser is what a Source opens.
@@ -230,6 +235,10 @@ func decodeInput(ctx context.Context, src Source, idx int, o *Options) (rep *Inp
 	}
 	if n == 0 {
 		return fail(fmt.Errorf("%s: empty file", path))
+	}
+	if src.Walked {
+		rep.Skipped = "not a format droneaudit decodes"
+		return rep
 	}
 	return fail(fmt.Errorf("%s: %w (known: pcap, pcapng, %s)", path, ErrUnknownFormat, knownFormats()))
 }

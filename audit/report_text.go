@@ -63,8 +63,13 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(b, "  (%s)\n", a)
 		}
 	}
-	fmt.Fprintf(b, "\nInputs: %d (%d could not be read), %d bytes, %d positions\n", r.Summary.Inputs, r.Summary.InputErrors, r.Summary.Bytes, r.Summary.Fixes)
+	fmt.Fprintf(b, "\nInputs: %d (%d could not be read, %d skipped), %d bytes, %d positions\n", r.Summary.Inputs, r.Summary.InputErrors,
+		r.Summary.InputsSkipped, r.Summary.Bytes, r.Summary.Fixes)
 	for _, in := range r.Inputs {
+		if in.Skipped != "" {
+			fmt.Fprintf(b, "\n  %s\n    skipped: %s (sha256 %s, %d bytes)\n", in.Path, in.Skipped, in.SHA256, in.Size)
+			continue
+		}
 		fmt.Fprintf(b, "\n  %s\n", in.Path)
 		if in.SHA256 != "" {
 			fmt.Fprintf(b, "    sha256 %s, %d bytes, format %s\n", in.SHA256, in.Size, orDash(in.Format))

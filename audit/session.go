@@ -69,6 +69,7 @@ type ZoneInfo struct {
 type Summary struct {
 	Inputs          int              `json:"inputs"`
 	InputErrors     int              `json:"input_errors"`
+	InputsSkipped   int              `json:"inputs_skipped"` // files in folders that are no format droneaudit reads
 	Bytes           int64            `json:"bytes"`
 	Fixes           int64            `json:"fixes"`
 	FixesByChan     map[string]int64 `json:"fixes_by_channel"`
@@ -128,7 +129,9 @@ func ExpandInputs(args []string) ([]Source, []error) {
 		}
 		slices.Sort(files)
 		for _, f := range files {
-			out = append(out, FileSource(f))
+			src := FileSource(f)
+			src.Walked = true
+			out = append(out, src)
 		}
 	}
 	return out, errs
@@ -213,6 +216,9 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Repo
 		}
 		if in.Error != "" {
 			r.Summary.InputErrors++
+		}
+		if in.Skipped != "" {
+			r.Summary.InputsSkipped++
 		}
 		touched := map[int]string{}
 		for _, f := range in.findings.order {

@@ -1,6 +1,7 @@
 package mavlink
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -20,12 +21,26 @@ type File struct{}
 // Name implements decoders.FileDecoder.
 func (File) Name() string { return Name }
 
-// Sniff implements decoders.FileDecoder: a tlog record or two verified raw frames at the start.
+// Sniff implements decoders.FileDecoder: a tlog record or two verified raw frames at the start,
+// or, for tlogs that open with console-text records or junk, verified frames found by the
+// record walk itself.
 func (File) Sniff(head []byte) bool {
 	if ok, _ := sniffTlog(head); ok {
 		return true
 	}
-	return sniffRaw(head)
+	return sniffRaw(head) || sniffTlogWalk(head)
+}
+
+// sniffTlogWalk walks the records of head and accepts it when they hold at least two verified
+// frames and most of its bytes: a checksum with the dialect's CRC_EXTRA does not verify by chance.
+func sniffTlogWalk(head []byte) bool {
+	frames := 0
+	st, err := walkTlog(newWindow(bytes.NewReader(head), int64(len(head)), ""), false, func(r *Record) {
+		if r.Frame != nil && r.Frame.Verified {
+			frames++
+		}
+	}, func(int64, int) {})
+	return err == nil && frames >= 2 && st.SkippedBytes*2 < int64(len(head))
 }
 
 // rawSniffSpan is how much leading junk a raw dump may have before its first frame.

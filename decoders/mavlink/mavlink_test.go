@@ -272,6 +272,25 @@ func TestCorpusQuadPlaneTlog(t *testing.T) {
 	}
 }
 
+// Every corpus MAVLink file is recognised by content, as the audit sees it.
+func TestCorpusSniff(t *testing.T) {
+	for _, e := range corpus.Files(t, "mavlink/") {
+		if strings.HasSuffix(e.File, ".pcapng") {
+			continue
+		}
+		data, err := os.ReadFile(corpus.Path(t, e.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !(File{}).Sniff(data[:min(len(data), 64<<10)]) {
+			t.Errorf("%s not recognised", e.File)
+		}
+	}
+	if (File{}).Sniff([]byte("just some text, nothing like MAVLink, repeated. just some text.")) {
+		t.Error("text recognised as MAVLink")
+	}
+}
+
 func TestCorpusJunkRecordsTlog(t *testing.T) {
 	const rel = "mavlink/sitl_mav2_junk-records.tlog"
 	path := corpus.Path(t, rel)
