@@ -34,6 +34,7 @@ func FuzzFile(f *testing.F) {
 	f.Add(binary.LittleEndian.AppendUint64(nil, 1355000000000000))
 	f.Add([]byte{STXv2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		(File{}).Sniff(b)
 		sink := &decodertest.Sink{}
 		in := decoders.Input{Path: "fuzz", Size: int64(len(b)), R: bytes.NewReader(b)}
 		if err := (File{}).Decode(t.Context(), in, sink); err != nil {
