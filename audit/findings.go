@@ -22,21 +22,24 @@ const (
 // observations are aggregated: one finding per kind, zone, role, channel, input and destination,
 // with a count and its first and last evidence.
 type Finding struct {
-	ID          string       `json:"id"`
-	Kind        string       `json:"kind"`
-	Severity    string       `json:"severity"` // critical, high, medium, low
-	FailsPolicy bool         `json:"fails_policy"`
-	Summary     string       `json:"summary"`
-	Zone        string       `json:"zone,omitempty"`
-	Sensitivity string       `json:"sensitivity,omitempty"`
-	Role        geo.Role     `json:"role,omitempty"`
-	Channel     geo.Channel  `json:"channel"`
-	Destination string       `json:"destination,omitempty"`
-	Input       string       `json:"input,omitempty"`
-	Count       int64        `json:"count"`
-	Inside      int64        `json:"inside"` // how many of Count are inside the zone, not only within tolerance
-	First       *Observation `json:"first,omitempty"`
-	Last        *Observation `json:"last,omitempty"`
+	ID          string      `json:"id"`
+	Kind        string      `json:"kind"`
+	Severity    string      `json:"severity"` // critical, high, medium, low
+	FailsPolicy bool        `json:"fails_policy"`
+	Summary     string      `json:"summary"`
+	Zone        string      `json:"zone,omitempty"`
+	Sensitivity string      `json:"sensitivity,omitempty"`
+	Role        geo.Role    `json:"role,omitempty"`
+	Channel     geo.Channel `json:"channel"`
+	Destination string      `json:"destination,omitempty"`
+	// Direction is "outbound" (the device sent the position) or "inbound" (a server sent it to
+	// the device: the server holds it) for network findings.
+	Direction string       `json:"direction,omitempty"`
+	Input     string       `json:"input,omitempty"`
+	Count     int64        `json:"count"`
+	Inside    int64        `json:"inside"` // how many of Count are inside the zone, not only within tolerance
+	First     *Observation `json:"first,omitempty"`
+	Last      *Observation `json:"last,omitempty"`
 
 	zoneIndex  int
 	inputIndex int
@@ -76,6 +79,7 @@ type findingKey struct {
 	role    geo.Role
 	channel geo.Channel
 	dest    string
+	dir     string
 }
 
 // aggregator collects the findings of one input.
@@ -91,20 +95,25 @@ func newAggregator(p Policy, input string, idx int) *aggregator {
 	return &aggregator{policy: p, input: input, inputIndex: idx, byKey: map[findingKey]*Finding{}}
 }
 
-// destination names where an off-device fix went.
-func destination(ev geo.Evidence) string {
+// destination names the other party of an off-device fix: the server of its flow (whichever way
+// the position travelled), or the transmitter of a broadcast; and the direction on a network.
+func destination(ev geo.Evidence) (dest, dir string) {
 	switch {
 	case ev.Network != nil:
 		n := ev.Network
-		to := fmt.Sprintf("%s:%d/%s", n.DstIP, n.DstPort, n.Protocol)
+		ip, port, dir := n.DstIP, n.DstPort, "outbound"
+		if n.Direction == "server-to-client" {
+			ip, port, dir = n.SrcIP, n.SrcPort, "inbound"
+		}
+		to := fmt.Sprintf("%s:%d/%s", ip, port, n.Protocol)
 		if n.Host != "" {
 			to = n.Host + " (" + to + ")"
 		}
-		return to
+		return to, dir
 	case ev.Broadcast != nil:
-		return "broadcast by " + ev.Broadcast.Transmitter
+		return "broadcast by " + ev.Broadcast.Transmitter, ""
 	}
-	return ""
+	return "", ""
 }
 
 // isTeamPosition reports roles that tell where the police team stands.
@@ -114,23 +123,23 @@ func isTeamPosition(r geo.Role) bool {
 
 func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 	ch := f.Evidence.Channel
-	dest := destination(f.Evidence)
+	dest, dir := destination(f.Evidence)
 	if ch == geo.ChannelBroadcast && isTeamPosition(f.Role) {
-		a.record(findingKey{KindBroadcastPosition, -1, f.Role, ch, dest}, f, 0, true, nil)
+		a.record(findingKey{KindBroadcastPosition, -1, f.Role, ch, dest, dir}, f, 0, true, nil)
 	}
 	for _, h := range hits {
 		kind := KindOnDeviceExposure
 		if ch.OffDevice() {
 			kind = KindLocationLeak
 		}
-		a.record(findingKey{kind, h.Zone.Index, f.Role, ch, dest}, f, h.DistanceM, h.Inside, h.Zone)
+		a.record(findingKey{kind, h.Zone.Index, f.Role, ch, dest, dir}, f, h.DistanceM, h.Inside, h.Zone)
 	}
 }
 
 func (a *aggregator) record(k findingKey, f geo.Fix, dist float64, inside bool, z *geo.Zone) {
 	fd, ok := a.byKey[k]
 	if !ok {
-		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Destination: k.dest, Input: a.input,
+		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Destination: k.dest, Direction: k.dir, Input: a.input,
 			zoneIndex: k.zone, inputIndex: a.inputIndex, First: observe(f, dist)}
 		if z != nil {
 			fd.Zone, fd.Sensitivity = z.Name, string(z.Sensitivity)
@@ -174,7 +183,14 @@ func (f *Finding) summarise() {
 	what := fmt.Sprintf("%d %s position(s)", f.Count, f.Role)
 	switch f.Kind {
 	case KindLocationLeak:
-		f.Summary = fmt.Sprintf("%s inside %s zone %q left the device over the %s channel to %s", what, f.Sensitivity, f.Zone, f.Channel, f.Destination)
+		switch {
+		case f.Direction == "inbound":
+			f.Summary = fmt.Sprintf("%s inside %s zone %q were sent to the device by %s: that server holds them", what, f.Sensitivity, f.Zone, f.Destination)
+		case f.Channel == geo.ChannelBroadcast:
+			f.Summary = fmt.Sprintf("%s inside %s zone %q were broadcast in clear (%s)", what, f.Sensitivity, f.Zone, f.Destination)
+		default:
+			f.Summary = fmt.Sprintf("%s inside %s zone %q left the device over the network to %s", what, f.Sensitivity, f.Zone, f.Destination)
+		}
 	case KindBroadcastPosition:
 		f.Summary = fmt.Sprintf("%s broadcast in clear (%s): anyone in radio range learns where the team stands", what, f.Destination)
 	case KindOnDeviceExposure:

@@ -113,7 +113,7 @@ func (c *csvFixes) Write(f geo.Fix) error {
 	}
 	return c.w.Write([]string{r.Time, strconv.FormatFloat(r.Lat, 'f', -1, 64), strconv.FormatFloat(r.Lon, 'f', -1, 64), alt, r.AltRef,
 		string(r.Role), strconv.FormatFloat(r.PrecisionM, 'f', -1, 64), r.Decoder, r.Message, r.Encoding, string(r.Channel),
-		destination(f.Evidence), r.Input, r.SHA256, r.Locator, strconv.FormatInt(r.Offset, 10), r.Note})
+		csvDestination(f.Evidence), r.Input, r.SHA256, r.Locator, strconv.FormatInt(r.Offset, 10), r.Note})
 }
 
 func (c *csvFixes) Close() error {
@@ -197,4 +197,13 @@ func (g *geojsonFixes) Close() error {
 	enc := json.NewEncoder(g.w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(fc)
+}
+
+// csvDestination is the other party of a fix, prefixed with its direction on a network.
+func csvDestination(ev geo.Evidence) string {
+	d, dir := destination(ev)
+	if dir != "" {
+		return dir + " " + d
+	}
+	return d
 }

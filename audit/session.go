@@ -199,6 +199,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Repo
 	if inv != nil {
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}
+	named := destinationNames(inv)
 	if o.Zones != nil {
 		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256}
 		for _, z := range o.Zones.Zones {
@@ -244,6 +245,11 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Repo
 	})
 	for i, f := range r.Findings {
 		f.ID = fmt.Sprintf("F%03d", i+1)
+		// A flow's decoder may not have seen a name (MQTT, raw UDP); the inventory may have,
+		// from DNS answers or a TLS/QUIC SNI of another flow to the same server.
+		if n, ok := named[f.Destination]; ok {
+			f.Destination = n + " (" + f.Destination + ")"
+		}
 		f.summarise()
 		if f.FailsPolicy {
 			r.Summary.FailingFindings++
@@ -279,4 +285,21 @@ func verdict(r *Report) Verdict {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%d input(s) could not be read: the audit is incomplete", r.Summary.InputErrors))
 	}
 	return v
+}
+
+// destinationNames maps "ip:port/proto" to the first name the inventory learnt for it.
+func destinationNames(inv *destinations.Inventory) map[string]string {
+	out := map[string]string{}
+	if inv == nil {
+		return out
+	}
+	for _, row := range inv.Rows {
+		for _, n := range row.Names {
+			if n.Source != destinations.SourceECHOuter {
+				out[fmt.Sprintf("%s:%d/%s", row.IP, row.Port, row.Protocol)] = n.Name
+				break
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"droneaudit/audit/destinations"
+	"droneaudit/geo"
+	"droneaudit/internal/netfixture"
+)
+
+// A generated lab capture (real TLS and QUIC sessions, DJI Cloud API MQTT, HTTP uploads with
+// JSON positions) through the whole audit: positions in HTTP and MQTT bodies are network leaks,
+// named after the server from the HTTP Host or, where the flow has none, from the inventory.
+func TestLabCaptureLeaksNamed(t *testing.T) {
+	lab, err := netfixture.NewLab(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcapng, lab.KeyLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.Generate(w, netfixture.Mix{Packets: 3000, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
+	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", buf.Bytes())},
+		Options{Zones: zones, Policy: DefaultPolicy(), Destinations: &destinations.Options{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.Result != Fail || rep.Destinations == nil || len(rep.Destinations.Rows) == 0 {
+		t.Fatalf("verdict %+v, destinations %v", rep.Verdict, rep.Destinations != nil)
+	}
+	decoders := map[string]bool{}
+	named := 0
+	for _, f := range rep.Findings {
+		if f.Kind != KindLocationLeak || f.Direction != "outbound" || !strings.Contains(f.Summary, "left the device over the network to") {
+			t.Fatalf("finding %+v", f)
+		}
+		decoders[f.First.Evidence.Decoder] = true
+		if strings.Contains(f.Destination, "dji") {
+			named++
+		}
+	}
+	if !decoders["http"] || !decoders["mqtt"] || named == 0 {
+		t.Fatalf("decoders %v, %d findings named after a DJI host", decoders, named)
+	}
+	if rep.Inputs[0].Counts["decryption_secrets_blocks"] == 0 {
+		t.Fatal("the pcapng's key log block was not seen")
+	}
+}
+
+// A position a server sends to the device is reported as held by that server, not as sent to
+// the device's own address.
+func TestInboundDestination(t *testing.T) {
+	ev := geo.Evidence{Channel: geo.ChannelNetwork, Network: &geo.Network{Protocol: "tcp", SrcIP: "203.0.113.5", SrcPort: 443,
+		DstIP: "192.168.1.20", DstPort: 50000, Direction: "server-to-client", Host: "api.example"}}
+	d, dir := destination(ev)
+	if d != "api.example (203.0.113.5:443/tcp)" || dir != "inbound" {
+		t.Fatalf("%q %q", d, dir)
+	}
+	ev.Network.Direction = "client-to-server"
+	ev.Network.SrcIP, ev.Network.DstIP = ev.Network.DstIP, ev.Network.SrcIP
+	ev.Network.SrcPort, ev.Network.DstPort = ev.Network.DstPort, ev.Network.SrcPort
+	if d, dir := destination(ev); d != "api.example (203.0.113.5:443/tcp)" || dir != "outbound" {
+		t.Fatalf("%q %q", d, dir)
+	}
+}
