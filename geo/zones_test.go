@@ -51,7 +51,9 @@ func TestParseZonesErrorsNameFeature(t *testing.T) {
 	}
 }
 
-func fix(lat, lon, prec float64) Fix { return Fix{Lat: lat, Lon: lon, PrecisionM: prec, Role: RoleAircraft} }
+func fix(lat, lon, prec float64) Fix {
+	return Fix{Lat: lat, Lon: lon, PrecisionM: prec, Role: RoleAircraft}
+}
 
 func TestMatch(t *testing.T) {
 	zs, err := ParseZones("z", []byte(validZones))
