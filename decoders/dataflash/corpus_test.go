@@ -3,6 +3,7 @@ package dataflash
 import (
 	"bufio"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"encoding/json"
 	"io"
 	"math"
@@ -147,23 +148,23 @@ func TestCorpusArduPlane38(t *testing.T) {
 	}
 
 	// The decoder: counts per type equal the dump's; fixes equal the dump's GPS/POS/ORGN/CMD.
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), in, sink), "Decode")
 	want := map[string]int64{}
 	for _, d := range dump {
 		want[d.name]++
 	}
 	for name, n := range want {
-		if sink.counts["msg_"+name] != n {
-			t.Errorf("msg_%s = %d, dump has %d", name, sink.counts["msg_"+name], n)
+		if sink.Counts["msg_"+name] != n {
+			t.Errorf("msg_%s = %d, dump has %d", name, sink.Counts["msg_"+name], n)
 		}
 	}
-	if sink.counts["messages"] != 1731 {
-		t.Errorf("messages = %d", sink.counts["messages"])
+	if sink.Counts["messages"] != 1731 {
+		t.Errorf("messages = %d", sink.Counts["messages"])
 	}
 	var gps []geo.Fix
 	byMsg := map[string][]geo.Fix{}
-	for _, f := range sink.fixes {
+	for _, f := range sink.Fixes {
 		byMsg[f.Evidence.Message] = append(byMsg[f.Evidence.Message], f)
 		if f.Evidence.Message == "GPS" {
 			gps = append(gps, f)
@@ -238,17 +239,17 @@ func TestCorpusArduPlane38(t *testing.T) {
 	}
 	// Positions logged before the first GPS time (AHR2, POS from message 273 on) are timed from
 	// the GPS anchor once it arrives.
-	for _, f := range sink.fixes {
+	for _, f := range sink.Fixes {
 		if f.Time.IsZero() || f.Time.Year() != 2017 {
 			t.Fatalf("fix without UTC: %v %v", f, f.Time)
 		}
 	}
-	ids := sink.notesWith("identity")
+	ids := sink.NotesWithCode("identity")
 	if len(ids) != 1 || ids[0].Attrs["board_uid"] != "003600293036510331323731" {
 		t.Fatalf("identity %+v", ids)
 	}
-	if len(sink.notesWith("truncated")) != 1 {
-		t.Fatalf("no truncation note: %+v", sink.notes)
+	if len(sink.NotesWithCode("truncated")) != 1 {
+		t.Fatalf("no truncation note: %+v", sink.Notes)
 	}
 }
 
@@ -291,18 +292,18 @@ func TestCorpusArduCopter33(t *testing.T) {
 		t.Fatal("dronekit-la JSON without first-fix-time")
 	}
 
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), in, sink), "Decode")
-	if sink.counts["messages"] != la.PacketCount || sink.counts["msg_FMT"] != 72 || sink.counts["msg_GPS"] != 1199 {
-		t.Fatalf("messages %d (dronekit-la %d), FMT %d, GPS %d", sink.counts["messages"], la.PacketCount, sink.counts["msg_FMT"], sink.counts["msg_GPS"])
+	if sink.Counts["messages"] != la.PacketCount || sink.Counts["msg_FMT"] != 72 || sink.Counts["msg_GPS"] != 1199 {
+		t.Fatalf("messages %d (dronekit-la %d), FMT %d, GPS %d", sink.Counts["messages"], la.PacketCount, sink.Counts["msg_FMT"], sink.Counts["msg_GPS"])
 	}
-	if sink.counts["skipped_bytes"] != la.BytesDropped {
-		t.Fatalf("skipped %d bytes, dronekit-la dropped %d", sink.counts["skipped_bytes"], la.BytesDropped)
+	if sink.Counts["skipped_bytes"] != la.BytesDropped {
+		t.Fatalf("skipped %d bytes, dronekit-la dropped %d", sink.Counts["skipped_bytes"], la.BytesDropped)
 	}
 	var first *geo.Fix
-	for i := range sink.fixes {
-		if sink.fixes[i].Evidence.Message == "GPS" {
-			first = &sink.fixes[i]
+	for i := range sink.Fixes {
+		if sink.Fixes[i].Evidence.Message == "GPS" {
+			first = &sink.Fixes[i]
 			break
 		}
 	}
@@ -331,7 +332,7 @@ func TestCorpusArduCopter33(t *testing.T) {
 	}
 	// Mission: CMD slot 0 is home with float degrees (manifest: −35.36237335, 149.16584778).
 	var home int
-	for _, f := range sink.fixes {
+	for _, f := range sink.Fixes {
 		if f.Evidence.Message == "CMD" && f.Role == geo.RoleHome && math.Abs(f.Lat+35.36237335) < 1e-6 && math.Abs(f.Lon-149.16584778) < 1e-6 {
 			home++
 		}
@@ -339,7 +340,7 @@ func TestCorpusArduCopter33(t *testing.T) {
 	if home != 1 {
 		t.Fatalf("CMD home fixes: %d", home)
 	}
-	ids := sink.notesWith("identity")
+	ids := sink.NotesWithCode("identity")
 	if len(ids) != 1 || ids[0].Attrs["board_uid"] != "004A002F3334511932383433" {
 		t.Fatalf("identity %+v", ids)
 	}

@@ -3,6 +3,7 @@ package dataflash
 import (
 	"bytes"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"io"
 	"math"
 	"strings"
@@ -155,10 +156,10 @@ func TestScalingFMTUVersusFormatChar(t *testing.T) {
 
 func TestDecodeGeneratedFixes(t *testing.T) {
 	fx := genLog(10, true)
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), input(fx.data), sink), "Decode")
 	var gps, pos, home, origin, wp []geo.Fix
-	for _, f := range sink.fixes {
+	for _, f := range sink.Fixes {
 		switch {
 		case f.Evidence.Message == "GPS":
 			gps = append(gps, f)
@@ -215,14 +216,14 @@ func TestDecodeGeneratedFixes(t *testing.T) {
 	if wp[1].Lat != float64(baseLatE7+9000)/1e7 || wp[1].AltRef != "take-off" || wp[1].AltM != 40 {
 		t.Fatalf("waypoint %v %q %v", wp[1], wp[1].AltRef, wp[1].AltM)
 	}
-	if sink.counts["msg_GPS"] != 10 || sink.counts["msg_IMU"] != 40 || sink.counts["msg_POS"] != 7 || sink.counts["messages"] != int64(fx.messages) {
-		t.Fatalf("counts %v", sink.counts)
+	if sink.Counts["msg_GPS"] != 10 || sink.Counts["msg_IMU"] != 40 || sink.Counts["msg_POS"] != 7 || sink.Counts["messages"] != int64(fx.messages) {
+		t.Fatalf("counts %v", sink.Counts)
 	}
-	ids := sink.notesWith("identity")
+	ids := sink.NotesWithCode("identity")
 	if len(ids) != 2 || ids[0].Attrs["brd_serial_num"] != "4711" || ids[1].Attrs["board_uid"] != "003000293331510B37313837" {
 		t.Fatalf("identity notes %+v", ids)
 	}
-	exp := sink.notesWith("exposure")
+	exp := sink.NotesWithCode("exposure")
 	if len(exp) != 1 || exp[0].Attrs["board"] != "CubeOrange" || exp[0].Attrs["firmware"] != "ArduCopter V4.5.7 (2a3dc4b7)" ||
 		exp[0].Attrs["firmware_git"] != "2a3dc4b7" || exp[0].Attrs["board_id"] != "140" || exp[0].Attrs["home"] != "48.1234569,11.5432111" {
 		t.Fatalf("exposure notes %+v", exp)
@@ -234,12 +235,12 @@ func TestOldCMDFloatDegrees(t *testing.T) {
 	w.define(tCMDf, "CMD", "IHHHfffffff", "TimeMS,CTot,CNum,CId,Prm1,Prm2,Prm3,Prm4,Lat,Lng,Alt")
 	w.write(tCMDf, 5000, 2, 0, 16, 0.0, 0.0, 0.0, 0.0, -35.36237335, 149.16584778, 584.0)
 	w.write(tCMDf, 5001, 2, 1, 16, 0.0, 0.0, 0.0, 0.0, -35.3630, 149.1660, 20.0)
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), input(w.buf.Bytes()), sink), "Decode")
-	if len(sink.fixes) != 2 {
-		t.Fatalf("%d fixes", len(sink.fixes))
+	if len(sink.Fixes) != 2 {
+		t.Fatalf("%d fixes", len(sink.Fixes))
 	}
-	h, wp := sink.fixes[0], sink.fixes[1]
+	h, wp := sink.Fixes[0], sink.Fixes[1]
 	if h.Role != geo.RoleHome || math.Abs(h.Lat-float64(float32(-35.36237335))) > 0 || h.Evidence.Encoding != "float32 degrees" {
 		t.Fatalf("home %v %q", h, h.Evidence.Encoding)
 	}
@@ -283,10 +284,10 @@ func TestTruncatedLastMessage(t *testing.T) {
 	if len(probs) != 1 || probs[0].Kind != "truncated" || probs[0].Offset+probs[0].Len != int64(len(data)) {
 		t.Fatalf("problems %+v", probs)
 	}
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), input(data), sink), "Decode of a truncated log")
-	if len(sink.notesWith("truncated")) != 1 {
-		t.Fatalf("notes %+v", sink.notes)
+	if len(sink.NotesWithCode("truncated")) != 1 {
+		t.Fatalf("notes %+v", sink.Notes)
 	}
 }
 
@@ -320,14 +321,14 @@ func TestSignedContainer(t *testing.T) {
 		if !ok || !info.ChainIntact || !info.EndRecord || info.Chunks != wantChunks || info.DeviceID != 0x1234 || info.Counter != 42 {
 			t.Fatalf("alg %d: info %+v (want %d chunks), problems %+v", alg, info, wantChunks, probs)
 		}
-		sink := newRecSink()
+		sink := &decodertest.Sink{}
 		must(t, New().Decode(context.Background(), input(signed), sink), "Decode signed")
-		sc := sink.notesWith("signed-container")
+		sc := sink.NotesWithCode("signed-container")
 		if len(sc) != 1 || sc[0].Attrs["chain_intact"] != "yes" || !bytes.Contains([]byte(sc[0].Message), []byte("signed container (signature not verified)")) {
 			t.Fatalf("signed note %+v", sc)
 		}
-		if sink.counts["msg_POS"] != 57 {
-			t.Fatalf("POS after de-chunking: %d", sink.counts["msg_POS"])
+		if sink.Counts["msg_POS"] != 57 {
+			t.Fatalf("POS after de-chunking: %d", sink.Counts["msg_POS"])
 		}
 	}
 	// A changed byte inside a span breaks the chain but not the decoding.

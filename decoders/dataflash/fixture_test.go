@@ -12,7 +12,6 @@ import (
 	"golang.org/x/crypto/blake2b"
 
 	"droneaudit/decoders"
-	"droneaudit/geo"
 )
 
 // dfWriter writes DataFlash logs for the tests, from the layout rules of LogStructure.h
@@ -290,35 +289,6 @@ func wrapSigned(plain []byte, alg byte) []byte {
 	return out.Bytes()
 }
 
-// recSink records what a decoder reports.
-type recSink struct {
-	fixes  []geo.Fix
-	notes  []decoders.Note
-	counts map[string]int64
-}
-
-func newRecSink() *recSink { return &recSink{counts: map[string]int64{}} }
-
-func (s *recSink) Fix(f geo.Fix)              { s.fixes = append(s.fixes, f) }
-func (s *recSink) Note(n decoders.Note)       { s.notes = append(s.notes, n) }
-func (s *recSink) Count(name string, n int64) { s.counts[name] += n }
-
-func (s *recSink) notesWith(code string) []decoders.Note {
-	var out []decoders.Note
-	for _, n := range s.notes {
-		if n.Code == code {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// countSink only counts, for benchmarks.
-type countSink struct{ fixes, notes int }
-
-func (s *countSink) Fix(geo.Fix)         { s.fixes++ }
-func (s *countSink) Note(decoders.Note)  { s.notes++ }
-func (s *countSink) Count(string, int64) {}
 func input(data []byte) decoders.Input {
 	return decoders.Input{Path: "gen.bin", SHA256: "x", Size: int64(len(data)), R: bytes.NewReader(data)}
 }

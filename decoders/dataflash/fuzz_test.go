@@ -3,6 +3,7 @@ package dataflash
 import (
 	"bytes"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"io"
 	"runtime"
 	"testing"
@@ -38,7 +39,7 @@ func FuzzDataflash(f *testing.F) {
 				m.String(i)
 			}
 		}
-		var sink countSink
+		var sink decodertest.Counter
 		if err := New().Decode(context.Background(), input(data), &sink); err != nil {
 			t.Fatalf("Decode: %v", err)
 		}

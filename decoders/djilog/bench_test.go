@@ -3,6 +3,7 @@ package djilog
 import (
 	"bytes"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"encoding/binary"
 	"io"
 	"os"
@@ -15,20 +16,13 @@ import (
 	"droneaudit/internal/corpus"
 )
 
-// discardSink keeps only counts, so that a benchmark measures the decoder.
-type discardSink struct{ fixes int }
-
-func (s *discardSink) Fix(geo.Fix)         { s.fixes++ }
-func (s *discardSink) Note(decoders.Note)  {}
-func (s *discardSink) Count(string, int64) {}
-
 func benchDecode(b *testing.B, name string, r io.ReaderAt, size int64) {
 	b.Helper()
 	in := decoders.Input{Path: name, Size: size, R: r}
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := (Decoder{}).Decode(context.Background(), in, &discardSink{}); err != nil {
+		if err := (Decoder{}).Decode(context.Background(), in, &decodertest.Counter{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -106,13 +100,13 @@ func (v *virtualV11) ReadAt(p []byte, off int64) (int, error) {
 
 // heapSink samples the live heap while the decoder runs.
 type heapSink struct {
-	fixes int64
+	Fixes int64
 	peak  uint64
 }
 
 func (s *heapSink) Fix(geo.Fix) {
-	s.fixes++
-	if s.fixes%20000 == 0 {
+	s.Fixes++
+	if s.Fixes%20000 == 0 {
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
@@ -140,8 +134,8 @@ func TestMemoryFlat(t *testing.T) {
 		}
 		// Every OSD and two photos per repeat, plus the take-off point and one home, pilot and RC
 		// fix (their repeats are unchanged and not reported again).
-		if want := v.reps*(200+2) + 4; s.fixes != want {
-			t.Fatalf("%d MB: %d fixes, want %d", mb, s.fixes, want)
+		if want := v.reps*(200+2) + 4; s.Fixes != want {
+			t.Fatalf("%d MB: %d fixes, want %d", mb, s.Fixes, want)
 		}
 		growth := int64(s.peak) - int64(base.HeapAlloc)
 		t.Logf("%d MB file: live heap grew by at most %d KiB while decoding", mb, growth>>10)

@@ -39,11 +39,11 @@ func decodeFile(t *testing.T, rel string) (*recSink, string) {
 	if !(Decoder{}).Sniff(head[:n]) {
 		t.Errorf("%s: not recognised by Sniff", rel)
 	}
-	s := &recSink{counts: map[string]int64{}}
+	s := &recSink{}
 	if err := (Decoder{}).Decode(context.Background(), decoders.Input{Path: p, Size: st.Size(), R: f}, s); err != nil {
 		t.Fatalf("%s: %v", rel, err)
 	}
-	for _, fx := range s.fixes {
+	for _, fx := range s.Fixes {
 		if !fx.Valid() || noFix(fx.Lat, fx.Lon) {
 			t.Errorf("%s: emitted a no-fix or invalid position %v", rel, fx)
 		}
@@ -91,28 +91,28 @@ func TestCorpusManifest(t *testing.T) {
 			if m := truth(gt, `platform=\d+ app=([0-9.]+)`); m == nil || id["app_version"] != m[1] {
 				t.Errorf("app version %q, manifest %v", id["app_version"], m)
 			}
-			if m := truth(gt, `OSD records=(\d+)`); m == nil || strconv.FormatInt(s.counts["records_osd"], 10) != m[1] {
-				t.Errorf("OSD records %d, manifest %v", s.counts["records_osd"], m)
+			if m := truth(gt, `OSD records=(\d+)`); m == nil || strconv.FormatInt(s.Counts["records_osd"], 10) != m[1] {
+				t.Errorf("OSD records %d, manifest %v", s.Counts["records_osd"], m)
 			}
-			if strings.Contains(gt, "xor check byte valid for all records") && (s.counts["records_bad_check"] != 0 || s.counts["bytes_skipped"] != 0) {
-				t.Errorf("bad checks %d, skipped bytes %d; manifest says every check byte is valid", s.counts["records_bad_check"], s.counts["bytes_skipped"])
+			if strings.Contains(gt, "xor check byte valid for all records") && (s.Counts["records_bad_check"] != 0 || s.Counts["bytes_skipped"] != 0) {
+				t.Errorf("bad checks %d, skipped bytes %d; manifest says every check byte is valid", s.Counts["records_bad_check"], s.Counts["bytes_skipped"])
 			}
 			if !strings.Contains(gt, "records AES") {
 				// The whole track: every OSD record is a fix or is counted as holding none.
-				if got := int64(len(s.role(geo.RoleAircraft))) + s.counts["osd_no_fix"] + s.counts["osd_bad_position"]; got != s.counts["records_osd"] {
-					t.Errorf("%d OSD records, but %d fixes plus no-fix records", s.counts["records_osd"], got)
+				if got := int64(len(s.role(geo.RoleAircraft))) + s.Counts["osd_no_fix"] + s.Counts["osd_bad_position"]; got != s.Counts["records_osd"] {
+					t.Errorf("%d OSD records, but %d fixes plus no-fix records", s.Counts["records_osd"], got)
 				}
 			}
-			if sum := s.exposure(FactFlight); !strings.Contains(gt, "records AES") && sum != nil && sum["photos"] != strconv.FormatInt(s.counts["photos_taken"], 10) {
+			if sum := s.exposure(FactFlight); !strings.Contains(gt, "records AES") && sum != nil && sum["photos"] != strconv.FormatInt(s.Counts["photos_taken"], 10) {
 				// Each cameraShoot rise is one photo; the details count them independently.
-				t.Errorf("%d photos from CUSTOM records, details captureNum %s", s.counts["photos_taken"], sum["photos"])
+				t.Errorf("%d photos from CUSTOM records, details captureNum %s", s.Counts["photos_taken"], sum["photos"])
 			}
 			checkDetails(t, s, gt)
 			checkFirst(t, s, gt)
 			checkPictures(t, s, gt, path)
 			aes := strings.Contains(gt, "records AES")
-			if kb := int64(len(s.code("key-blob"))); kb != min(s.counts["records_key_storage"], maxKeyBlobNotes) || (aes && kb == 0) {
-				t.Errorf("%d key-blob notes for %d KeyStorage records", kb, s.counts["records_key_storage"])
+			if kb := int64(len(s.code("key-blob"))); kb != min(s.Counts["records_key_storage"], maxKeyBlobNotes) || (aes && kb == 0) {
+				t.Errorf("%d key-blob notes for %d KeyStorage records", kb, s.Counts["records_key_storage"])
 			}
 			if nk := s.code("needs-keys"); (len(nk) == 1) != aes || len(nk) > 1 {
 				t.Errorf("needs-keys notes %d, manifest says AES %v", len(nk), aes)
@@ -170,8 +170,8 @@ func checkFirst(t *testing.T, s *recSink, gt string) {
 		switch {
 		case noFix(lat, lon):
 			// The no-GPS-start file: its first "non-zero" values are receiver noise, never a fix.
-			if s.counts["osd_no_fix"] == 0 || (len(air) > 0 && noFix(air[0].Lat, air[0].Lon)) {
-				t.Errorf("no-fix OSD records %d, first fix %v", s.counts["osd_no_fix"], air)
+			if s.Counts["osd_no_fix"] == 0 || (len(air) > 0 && noFix(air[0].Lat, air[0].Lon)) {
+				t.Errorf("no-fix OSD records %d, first fix %v", s.Counts["osd_no_fix"], air)
 			}
 		case len(air) == 0 || !near(air[0].Lat, lat, 1e-9) || !near(air[0].Lon, lon, 1e-9):
 			t.Errorf("first OSD fix %v, manifest %s,%s", first(air), m[1], m[2])
@@ -215,8 +215,8 @@ func checkPictures(t *testing.T, s *recSink, gt, path string) {
 		b, _ := strconv.Atoi(m[2])
 		want = a + b
 	}
-	if want >= 0 && s.counts["images"] != int64(want) {
-		t.Errorf("images %d, manifest %d", s.counts["images"], want)
+	if want >= 0 && s.Counts["images"] != int64(want) {
+		t.Errorf("images %d, manifest %d", s.Counts["images"], want)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -267,8 +267,8 @@ func TestCorpusTruthCSV(t *testing.T) {
 		t.Fatalf("truth CSV lacks OSD columns: %v", rows[0][:8])
 	}
 	rows = rows[1:]
-	if int64(len(rows)) != s.counts["records_osd"] {
-		t.Fatalf("%d truth rows, %d OSD records", len(rows), s.counts["records_osd"])
+	if int64(len(rows)) != s.Counts["records_osd"] {
+		t.Fatalf("%d truth rows, %d OSD records", len(rows), s.Counts["records_osd"])
 	}
 	air := s.role(geo.RoleAircraft)
 	j, noFixRows := 0, 0
@@ -287,8 +287,8 @@ func TestCorpusTruthCSV(t *testing.T) {
 			t.Fatalf("row %d: decoded %.7f,%.7f h %.2f; truth %s,%s h %s (%s)", i, f.Lat, f.Lon, f.AltM, r[li], r[lo], r[hi], f.Evidence.Locator)
 		}
 	}
-	if j != len(air) || int64(noFixRows) != s.counts["osd_no_fix"] {
-		t.Errorf("matched %d of %d fixes; %d no-fix rows, %d no-fix records", j, len(air), noFixRows, s.counts["osd_no_fix"])
+	if j != len(air) || int64(noFixRows) != s.Counts["osd_no_fix"] {
+		t.Errorf("matched %d of %d fixes; %d no-fix rows, %d no-fix records", j, len(air), noFixRows, s.Counts["osd_no_fix"])
 	}
 }
 
@@ -364,7 +364,7 @@ func TestCorpusAir3TimeZone(t *testing.T) {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	s := &recSink{counts: map[string]int64{}}
+	s := &recSink{}
 	if err := (Decoder{}).Decode(context.Background(), decoders.Input{Path: link, Size: st.Size(), R: f}, s); err != nil {
 		t.Fatal(err)
 	}
@@ -406,8 +406,8 @@ func TestCorpusDamaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = len(s.role(geo.RoleAircraft))
-	if s.counts["records_bad_check"]+s.counts["bytes_skipped"] == 0 || got < total*9/10 {
-		t.Errorf("flipped bytes: %d of %d fixes, counts %v", got, total, s.counts)
+	if s.Counts["records_bad_check"]+s.Counts["bytes_skipped"] == 0 || got < total*9/10 {
+		t.Errorf("flipped bytes: %d of %d fixes, counts %v", got, total, s.Counts)
 	}
 }
 

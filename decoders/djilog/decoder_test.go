@@ -3,6 +3,7 @@ package djilog
 import (
 	"bytes"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"encoding/base64"
 	"encoding/binary"
 	"math"
@@ -15,20 +16,12 @@ import (
 	"droneaudit/geo"
 )
 
-// recSink records everything a decode reports.
-type recSink struct {
-	fixes  []geo.Fix
-	notes  []decoders.Note
-	counts map[string]int64
-}
-
-func (s *recSink) Fix(f geo.Fix)           { s.fixes = append(s.fixes, f) }
-func (s *recSink) Note(n decoders.Note)    { s.notes = append(s.notes, n) }
-func (s *recSink) Count(k string, n int64) { s.counts[k] += n }
+// recSink records everything a decode reports, with lookups these tests share.
+type recSink struct{ decodertest.Sink }
 
 func (s *recSink) role(r geo.Role) []geo.Fix {
 	var out []geo.Fix
-	for _, f := range s.fixes {
+	for _, f := range s.Fixes {
 		if f.Role == r {
 			out = append(out, f)
 		}
@@ -38,7 +31,7 @@ func (s *recSink) role(r geo.Role) []geo.Fix {
 
 func (s *recSink) code(c string) []decoders.Note {
 	var out []decoders.Note
-	for _, n := range s.notes {
+	for _, n := range s.Notes {
 		if n.Code == c {
 			out = append(out, n)
 		}
@@ -58,10 +51,10 @@ func (s *recSink) exposure(fact string) map[string]string {
 // decodeBytes runs the decoder over data as a file called name.
 func decodeBytes(t testing.TB, name string, data []byte) (*recSink, error) {
 	t.Helper()
-	s := &recSink{counts: map[string]int64{}}
+	s := &recSink{}
 	in := decoders.Input{Path: name, SHA256: "fixture", Size: int64(len(data)), R: bytes.NewReader(data)}
 	err := Decoder{}.Decode(context.Background(), in, s)
-	for _, f := range s.fixes {
+	for _, f := range s.Fixes {
 		if !f.Valid() || noFix(f.Lat, f.Lon) {
 			t.Errorf("%s: emitted an invalid or no-fix position %v", name, f)
 		}
@@ -156,7 +149,7 @@ func TestFixtureVersions(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkFlight(t, fx, s, 120)
-				if got := s.counts["images"]; got != 2 {
+				if got := s.Counts["images"]; got != 2 {
 					t.Errorf("images %d, want 2", got)
 				}
 				photos := s.role(geo.RolePhoto)
@@ -168,8 +161,8 @@ func TestFixtureVersions(t *testing.T) {
 				if !exif || !slot {
 					t.Errorf("photo fixes %v: EXIF position found %v, details slot found %v", photos, exif, slot)
 				}
-				if v >= 7 && v <= 11 && s.counts["details_trailer"] != 1 {
-					t.Errorf("trailer record not recognised: %v", s.counts)
+				if v >= 7 && v <= 11 && s.Counts["details_trailer"] != 1 {
+					t.Errorf("trailer record not recognised: %v", s.Counts)
 				}
 				tz := s.exposure(FactTimeZone)
 				if tz["utc_offset"] != "-07:00" {
@@ -185,7 +178,7 @@ func checkFlight(t *testing.T, fx *fixture, s *recSink, n int) {
 	t.Helper()
 	air := s.role(geo.RoleAircraft)
 	if len(air) != n {
-		t.Fatalf("%d aircraft fixes, want %d (counts %v, notes %v)", len(air), n, s.counts, s.notes)
+		t.Fatalf("%d aircraft fixes, want %d (counts %v, notes %v)", len(air), n, s.Counts, s.Notes)
 	}
 	for i, f := range air {
 		lat, lon := trackPoint(fx, i)
@@ -196,8 +189,8 @@ func checkFlight(t *testing.T, fx *fixture, s *recSink, n int) {
 			t.Fatalf("fix %d time %v, want %v (from its CUSTOM record)", i, f.Time, want)
 		}
 	}
-	if s.counts["records_osd"] != int64(n) || s.counts["records_bad_check"] != 0 {
-		t.Errorf("counts %v", s.counts)
+	if s.Counts["records_osd"] != int64(n) || s.Counts["records_bad_check"] != 0 {
+		t.Errorf("counts %v", s.Counts)
 	}
 	if n > 20 {
 		var shots []geo.Fix
@@ -256,16 +249,16 @@ func TestBadCheckRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.counts["records_bad_check"] != 1 || s.counts["records_osd"] != 49 {
-		t.Fatalf("counts %v", s.counts)
+	if s.Counts["records_bad_check"] != 1 || s.Counts["records_osd"] != 49 {
+		t.Fatalf("counts %v", s.Counts)
 	}
 	notes := s.code("bad-check")
 	want := int64(newPrefixLen + detailsLenV12 + len(fx.recordBytesUpTo(bad)))
 	if len(notes) != 1 || notes[0].Offset != want {
 		t.Fatalf("bad-check notes %v, want one at %d", notes, want)
 	}
-	if len(s.role(geo.RoleAircraft)) != 49 || s.counts["bytes_skipped"] != 0 {
-		t.Errorf("%d aircraft fixes, %d bytes skipped", len(s.role(geo.RoleAircraft)), s.counts["bytes_skipped"])
+	if len(s.role(geo.RoleAircraft)) != 49 || s.Counts["bytes_skipped"] != 0 {
+		t.Errorf("%d aircraft fixes, %d bytes skipped", len(s.role(geo.RoleAircraft)), s.Counts["bytes_skipped"])
 	}
 }
 
@@ -294,8 +287,8 @@ func TestJunkResync(t *testing.T) {
 	}
 	checkFlight(t, fx, s, 60)
 	j := s.code("junk")
-	if len(j) != 1 || j[0].Offset != int64(newPrefixLen+cut) || s.counts["bytes_skipped"] != int64(len(junk)) {
-		t.Errorf("junk notes %v, skipped %d", j, s.counts["bytes_skipped"])
+	if len(j) != 1 || j[0].Offset != int64(newPrefixLen+cut) || s.Counts["bytes_skipped"] != int64(len(junk)) {
+		t.Errorf("junk notes %v, skipped %d", j, s.Counts["bytes_skipped"])
 	}
 }
 
@@ -310,7 +303,7 @@ func TestTruncated(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(s.code("corrupt-details")) != 1 || len(s.code("truncated")) != 1 {
-		t.Errorf("notes %v", s.notes)
+		t.Errorf("notes %v", s.Notes)
 	}
 	want := 0
 	for _, r := range fx.recs[:100] {
@@ -334,10 +327,10 @@ func TestCorruptDetailsFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(s.code("corrupt-details")) != 1 {
-		t.Fatalf("notes %v", s.notes)
+		t.Fatalf("notes %v", s.Notes)
 	}
-	if len(s.role(geo.RoleAircraft)) != 70 || len(s.role(geo.RoleTakeoff)) != 0 || s.counts["bytes_skipped"] != 0 {
-		t.Errorf("aircraft %d take-off %d skipped %d", len(s.role(geo.RoleAircraft)), len(s.role(geo.RoleTakeoff)), s.counts["bytes_skipped"])
+	if len(s.role(geo.RoleAircraft)) != 70 || len(s.role(geo.RoleTakeoff)) != 0 || s.Counts["bytes_skipped"] != 0 {
+		t.Errorf("aircraft %d take-off %d skipped %d", len(s.role(geo.RoleAircraft)), len(s.role(geo.RoleTakeoff)), s.Counts["bytes_skipped"])
 	}
 	if to := s.exposure(FactTakeoff); to["source"] != "first OSD fix" || to["lat"] != ff(fx.lat) {
 		t.Errorf("take-off exposure %v", to)
@@ -363,8 +356,8 @@ func TestNoFixStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.fixes) != 2 || s.counts["osd_no_fix"] != 30 || s.counts["home_not_set"] != 30 || len(s.code("no-takeoff-fix")) != 1 {
-		t.Errorf("fixes %v counts %v", s.fixes, s.counts)
+	if len(s.Fixes) != 2 || s.Counts["osd_no_fix"] != 30 || s.Counts["home_not_set"] != 30 || len(s.code("no-takeoff-fix")) != 1 {
+		t.Errorf("fixes %v counts %v", s.Fixes, s.Counts)
 	}
 }
 
@@ -390,8 +383,8 @@ func TestV14Offline(t *testing.T) {
 	if len(kb) != 3 || kb[1].Attrs["feature_point_name"] != "DJIFlyCustom" || kb[1].Attrs["data_base64"] != base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 256)) {
 		t.Errorf("key-blob notes %v", kb)
 	}
-	if len(s.role(geo.RoleAircraft)) != 0 || len(s.role(geo.RoleTakeoff)) != 1 || s.counts["records_osd"] != 40 || s.counts["images"] != 2 {
-		t.Errorf("fixes %v counts %v", s.fixes, s.counts)
+	if len(s.role(geo.RoleAircraft)) != 0 || len(s.role(geo.RoleTakeoff)) != 1 || s.Counts["records_osd"] != 40 || s.Counts["images"] != 2 {
+		t.Errorf("fixes %v counts %v", s.Fixes, s.Counts)
 	}
 	if id := s.exposure(FactIdentity); id["uuid"] != "01234567-89ab-cdef-0123-456789abcdef" || id["aircraft_serial"] != fx.aircraftSN {
 		t.Errorf("identity %v", id)
@@ -417,7 +410,7 @@ func TestUnfinishedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(s.role(geo.RoleAircraft)) != 30 || len(s.code("corrupt-details")) != 1 {
-		t.Errorf("%d fixes, notes %v", len(s.role(geo.RoleAircraft)), s.notes)
+		t.Errorf("%d fixes, notes %v", len(s.role(geo.RoleAircraft)), s.Notes)
 	}
 }
 
@@ -501,7 +494,7 @@ func TestCorruptDetailsStopsAtPictures(t *testing.T) {
 	}
 	end := s.code("records-end")
 	want := int64(oldPrefixLen + len(fx.recordBytes()))
-	if len(s.role(geo.RoleAircraft)) != 30 || len(end) != 1 || end[0].Offset != want || s.counts["bytes_skipped"] != 0 {
-		t.Errorf("fixes %d, records-end %v (want offset %d), skipped %d", len(s.role(geo.RoleAircraft)), end, want, s.counts["bytes_skipped"])
+	if len(s.role(geo.RoleAircraft)) != 30 || len(end) != 1 || end[0].Offset != want || s.Counts["bytes_skipped"] != 0 {
+		t.Errorf("fixes %d, records-end %v (want offset %d), skipped %d", len(s.role(geo.RoleAircraft)), end, want, s.Counts["bytes_skipped"])
 	}
 }

@@ -34,14 +34,14 @@ func FuzzDecode(f *testing.F) {
 		(Decoder{}).Sniff(data)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		s := &recSink{counts: map[string]int64{}}
+		s := &recSink{}
 		in := decoders.Input{Path: "fuzz.txt", Size: int64(len(data)), R: bytes.NewReader(data)}
 		_ = (Decoder{}).Decode(context.Background(), in, s)
 		runtime.ReadMemStats(&after)
 		if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
 			t.Fatalf("one decode of %d bytes allocated %d bytes", len(data), d)
 		}
-		for _, fx := range s.fixes {
+		for _, fx := range s.Fixes {
 			if !fx.Valid() || noFix(fx.Lat, fx.Lon) {
 				t.Fatalf("invalid fix %v", fx)
 			}

@@ -53,18 +53,12 @@ func BenchmarkScan(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		sink := &countSink{}
+		sink := &decodertest.Counter{}
 		if err := (Stream{}).Decode(b.Context(), decoders.Input{Path: "b", Size: int64(len(s)), R: bytes.NewReader(s)}, sink); err != nil {
 			b.Fatal(err)
 		}
-		if sink.fixes == 0 {
+		if sink.Fixes == 0 {
 			b.Fatal("no fixes")
 		}
 	}
 }
-
-type countSink struct{ fixes int }
-
-func (c *countSink) Fix(geo.Fix)         { c.fixes++ }
-func (c *countSink) Note(decoders.Note)  {}
-func (c *countSink) Count(string, int64) {}

@@ -1,6 +1,7 @@
 package duml
 
 import (
+	"droneaudit/decoders/decodertest"
 	"encoding/binary"
 	"encoding/hex"
 	"math"
@@ -10,17 +11,6 @@ import (
 	"droneaudit/decoders"
 	"droneaudit/geo"
 )
-
-// wrapSink records what the wrapper flow reports.
-type wrapSink struct {
-	fixes  []geo.Fix
-	notes  []decoders.Note
-	counts map[string]int64
-}
-
-func (s *wrapSink) Fix(f geo.Fix)           { s.fixes = append(s.fixes, f) }
-func (s *wrapSink) Note(n decoders.Note)    { s.notes = append(s.notes, n) }
-func (s *wrapSink) Count(k string, n int64) { s.counts[k] += n }
 
 // wrapOSD builds an OSD general data payload (dji-network.md §3.5: lon, lat as float64 radians).
 func wrapOSD(lat, lon float64) []byte {
@@ -77,23 +67,23 @@ func TestWrapperFlow(t *testing.T) {
 	broken := AppendWrapper(nil, 1, 1, WrapCommand, make([]byte, 20))
 	broken[7] ^= 1
 	datagrams = append(datagrams, broken)
-	sink := &wrapSink{counts: map[string]int64{}}
+	sink := &decodertest.Sink{}
 	fl := UDPWrapper{}.NewFlow(decoders.Input{Path: "lab.pcap"}, sink)
 	for i, d := range datagrams {
 		fl.Segment(decoders.Segment{Frame: i + 1, Offset: int64(100 * i), Time: time.Unix(1700000000, 0),
 			Network: geo.Network{Protocol: "udp", SrcIP: "192.168.2.1", SrcPort: 9003, DstIP: "192.168.2.20", DstPort: 12346}, Payload: d})
 	}
 	fl.Close()
-	if sink.counts["udpwrap_datagrams"] != 6 || sink.counts["udpwrap_bad"] != 2 {
-		t.Errorf("counts %v", sink.counts)
+	if sink.Counts["udpwrap_datagrams"] != 6 || sink.Counts["udpwrap_bad"] != 2 {
+		t.Errorf("counts %v", sink.Counts)
 	}
-	if sink.counts["crc16_errors"] != 1 || sink.counts["frames"] != 4 {
-		t.Errorf("DUML counts %v", sink.counts)
+	if sink.Counts["crc16_errors"] != 1 || sink.Counts["frames"] != 4 {
+		t.Errorf("DUML counts %v", sink.Counts)
 	}
-	if len(sink.fixes) != 3 {
-		t.Fatalf("%d fixes, want 3", len(sink.fixes))
+	if len(sink.Fixes) != 3 {
+		t.Fatalf("%d fixes, want 3", len(sink.Fixes))
 	}
-	for _, f := range sink.fixes {
+	for _, f := range sink.Fixes {
 		if math.Abs(f.Lat-47.3763734) > 1e-9 || math.Abs(f.Lon-8.5282979) > 1e-9 || f.Role != geo.RoleAircraft {
 			t.Errorf("fix %v", f)
 		}
@@ -102,17 +92,17 @@ func TestWrapperFlow(t *testing.T) {
 			t.Errorf("evidence %+v", f.Evidence)
 		}
 	}
-	if sink.fixes[0].Evidence.Locator != "frame 1" || sink.fixes[1].Evidence.Locator != "frame 2" || sink.fixes[2].Evidence.Locator != "frame 3" {
-		t.Errorf("locators %s %s", sink.fixes[0].Evidence.Locator, sink.fixes[1].Evidence.Locator)
+	if sink.Fixes[0].Evidence.Locator != "frame 1" || sink.Fixes[1].Evidence.Locator != "frame 2" || sink.Fixes[2].Evidence.Locator != "frame 3" {
+		t.Errorf("locators %s %s", sink.Fixes[0].Evidence.Locator, sink.Fixes[1].Evidence.Locator)
 	}
 	junk := 0
-	for _, n := range sink.notes {
+	for _, n := range sink.Notes {
 		if n.Code == "junk" {
 			junk++
 		}
 	}
 	if junk != 2 {
-		t.Errorf("notes %v", sink.notes)
+		t.Errorf("notes %v", sink.Notes)
 	}
 }
 
@@ -127,7 +117,7 @@ func FuzzUDPWrapper(f *testing.F) {
 		if err == nil && len(w.DUML) > len(b) {
 			t.Fatalf("DUML of %d bytes from %d", len(w.DUML), len(b))
 		}
-		sink := &wrapSink{counts: map[string]int64{}}
+		sink := &decodertest.Sink{}
 		fl := UDPWrapper{}.NewFlow(decoders.Input{Path: "fuzz"}, sink)
 		fl.Segment(decoders.Segment{Frame: 1, Payload: b})
 		fl.Close()
@@ -137,11 +127,11 @@ func FuzzUDPWrapper(f *testing.F) {
 func BenchmarkUDPWrapper(b *testing.B) {
 	osd := Encode(0x03, 0x02, 7, 0, SetFlightControl, IDOSDGeneral, wrapOSD(47, 8))
 	d := AppendWrapper(nil, 1, 1, WrapTelemetry, telemetryBody(2, append(append([]byte(nil), osd...), osd...)))
-	sink := &wrapSink{counts: map[string]int64{}}
+	sink := &decodertest.Sink{}
 	fl := UDPWrapper{}.NewFlow(decoders.Input{Path: "bench"}, sink)
 	b.SetBytes(int64(len(d)))
 	for b.Loop() {
 		fl.Segment(decoders.Segment{Frame: 1, Payload: d})
-		sink.fixes = sink.fixes[:0]
+		sink.Fixes = sink.Fixes[:0]
 	}
 }

@@ -72,12 +72,12 @@ func BenchmarkTlogPositions(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		sink := &countSink{}
+		sink := &decodertest.Counter{}
 		in := decoders.Input{Path: "bench.tlog", Size: int64(len(data)), R: bytes.NewReader(data)}
 		if err := (File{}).Decode(b.Context(), in, sink); err != nil {
 			b.Fatal(err)
 		}
-		if sink.fixes == 0 {
+		if sink.Fixes == 0 {
 			b.Fatal("no fixes")
 		}
 	}
@@ -102,12 +102,6 @@ func benchTlog(b *testing.B) []byte {
 	}
 	return buf
 }
-
-type countSink struct{ fixes int }
-
-func (c *countSink) Fix(geo.Fix)         { c.fixes++ }
-func (c *countSink) Note(decoders.Note)  {}
-func (c *countSink) Count(string, int64) {}
 
 // BenchmarkBaselineGomavlibTlog reads the same tlog with gomavlib's own tlog.Reader and full
 // decoding, the live baseline measured in the same run as BenchmarkTlogPositions.

@@ -2,6 +2,7 @@ package remoteid
 
 import (
 	"bufio"
+	"droneaudit/decoders/decodertest"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -326,19 +327,8 @@ func jsonRoundTrip(t *testing.T, v any) any {
 	return o
 }
 
-// recordingSink keeps what a stream reports.
-type recordingSink struct {
-	fixes  []geo.Fix
-	notes  []decoders.Note
-	counts map[string]int64
-}
-
-func (s *recordingSink) Fix(f geo.Fix)           { s.fixes = append(s.fixes, f) }
-func (s *recordingSink) Note(n decoders.Note)    { s.notes = append(s.notes, n) }
-func (s *recordingSink) Count(k string, n int64) { s.counts[k] += n }
-
 // runStream feeds a capture through the LinkDecoder as the audit does.
-func runStream(t *testing.T, path string) *recordingSink {
+func runStream(t *testing.T, path string) *decodertest.Sink {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -349,7 +339,7 @@ func runStream(t *testing.T, path string) *recordingSink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &recordingSink{counts: map[string]int64{}}
+	sink := &decodertest.Sink{}
 	var ld LinkDecoder
 	st := ld.NewLink(decoders.Input{Path: path, SHA256: "test"}, sink)
 	for {
@@ -414,7 +404,7 @@ func TestCorpusFixes(t *testing.T) {
 			}
 			sink := runStream(t, path)
 			gotSet := map[key]bool{}
-			for _, f := range sink.fixes {
+			for _, f := range sink.Fixes {
 				var fr int
 				fmt.Sscanf(f.Evidence.Locator, "frame %d", &fr)
 				if f.Evidence.Channel != geo.ChannelBroadcast || f.Evidence.Broadcast == nil || f.Evidence.Broadcast.Transmitter == "" {
@@ -450,14 +440,14 @@ func TestCorpusFixes(t *testing.T) {
 					t.Errorf("expected fix %+v missing, and no earlier copy was emitted", k)
 				}
 			}
-			dups := sink.counts["broadcast_duplicates"]
+			dups := sink.Counts["broadcast_duplicates"]
 			if missing > 0 && dups == 0 {
 				t.Errorf("%d expected fixes missing and no duplicates dropped", missing)
 			}
-			t.Logf("%d fixes, %d frames dropped as duplicates, %d expected fixes not re-emitted", len(sink.fixes), dups, missing)
+			t.Logf("%d fixes, %d frames dropped as duplicates, %d expected fixes not re-emitted", len(sink.Fixes), dups, missing)
 			if rel == "ota/parrot_anafi4_spoofed.pcapng" {
 				var trunc []string
-				for _, n := range sink.notes {
+				for _, n := range sink.Notes {
 					if n.Code == "truncated" {
 						trunc = append(trunc, n.Locator)
 						if !strings.Contains(n.Message, path) || n.Attrs["declared"] != "4" || n.Attrs["complete"] != "3" {
@@ -470,7 +460,7 @@ func TestCorpusFixes(t *testing.T) {
 				if len(trunc) != 13 {
 					t.Errorf("truncated message reported for %d frames, want 13: %v", len(trunc), trunc)
 				}
-				if got := sink.counts["broadcast_frames"]; got != 13 {
+				if got := sink.Counts["broadcast_frames"]; got != 13 {
 					t.Errorf("%d drone frames decoded, want 13 after dedup", got)
 				}
 				t.Logf("truncation notes at %v", trunc)

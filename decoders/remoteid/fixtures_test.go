@@ -379,11 +379,11 @@ func TestGeneratedFixes(t *testing.T) {
 	specs := testFrames()
 	path := fixturePcap(t, t.TempDir(), linkVariants[0], specs, true)
 	sink := runStream(t, path)
-	if sink.counts["dot11_bad_fcs"] != 1 {
-		t.Errorf("bad FCS count %d", sink.counts["dot11_bad_fcs"])
+	if sink.Counts["dot11_bad_fcs"] != 1 {
+		t.Errorf("bad FCS count %d", sink.Counts["dot11_bad_fcs"])
 	}
 	got := map[string]int{}
-	for _, f := range sink.fixes {
+	for _, f := range sink.Fixes {
 		got[fmt.Sprintf("%s %s %.5f,%.5f", f.Evidence.Broadcast.Kind, f.Role, f.Lat, f.Lon)]++
 		if f.Evidence.Broadcast.FreqMHz != 2437 || f.Evidence.Broadcast.SignalDBm != -47 || f.Evidence.Broadcast.Transmitter != capture.MAC(macDrone) {
 			t.Errorf("evidence %+v", f.Evidence.Broadcast)
@@ -410,7 +410,7 @@ func TestGeneratedFixes(t *testing.T) {
 		t.Errorf("fixes\n got %v\nwant %v", got, want)
 	}
 	codes := map[string]int{}
-	for _, n := range sink.notes {
+	for _, n := range sink.Notes {
 		codes[n.Code]++
 	}
 	if codes["truncated"] != 1 || codes["dji-blank-frame"] != 1 || codes["identity"] == 0 {

@@ -1,6 +1,7 @@
 package remoteid
 
 import (
+	"droneaudit/decoders/decodertest"
 	"io"
 	"os"
 	"testing"
@@ -89,12 +90,12 @@ func FuzzScan(f *testing.F) {
 		f.Add(linkVariants[2].wrap(s.dot11))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sink := &recordingSink{counts: map[string]int64{}}
+		sink := &decodertest.Sink{}
 		st := LinkDecoder{}.NewLink(decoders.Input{Path: "fuzz"}, sink)
 		st.Packet(&capture.Packet{Frame: 1, LinkType: capture.LinkRadiotap, Data: b})
 		st.Packet(&capture.Packet{Frame: 2, LinkType: capture.LinkIEEE80211, Data: b})
 		st.Close()
-		for _, fx := range sink.fixes {
+		for _, fx := range sink.Fixes {
 			if !fx.Valid() {
 				t.Fatalf("invalid fix %v", fx)
 			}
@@ -141,7 +142,7 @@ func BenchmarkStreamBeacon(b *testing.B) {
 	msgs := testMessages()
 	pk := AppendPack(nil, 2, -1, []Message{msgs[0], msgs[1], msgs[5]})
 	data := linkVariants[1].wrap(beacon(capture.Dot11Beacon, 7, "RID-1581F5FHC23456789ABC", AppendBeaconElement(nil, false, 1, pk)))
-	sink := &recordingSink{counts: map[string]int64{}}
+	sink := &decodertest.Sink{}
 	st := LinkDecoder{}.NewLink(decoders.Input{Path: "bench"}, sink).(*Stream)
 	p := &capture.Packet{LinkType: capture.LinkRadiotap, Data: data}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -153,8 +154,8 @@ func BenchmarkStreamBeacon(b *testing.B) {
 		data[23+22], data[23+23] = byte(i<<4), byte(i>>4)
 		p.Frame, p.Time = i, start.Add(time.Duration(i)*time.Millisecond)
 		st.Packet(p)
-		if len(sink.fixes) > 4096 {
-			sink.fixes = sink.fixes[:0]
+		if len(sink.Fixes) > 4096 {
+			sink.Fixes = sink.Fixes[:0]
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package remoteid
 
 import (
+	"droneaudit/decoders/decodertest"
 	"encoding/binary"
 	"errors"
 	"slices"
@@ -188,7 +189,7 @@ func TestStreamNoteLimit(t *testing.T) {
 	msgs := testMessages()
 	cut := AppendPack(nil, 2, 2, msgs[1:2])
 	cut = append(cut, 0x40, 1, 2)
-	sink := &recordingSink{counts: map[string]int64{}}
+	sink := &decodertest.Sink{}
 	st := LinkDecoder{}.NewLink(decoders.Input{Path: "limit.pcap"}, sink)
 	for i := range 80 {
 		data := linkVariants[1].wrap(beacon(capture.Dot11Beacon, uint16(i), "X", AppendBeaconElement(nil, false, byte(i), cut)))
@@ -196,7 +197,7 @@ func TestStreamNoteLimit(t *testing.T) {
 	}
 	st.Close()
 	n, summary := 0, ""
-	for _, note := range sink.notes {
+	for _, note := range sink.Notes {
 		if note.Code == "truncated" {
 			n++
 			if note.Locator == "" {
@@ -207,8 +208,8 @@ func TestStreamNoteLimit(t *testing.T) {
 	if n != maxNotesPerCode+1 || !strings.Contains(summary, "30 further") {
 		t.Errorf("%d truncation notes, summary %q", n, summary)
 	}
-	if len(sink.fixes) != 80 || sink.counts["broadcast_frames"] != 80 {
-		t.Errorf("%d fixes, counts %v", len(sink.fixes), sink.counts)
+	if len(sink.Fixes) != 80 || sink.Counts["broadcast_frames"] != 80 {
+		t.Errorf("%d fixes, counts %v", len(sink.Fixes), sink.Counts)
 	}
 }
 
@@ -216,7 +217,7 @@ func TestStreamNoteLimit(t *testing.T) {
 func TestIdentityNotes(t *testing.T) {
 	sink := runStream(t, fixturePcap(t, t.TempDir(), linkVariants[0], testFrames(), false))
 	got := map[string][]string{}
-	for _, n := range sink.notes {
+	for _, n := range sink.Notes {
 		if n.Code != "identity" {
 			continue
 		}
@@ -246,7 +247,7 @@ func TestIdentityNotes(t *testing.T) {
 
 // TestStreamBounded feeds frames from many transmitters and checks the stream's memory bounds.
 func TestStreamBounded(t *testing.T) {
-	sink := &recordingSink{counts: map[string]int64{}}
+	sink := &decodertest.Sink{}
 	st := LinkDecoder{}.NewLink(decoders.Input{Path: "many.pcap"}, sink).(*Stream)
 	pk := AppendPack(nil, 2, -1, testMessages()[:1])
 	base := beacon(capture.Dot11Beacon, 1, "X", AppendBeaconElement(nil, false, 1, pk))
@@ -259,8 +260,8 @@ func TestStreamBounded(t *testing.T) {
 	if len(st.macs) > maxIdentities || len(st.idents) > maxIdentities || len(st.dedup.seen) > maxDedupEntries {
 		t.Errorf("macs %d idents %d dedup %d", len(st.macs), len(st.idents), len(st.dedup.seen))
 	}
-	if sink.counts["broadcast_frames"] != int64(maxIdentities+500) {
-		t.Errorf("frames %d", sink.counts["broadcast_frames"])
+	if sink.Counts["broadcast_frames"] != int64(maxIdentities+500) {
+		t.Errorf("frames %d", sink.Counts["broadcast_frames"])
 	}
 }
 

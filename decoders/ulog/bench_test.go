@@ -3,6 +3,7 @@ package ulog
 import (
 	"bytes"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"os"
 	"testing"
 
@@ -13,14 +14,14 @@ func benchDecode(b *testing.B, data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	var sink countSink
+	var sink decodertest.Counter
 	for i := 0; i < b.N; i++ {
-		sink = countSink{}
+		sink = decodertest.Counter{}
 		if err := New().Decode(context.Background(), input(data), &sink); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(sink.fixes), "fixes/op")
+	b.ReportMetric(float64(sink.Fixes), "fixes/op")
 }
 
 // BenchmarkULogPositions decodes a generated log of about 8 MB in which a third of the data

@@ -3,6 +3,7 @@ package ulog
 import (
 	"bufio"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -162,13 +163,13 @@ func TestCorpusCubeOrange(t *testing.T) {
 	must(t, err, "open")
 	defer f.Close()
 	st, _ := f.Stat()
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	in := decoders.Input{Path: p, SHA256: corpus.Lookup(t, rel).SHA256, Size: st.Size(), R: f}
 	must(t, New().Decode(context.Background(), in, sink), "Decode")
 	var first *geo.Fix
-	for i := range sink.fixes {
-		if sink.fixes[i].Evidence.Message == "vehicle_gps_position" {
-			first = &sink.fixes[i]
+	for i := range sink.Fixes {
+		if sink.Fixes[i].Evidence.Message == "vehicle_gps_position" {
+			first = &sink.Fixes[i]
 			break
 		}
 	}
@@ -178,12 +179,12 @@ func TestCorpusCubeOrange(t *testing.T) {
 		!first.Time.Equal(time.UnixMicro(utc).UTC()) || first.Evidence.Encoding != "int32 degE7" {
 		t.Fatalf("first GPS fix %v alt %v time %v; ground truth %s", first, first.AltM, first.Time, g[0])
 	}
-	if sink.counts["msg_vehicle_gps_position"] != 32 {
-		t.Fatalf("vehicle_gps_position count %d", sink.counts["msg_vehicle_gps_position"])
+	if sink.Counts["msg_vehicle_gps_position"] != 32 {
+		t.Fatalf("vehicle_gps_position count %d", sink.Counts["msg_vehicle_gps_position"])
 	}
-	ids := sink.notesWith("identity")
+	ids := sink.NotesWithCode("identity")
 	// The boot console's PX4GUID equals sys_uuid here: one identity note, both in the exposure.
-	exp := sink.notesWith("exposure")
+	exp := sink.NotesWithCode("exposure")
 	if len(ids) != 1 || ids[0].Attrs["sys_uuid"] != "000600000000383638393239510d0035002d" ||
 		len(exp) != 1 || exp[0].Attrs["px4_guid"] != "000600000000383638393239510d0035002d" || exp[0].Attrs["board"] != "CUBEPILOT_CUBEORANGE" {
 		t.Fatalf("identity notes %+v", ids)

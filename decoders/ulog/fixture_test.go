@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"droneaudit/decoders"
-	"droneaudit/geo"
 )
 
 // ulWriter writes ULog files for the tests from the message layouts of the spec
@@ -244,35 +243,6 @@ func genULogSent(rounds int) ([]byte, [][]byte) {
 	w.logging('3', ts+100, "[logger] stopping")
 	return w.bytes(), w.sent
 }
-
-// recSink records what a decoder reports.
-type recSink struct {
-	fixes  []geo.Fix
-	notes  []decoders.Note
-	counts map[string]int64
-}
-
-func newRecSink() *recSink { return &recSink{counts: map[string]int64{}} }
-
-func (s *recSink) Fix(f geo.Fix)              { s.fixes = append(s.fixes, f) }
-func (s *recSink) Note(n decoders.Note)       { s.notes = append(s.notes, n) }
-func (s *recSink) Count(name string, n int64) { s.counts[name] += n }
-
-func (s *recSink) notesWith(code string) []decoders.Note {
-	var out []decoders.Note
-	for _, n := range s.notes {
-		if n.Code == code {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-type countSink struct{ fixes, notes int }
-
-func (s *countSink) Fix(geo.Fix)         { s.fixes++ }
-func (s *countSink) Note(decoders.Note)  { s.notes++ }
-func (s *countSink) Count(string, int64) {}
 
 func input(data []byte) decoders.Input {
 	return decoders.Input{Path: "gen.ulg", SHA256: "x", Size: int64(len(data)), R: bytes.NewReader(data)}

@@ -3,6 +3,7 @@ package ulog
 import (
 	"bytes"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"errors"
 	"io"
 	"runtime"
@@ -49,7 +50,7 @@ func FuzzULog(f *testing.F) {
 			}
 		}
 		Summarize(bytes.NewReader(data), "fuzz.ulg")
-		var sink countSink
+		var sink decodertest.Counter
 		New().Decode(context.Background(), input(data), &sink)
 		runtime.ReadMemStats(&after)
 		if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {

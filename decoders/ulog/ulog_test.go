@@ -3,6 +3,7 @@ package ulog
 import (
 	"bytes"
 	"context"
+	"droneaudit/decoders/decodertest"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -77,10 +78,10 @@ func TestGeneratedSummary(t *testing.T) {
 
 func TestGeneratedFixes(t *testing.T) {
 	const rounds = 6
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), input(genULog(rounds)), sink), "Decode")
 	by := map[string][]geo.Fix{}
-	for _, f := range sink.fixes {
+	for _, f := range sink.Fixes {
 		by[f.Evidence.Message] = append(by[f.Evidence.Message], f)
 		if !f.Valid() || f.Evidence.Decoder != "ulog" || f.Evidence.Channel != geo.ChannelOnDevice {
 			t.Fatalf("bad fix %v", f)
@@ -122,14 +123,14 @@ func TestGeneratedFixes(t *testing.T) {
 	if len(item) != 1 || item[0].Lat != float64(float32(48.3)) || item[0].AltRef != "take-off" || item[0].PrecisionM <= 0 {
 		t.Fatalf("mission item %v", item)
 	}
-	if sink.counts["msg_sensor_combined"] != 6*rounds || sink.counts["msg_vehicle_gps_position"] != rounds || sink.counts["dropouts"] != 1 {
-		t.Fatalf("counts %v", sink.counts)
+	if sink.Counts["msg_sensor_combined"] != 6*rounds || sink.Counts["msg_vehicle_gps_position"] != rounds || sink.Counts["dropouts"] != 1 {
+		t.Fatalf("counts %v", sink.Counts)
 	}
-	ids := sink.notesWith("identity")
+	ids := sink.NotesWithCode("identity")
 	if len(ids) != 2 || ids[0].Attrs["sys_uuid"] != "0011223344556677" || ids[1].Attrs["px4_guid"] != "00aabb" {
 		t.Fatalf("identity %+v", ids)
 	}
-	exp := sink.notesWith("exposure")
+	exp := sink.NotesWithCode("exposure")
 	if len(exp) != 1 || exp[0].Attrs["board"] != "TESTBOARD_V1" || exp[0].Attrs["utc_offset_s"] != "3600" || exp[0].Attrs["mavlink_sysid"] != "7" {
 		t.Fatalf("exposure %+v", exp)
 	}
@@ -148,9 +149,9 @@ func TestIncompatFlagsRefused(t *testing.T) {
 	if _, err := Summarize(bytes.NewReader(w.bytes()), "x.ulg"); !errors.Is(err, ErrIncompat) {
 		t.Fatalf("byte 3: err = %v", err)
 	}
-	sink := newRecSink()
-	if err := New().Decode(context.Background(), input(w.bytes()), sink); !errors.Is(err, ErrIncompat) || len(sink.notesWith("unsupported")) != 1 {
-		t.Fatalf("Decode err %v notes %+v", err, sink.notes)
+	sink := &decodertest.Sink{}
+	if err := New().Decode(context.Background(), input(w.bytes()), sink); !errors.Is(err, ErrIncompat) || len(sink.NotesWithCode("unsupported")) != 1 {
+		t.Fatalf("Decode err %v notes %+v", err, sink.Notes)
 	}
 }
 
@@ -289,12 +290,12 @@ func TestAbsoluteTimestamps(t *testing.T) {
 	w.format(defGlobal)
 	w.subscribe(0, 1, "vehicle_global_position")
 	w.data(1, pack(uint64(1_700_000_000_500_000), 48.0, 11.0, float32(500), true))
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), input(w.bytes()), sink), "Decode")
-	if len(sink.fixes) != 1 || !sink.fixes[0].Time.Equal(time.UnixMicro(1_700_000_000_500_000).UTC()) {
-		t.Fatalf("fixes %v", sink.fixes)
+	if len(sink.Fixes) != 1 || !sink.Fixes[0].Time.Equal(time.UnixMicro(1_700_000_000_500_000).UTC()) {
+		t.Fatalf("fixes %v", sink.Fixes)
 	}
-	if math.Abs(sink.fixes[0].AltM-500) > 0 {
+	if math.Abs(sink.Fixes[0].AltM-500) > 0 {
 		t.Fatal("alt")
 	}
 }
@@ -307,16 +308,16 @@ func TestFixesBeforeFirstGPSTimeAreTimedLater(t *testing.T) {
 	w.subscribe(0, 2, "vehicle_gps_position")
 	w.data(1, pack(uint64(1_000_000), 48.0, 11.0, float32(500), true))
 	w.data(2, pack(uint64(3_000_000), uint64(utc0), int32(480000000), int32(110000000), int32(500000), float32(1), uint8(3), uint8(9)))
-	sink := newRecSink()
+	sink := &decodertest.Sink{}
 	must(t, New().Decode(context.Background(), input(w.bytes()), sink), "Decode")
-	if len(sink.fixes) != 2 || sink.fixes[0].Evidence.Message != "vehicle_global_position" {
-		t.Fatalf("fixes %v", sink.fixes)
+	if len(sink.Fixes) != 2 || sink.Fixes[0].Evidence.Message != "vehicle_global_position" {
+		t.Fatalf("fixes %v", sink.Fixes)
 	}
-	if want := time.UnixMicro(utc0 - 2_000_000).UTC(); !sink.fixes[0].Time.Equal(want) {
-		t.Fatalf("early fix time %v, want %v", sink.fixes[0].Time, want)
+	if want := time.UnixMicro(utc0 - 2_000_000).UTC(); !sink.Fixes[0].Time.Equal(want) {
+		t.Fatalf("early fix time %v, want %v", sink.Fixes[0].Time, want)
 	}
-	if sink.fixes[0].Evidence.Locator != "message 4 @ 0x"+strconv.FormatInt(sink.fixes[0].Evidence.Offset, 16) {
-		t.Fatalf("locator %q", sink.fixes[0].Evidence.Locator)
+	if sink.Fixes[0].Evidence.Locator != "message 4 @ 0x"+strconv.FormatInt(sink.Fixes[0].Evidence.Offset, 16) {
+		t.Fatalf("locator %q", sink.Fixes[0].Evidence.Locator)
 	}
 }
 
