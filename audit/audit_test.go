@@ -43,7 +43,7 @@ func TestCorpusCapturesLeak(t *testing.T) {
 		if f.Kind != KindLocationLeak || f.Channel != geo.ChannelNetwork || f.Severity != "critical" {
 			t.Errorf("finding %+v", f)
 		}
-		got[f.Role] = f.First.Evidence.Message + " " + f.First.Evidence.Network.Protocol
+		got[f.Role] = f.First.Evidence.Message + " " + f.First.Evidence.Network.Proto.String()
 	}
 	if got[geo.RoleAircraft] != "GPS_RAW_INT udp" || got[geo.RoleWaypoint] != "MISSION_ITEM_INT seq 7 cmd 85 (mission) tcp" {
 		t.Fatalf("findings by role %v", got)

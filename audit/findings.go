@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"droneaudit/netflow"
 	"fmt"
 
 	"droneaudit/audit/destinations"
@@ -101,11 +102,12 @@ func destination(ev geo.Evidence) (dest, dir string) {
 	switch {
 	case ev.Network != nil:
 		n := ev.Network
-		ip, port, dir := n.DstIP, n.DstPort, "outbound"
-		if n.Direction == "server-to-client" {
-			ip, port, dir = n.SrcIP, n.SrcPort, "inbound"
+		dir := "outbound"
+		if n.Direction == netflow.ServerToClient {
+			dir = "inbound"
 		}
-		to := fmt.Sprintf("%s:%d/%s", ip, port, n.Protocol)
+		server := n.Server()
+		to := fmt.Sprintf("%s:%d/%s", server.Addr(), server.Port(), n.Proto)
 		if n.Host != "" {
 			to = n.Host + " (" + to + ")"
 		}

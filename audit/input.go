@@ -1,20 +1,8 @@
 package audit
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"os"
-	"runtime/debug"
-	"slices"
-
-	"droneaudit/capture"
 	"droneaudit/decoders"
+	"droneaudit/engine"
 	"droneaudit/geo"
 )
 
@@ -50,6 +38,7 @@ type inputSink struct {
 	rep   *InputReport
 	zones *geo.Zones
 	onFix func(*InputReport, geo.Fix)
+	lane  int
 }
 
 func (s *inputSink) Fix(f geo.Fix) {
@@ -92,170 +81,17 @@ func (s *inputSink) Count(name string, n int64) {
 }
 
 // Source is one input: a file on disk, or bytes embedded in the binary (the demo).
-type Source struct {
-	Name string
-	Open func() (ReadAtCloser, int64, error)
-	// Walked marks a file found by walking a folder rather than named by the user: when no
-	// decoder recognises it, it is listed as skipped instead of failing the audit.
-	Walked bool
-}
-
-// ReadAtCloser is what a Source opens.
-type ReadAtCloser interface {
-	io.Reader
-	io.ReaderAt
-	io.Closer
-}
+type Source = engine.Source
 
 // FileSource is a file on disk. It is opened read-only and never written: evidence stays as it was.
-func FileSource(path string) Source {
-	return Source{Name: path, Open: func() (ReadAtCloser, int64, error) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, 0, err
-		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, 0, err
-		}
-		if !fi.Mode().IsRegular() {
-			f.Close()
-			return nil, 0, fmt.Errorf("%s: not a regular file", path)
-		}
-		return f, fi.Size(), nil
-	}}
-}
+func FileSource(path string) Source { return engine.FileSource(path) }
 
 // BytesSource is an input held in memory under a name.
-func BytesSource(name string, b []byte) Source {
-	return Source{Name: name, Open: func() (ReadAtCloser, int64, error) {
-		return nopCloser{bytes.NewReader(b)}, int64(len(b)), nil
-	}}
-}
+func BytesSource(name string, b []byte) Source { return engine.BytesSource(name, b) }
 
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
-
-// hashAll computes the SHA-256 of an input, reading it once from start to end.
-func hashAll(r io.Reader, progress func(int64)) (string, int64, error) {
-	h := sha256.New()
-	if progress != nil {
-		r = &countingReader{r: r, add: progress}
-	}
-	n, err := io.Copy(h, r)
-	if err != nil {
-		return "", n, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-type countingReader struct {
-	r   io.Reader
-	add func(int64)
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.add(int64(n))
-	return n, err
-}
-
-// countingReaderAt reports the bytes decoders read through it.
-type countingReaderAt struct {
-	r   io.ReaderAt
-	add func(int64)
-}
-
-func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.r.ReadAt(p, off)
-	c.add(int64(n))
-	return n, err
-}
+// ExpandInputs turns the command-line inputs into sources: files as given, folders walked
+// recursively (sorted, hidden entries skipped), so that the same arguments give the same order.
+func ExpandInputs(args []string) ([]Source, []error) { return engine.ExpandInputs(args) }
 
 // ErrUnknownFormat is returned for an input no decoder recognises.
-var ErrUnknownFormat = errors.New("not a format droneaudit decodes")
-
-// decodeInput opens, hashes, recognises and decodes one input. Every failure is recorded in the
-// report, so that one bad input never stops the others.
-func decodeInput(ctx context.Context, src Source, idx int, o *Options) (rep *InputReport) {
-	path := src.Name
-	rep = &InputReport{Path: path}
-	rep.findings = newAggregator(o.Policy, path, idx)
-	fail := func(err error) *InputReport {
-		rep.Error = err.Error()
-		return rep
-	}
-	// A decoder bug must not take the other inputs down with it: the input is reported as not
-	// fully decoded, with what was found before the failure.
-	defer func() {
-		if v := recover(); v != nil {
-			slog.Error("decoder failure", "input", path, "panic", v, "stack", string(debug.Stack()))
-			rep.Error = fmt.Sprintf("%s: internal decoder error (please report): %v", path, v)
-		}
-	}()
-	f, size, err := src.Open()
-	if err != nil {
-		return fail(err)
-	}
-	defer f.Close()
-	sum, n, err := hashAll(f, o.progress())
-	if err != nil {
-		return fail(fmt.Errorf("%s: %w", path, err))
-	}
-	if n != size {
-		return fail(fmt.Errorf("%s: size changed while reading (%d, then %d bytes)", path, size, n))
-	}
-	rep.SHA256, rep.Size = sum, n
-	head := make([]byte, min(n, decoders.SniffLen))
-	if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
-		return fail(fmt.Errorf("%s: %w", path, err))
-	}
-	var ra io.ReaderAt = f
-	if p := o.progress(); p != nil {
-		ra = &countingReaderAt{r: f, add: p}
-	}
-	in := decoders.Input{Path: path, SHA256: sum, Size: n, R: ra}
-	sink := &inputSink{rep: rep, zones: o.Zones, onFix: o.OnFix}
-	if capture.Sniff(head) {
-		if err := decodeCapture(ctx, in, sink); err != nil {
-			return fail(err)
-		}
-		return rep
-	}
-	for _, d := range fileDecoders {
-		if d.Sniff(head) {
-			rep.Format = d.Name()
-			if err := d.Decode(ctx, in, sink); err != nil {
-				rep.Error = err.Error()
-			}
-			return rep
-		}
-	}
-	if n == 0 {
-		return fail(fmt.Errorf("%s: empty file", path))
-	}
-	if src.Walked {
-		rep.Skipped = "not a format droneaudit decodes"
-		return rep
-	}
-	return fail(fmt.Errorf("%s: %w (known: pcap, pcapng, %s)", path, ErrUnknownFormat, knownFormats()))
-}
-
-func knownFormats() string {
-	var names []string
-	for _, d := range fileDecoders {
-		if !slices.Contains(names, d.Name()) {
-			names = append(names, d.Name())
-		}
-	}
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
-}
+var ErrUnknownFormat = engine.ErrUnknownFormat

@@ -2,12 +2,14 @@ package audit
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"droneaudit/audit/destinations"
 	"droneaudit/geo"
 	"droneaudit/internal/netfixture"
+	"droneaudit/netflow"
 )
 
 // A generated lab capture (real TLS and QUIC sessions, DJI Cloud API MQTT, HTTP uploads with
@@ -60,15 +62,14 @@ func TestLabCaptureLeaksNamed(t *testing.T) {
 // A position a server sends to the device is reported as held by that server, not as sent to
 // the device's own address.
 func TestInboundDestination(t *testing.T) {
-	ev := geo.Evidence{Channel: geo.ChannelNetwork, Network: &geo.Network{Protocol: "tcp", SrcIP: "203.0.113.5", SrcPort: 443,
-		DstIP: "192.168.1.20", DstPort: 50000, Direction: "server-to-client", Host: "api.example"}}
+	ev := geo.Evidence{Channel: geo.ChannelNetwork, Network: &geo.Network{Proto: netflow.TCP, Src: netip.MustParseAddrPort("203.0.113.5:443"),
+		Dst: netip.MustParseAddrPort("192.168.1.20:50000"), Direction: netflow.ServerToClient, Host: "api.example"}}
 	d, dir := destination(ev)
 	if d != "api.example (203.0.113.5:443/tcp)" || dir != "inbound" {
 		t.Fatalf("%q %q", d, dir)
 	}
-	ev.Network.Direction = "client-to-server"
-	ev.Network.SrcIP, ev.Network.DstIP = ev.Network.DstIP, ev.Network.SrcIP
-	ev.Network.SrcPort, ev.Network.DstPort = ev.Network.DstPort, ev.Network.SrcPort
+	ev.Network.Direction = netflow.ClientToServer
+	ev.Network.Src, ev.Network.Dst = ev.Network.Dst, ev.Network.Src
 	if d, dir := destination(ev); d != "api.example (203.0.113.5:443/tcp)" || dir != "outbound" {
 		t.Fatalf("%q %q", d, dir)
 	}

@@ -126,7 +126,7 @@ func writeObs(b *strings.Builder, label string, o *Observation) {
 	ev := o.Evidence
 	fmt.Fprintf(b, "\n      evidence: %s %s, %s, %s", ev.Decoder, ev.Message, ev.Locator, ev.Encoding)
 	if n := ev.Network; n != nil {
-		fmt.Fprintf(b, ", %s %s:%d -> %s:%d flow %s", n.Protocol, n.SrcIP, n.SrcPort, n.DstIP, n.DstPort, n.FlowUID)
+		fmt.Fprintf(b, ", %s %s:%d -> %s:%d flow %s", n.Proto, n.Src.Addr(), n.Src.Port(), n.Dst.Addr(), n.Dst.Port(), n.FlowUID)
 	}
 	if bc := ev.Broadcast; bc != nil {
 		fmt.Fprintf(b, ", %s from %s", bc.Kind, bc.Transmitter)

@@ -4,16 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"sync"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/engine"
 
 	"droneaudit/geo"
 )
@@ -92,106 +87,35 @@ type Verdict struct {
 	Reasons  []string `json:"reasons"`
 }
 
-// ExpandInputs turns the command-line inputs into sources: files as given, folders walked
-// recursively (sorted, hidden entries skipped), so that the same arguments give the same order.
-func ExpandInputs(args []string) ([]Source, []error) {
-	var out []Source
-	var errs []error
-	for _, a := range args {
-		fi, err := os.Stat(a)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !fi.IsDir() {
-			out = append(out, FileSource(a))
-			continue
-		}
-		var files []string
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, err)
-				return nil
-			}
-			if p != a && len(d.Name()) > 0 && d.Name()[0] == '.' {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				files = append(files, p)
-			}
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, err)
-		}
-		slices.Sort(files)
-		for _, f := range files {
-			src := FileSource(f)
-			src.Walked = true
-			out = append(out, src)
-		}
-	}
-	return out, errs
-}
-
-// Run decodes every source, matches the fixes against the zones and grades the findings.
+// Run decodes every source, matches the fixes against the zones and grades the findings. Each
+// input is read once, by the engine; the destination inventory observes the same pass.
 func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	if err := o.Policy.Validate(); err != nil {
 		return nil, err
 	}
-	reps := make([]*InputReport, len(sources))
-	workers := o.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	out := newOutput(len(sources), &o)
+	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Output: out,
+		Workers: o.Workers, Progress: o.Progress}
 	if o.OnFix != nil {
-		workers = 1
+		// Streamed fixes come in input and capture order, each with its input's SHA-256.
+		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, max(len(sources), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				reps[i] = decodeInput(ctx, sources[i], i, &o)
-			}
-		}()
+	var inv *destinations.Collector
+	if o.Destinations != nil {
+		inv = destinations.NewCollector(*o.Destinations)
+		cfg.Observers = append(cfg.Observers, inv)
 	}
-	for i := range sources {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := engine.Run(ctx, sources, cfg); err != nil {
 		return nil, err
 	}
-	var inv *destinations.Inventory
-	if o.Destinations != nil {
-		var caps []destinations.Source
-		for i, rep := range reps {
-			if rep.Format == "pcap" || rep.Format == "pcapng" {
-				src := sources[i]
-				caps = append(caps, destinations.Source{Name: src.Name, Open: func() (io.ReadCloser, error) {
-					f, _, err := src.Open()
-					return f, err
-				}})
-			}
-		}
-		if len(caps) > 0 {
-			var err error
-			if inv, err = destinations.BuildSources(ctx, caps, *o.Destinations); err != nil {
-				return nil, fmt.Errorf("destination inventory: %w", err)
-			}
+	var rows *destinations.Inventory
+	if inv != nil && inv.Captures() > 0 {
+		var err error
+		if rows, err = inv.Inventory(); err != nil {
+			return nil, fmt.Errorf("destination inventory: %w", err)
 		}
 	}
-	return assemble(reps, inv, o), nil
+	return assemble(out.reps, rows, o), nil
 }
 
 func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Report {

@@ -7,17 +7,13 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-)
 
-// IP protocol numbers of the transports we follow.
-const (
-	ProtoTCP = 6
-	ProtoUDP = 17
+	"droneaudit/netflow"
 )
 
 // Transport is the network view of one packet: addresses and the transport payload.
 type Transport struct {
-	Proto    uint8 // ProtoTCP or ProtoUDP
+	Proto    netflow.Proto // netflow.TCP or netflow.UDP
 	Src, Dst netip.AddrPort
 	SrcMAC   net.HardwareAddr // nil when the link layer has none
 	DstMAC   net.HardwareAddr
@@ -135,7 +131,7 @@ func (d *NetDecoder) Decode(p *Packet) (t *Transport, ok bool, err error) {
 			if !haveIP {
 				return nil, false, err
 			}
-			out.Proto = ProtoUDP
+			out.Proto = netflow.UDP
 			out.Src = netip.AddrPortFrom(src, uint16(d.udp.SrcPort))
 			out.Dst = netip.AddrPortFrom(dst, uint16(d.udp.DstPort))
 			out.Payload = d.udp.Payload
@@ -144,7 +140,7 @@ func (d *NetDecoder) Decode(p *Packet) (t *Transport, ok bool, err error) {
 			if !haveIP {
 				return nil, false, err
 			}
-			out.Proto = ProtoTCP
+			out.Proto = netflow.TCP
 			out.Src = netip.AddrPortFrom(src, uint16(d.tcp.SrcPort))
 			out.Dst = netip.AddrPortFrom(dst, uint16(d.tcp.DstPort))
 			out.Seq = d.tcp.Seq

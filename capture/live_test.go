@@ -4,6 +4,7 @@ package capture
 
 import (
 	"context"
+	"droneaudit/netflow"
 	"encoding/binary"
 	"net"
 	"net/netip"
@@ -52,7 +53,7 @@ func dstPorts(t *testing.T, dir string) map[int]map[uint16]int {
 	nd := NewNetDecoder()
 	for _, p := range pkts {
 		tr, ok, _ := nd.Decode(&Packet{LinkType: LinkEthernet, Data: p.data})
-		if !ok || tr.Proto != ProtoUDP {
+		if !ok || tr.Proto != netflow.UDP {
 			continue
 		}
 		if out[p.iface] == nil {

@@ -3,9 +3,14 @@
 package geo
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/netip"
+	"strconv"
 	"time"
+
+	"droneaudit/netflow"
 )
 
 // Role says what a position is the position of.
@@ -37,16 +42,68 @@ const (
 // OffDevice reports whether a position seen on this channel has left the device.
 func (c Channel) OffDevice() bool { return c == ChannelNetwork || c == ChannelBroadcast }
 
-// Network describes the flow a position travelled in.
+// Network describes the flow a position travelled in. Its values are typed; MarshalJSON writes
+// the stable report form (addresses and names as strings).
 type Network struct {
-	FlowUID   string `json:"flow_uid,omitempty"`
-	Protocol  string `json:"protocol"` // "udp", "tcp"
-	SrcIP     string `json:"src_ip"`
-	SrcPort   uint16 `json:"src_port"`
-	DstIP     string `json:"dst_ip"`
-	DstPort   uint16 `json:"dst_port"`
-	Direction string `json:"direction,omitempty"` // "client-to-server", "server-to-client"
-	Host      string `json:"host,omitempty"`      // a name learnt for the destination
+	FlowUID   string
+	Proto     netflow.Proto
+	Src, Dst  netip.AddrPort    // the sender and the receiver of the bytes that held the position
+	Direction netflow.Direction // which way those bytes went within the flow
+	Host      string            // a name learnt for the flow's server
+}
+
+// Server returns the flow's server endpoint: the receiver of client-to-server bytes.
+func (n *Network) Server() netip.AddrPort {
+	if n.Direction == netflow.ServerToClient {
+		return n.Src
+	}
+	return n.Dst
+}
+
+// MarshalJSON writes the report form: flow_uid, protocol, src_ip, src_port, dst_ip, dst_port,
+// direction, host.
+func (n Network) MarshalJSON() ([]byte, error) { return n.AppendJSON(make([]byte, 0, 160)), nil }
+
+// AppendJSON appends the report form of n to b.
+func (n *Network) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if n.FlowUID != "" {
+		b = append(b, `"flow_uid":`...)
+		b = appendJSONString(b, n.FlowUID)
+		b = append(b, ',')
+	}
+	b = append(b, `"protocol":"`...)
+	b = append(b, n.Proto.String()...)
+	b = append(b, `","src_ip":"`...)
+	b = n.Src.Addr().AppendTo(b)
+	b = append(b, `","src_port":`...)
+	b = strconv.AppendUint(b, uint64(n.Src.Port()), 10)
+	b = append(b, `,"dst_ip":"`...)
+	b = n.Dst.Addr().AppendTo(b)
+	b = append(b, `","dst_port":`...)
+	b = strconv.AppendUint(b, uint64(n.Dst.Port()), 10)
+	b = append(b, `,"direction":"`...)
+	b = append(b, n.Direction.String()...)
+	b = append(b, '"')
+	if n.Host != "" {
+		b = append(b, `,"host":`...)
+		b = appendJSONString(b, n.Host)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as encoding/json writes it: plain printable ASCII is copied, anything
+// that json would escape (quotes, control and HTML characters, non-ASCII) goes through json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Broadcast describes the over-the-air frame a position travelled in.

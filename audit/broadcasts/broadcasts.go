@@ -5,19 +5,18 @@
 package broadcasts
 
 import (
-	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"droneaudit/capture"
+	"droneaudit/decoders"
 	"droneaudit/decoders/remoteid"
+	"droneaudit/geo"
 )
 
 // Bounds on what one aircraft keeps, so that a long capture stays in bounded memory.
@@ -27,16 +26,37 @@ const (
 	maxSetValues = 256    // values per identity or kind set
 )
 
-// Position is one broadcast position.
+// Position is one broadcast position with its evidence: the capture and its SHA-256, the frame
+// and the byte offset of its record, and the decoder and encoding that read it.
 type Position struct {
-	Lat    float64   `json:"lat"`
-	Lon    float64   `json:"lon"`
-	AltM   *float64  `json:"alt_m,omitempty"`
-	Time   time.Time `json:"time"`
-	File   string    `json:"file"`
-	Frame  int       `json:"frame"`
-	Kind   string    `json:"kind"`
-	Detail string    `json:"detail,omitempty"` // e.g. "operator location type live"
+	Lat      float64   `json:"lat"`
+	Lon      float64   `json:"lon"`
+	AltM     *float64  `json:"alt_m,omitempty"`
+	Time     time.Time `json:"time"`
+	File     string    `json:"file"`
+	SHA256   string    `json:"sha256"`
+	Frame    int       `json:"frame"`
+	Offset   int64     `json:"offset"`
+	Decoder  string    `json:"decoder"`
+	Message  string    `json:"message,omitempty"`
+	Encoding string    `json:"encoding,omitempty"`
+	Kind     string    `json:"kind"`
+	Detail   string    `json:"detail,omitempty"` // e.g. "operator location type live"
+}
+
+// position turns a fix that remoteid emitted into a broadcast position.
+func position(p *capture.Packet, f *geo.Fix, detail string) Position {
+	ev := &f.Evidence
+	q := Position{Lat: f.Lat, Lon: f.Lon, Time: f.Time, File: ev.Input, SHA256: ev.SHA256, Frame: p.Frame, Offset: ev.Offset,
+		Decoder: ev.Decoder, Message: ev.Message, Encoding: ev.Encoding, Detail: detail}
+	if ev.Broadcast != nil {
+		q.Kind = ev.Broadcast.Kind
+	}
+	if f.HasAlt {
+		v := f.AltM
+		q.AltM = &v
+	}
+	return q
 }
 
 // Aircraft is everything heard from one aircraft.
@@ -146,6 +166,7 @@ type Collector struct {
 	byKey    map[string]*Aircraft
 	dedup    *remoteid.Dedup
 	serialTx map[string]map[string]bool // serial → transmitters, for the spoof indicator
+	stats    Stats
 }
 
 // NewCollector returns an empty Collector.
@@ -218,9 +239,13 @@ func keysOf(s *remoteid.Sighting) (keys []string, serials []string, uas []string
 	return keys, serials, uas, ops
 }
 
-// Add records one sighting from file. Copies of a transmission heard within a second on other
-// channels are counted once, their frequencies kept.
-func (c *Collector) Add(file string, s *remoteid.Sighting) {
+// Add records one sighting with the fixes remoteid decoded from it. Copies of a transmission
+// heard within a second on other channels (dup) are counted once, their frequencies kept.
+//
+// The collector keeps its own duplicate window across all the captures of a run (two adapters on
+// adjacent channels write two files of one transmission); remoteid's window is per capture.
+func (c *Collector) Add(p *capture.Packet, s *remoteid.Sighting, fixes []geo.Fix) {
+	c.stats.Sightings++
 	dup := c.dedup.Duplicate(s)
 	keys, serials, uas, ops := keysOf(s)
 	a := c.aircraftFor(keys)
@@ -271,7 +296,37 @@ func (c *Collector) Add(file string, s *remoteid.Sighting) {
 		addTo(&a.Anomalies, "injected_frames")
 	}
 	for i := range s.Elements {
-		c.element(a, file, s, &s.Elements[i])
+		c.element(a, &s.Elements[i])
+	}
+	for i := range fixes {
+		c.place(a, p, &fixes[i])
+	}
+}
+
+// place files a broadcast fix under the aircraft's track, home or pilot positions.
+func (c *Collector) place(a *Aircraft, p *capture.Packet, f *geo.Fix) {
+	kind := ""
+	if f.Evidence.Broadcast != nil {
+		kind = f.Evidence.Broadcast.Kind
+	}
+	switch f.Role {
+	case geo.RoleAircraft:
+		q := position(p, f, "")
+		if kind == remoteid.KindFrench {
+			q.AltM = nil // the French beacon's altitude is reported in the fix, not on the track
+		}
+		a.addTrack(q)
+	case geo.RoleHome:
+		addPlace(&a.Home, position(p, f, "home point"))
+	case geo.RolePilot:
+		detail := f.Evidence.Note
+		switch kind {
+		case remoteid.KindDJI:
+			detail = "pilot app position"
+		case remoteid.KindFrench:
+			detail = "take-off point"
+		}
+		addPlace(&a.Pilot, position(p, f, detail))
 	}
 }
 
@@ -370,10 +425,9 @@ func addPlace(set *[]Position, p Position) {
 	}
 }
 
-func (c *Collector) element(a *Aircraft, file string, s *remoteid.Sighting, e *remoteid.Element) {
-	pos := func(lat, lon float64, kind, detail string) Position {
-		return Position{Lat: lat, Lon: lon, Time: s.Time, File: file, Frame: s.Frame, Kind: kind, Detail: detail}
-	}
+// element records what one element tells of the aircraft besides positions: message kinds,
+// models, anomalies and authentication pages.
+func (c *Collector) element(a *Aircraft, e *remoteid.Element) {
 	switch e.Kind {
 	case remoteid.KindDJI:
 		r := &e.DJI
@@ -387,15 +441,6 @@ func (c *Collector) element(a *Aircraft, file string, s *remoteid.Sighting, e *r
 		}
 		for _, an := range r.Anomalies() {
 			addTo(&a.Anomalies, an)
-		}
-		if r.DronePosition() {
-			a.addTrack(pos(r.Lat, r.Lon, e.Kind, ""))
-		}
-		if r.HomePosition() {
-			addPlace(&a.Home, pos(r.HomeLat, r.HomeLon, e.Kind, "home point"))
-		}
-		if r.AppPosition() {
-			addPlace(&a.Pilot, pos(r.AppLat, r.AppLon, e.Kind, "pilot app position"))
 		}
 	case remoteid.KindODIDBeacon, remoteid.KindODIDParrot, remoteid.KindNANSDF:
 		p := &e.Pack
@@ -424,36 +469,7 @@ func (c *Collector) element(a *Aircraft, file string, s *remoteid.Sighting, e *r
 				addTo(&a.Models, uaType(m.BasicID.UAType))
 			case remoteid.TypeAuth:
 				a.addAuth(&m.Auth)
-			case remoteid.TypeLocation:
-				l := &m.Location
-				if l.HasPosition() {
-					q := pos(l.Lat, l.Lon, e.Kind, "")
-					if l.HasAltGeo() {
-						v := l.AltGeo
-						q.AltM = &v
-					}
-					a.addTrack(q)
-				}
-			case remoteid.TypeSystem:
-				sy := &m.System
-				if sy.HasOperator() {
-					q := pos(sy.OpLat, sy.OpLon, e.Kind, "operator location type "+sy.OpLocName())
-					if sy.OpAltGeo > -1000 {
-						v := sy.OpAltGeo
-						q.AltM = &v
-					}
-					addPlace(&a.Pilot, q)
-				}
 			}
-		}
-	case remoteid.KindFrench:
-		addTo(&a.Kinds, e.Kind)
-		f := &e.French
-		if f.HasPos {
-			a.addTrack(pos(f.Lat, f.Lon, e.Kind, ""))
-		}
-		if f.HasTakeoff {
-			addPlace(&a.Pilot, pos(f.TakeoffLat, f.TakeoffLon, e.Kind, "take-off point"))
 		}
 	default:
 		addTo(&a.Kinds, e.Kind)
@@ -495,47 +511,44 @@ type Stats struct {
 	Skipped   int64 `json:"not_802_11"`
 }
 
-// ReadCapture reads one pcap or pcapng file into c. A damaged file stops with an error that names
-// the file and offset; what was read before it stands.
-func (c *Collector) ReadCapture(ctx context.Context, path string, st *Stats) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	rd, err := capture.NewReader(f, path)
-	if err != nil {
-		return err
-	}
-	var sc remoteid.Scanner
-	for {
-		if st.Frames%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p, err := rd.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		st.Frames++
-		if !p.LinkType.IsDot11() {
-			st.Skipped++
-			continue
-		}
-		s, err := sc.Scan(p)
-		var de *capture.Dot11Error
-		switch {
-		case errors.Is(err, remoteid.ErrBadFCS):
-			st.BadFCS++
-		case errors.As(err, &de):
-			st.Malformed++
-		case s != nil:
-			st.Sightings++
-			c.Add(path, s)
+// Stats returns what the collector counted; Frames, BadFCS, Malformed and Skipped are filled by
+// CountInput from each capture's counters.
+func (c *Collector) Stats() Stats { return c.stats }
+
+// CountInput adds one capture's frame counters (as the engine and remoteid count them).
+func (c *Collector) CountInput(counts map[string]int64) {
+	c.stats.Frames += counts["packets"]
+	c.stats.Skipped += counts["packets"] - counts["dot11_frames"]
+	c.stats.BadFCS += counts["dot11_bad_fcs"]
+	c.stats.Malformed += counts["dot11_malformed"]
+}
+
+// SetSHA256 fills a capture's hash into the positions heard in it, once the one pass over it has
+// finished hashing.
+func (c *Collector) SetSHA256(file, sum string) {
+	for _, a := range c.aircraft {
+		for _, list := range [][]Position{a.Track, a.Home, a.Pilot} {
+			for i := range list {
+				if list[i].File == file {
+					list[i].SHA256 = sum
+				}
+			}
 		}
 	}
+}
+
+// LinkDecoder returns the over-the-air decoder whose sightings this collector gathers: remoteid's,
+// so that the aircraft are built from the same decoding and evidence as the audit's fixes.
+func (c *Collector) LinkDecoder() decoders.LinkDecoder { return linkDecoder{c} }
+
+type linkDecoder struct{ c *Collector }
+
+func (l linkDecoder) Name() string                     { return remoteid.LinkDecoder{}.Name() }
+func (l linkDecoder) Handles(lt capture.LinkType) bool { return remoteid.LinkDecoder{}.Handles(lt) }
+func (l linkDecoder) NewLink(in decoders.Input, sink decoders.Sink) decoders.LinkStream {
+	st := remoteid.LinkDecoder{}.NewLink(in, sink).(*remoteid.Stream)
+	st.OnSighting = func(p *capture.Packet, s *remoteid.Sighting, fixes []geo.Fix, _ bool) { l.c.Add(p, s, fixes) }
+	return st
 }
 
 // uaType names ODID UA types (§5.2).

@@ -14,6 +14,7 @@ import (
 
 	"droneaudit/decoders/droneid"
 	"droneaudit/decoders/remoteid"
+	"droneaudit/engine"
 	"droneaudit/internal/corpus"
 )
 
@@ -101,10 +102,7 @@ func TestDedupAndIdentity(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hop.pcap")
 	writeRadiotapPcap(t, path, frames)
 	c := NewCollector()
-	var st Stats
-	if err := c.ReadCapture(context.Background(), path, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := readAll(t, c, path)
 	if st.Frames != 7 || st.Sightings != 7 {
 		t.Errorf("stats %+v", st)
 	}
@@ -143,13 +141,12 @@ func TestDedupAndIdentity(t *testing.T) {
 // TestCorpus lists the aircraft of all shared OTA captures read together.
 func TestCorpus(t *testing.T) {
 	c := NewCollector()
-	var st Stats
+	var paths []string
 	for _, rel := range []string{"ota/odid_wifi_sample.pcap", "ota/odid_wifi_bcn_sample.pcap", "ota/odid_linux_transmitter.pcapng",
 		"ota/parrot_anafi4_spoofed.pcapng", "ota/djidroneid_spoofed.pcapng"} {
-		if err := c.ReadCapture(context.Background(), corpus.Path(t, rel), &st); err != nil {
-			t.Fatal(err)
-		}
+		paths = append(paths, corpus.Path(t, rel))
 	}
+	st := readAll(t, c, paths...)
 	if st.Frames != 63+21+21+1606+10 || st.Sightings != 63+21+21+26+10 || st.Malformed != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -211,10 +208,7 @@ func TestAuthReassembly(t *testing.T) {
 		{t0.Add(time.Second), 2437, -40, beacon(sa, 2, "A", el(2, p1))},
 	})
 	c := NewCollector()
-	var st Stats
-	if err := c.ReadCapture(context.Background(), path, &st); err != nil {
-		t.Fatal(err)
-	}
+	readAll(t, c, path)
 	list := c.Aircraft()
 	if len(list) != 1 || len(list[0].Auth) != 2 {
 		t.Fatalf("%+v", list)
@@ -230,4 +224,18 @@ func TestAuthReassembly(t *testing.T) {
 	if a3.Complete || a3.Pages != 1 || a3.Type != 3 {
 		t.Errorf("type 3: %+v", a3)
 	}
+}
+
+// readAll reads the captures into c through the engine and returns the collector's stats.
+func readAll(t *testing.T, c *Collector, paths ...string) Stats {
+	t.Helper()
+	var srcs []engine.Source
+	for _, p := range paths {
+		srcs = append(srcs, engine.FileSource(p))
+	}
+	errs, err := c.Read(context.Background(), srcs)
+	if err != nil || len(errs) > 0 {
+		t.Fatal(err, errs)
+	}
+	return c.Stats()
 }

@@ -7,13 +7,14 @@ import (
 	"regexp"
 	"strings"
 
-	"droneaudit/capture"
+	"droneaudit/capture/flowtable"
 	"droneaudit/decoders/dhcp"
 	"droneaudit/decoders/dns"
 	"droneaudit/decoders/http"
 	"droneaudit/decoders/mqtt"
 	"droneaudit/decoders/quic"
 	"droneaudit/decoders/tls"
+	"droneaudit/netflow"
 )
 
 // maxNotes bounds the problems reported per capture; the rest are counted.
@@ -50,9 +51,9 @@ func (r *fileRun) note(format string, args ...any) {
 }
 
 // account adds an ended flow to its destination row.
-func (st *state) account(f *capture.Flow) {
+func (st *state) account(f *flowtable.Flow, slot *any) {
 	app := ""
-	switch fs := f.Data.(type) {
+	switch fs := (*slot).(type) {
 	case *flowState:
 		st.finishFlow(f, fs)
 		app = fs.app
@@ -60,8 +61,8 @@ func (st *state) account(f *capture.Flow) {
 		app = fs.app
 	}
 	a := st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
-	a.bytesOut += f.Bytes[capture.ClientToServer]
-	a.bytesIn += f.Bytes[capture.ServerToClient]
+	a.bytesOut += f.Bytes[netflow.ClientToServer]
+	a.bytesIn += f.Bytes[netflow.ServerToClient]
 	a.flows++
 	if a.first.IsZero() || f.First.Before(a.first) {
 		a.first = f.First
@@ -76,17 +77,17 @@ func (st *state) account(f *capture.Flow) {
 	if a.app == "" {
 		a.app = app
 	}
-	f.Data = nil
+	*slot = nil
 }
 
-func (st *state) finishFlow(f *capture.Flow, fs *flowState) {
+func (st *state) finishFlow(f *flowtable.Flow, fs *flowState) {
 	// A QUIC flow whose ClientHello never completed still says it is QUIC.
 	if fs.quic != nil && fs.quic.Initials > 0 && fs.app == "" {
 		fs.app = "quic"
 	}
 }
 
-func (st *state) rowOf(f *capture.Flow) *rowAcc {
+func (st *state) rowOf(f *flowtable.Flow) *rowAcc {
 	return st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
 }
 
@@ -94,28 +95,28 @@ func (st *state) rowOf(f *capture.Flow) *rowAcc {
 // decoder state can be freed while the flow's bytes are still counted.
 type finished struct{ app string }
 
-func (r *fileRun) deliver(d capture.Delivery) {
+func (r *fileRun) deliver(d flowtable.Delivery, slot *any) {
 	f := d.Flow
-	if _, ok := f.Data.(finished); ok {
+	if _, ok := (*slot).(finished); ok {
 		return
 	}
-	fs, _ := f.Data.(*flowState)
+	fs, _ := (*slot).(*flowState)
 	if fs == nil {
 		fs = &flowState{}
-		f.Data = fs
+		*slot = fs
 	}
-	if f.Proto == capture.ProtoUDP {
+	if f.Proto == netflow.UDP {
 		r.udp(f, fs, d)
 	} else {
 		r.tcp(f, fs, d)
 	}
 	if fs.done {
 		r.st.finishFlow(f, fs)
-		f.Data = finished{fs.app}
+		*slot = finished{fs.app}
 	}
 }
 
-func isPort(f *capture.Flow, ports ...uint16) bool {
+func isPort(f *flowtable.Flow, ports ...uint16) bool {
 	for _, p := range ports {
 		if f.Server.Port() == p || f.Client.Port() == p {
 			return true
@@ -124,7 +125,7 @@ func isPort(f *capture.Flow, ports ...uint16) bool {
 	return false
 }
 
-func (r *fileRun) udp(f *capture.Flow, fs *flowState, d capture.Delivery) {
+func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
 	st := r.st
 	switch {
 	case fs.app == "dns" || (fs.app == "" && isPort(f, 53) && dns.LooksLike(d.Payload)):
@@ -144,7 +145,7 @@ func (r *fileRun) udp(f *capture.Flow, fs *flowState, d capture.Delivery) {
 				st.arp[m.YourIP] = mac
 			}
 		}
-	case d.Dir == capture.ClientToServer && (fs.quic != nil || (fs.app == "" && quic.IsLongHeader(d.Payload))):
+	case d.Dir == netflow.ClientToServer && (fs.quic != nil || (fs.app == "" && quic.IsLongHeader(d.Payload))):
 		if fs.quic == nil {
 			fs.quic = quic.NewTracker()
 		}
@@ -163,13 +164,13 @@ func (r *fileRun) udp(f *capture.Flow, fs *flowState, d capture.Delivery) {
 			fs.quic, fs.done = nil, true
 		}
 	case fs.app == "":
-		if d.Dir == capture.ClientToServer {
+		if d.Dir == netflow.ClientToServer {
 			fs.done = true
 		}
 	}
 }
 
-func (st *state) hello(f *capture.Flow, ch *tls.ClientHello, isQUIC bool) {
+func (st *state) hello(f *flowtable.Flow, ch *tls.ClientHello, isQUIC bool) {
 	if ch == nil {
 		return
 	}
@@ -196,10 +197,10 @@ func (st *state) hello(f *capture.Flow, ch *tls.ClientHello, isQUIC bool) {
 	}
 }
 
-func (r *fileRun) tcp(f *capture.Flow, fs *flowState, d capture.Delivery) {
+func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
 	st := r.st
 	if fs.app == "" {
-		if d.Dir != capture.ClientToServer {
+		if d.Dir != netflow.ClientToServer {
 			if isPort(f, 53) {
 				fs.app = "dns"
 			} else {
@@ -225,11 +226,11 @@ func (r *fileRun) tcp(f *capture.Flow, fs *flowState, d capture.Delivery) {
 	}
 	switch fs.app {
 	case "tls":
-		if d.Dir != capture.ClientToServer {
+		if d.Dir != netflow.ClientToServer {
 			return
 		}
 		if d.Gap {
-			r.note("flow %s: bytes lost before the ClientHello was complete", f.UID)
+			r.note("flow %s: bytes lost before the ClientHello was complete", f.UID())
 			fs.done = true
 			return
 		}
@@ -242,7 +243,7 @@ func (r *fileRun) tcp(f *capture.Flow, fs *flowState, d capture.Delivery) {
 			fs.hello, fs.done = tls.Collector{}, true
 		}
 	case "http":
-		if d.Dir != capture.ClientToServer {
+		if d.Dir != netflow.ClientToServer {
 			return
 		}
 		fs.head = append(fs.head, d.Payload[:min(len(d.Payload), http.MaxHead)]...)
@@ -264,13 +265,13 @@ func (r *fileRun) tcp(f *capture.Flow, fs *flowState, d capture.Delivery) {
 			fs.done, fs.head = true, nil
 		}
 	case "mqtt":
-		err := fs.mqtt.Feed(d.Dir, d.Payload, func(p *mqtt.Packet) {
+		err := fs.mqtt.Feed(int(d.Dir), d.Payload, func(p *mqtt.Packet) {
 			if p.Type == mqtt.TypePublish {
 				st.brokerNames(p.Payload)
 			}
 		})
 		if err != nil {
-			r.note("flow %s: %v", f.UID, err)
+			r.note("flow %s: %v", f.UID(), err)
 		}
 	case "dns":
 		if d.Gap {
@@ -356,7 +357,7 @@ func (st *state) brokerNames(payload []byte) {
 		addr = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(addr, "tcp://"), "ssl://"), "mqtt://")
 		host, port := addr, uint16(1883)
 		if ap, err := netip.ParseAddrPort(addr); err == nil {
-			st.acc(rowKey{ap.Addr().Unmap(), ap.Port(), capture.ProtoTCP}).names[Name{Name: ap.Addr().String(), Source: SourceMQTTBroker}] = struct{}{}
+			st.acc(rowKey{ap.Addr().Unmap(), ap.Port(), netflow.TCP}).names[Name{Name: ap.Addr().String(), Source: SourceMQTTBroker}] = struct{}{}
 			continue
 		}
 		if i := strings.LastIndexByte(addr, ':'); i > 0 {

@@ -8,14 +8,12 @@ package destinations
 
 import (
 	"cmp"
-	"context"
-	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"droneaudit/netflow"
 )
 
 // Name sources.
@@ -105,7 +103,7 @@ type Options struct {
 type rowKey struct {
 	ip    netip.Addr
 	port  uint16
-	proto uint8
+	proto netflow.Proto
 }
 
 type rowAcc struct {
@@ -142,67 +140,6 @@ type broker struct {
 	port uint16
 }
 
-// Build reads the captures and returns their destination inventory.
-func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error) {
-	srcs := make([]Source, len(paths))
-	for i, p := range paths {
-		srcs[i] = FileSource(p)
-	}
-	return BuildSources(ctx, srcs, opt)
-}
-
-// Source is one capture to read: a name for notes and a way to open it.
-type Source struct {
-	Name string
-	Open func() (io.ReadCloser, error)
-}
-
-// FileSource is a capture file on disk, opened read-only.
-func FileSource(path string) Source {
-	return Source{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
-}
-
-// BuildSources is Build over captures that need not be files (the audit's embedded demo).
-func BuildSources(ctx context.Context, paths []Source, opt Options) (*Inventory, error) {
-	geo := opt.GeoIP
-	if geo == nil {
-		var err error
-		if geo, err = NewGeoIP(GeoConfig{}); err != nil {
-			return nil, err
-		}
-	}
-	st := newState()
-	idle := cmp.Or(opt.IdleTimeout, 5*time.Minute)
-	// The paths are read in the order given, through one set of flow tables: rotated files of
-	// one capture continue each other's connections.
-	pl := newPipeline(idle)
-	var readErr error
-	for _, p := range paths {
-		if readErr = ctx.Err(); readErr != nil {
-			break
-		}
-		if readErr = st.readCapture(ctx, p, pl); readErr != nil {
-			break
-		}
-	}
-	pl.close(st)
-	if readErr != nil {
-		return nil, readErr
-	}
-	inv := &Inventory{GeoIP: geo.Info, Notes: st.notes, Packets: st.packets}
-	owners := NewOwners(opt.Owners)
-	for _, acc := range st.rows {
-		inv.Rows = append(inv.Rows, st.row(acc, geo, owners))
-	}
-	slices.SortFunc(inv.Rows, compareRows)
-	inv.DNSQueries = []string{}
-	for q := range st.queries {
-		inv.DNSQueries = append(inv.DNSQueries, q)
-	}
-	slices.Sort(inv.DNSQueries)
-	return inv, nil
-}
-
 // compareRows orders rows by first contact, then address, port and protocol, so the output is
 // the same on every run.
 func compareRows(a, b Row) int {
@@ -226,7 +163,7 @@ func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
 	for n := range st.dnsName[acc.key.ip] {
 		acc.names[Name{Name: n, Source: SourceDNS}] = struct{}{}
 		for _, b := range st.brokers {
-			if b.name == n && b.port == acc.key.port && acc.key.proto == 6 {
+			if b.name == n && b.port == acc.key.port && acc.key.proto == netflow.TCP {
 				acc.names[Name{Name: n, Source: SourceMQTTBroker}] = struct{}{}
 			}
 		}
@@ -285,15 +222,7 @@ func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
 	return r
 }
 
-func protoName(p uint8) string {
-	switch p {
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	}
-	return fmt.Sprintf("ip-%d", p)
-}
+func protoName(p netflow.Proto) string { return p.String() }
 
 // dohResolvers are public DNS-over-HTTPS/TLS resolver names (dji-network.md §7).
 var dohResolvers = []string{"dns.google", "dns.google.com", "cloudflare-dns.com", "mozilla.cloudflare-dns.com", "one.one.one.one",

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/broadcasts"
+	"droneaudit/engine"
 )
 
 func init() { addCommand(newBroadcastsCmd) }
@@ -29,15 +30,18 @@ serial, UAS ID or transmitter; a transmission heard on adjacent channels counts 
 				return err
 			}
 			col := broadcasts.NewCollector()
-			var st broadcasts.Stats
-			var errs []error
-			for _, path := range args {
-				slog.Info("reading capture", "file", path)
-				if err := col.ReadCapture(cmd.Context(), path, &st); err != nil {
-					slog.Error("capture not read to its end", "file", path, "err", err)
-					errs = append(errs, err)
-				}
+			srcs := make([]engine.Source, len(args))
+			for i, path := range args {
+				srcs[i] = engine.FileSource(path)
 			}
+			errs, err := col.Read(cmd.Context(), srcs)
+			if err != nil {
+				return err
+			}
+			for _, err := range errs {
+				slog.Error("capture not read to its end", "err", err)
+			}
+			st := col.Stats()
 			list := col.Aircraft()
 			out := cmd.OutOrStdout()
 			if format == "json" {

@@ -23,7 +23,9 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"droneaudit/capture"
+	"droneaudit/capture/flowtable"
 	"droneaudit/internal/netlab"
+	"droneaudit/netflow"
 )
 
 // flowBytes is what the capture files say one destination received and sent.
@@ -43,7 +45,7 @@ func checkEvidence(t *testing.T, dir string) (map[string]flowBytes, int64, []cap
 		t.Fatal(err)
 	}
 	listed := map[string]bool{}
-	flows := capture.NewFlowTable()
+	flows := flowtable.New()
 	nd := capture.NewNetDecoder()
 	var packets int64
 	for _, e := range entries {
@@ -97,10 +99,10 @@ func checkEvidence(t *testing.T, dir string) (map[string]flowBytes, int64, []cap
 	}
 	by := map[string]flowBytes{}
 	for _, f := range flows.Flows() {
-		k := f.ProtoName() + " " + f.Server.String()
+		k := f.Proto.String() + " " + f.Server.String()
 		v := by[k]
-		v.out += f.Bytes[capture.ClientToServer]
-		v.in += f.Bytes[capture.ServerToClient]
+		v.out += f.Bytes[netflow.ClientToServer]
+		v.in += f.Bytes[netflow.ServerToClient]
 		by[k] = v
 	}
 	return by, packets, entries

@@ -2,9 +2,11 @@ package duml
 
 import (
 	"droneaudit/decoders/decodertest"
+	"droneaudit/netflow"
 	"encoding/binary"
 	"encoding/hex"
 	"math"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -71,7 +73,7 @@ func TestWrapperFlow(t *testing.T) {
 	fl := UDPWrapper{}.NewFlow(decoders.Input{Path: "lab.pcap"}, sink)
 	for i, d := range datagrams {
 		fl.Segment(decoders.Segment{Frame: i + 1, Offset: int64(100 * i), Time: time.Unix(1700000000, 0),
-			Network: geo.Network{Protocol: "udp", SrcIP: "192.168.2.1", SrcPort: 9003, DstIP: "192.168.2.20", DstPort: 12346}, Payload: d})
+			Network: geo.Network{Proto: netflow.UDP, Src: netip.MustParseAddrPort("192.168.2.1:9003"), Dst: netip.MustParseAddrPort("192.168.2.20:12346")}, Payload: d})
 	}
 	fl.Close()
 	if sink.Counts["udpwrap_datagrams"] != 6 || sink.Counts["udpwrap_bad"] != 2 {
@@ -87,7 +89,7 @@ func TestWrapperFlow(t *testing.T) {
 		if math.Abs(f.Lat-47.3763734) > 1e-9 || math.Abs(f.Lon-8.5282979) > 1e-9 || f.Role != geo.RoleAircraft {
 			t.Errorf("fix %v", f)
 		}
-		if f.Evidence.Channel != geo.ChannelNetwork || f.Evidence.Network == nil || f.Evidence.Network.SrcPort != 9003 ||
+		if f.Evidence.Channel != geo.ChannelNetwork || f.Evidence.Network == nil || f.Evidence.Network.Src.Port() != 9003 ||
 			f.Evidence.Decoder != Name || f.Evidence.Locator == "" {
 			t.Errorf("evidence %+v", f.Evidence)
 		}

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"droneaudit/netflow"
 	"strings"
 
 	"droneaudit/decoders"
@@ -46,7 +47,7 @@ const maxFixesPerRequest = 64
 
 // Segment implements decoders.FlowDecoder.
 func (fl *flow) Segment(s decoders.Segment) {
-	if fl.dead || s.Network.Direction == "server-to-client" {
+	if fl.dead || s.Network.Direction == netflow.ServerToClient {
 		return
 	}
 	if s.Gap {

@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 func TestNetFixesFromBodiesAndQuery(t *testing.T) {
@@ -28,12 +30,12 @@ func TestNetFixesFromBodiesAndQuery(t *testing.T) {
 	raw := s.Bytes()
 	var rec decodertest.Sink
 	fl := Net{}.NewFlow(decoders.Input{Path: "lab.pcap"}, &rec)
-	nw := geo.Network{Protocol: "tcp", DstIP: "47.91.161.230", DstPort: 80, Direction: "client-to-server"}
+	nw := geo.Network{Proto: netflow.TCP, Dst: netip.MustParseAddrPort("47.91.161.230:80"), Direction: netflow.ClientToServer}
 	for off := 0; off < len(raw); off += 37 {
 		fl.Segment(decoders.Segment{Frame: off, Time: time.Unix(5, 0), Network: nw, Payload: raw[off:min(off+37, len(raw))]})
 	}
 	// Server bytes are ignored.
-	fl.Segment(decoders.Segment{Frame: 999, Network: geo.Network{Direction: "server-to-client"}, Payload: []byte(`{"lat":1,"lng":2}`)})
+	fl.Segment(decoders.Segment{Frame: 999, Network: geo.Network{Direction: netflow.ServerToClient}, Payload: []byte(`{"lat":1,"lng":2}`)})
 	fl.Close()
 	if len(rec.Fixes) != 3 || rec.Counts["http_requests"] != 3 {
 		t.Fatalf("fixes %+v, counts %v", rec.Fixes, rec.Counts)

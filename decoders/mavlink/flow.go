@@ -3,6 +3,7 @@ package mavlink
 import (
 	"droneaudit/decoders"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 // Net finds MAVLink in network flows inside captures, on any port: UDP datagrams (one or more
@@ -41,19 +42,11 @@ type flow struct {
 	carry [2][]byte
 }
 
-// directionIndex maps a segment's direction to 0 or 1.
-func directionIndex(n geo.Network) int {
-	if n.Direction == "server-to-client" {
-		return 1
-	}
-	return 0
-}
-
 func (fl *flow) Segment(s decoders.Segment) {
 	net := s.Network
 	fl.e.net = &net
-	stream := net.Protocol == "tcp"
-	d := directionIndex(net)
+	stream := net.Proto == netflow.TCP
+	d := net.Direction
 	data := s.Payload
 	if stream {
 		if s.Gap {

@@ -5,16 +5,18 @@ import (
 
 	"bytes"
 	"encoding/binary"
-	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
-	"github.com/bluenviron/gomavlib/v3/pkg/tlog"
 	"os"
 	"testing"
+
+	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
+	"github.com/bluenviron/gomavlib/v3/pkg/tlog"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 func seedTlog(t testing.TB) []byte {
@@ -58,9 +60,9 @@ func FuzzNetFlow(f *testing.F) {
 		sink := &decodertest.Sink{}
 		fl := Net{}.NewFlow(decoders.Input{Path: "fuzz"}, sink)
 		c := min(int(cut), len(b))
-		fl.Segment(decoders.Segment{Payload: b[:c], Network: geo.Network{Protocol: "tcp"}})
-		fl.Segment(decoders.Segment{Payload: b[c:], Network: geo.Network{Protocol: "tcp"}})
-		fl.Segment(decoders.Segment{Payload: b, Network: geo.Network{Protocol: "udp"}})
+		fl.Segment(decoders.Segment{Payload: b[:c], Network: geo.Network{Proto: netflow.TCP}})
+		fl.Segment(decoders.Segment{Payload: b[c:], Network: geo.Network{Proto: netflow.TCP}})
+		fl.Segment(decoders.Segment{Payload: b, Network: geo.Network{Proto: netflow.UDP}})
 		fl.Close()
 	})
 }

@@ -17,10 +17,12 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"droneaudit/capture"
+	"droneaudit/capture/flowtable"
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
 	"droneaudit/geo"
 	"droneaudit/internal/corpus"
+	"droneaudit/netflow"
 )
 
 // The X.25 check value of mavlink-dataflash-ulog.md §1.2, computed without CRC_EXTRA.
@@ -393,9 +395,9 @@ func runCapture(t *testing.T, path string) *decodertest.Sink {
 		t.Fatal(err)
 	}
 	nd := capture.NewNetDecoder()
-	ft := capture.NewFlowTable()
+	ft := flowtable.New()
 	sink := &decodertest.Sink{}
-	flows := map[*capture.Flow]decoders.FlowDecoder{}
+	flows := map[*flowtable.Flow]decoders.FlowDecoder{}
 	for {
 		p, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -420,12 +422,8 @@ func runCapture(t *testing.T, path string) *decodertest.Sink {
 			fd = Net{}.NewFlow(decoders.Input{Path: path}, sink)
 			flows[d.Flow] = fd
 		}
-		proto := "udp"
-		if tr.Proto == capture.ProtoTCP {
-			proto = "tcp"
-		}
 		fd.Segment(decoders.Segment{Frame: p.Frame, Offset: p.Offset, Time: p.Time, Payload: d.Payload,
-			Network: geo.Network{Protocol: proto, SrcIP: tr.Src.Addr().String(), DstIP: tr.Dst.Addr().String()}})
+			Network: geo.Network{Proto: tr.Proto, Src: tr.Src, Dst: tr.Dst}})
 	}
 	for _, fd := range flows {
 		fd.Close()
@@ -440,7 +438,7 @@ func TestCorpusCaptures(t *testing.T) {
 		if fx == nil || fx.Lat != 51.4783466 || fx.Lon != -2.5922214 || fx.AltM != 56.9 || fx.Evidence.Locator != "frame 1" {
 			t.Fatalf("fix %v (counts %v)", fx, sink.Counts)
 		}
-		if fx.Evidence.Channel != geo.ChannelNetwork || fx.Evidence.Network == nil || fx.Evidence.Network.Protocol != "udp" {
+		if fx.Evidence.Channel != geo.ChannelNetwork || fx.Evidence.Network == nil || fx.Evidence.Network.Proto != netflow.UDP {
 			t.Fatalf("evidence %+v", fx.Evidence)
 		}
 	})

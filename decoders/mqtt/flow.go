@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"droneaudit/netflow"
 	"regexp"
 	"strings"
 
@@ -48,7 +49,7 @@ func (fl *flow) Segment(s decoders.Segment) {
 		return
 	}
 	dir := 0
-	if s.Network.Direction == "server-to-client" {
+	if s.Network.Direction == netflow.ServerToClient {
 		dir = 1
 	}
 	if s.Gap {

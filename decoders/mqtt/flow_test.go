@@ -1,12 +1,14 @@
 package mqtt
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 func TestNetCloudAPIFixes(t *testing.T) {
@@ -19,7 +21,7 @@ func TestNetCloudAPIFixes(t *testing.T) {
 		t.Fatal("Sniff")
 	}
 	fl := Net{}.NewFlow(in, &rec)
-	nw := geo.Network{Protocol: "tcp", SrcIP: "192.168.50.23", SrcPort: 40000, DstIP: "192.168.50.10", DstPort: 1883, Direction: "client-to-server"}
+	nw := geo.Network{Proto: netflow.TCP, Src: netip.MustParseAddrPort("192.168.50.23:40000"), Dst: netip.MustParseAddrPort("192.168.50.10:1883"), Direction: netflow.ClientToServer}
 	cut := 50
 	fl.Segment(decoders.Segment{Frame: 4, Offset: 400, Time: time.Unix(1, 0), Network: nw, Payload: stream[:cut]})
 	fl.Segment(decoders.Segment{Frame: 6, Offset: 700, Time: time.Unix(2, 0), Network: nw, Payload: stream[cut:]})
@@ -29,7 +31,7 @@ func TestNetCloudAPIFixes(t *testing.T) {
 	}
 	a, h := rec.Fixes[1], rec.Fixes[0] // positions come in key order: home_latitude before latitude
 	if a.Role != geo.RoleAircraft || a.Lat != 22.907809968 || a.Evidence.Channel != geo.ChannelNetwork || a.Evidence.Locator != "frame 6" ||
-		a.Evidence.Network == nil || a.Evidence.Network.DstPort != 1883 || a.Evidence.Decoder != "mqtt" || !a.HasAlt {
+		a.Evidence.Network == nil || a.Evidence.Network.Dst.Port() != 1883 || a.Evidence.Decoder != "mqtt" || !a.HasAlt {
 		t.Errorf("aircraft %+v", a)
 	}
 	if h.Role != geo.RoleHome || h.Lon != 113.7031 || h.PrecisionM != geo.PrecisionFromDecimals(4) {

@@ -45,6 +45,11 @@ type Stream struct {
 	notes  map[string]int
 	// Per-frame strings, built once per frame that yields a fix.
 	loc, tx string
+	// OnSighting, when set, is told of every sighting (also the copies heard again on another
+	// channel) with the fixes it yielded, so that an aircraft collector works from the same
+	// decoding and evidence as the audit. fixes is valid only during the call.
+	OnSighting func(p *capture.Packet, s *Sighting, fixes []geo.Fix, duplicate bool)
+	heard      []geo.Fix
 }
 
 type identKey struct{ kind, value string }
@@ -75,6 +80,9 @@ func (st *Stream) Packet(p *capture.Packet) {
 	}
 	if st.dedup.Duplicate(s) {
 		st.sink.Count("broadcast_duplicates", 1)
+		if st.OnSighting != nil {
+			st.OnSighting(p, s, nil, true)
+		}
 		return
 	}
 	st.sink.Count("broadcast_frames", 1)
@@ -82,8 +90,12 @@ func (st *Stream) Packet(p *capture.Packet) {
 	if s.Trailing > 0 {
 		st.note(p, decoders.Info, "trailing-bytes", nil, "frame %d: %d stray bytes after the last information element", p.Frame, s.Trailing)
 	}
+	st.heard = st.heard[:0]
 	for i := range s.Elements {
 		st.element(p, s, &s.Elements[i])
+	}
+	if st.OnSighting != nil {
+		st.OnSighting(p, s, st.heard, false)
 	}
 }
 
@@ -126,6 +138,9 @@ func (st *Stream) fix(p *capture.Packet, s *Sighting, e *Element, decoder, messa
 	f.Evidence.Broadcast = b
 	if f.Valid() {
 		st.sink.Fix(f)
+		if st.OnSighting != nil {
+			st.heard = append(st.heard, f)
+		}
 	}
 }
 

@@ -45,7 +45,7 @@ func CorpusPayloads(t testing.TB, rel string) []Payload {
 		}
 		tr, ok, _ := nd.Decode(p)
 		if ok && len(tr.Payload) > 0 {
-			out = append(out, Payload{Frame: p.Frame, Proto: tr.Proto, Src: tr.Src.String(), Dst: tr.Dst.String(), Payload: append([]byte(nil), tr.Payload...)})
+			out = append(out, Payload{Frame: p.Frame, Proto: uint8(tr.Proto), Src: tr.Src.String(), Dst: tr.Dst.String(), Payload: append([]byte(nil), tr.Payload...)})
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package capture
+package flowtable
 
 import (
 	"bytes"
@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"droneaudit/capture"
+	"droneaudit/netflow"
 )
 
 var (
@@ -13,8 +16,8 @@ var (
 	srv = netip.MustParseAddrPort("47.91.161.230:443")
 )
 
-func seg(client bool, seq uint32, flags uint8, p []byte) *Transport {
-	t := &Transport{Proto: ProtoTCP, Src: cli, Dst: srv, Seq: seq, TCPFlags: flags, Payload: p}
+func seg(client bool, seq uint32, flags uint8, p []byte) *capture.Transport {
+	t := &capture.Transport{Proto: netflow.TCP, Src: cli, Dst: srv, Seq: seq, TCPFlags: flags, Payload: p}
 	if !client {
 		t.Src, t.Dst = srv, cli
 	}
@@ -25,18 +28,18 @@ func seg(client bool, seq uint32, flags uint8, p []byte) *Transport {
 // with optional duplicates, and returns what the table delivered in order.
 func streamOf(t *testing.T, data []byte, cuts []int, order []int, reasm bool) ([]byte, *Flow, bool) {
 	t.Helper()
-	ft := NewFlowTable()
+	ft := New()
 	if reasm {
 		ft.EnableReassembly(nil)
 	}
 	now := time.Unix(1700000000, 0)
-	ft.Add(seg(true, 999, FlagSYN, nil), 1, now)
-	ft.Add(seg(false, 4999, FlagSYN|FlagACK, nil), 2, now)
+	ft.Add(seg(true, 999, capture.FlagSYN, nil), 1, now)
+	ft.Add(seg(false, 4999, capture.FlagSYN|capture.FlagACK, nil), 2, now)
 	var got []byte
 	gap := false
 	for i, k := range order {
 		lo, hi := cuts[k], cuts[k+1]
-		d := ft.Add(seg(true, 1000+uint32(lo), FlagACK, data[lo:hi]), 3+i, now.Add(time.Duration(i)*time.Millisecond))
+		d := ft.Add(seg(true, 1000+uint32(lo), capture.FlagACK, data[lo:hi]), 3+i, now.Add(time.Duration(i)*time.Millisecond))
 		got = append(got, d.Payload...)
 		gap = gap || d.Gap
 	}
@@ -86,28 +89,28 @@ func TestInOrderStaysOnFastPath(t *testing.T) {
 
 func TestExpireFlushesHole(t *testing.T) {
 	var flushed []Delivery
-	ft := NewFlowTable()
+	ft := New()
 	ft.EnableReassembly(func(d Delivery) {
 		flushed = append(flushed, Delivery{Flow: d.Flow, Dir: d.Dir, Gap: d.Gap, Payload: bytes.Clone(d.Payload)})
 	})
 	now := time.Unix(1700000000, 0)
-	ft.Add(seg(true, 999, FlagSYN, nil), 1, now)
-	ft.Add(seg(true, 1000, FlagACK, []byte("hello ")), 2, now)
-	d := ft.Add(seg(true, 1010, FlagACK, []byte("world")), 3, now) // bytes 1006..1009 never arrive
+	ft.Add(seg(true, 999, capture.FlagSYN, nil), 1, now)
+	ft.Add(seg(true, 1000, capture.FlagACK, []byte("hello ")), 2, now)
+	d := ft.Add(seg(true, 1010, capture.FlagACK, []byte("world")), 3, now) // bytes 1006..1009 never arrive
 	if len(d.Payload) != 0 {
 		t.Fatalf("released %q across a hole", d.Payload)
 	}
-	u := &Transport{Proto: ProtoUDP, Src: cli, Dst: netip.MustParseAddrPort("8.8.8.8:53"), Payload: []byte{1}}
+	u := &capture.Transport{Proto: netflow.UDP, Src: cli, Dst: netip.MustParseAddrPort("8.8.8.8:53"), Payload: []byte{1}}
 	ft.Add(u, 4, now.Add(10*time.Minute))
 	gone := ft.Expire(now.Add(10*time.Minute), 5*time.Minute, 2*time.Minute)
-	if len(gone) != 1 || gone[0].Proto != ProtoTCP || len(ft.Flows()) != 1 {
+	if len(gone) != 1 || gone[0].Proto != netflow.TCP || len(ft.Flows()) != 1 {
 		t.Fatalf("expired %d, left %d", len(gone), len(ft.Flows()))
 	}
 	if len(flushed) != 1 || string(flushed[0].Payload) != "world" || !flushed[0].Gap {
 		t.Fatalf("flushed %+v", flushed)
 	}
 	// The same addresses later make a new flow.
-	if d := ft.Add(seg(true, 5000, FlagSYN, nil), 5, now.Add(11*time.Minute)); !d.NewFlow {
+	if d := ft.Add(seg(true, 5000, capture.FlagSYN, nil), 5, now.Add(11*time.Minute)); !d.NewFlow {
 		t.Fatal("no new flow after expiry")
 	}
 }

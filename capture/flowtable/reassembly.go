@@ -1,4 +1,4 @@
-package capture
+package flowtable
 
 import (
 	"encoding/binary"
@@ -7,6 +7,9 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
+
+	"droneaudit/capture"
+	"droneaudit/netflow"
 )
 
 // Full TCP reassembly for the flows that need it. The flow table delivers TCP payload on an
@@ -50,7 +53,7 @@ func (fa reasmFactory) New(_, _ gopacket.Flow, _ *layers.TCP, ac reassembly.Asse
 type reasmContext struct {
 	ci   gopacket.CaptureInfo
 	flow *Flow
-	dir  int
+	dir  netflow.Direction
 }
 
 func (c *reasmContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
@@ -58,7 +61,7 @@ func (c *reasmContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 type reasmStream struct {
 	r        *reassembler
 	f        *Flow
-	firstDir int // flow direction of the packet that created the gopacket connection
+	firstDir netflow.Direction // flow direction of the packet that created the gopacket connection
 }
 
 func (s *reasmStream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, _ reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
@@ -66,7 +69,7 @@ func (s *reasmStream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reasse
 	// the stream starts there, SYN or not, and segments ahead of it wait for it.
 	d := s.firstDir
 	if dir == reassembly.TCPDirServerToClient {
-		d = 1 - s.firstDir
+		d = s.firstDir.Reverse()
 	}
 	*start = tcp.Seq == s.f.nextSeq[d]
 	return true
@@ -76,10 +79,18 @@ func (s *reasmStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.A
 	dir, _, _, skip := sg.Info()
 	d := s.firstDir
 	if dir == reassembly.TCPDirServerToClient {
-		d = 1 - s.firstDir
+		d = s.firstDir.Reverse()
 	}
 	n, _ := sg.Lengths()
 	data := sg.Fetch(n)
+	if skip < 0 && len(data) > 0 {
+		// gopacket never saw the byte the direction was handed over at (the hole's start), so it
+		// cannot say how much was skipped: the first held segment tells.
+		if lost := int32(s.f.heldMin[d] - s.f.nextSeq[d]); s.f.heldSet[d] && lost > 0 {
+			skip = int(lost)
+		}
+	}
+	s.f.heldSet[d] = false
 	if skip > 0 {
 		s.f.SkippedBytes[d] += int64(skip)
 	}
@@ -107,14 +118,14 @@ func newReassembler() *reassembler {
 
 // EnableReassembly turns on full reassembly for flow directions that meet a hole. flushed, if
 // not nil, receives bytes released when Expire gives up waiting for a hole to fill.
-func (ft *FlowTable) EnableReassembly(flushed func(Delivery)) {
+func (ft *Table) EnableReassembly(flushed func(Delivery)) {
 	ft.reasm = newReassembler()
 	ft.reasm.flushed = flushed
 }
 
-func endpoints(f *Flow, dir int) (gopacket.Flow, layers.TCPPort, layers.TCPPort) {
+func endpoints(f *Flow, dir netflow.Direction) (gopacket.Flow, layers.TCPPort, layers.TCPPort) {
 	src, dst := f.Client, f.Server
-	if dir == ServerToClient {
+	if dir == netflow.ServerToClient {
 		src, dst = dst, src
 	}
 	et := layers.EndpointIPv4
@@ -125,9 +136,12 @@ func endpoints(f *Flow, dir int) (gopacket.Flow, layers.TCPPort, layers.TCPPort)
 }
 
 // assemble feeds one segment of a reassembling direction and returns the bytes it released.
-func (r *reassembler) assemble(f *Flow, dir int, seq uint32, flags uint8, payload []byte, ts time.Time) ([]byte, bool) {
+func (r *reassembler) assemble(f *Flow, dir netflow.Direction, seq uint32, flags uint8, payload []byte, ts time.Time) ([]byte, bool) {
 	r.out[0], r.out[1] = r.out[0][:0], r.out[1][:0]
 	r.gap = [2]bool{}
+	if len(payload) > 0 && (!f.heldSet[dir] || int32(seq-f.heldMin[dir]) < 0) {
+		f.heldMin[dir], f.heldSet[dir] = seq, true
+	}
 	nf, sp, dp := endpoints(f, dir)
 	// gopacket keys connections by the TCP layer's decoded port bytes, which only
 	// DecodeFromBytes sets: build a minimal header (RFC 9293 §3.1) and decode it.
@@ -135,7 +149,7 @@ func (r *reassembler) assemble(f *Flow, dir int, seq uint32, flags uint8, payloa
 	b = binary.BigEndian.AppendUint16(b, uint16(sp))
 	b = binary.BigEndian.AppendUint16(b, uint16(dp))
 	b = binary.BigEndian.AppendUint32(b, seq)
-	b = append(b, 0, 0, 0, 0, 5<<4, flags&(FlagFIN|FlagRST)|FlagACK, 0xff, 0xff, 0, 0, 0, 0)
+	b = append(b, 0, 0, 0, 0, 5<<4, flags&(capture.FlagFIN|capture.FlagRST)|capture.FlagACK, 0xff, 0xff, 0, 0, 0, 0)
 	b = append(b, payload...)
 	r.seg = b
 	if err := r.tcp.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
@@ -143,6 +157,16 @@ func (r *reassembler) assemble(f *Flow, dir int, seq uint32, flags uint8, payloa
 	}
 	r.asm.AssembleWithContext(nf, &r.tcp, &reasmContext{ci: gopacket.CaptureInfo{Timestamp: ts}, flow: f, dir: dir})
 	return r.out[dir], r.gap[dir]
+}
+
+// Flush releases, with gaps, every byte that full reassembly still holds waiting for a hole to
+// fill: at the end of an input nothing may stay behind for decoders that are about to close.
+func (ft *Table) Flush() {
+	if ft.reasm != nil {
+		ft.reasm.flushing = true
+		ft.reasm.asm.FlushWithOptions(reassembly.FlushOptions{T: time.Unix(1<<40, 0)})
+		ft.reasm.flushing = false
+	}
 }
 
 // flushOlder releases, with gaps, what flows idle since before t still hold.

@@ -1,4 +1,9 @@
-package capture
+// Package flowtable follows the TCP and UDP flows of a capture in capture order: it tells each
+// packet's flow and direction, trims TCP retransmissions, hands directions that meet a hole to full
+// reassembly (gopacket's reassembly package), and expires idle flows. It lives apart from package
+// capture so that file-format decoders, which import capture for its packet types, do not pull the
+// reassembly machinery into their build.
+package flowtable
 
 import (
 	"crypto/sha256"
@@ -6,21 +11,18 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"time"
-)
 
-// Direction of a segment within its flow.
-const (
-	ClientToServer = 0
-	ServerToClient = 1
+	"droneaudit/capture"
+	"droneaudit/netflow"
 )
 
 // FlowKey identifies a flow regardless of direction.
 type FlowKey struct {
-	Proto uint8
+	Proto netflow.Proto
 	A, B  netip.AddrPort // A < B in canonical order
 }
 
-func canonical(t *Transport) (FlowKey, bool) {
+func canonical(t *capture.Transport) (FlowKey, bool) {
 	if t.Src.Compare(t.Dst) <= 0 {
 		return FlowKey{t.Proto, t.Src, t.Dst}, false
 	}
@@ -30,8 +32,7 @@ func canonical(t *Transport) (FlowKey, bool) {
 // Flow is one bidirectional conversation. The client is the side that sent the first packet seen
 // (for TCP, the sender of a lone SYN when the handshake was captured).
 type Flow struct {
-	UID          string
-	Proto        uint8
+	Proto        netflow.Proto
 	Client       netip.AddrPort
 	Server       netip.AddrPort
 	ClientMAC    string
@@ -41,12 +42,16 @@ type Flow struct {
 	Packets      [2]int64
 	Bytes        [2]int64 // payload bytes each way
 	SkippedBytes [2]int64 // TCP bytes lost to gaps, each way
-	// Data is free for the owner of the table to attach per-flow state (e.g. decoders).
-	Data any
+	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
+	// sized by the owner (see Table.Slots).
+	Data []any
 
+	uid      string
 	nextSeq  [2]uint32
 	seqKnown [2]bool
-	reasm    [2]bool // this direction is handed to full reassembly
+	reasm    [2]bool   // this direction is handed to full reassembly
+	heldMin  [2]uint32 // lowest sequence number reassembly holds since it last released bytes
+	heldSet  [2]bool
 	fin      [2]bool
 	rst      bool
 }
@@ -54,67 +59,72 @@ type Flow struct {
 // Closed reports whether the flow ended: a TCP reset, or a FIN each way.
 func (f *Flow) Closed() bool { return f.rst || (f.fin[0] && f.fin[1]) }
 
-// ProtoName returns "tcp" or "udp".
-func (f *Flow) ProtoName() string {
-	if f.Proto == ProtoTCP {
-		return "tcp"
+// UID is the flow's stable identifier, computed on first use: most flows are never named in a
+// report, so most never pay for the hash.
+func (f *Flow) UID() string {
+	if f.uid == "" {
+		f.uid = flowUID(f)
 	}
-	return "udp"
+	return f.uid
 }
 
 // Delivery is what the flow table hands on for one packet: the in-order payload bytes of one
 // direction.
 type Delivery struct {
 	Flow      *Flow
-	Dir       int
+	Dir       netflow.Direction
 	Payload   []byte
 	Gap       bool // bytes of this direction were lost before Payload
 	NewFlow   bool
 	Duplicate bool // a retransmission wholly already delivered; Payload is empty
 }
 
-// FlowTable follows flows in capture order, delivering TCP payload in sequence order on the fast
+// Table follows flows in capture order, delivering TCP payload in sequence order on the fast
 // path: a retransmission is trimmed to its new bytes and a hole is skipped and counted (full
 // reassembly of out-of-order segments is done by the reassembly stage, not here).
-type FlowTable struct {
+type Table struct {
 	flows map[FlowKey]*Flow
 	order []*Flow
 	reasm *reassembler // nil: fast path only
+	// Slots is the length of the Data slice each new flow gets.
+	Slots int
 }
 
-// NewFlowTable returns an empty table.
-func NewFlowTable() *FlowTable { return &FlowTable{flows: map[FlowKey]*Flow{}} }
+// New returns an empty table.
+func New() *Table { return &Table{flows: map[FlowKey]*Flow{}} }
 
 // Flows returns the flows in order of first appearance.
-func (ft *FlowTable) Flows() []*Flow { return ft.order }
+func (ft *Table) Flows() []*Flow { return ft.order }
 
 // Add accounts one packet and returns its in-order payload.
-func (ft *FlowTable) Add(t *Transport, frame int, ts time.Time) Delivery {
+func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 	key, _ := canonical(t)
 	f, ok := ft.flows[key]
 	d := Delivery{}
 	if !ok {
 		f = &Flow{Proto: t.Proto, Client: t.Src, Server: t.Dst, FirstFrame: frame, First: ts}
 		// A SYN+ACK seen first means the server spoke first in the capture.
-		if t.Proto == ProtoTCP && t.TCPFlags&(FlagSYN|FlagACK) == FlagSYN|FlagACK {
+		if t.Proto == netflow.TCP && t.TCPFlags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN|capture.FlagACK {
 			f.Client, f.Server = t.Dst, t.Src
 		}
-		f.UID = flowUID(f)
+		if ft.Slots > 0 {
+			f.Data = make([]any, ft.Slots)
+		}
 		ft.flows[key] = f
 		ft.order = append(ft.order, f)
 		d.NewFlow = true
 	}
-	dir := ClientToServer
+	dir := netflow.ClientToServer
 	if t.Src != f.Client {
-		dir = ServerToClient
+		dir = netflow.ServerToClient
 	}
-	if dir == ClientToServer && f.ClientMAC == "" && t.SrcMAC != nil {
+	if dir == netflow.ClientToServer && f.ClientMAC == "" && t.SrcMAC != nil {
 		f.ClientMAC, f.ServerMAC = t.SrcMAC.String(), t.DstMAC.String()
 	}
 	f.Packets[dir]++
 	f.Last = ts
 	d.Flow, d.Dir = f, dir
-	if t.Proto != ProtoTCP {
+	if t.Proto != netflow.TCP {
 		f.Bytes[dir] += int64(len(t.Payload))
 		d.Payload = t.Payload
 		return d
@@ -122,16 +132,16 @@ func (ft *FlowTable) Add(t *Transport, frame int, ts time.Time) Delivery {
 	return ft.tcp(f, dir, t, d)
 }
 
-func (ft *FlowTable) tcp(f *Flow, dir int, t *Transport, d Delivery) Delivery {
+func (ft *Table) tcp(f *Flow, dir netflow.Direction, t *capture.Transport, d Delivery) Delivery {
 	seq := t.Seq
-	if t.TCPFlags&FlagSYN != 0 {
+	if t.TCPFlags&capture.FlagSYN != 0 {
 		seq++ // the SYN occupies one sequence number
 		f.nextSeq[dir], f.seqKnown[dir] = seq, true
 	}
-	if t.TCPFlags&FlagFIN != 0 {
+	if t.TCPFlags&capture.FlagFIN != 0 {
 		f.fin[dir] = true
 	}
-	if t.TCPFlags&FlagRST != 0 {
+	if t.TCPFlags&capture.FlagRST != 0 {
 		f.rst = true
 	}
 	p := t.Payload
@@ -180,7 +190,7 @@ var uidEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPad
 // re-running an audit gives the same uids (Zeek-style "C…" identifiers).
 func flowUID(f *Flow) string {
 	h := sha256.New()
-	h.Write([]byte{f.Proto})
+	h.Write([]byte{byte(f.Proto)})
 	b, _ := f.Client.MarshalBinary()
 	h.Write(b)
 	b, _ = f.Server.MarshalBinary()
@@ -199,12 +209,12 @@ const ClosedLinger = 5 * time.Second
 // after ClosedLinger), removes them from the table and returns them, so a later packet with the
 // same addresses starts a new flow. Bytes that full reassembly still held for them are released
 // with a gap first.
-func (ft *FlowTable) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
+func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 	var gone []*Flow
 	kept := ft.order[:0]
 	for _, f := range ft.order {
 		limit := idle
-		if f.Proto == ProtoUDP {
+		if f.Proto == netflow.UDP {
 			limit = udpIdle
 		} else if f.Closed() {
 			limit = min(idle, ClosedLinger)
@@ -225,6 +235,6 @@ func (ft *FlowTable) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow 
 }
 
 func flowKey(f *Flow) FlowKey {
-	k, _ := canonical(&Transport{Proto: f.Proto, Src: f.Client, Dst: f.Server})
+	k, _ := canonical(&capture.Transport{Proto: f.Proto, Src: f.Client, Dst: f.Server})
 	return k
 }

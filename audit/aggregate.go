@@ -1,0 +1,56 @@
+package audit
+
+import (
+	"cmp"
+	"slices"
+)
+
+// The findings of one input may be found by several lanes at once (a capture's link lane and its
+// flow shards). Each lane aggregates its own; these methods join them so that the result is the
+// same whatever the number of lanes: counts add up, and the first and last observation are the
+// earliest and latest in the input.
+
+// merge adds the findings of another lane's aggregator for the same input.
+func (a *aggregator) merge(b *aggregator) {
+	for _, fb := range b.order {
+		k := keyOf(fb)
+		fa, ok := a.byKey[k]
+		if !ok {
+			a.byKey[k] = fb
+			a.order = append(a.order, fb)
+			continue
+		}
+		fa.Count += fb.Count
+		fa.Inside += fb.Inside
+		if fb.First.Evidence.Offset < fa.First.Evidence.Offset {
+			fa.First = fb.First
+		}
+		if fb.Last.Evidence.Offset > fa.Last.Evidence.Offset {
+			fa.Last = fb.Last
+		}
+	}
+}
+
+// keyOf rebuilds the aggregation key of a finding.
+func keyOf(f *Finding) findingKey {
+	return findingKey{kind: f.Kind, zone: f.zoneIndex, role: f.Role, channel: f.Channel, dest: f.Destination, dir: f.Direction}
+}
+
+// sortByFirst orders the findings by their first observation in the input, as one lane would
+// have met them.
+func (a *aggregator) sortByFirst() {
+	slices.SortStableFunc(a.order, func(x, y *Finding) int {
+		return cmp.Compare(x.First.Evidence.Offset, y.First.Evidence.Offset)
+	})
+}
+
+// setSHA256 fills the input's hash into the evidence of every observation kept.
+func (a *aggregator) setSHA256(sum string) {
+	for _, f := range a.order {
+		for _, o := range []*Observation{f.First, f.Last} {
+			if o != nil && o.Evidence.Input == a.input {
+				o.Evidence.SHA256 = sum
+			}
+		}
+	}
+}

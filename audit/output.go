@@ -1,0 +1,95 @@
+package audit
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"droneaudit/decoders"
+	"droneaudit/engine"
+)
+
+// output is the audit's engine.Output: each lane of an input (the file decoder, a capture's link
+// lane, each flow shard) reports to a sink of its own, and when the input is done the lanes'
+// partial reports are merged in one canonical order, so the report does not depend on how many
+// shards ran or how their work interleaved.
+type output struct {
+	o     *Options
+	reps  []*InputReport
+	mu    sync.Mutex
+	lanes map[*engine.Input][]*inputSink
+}
+
+func newOutput(n int, o *Options) *output {
+	return &output{o: o, reps: make([]*InputReport, n), lanes: map[*engine.Input][]*inputSink{}}
+}
+
+// Sink implements engine.Output.
+func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
+	s := &inputSink{rep: &InputReport{Path: in.Name}, zones: out.o.Zones, onFix: out.o.OnFix, lane: lane}
+	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
+	out.mu.Lock()
+	out.lanes[in] = append(out.lanes[in], s)
+	out.mu.Unlock()
+	return s
+}
+
+// Done implements engine.Output.
+func (out *output) Done(in *engine.Input) {
+	out.mu.Lock()
+	lanes := out.lanes[in]
+	delete(out.lanes, in)
+	out.mu.Unlock()
+	slices.SortStableFunc(lanes, func(a, b *inputSink) int { return cmp.Compare(a.lane, b.lane) })
+	rep := &InputReport{Path: in.Name}
+	rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
+	for _, l := range lanes {
+		rep.merge(l.rep)
+	}
+	if len(lanes) > 1 {
+		rep.sortNotes()
+		rep.findings.sortByFirst()
+	}
+	if n := len(rep.Notes) - maxInputNotes; n > 0 {
+		rep.Notes, rep.Dropped = rep.Notes[:maxInputNotes], rep.Dropped+int64(n)
+	}
+	rep.SHA256, rep.Size, rep.Format, rep.Skipped = in.SHA256, in.Size, in.Format, in.Skipped
+	if in.Err != nil {
+		rep.Error = in.Err.Error()
+	}
+	// Evidence emitted while the input was still being hashed carries its SHA-256 from here on.
+	rep.findings.setSHA256(in.SHA256)
+	out.reps[in.Index] = rep
+}
+
+// merge adds one lane's partial report to r.
+func (r *InputReport) merge(p *InputReport) {
+	r.Fixes += p.Fixes
+	addCounts(&r.ByRole, p.ByRole)
+	addCounts(&r.ByChannel, p.ByChannel)
+	addCounts(&r.Counts, p.Counts)
+	r.Notes = append(r.Notes, p.Notes...)
+	r.Dropped += p.Dropped
+	r.Exposures = append(r.Exposures, p.Exposures...)
+	r.findings.merge(p.findings)
+}
+
+func addCounts(dst *map[string]int64, src map[string]int64) {
+	if len(src) == 0 {
+		return
+	}
+	if *dst == nil {
+		*dst = map[string]int64{}
+	}
+	for k, v := range src {
+		(*dst)[k] += v
+	}
+}
+
+// sortNotes puts the notes of several lanes in file order, the notes that name no offset (summaries
+// written when a decoder closes) last.
+func (r *InputReport) sortNotes() {
+	slices.SortStableFunc(r.Notes, func(a, b decoders.Note) int {
+		return cmp.Or(cmpBool(a.Offset < 0, b.Offset < 0), cmp.Compare(a.Offset, b.Offset))
+	})
+}

@@ -1,0 +1,172 @@
+// Package engine is the one pass over each input. It opens every input once, hashes it while it
+// is read, recognises its format by content and runs it: a log file through the file decoder that
+// claims it; a capture through link decoding, flow tracking, TCP reassembly and 802.11 parsing,
+// with the frames and the reassembled flow bytes dispatched as typed events to the registered
+// decoders and observers. Nothing downstream reads an input again: the position decoders, the
+// destination inventory and the broadcast collector are all fed from this pass, the way net/http
+// handlers never read the socket.
+//
+// Captures are read by one goroutine, in the order given, and their flows are handed to a few
+// flow shards chosen by a hash of the flow's endpoints, so one flow is always followed by the same
+// shard and the shards run on all cores (capture-and-performance.md §3.5). One flow table per
+// shard spans all the captures of a run, so a connection that continues from one rotated file
+// into the next stays one flow. Log files are decoded in parallel beside the captures.
+package engine
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+
+	"droneaudit/decoders"
+)
+
+// Config says what a run decodes and who watches it.
+type Config struct {
+	Files []decoders.FileDecoder    // whole-file formats, in sniffing order (first match wins)
+	Flows []decoders.PayloadDecoder // flow protocols, recognised by content
+	Links []decoders.LinkDecoder    // link-layer formats (serial taps, 802.11)
+	// Observers watch every capture of the run (destination inventory, devices).
+	Observers []Observer
+	// Output receives the decoders' findings per input.
+	Output Output
+	// Shards is the number of flow shards. 0 means one per CPU (at most 4). 1 runs a capture on
+	// one goroutine, so that everything it yields comes in capture order.
+	Shards int
+	// Workers decode log files in parallel; 0 means one per CPU, 1 decodes inputs in order.
+	Workers int
+	// HashFirst hashes each input before decoding it, so that evidence carries the input's SHA-256
+	// the moment a decoder emits it (streamed output needs that). It costs a second read; without
+	// it the SHA-256 is known when Output.Done is called.
+	HashFirst bool
+	// IdleTimeout ends a TCP flow after this long without packets (default 5 minutes); UDP flows
+	// end after at most 2 minutes, as flow tables of capture tools do.
+	IdleTimeout time.Duration
+	// Progress, when set, is told how many bytes were read.
+	Progress func(n int64)
+}
+
+// Output receives what the decoders find in each input.
+type Output interface {
+	// Sink returns where decoder output for one lane of an input goes: the file decoder, the
+	// capture's link lane, or one flow shard. A sink is used by one goroutine only.
+	Sink(in *Input, lane int) decoders.Sink
+	// Done is called once per input when every lane has finished and the input's hash, size,
+	// format and error are known.
+	Done(in *Input)
+}
+
+// Input is one input as the engine reads it.
+type Input struct {
+	Index  int    // position in the sources of the run
+	Name   string // path as given (or as found in a walked folder)
+	Walked bool   // found in a folder rather than named
+	Size   int64
+	SHA256 string // hex; set before Output.Done
+	Format string // the file decoder that read it, or "pcap"/"pcapng"
+	// Err says why the input could not be read (whole or in part); Skipped why a walked file was
+	// not decoded (no format droneaudit reads).
+	Err     error
+	Skipped string
+
+	dec decoders.Input
+	wg  sync.WaitGroup // shards still working on the input
+	mu  sync.Mutex     // guards Err while shards may set it
+}
+
+// fail records the first error that stopped part of the input.
+func (in *Input) fail(err error) {
+	in.mu.Lock()
+	if in.Err == nil {
+		in.Err = err
+	}
+	in.mu.Unlock()
+}
+
+// Decoders returns the input as the decoders see it (path, hash if known, size).
+func (in *Input) Decoders() decoders.Input { return in.dec }
+
+// Lane numbers for Output.Sink.
+const (
+	LaneFile = 0 // the file decoder of a log file
+	LaneLink = 0 // a capture's reader goroutine: link decoders and capture-level notes
+	// LaneShard0 is the first flow shard; shard i is LaneShard0+i.
+	LaneShard0 = 1
+)
+
+// ErrUnknownFormat is returned for a named input no decoder recognises.
+var ErrUnknownFormat = errors.New("not a format droneaudit decodes")
+
+func (c *Config) shards() int {
+	if c.Shards > 0 {
+		return c.Shards
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), 4))
+}
+
+func (c *Config) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (c *Config) idle() (tcp, udp time.Duration) {
+	tcp = c.IdleTimeout
+	if tcp <= 0 {
+		tcp = 5 * time.Minute
+	}
+	return tcp, min(tcp, 2*time.Minute)
+}
+
+// Run reads every source once. Captures go through one capture pipeline in the order given; log
+// files are decoded by a pool of workers beside it. Every input ends with Output.Done, whatever
+// happened to it; Run returns the context's error if it was cancelled.
+func Run(ctx context.Context, sources []Source, cfg Config) error {
+	inputs := make([]*Input, len(sources))
+	for i, s := range sources {
+		inputs[i] = &Input{Index: i, Name: s.Name, Walked: s.Walked}
+	}
+	pl := newPipeline(ctx, &cfg)
+	// In ordered mode (one worker) every input is decoded on this goroutine, in the order given.
+	ordered := cfg.workers() == 1
+	files := make(chan *opened)
+	var wg sync.WaitGroup
+	if !ordered {
+		for range min(cfg.workers(), max(len(sources), 1)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for op := range files {
+					runFile(ctx, &cfg, op)
+				}
+			}()
+		}
+	}
+	for i, src := range sources {
+		in := inputs[i]
+		if err := ctx.Err(); err != nil {
+			in.Err = err
+			cfg.Output.Done(in)
+			continue
+		}
+		op, err := open(&cfg, src, in)
+		switch {
+		case err != nil:
+			in.Err = err
+			cfg.Output.Done(in)
+		case op.isCapture():
+			pl.read(op)
+		case ordered:
+			runFile(ctx, &cfg, op)
+		default:
+			files <- op
+		}
+	}
+	close(files)
+	wg.Wait()
+	pl.close()
+	return ctx.Err()
+}

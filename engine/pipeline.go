@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"droneaudit/capture"
+	"droneaudit/decoders"
+)
+
+// pipeline is the capture side of a run: the reader goroutine (the caller of read) and the flow
+// shards. It lives across all the captures of the run.
+type pipeline struct {
+	ctx    context.Context
+	cfg    *Config
+	nd     *capture.NetDecoder
+	shards []*shard
+	inline bool // one shard, run on the reader goroutine: everything in capture order
+	wg     sync.WaitGroup
+	done   sync.WaitGroup // inputs whose shards have not all finished
+}
+
+// maxMalformedNotes bounds the per-frame "malformed" notes of one capture; the rest are counted.
+const maxMalformedNotes = 20
+
+func newPipeline(ctx context.Context, cfg *Config) *pipeline {
+	n := cfg.shards()
+	pl := &pipeline{ctx: ctx, cfg: cfg, nd: capture.NewNetDecoder(), inline: n == 1}
+	for i := range n {
+		s := newShard(i, cfg)
+		pl.shards = append(pl.shards, s)
+		if !pl.inline {
+			pl.wg.Add(1)
+			go func() { defer pl.wg.Done(); s.loop() }()
+		}
+	}
+	return pl
+}
+
+// close ends every flow still open, waits for the shards and for the inputs still finishing.
+func (pl *pipeline) close() {
+	for _, s := range pl.shards {
+		if pl.inline {
+			s.finish()
+		} else {
+			close(s.in)
+		}
+	}
+	pl.wg.Wait()
+	pl.done.Wait()
+}
+
+// capRun is the reader goroutine's state for one capture input.
+type capRun struct {
+	in        *Input
+	sink      decoders.Sink // the link lane
+	links     []decoders.LinkStream
+	linkOf    map[decoders.LinkDecoder]decoders.LinkStream
+	malformed int
+	started   bool // the capture header was read: flow totals are reported
+}
+
+// read runs one capture through the pipeline and arranges for Output.Done once its shards are
+// through with it.
+func (pl *pipeline) read(op *opened) {
+	in := op.in
+	cfg := pl.cfg
+	var hasher *teeHasher
+	var src io.Reader = op.stream()
+	if cfg.HashFirst {
+		sum, err := op.hashAll()
+		if err != nil {
+			op.close()
+			in.fail(err)
+			cfg.Output.Done(in)
+			return
+		}
+		in.SHA256, in.dec.SHA256 = sum, sum
+	} else {
+		hasher = newTeeHasher(src)
+		src = hasher
+	}
+	run := &capRun{in: in, sink: cfg.Output.Sink(in, LaneLink), linkOf: map[decoders.LinkDecoder]decoders.LinkStream{}}
+	rd, err := capture.NewReader(bufio.NewReaderSize(src, 1<<20), in.Name)
+	if err == nil {
+		in.Format, run.started = rd.Format(), true
+		rd.OnSecrets = func(capture.Secret) { run.sink.Count("decryption_secrets_blocks", 1) }
+		err = pl.packets(rd, run)
+	} else {
+		in.fail(err)
+	}
+	for _, o := range cfg.Observers {
+		o.CaptureEnd(in, err)
+	}
+	for _, ls := range run.links {
+		guard(in, ls.Close)
+	}
+	if hasher != nil {
+		sum, n, herr := hasher.finish()
+		in.SHA256 = sum
+		if herr == nil && n != in.Size {
+			herr = fmt.Errorf("%s: size changed while reading (%d, then %d bytes)", in.Name, in.Size, n)
+		}
+		if herr != nil {
+			in.fail(herr)
+		}
+	}
+	op.close()
+	pl.endInput(run)
+}
+
+// packets is the reader loop over one capture. A cut or damaged capture ends with a note naming
+// the offset: everything before the damage has been decoded.
+func (pl *pipeline) packets(rd *capture.Reader, run *capRun) error {
+	for n := 0; ; n++ {
+		if n&0x1fff == 0 && pl.ctx.Err() != nil {
+			run.in.fail(pl.ctx.Err())
+			return nil
+		}
+		p, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			var fe *capture.FormatError
+			off := int64(-1)
+			if errors.As(err, &fe) {
+				off = fe.Offset
+			}
+			run.sink.Note(decoders.Note{Severity: decoders.Error, Code: "truncated", Offset: off, Message: err.Error()})
+			return err
+		}
+		// Capture-level counters are named "packets…" so that they never mix with the frame
+		// counts of the protocols inside.
+		run.sink.Count("packets", 1)
+		if p.LinkType.IsIP() {
+			pl.ipFrame(run, p)
+		} else {
+			pl.linkFrame(run, p)
+		}
+	}
+}
+
+func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
+	t, ok, derr := pl.nd.Decode(p)
+	if derr != nil {
+		run.sink.Count("packets_malformed", 1)
+		if run.malformed++; run.malformed <= maxMalformedNotes {
+			run.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "malformed", Locator: fmt.Sprintf("frame %d", p.Frame), Offset: p.Offset, Message: derr.Error()})
+		}
+	}
+	if !ok {
+		t = nil
+	}
+	if len(pl.cfg.Observers) > 0 {
+		ev := PacketEvent{Input: run.in, Packet: p, Transport: t, Err: derr}
+		for _, o := range pl.cfg.Observers {
+			o.Packet(&ev)
+		}
+	}
+	if t == nil {
+		return
+	}
+	s := pl.shards[shardOf(t, len(pl.shards))]
+	if pl.inline {
+		s.packet(run.in, p.Frame, p.Offset, p.Time, t)
+		return
+	}
+	s.push(run.in, p, t)
+}
+
+func (pl *pipeline) linkFrame(run *capRun, p *capture.Packet) {
+	handled := false
+	for _, ld := range pl.cfg.Links {
+		if !ld.Handles(p.LinkType) {
+			continue
+		}
+		ls, ok := run.linkOf[ld]
+		if !ok {
+			ls = ld.NewLink(run.in.dec, run.sink)
+			run.linkOf[ld] = ls
+			run.links = append(run.links, ls)
+		}
+		guard(run.in, func() { ls.Packet(p) })
+		handled = true
+	}
+	if !handled {
+		run.sink.Count("packets_unsupported_linktype", 1)
+	}
+	if len(pl.cfg.Observers) > 0 {
+		ev := PacketEvent{Input: run.in, Packet: p}
+		for _, o := range pl.cfg.Observers {
+			o.Packet(&ev)
+		}
+	}
+}
+
+// endInput tells every shard that the input is over; once all have finished it, the input's
+// flow totals go to its link sink and Output.Done is called.
+func (pl *pipeline) endInput(run *capRun) {
+	in := run.in
+	tot := &inputTotals{}
+	in.wg.Add(len(pl.shards))
+	for _, s := range pl.shards {
+		if pl.inline {
+			s.endInput(in, tot)
+		} else {
+			s.pushEnd(in, tot)
+		}
+	}
+	pl.done.Add(1)
+	finish := func() {
+		defer pl.done.Done()
+		in.wg.Wait()
+		if run.started {
+			tot.report(run.sink)
+		}
+		pl.cfg.Output.Done(in)
+	}
+	if pl.inline {
+		finish()
+		return
+	}
+	go finish()
+}
+
+// inputTotals adds up what the shards counted for one input.
+type inputTotals struct {
+	mu                     sync.Mutex
+	flows, skipped, gapped int64
+}
+
+func (t *inputTotals) add(flows, skipped, gapped int64) {
+	t.mu.Lock()
+	t.flows += flows
+	t.skipped += skipped
+	t.gapped += gapped
+	t.mu.Unlock()
+}
+
+func (t *inputTotals) report(sink decoders.Sink) {
+	sink.Count("flows", t.flows)
+	if t.skipped > 0 {
+		sink.Count("tcp_bytes_skipped", t.skipped)
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "tcp-gaps", Offset: -1,
+			Message: fmt.Sprintf("%d TCP payload bytes in %d flow(s) were not captured (holes in the sequence space); decoding resumed after each hole", t.skipped, t.gapped)})
+	}
+}

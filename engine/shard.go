@@ -1,0 +1,255 @@
+package engine
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"droneaudit/capture"
+	"droneaudit/capture/flowtable"
+	"droneaudit/geo"
+)
+
+// A shard follows the flows whose endpoints hash to it: its own flow table with reassembly, the
+// payload decoders of those flows, and each observer's part. The reader goroutine copies each
+// packet's transport view into the shard's current batch; batches travel over a channel, so the
+// shard never touches the reader's buffers.
+
+// pkt is one packet's transport view, copied out of the reader's buffer.
+type pkt struct {
+	t       capture.Transport
+	frame   int
+	offset  int64
+	ts      time.Time
+	src     [6]byte
+	dst     [6]byte
+	hasMAC  bool
+	payload [2]int // start, end in the batch buffer
+}
+
+type batch struct {
+	in   *Input
+	pkts []pkt
+	buf  []byte
+	// end, when set, marks the end of input end.in after the packets of this batch.
+	end *endMark
+}
+
+type endMark struct {
+	in  *Input
+	tot *inputTotals
+}
+
+const (
+	batchPackets = 512
+	batchBytes   = 512 << 10
+)
+
+var batchPool = sync.Pool{New: func() any {
+	return &batch{pkts: make([]pkt, 0, batchPackets), buf: make([]byte, 0, batchBytes)}
+}}
+
+type shard struct {
+	idx  int
+	cfg  *Config
+	ft   *flowtable.Table
+	obs  []FlowObserver
+	pay  *payloads
+	in   chan *batch
+	cur  *batch
+	last time.Time // capture time of the last expiry pass
+	// current input and what the shard counted of it
+	input         *Input
+	flows         int64
+	skipped, gaps int64
+	tcpIdle       time.Duration
+	udpIdle       time.Duration
+}
+
+func newShard(i int, cfg *Config) *shard {
+	s := &shard{idx: i, cfg: cfg, ft: flowtable.New(), in: make(chan *batch, 4)}
+	s.tcpIdle, s.udpIdle = cfg.idle()
+	s.pay = newPayloads(cfg, LaneShard0+i)
+	for _, o := range cfg.Observers {
+		s.obs = append(s.obs, o.Shard(i))
+	}
+	s.ft.Slots = 1 + len(s.obs) // slot 0: the payload decoders
+	s.ft.EnableReassembly(func(d flowtable.Delivery) {
+		s.deliver(&Chunk{Delivery: d, Input: s.input, Offset: -1, Time: d.Flow.Last})
+	})
+	return s
+}
+
+// shardOf hashes a flow's two endpoints in an order-independent way (a sum of per-endpoint
+// mixes), cheaply: it runs once per packet on the reader goroutine.
+func shardOf(t *capture.Transport, n int) int {
+	if n == 1 {
+		return 0
+	}
+	h := mixEndpoint(t.Src) + mixEndpoint(t.Dst) + uint64(t.Proto)
+	return int((h >> 33) % uint64(n))
+}
+
+func mixEndpoint(ap netip.AddrPort) uint64 {
+	b := ap.Addr().As16()
+	x := binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:])*0xc2b2ae3d27d4eb4f
+	x ^= uint64(ap.Port()) * 0x165667b19e3779f9
+	x ^= x >> 29
+	return x * 0xbf58476d1ce4e5b9
+}
+
+// push copies one packet into the shard's current batch (reader goroutine).
+func (s *shard) push(in *Input, p *capture.Packet, t *capture.Transport) {
+	b := s.cur
+	if b != nil && b.in != in {
+		s.flush()
+		b = nil
+	}
+	if b == nil {
+		b = batchPool.Get().(*batch)
+		b.in = in
+		s.cur = b
+	}
+	k := pkt{t: *t, frame: p.Frame, offset: p.Offset, ts: p.Time}
+	if len(t.SrcMAC) == 6 && len(t.DstMAC) == 6 {
+		k.hasMAC = true
+		copy(k.src[:], t.SrcMAC)
+		copy(k.dst[:], t.DstMAC)
+	}
+	k.t.SrcMAC, k.t.DstMAC, k.t.Payload = nil, nil, nil
+	k.payload[0] = len(b.buf)
+	b.buf = append(b.buf, t.Payload...)
+	k.payload[1] = len(b.buf)
+	b.pkts = append(b.pkts, k)
+	if len(b.pkts) >= batchPackets || len(b.buf) >= batchBytes-65536 {
+		s.flush()
+	}
+}
+
+// pushEnd hands on the shard's last batch of an input with the end-of-input mark.
+func (s *shard) pushEnd(in *Input, tot *inputTotals) {
+	b := s.cur
+	if b == nil || b.in != in {
+		s.flush()
+		b = batchPool.Get().(*batch)
+		b.in = in
+	}
+	b.end = &endMark{in: in, tot: tot}
+	s.cur = b
+	s.flush()
+}
+
+func (s *shard) flush() {
+	if s.cur != nil {
+		s.in <- s.cur
+		s.cur = nil
+	}
+}
+
+// loop is the shard's goroutine.
+func (s *shard) loop() {
+	for b := range s.in {
+		for i := range b.pkts {
+			k := &b.pkts[i]
+			t := k.t
+			t.Payload = b.buf[k.payload[0]:k.payload[1]]
+			if k.hasMAC {
+				t.SrcMAC, t.DstMAC = net.HardwareAddr(k.src[:]), net.HardwareAddr(k.dst[:])
+			}
+			s.packet(b.in, k.frame, k.offset, k.ts, &t)
+		}
+		if b.end != nil {
+			s.endInput(b.end.in, b.end.tot)
+		}
+		b.pkts, b.buf, b.end, b.in = b.pkts[:0], b.buf[:0], nil, nil
+		batchPool.Put(b)
+	}
+	s.finish()
+}
+
+// packet accounts one packet to its flow and delivers its in-order bytes.
+func (s *shard) packet(in *Input, frame int, offset int64, ts time.Time, t *capture.Transport) {
+	s.input = in
+	if ts.Sub(s.last) > 30*time.Second {
+		s.expire(ts, s.tcpIdle, s.udpIdle)
+		s.last = ts
+	}
+	d := s.ft.Add(t, frame, ts)
+	if d.NewFlow {
+		s.flows++
+	}
+	if len(d.Payload) > 0 || d.Gap {
+		s.deliver(&Chunk{Delivery: d, Input: in, Frame: frame, Offset: offset, Time: ts})
+	}
+}
+
+func (s *shard) deliver(c *Chunk) {
+	f := c.Flow
+	s.pay.chunk(c, &f.Data[0])
+	for i, o := range s.obs {
+		o.Chunk(c, &f.Data[1+i])
+	}
+}
+
+// expire ends the flows idle since before now-idle.
+func (s *shard) expire(now time.Time, tcpIdle, udpIdle time.Duration) {
+	for _, f := range s.ft.Expire(now, tcpIdle, udpIdle) {
+		s.ended(f)
+	}
+}
+
+func (s *shard) ended(f *flowtable.Flow) {
+	s.countSkipped(f)
+	s.pay.ended(f, &f.Data[0])
+	for i, o := range s.obs {
+		o.Ended(f, &f.Data[1+i])
+	}
+}
+
+// countSkipped adds the bytes a flow lost to holes since they were last counted to the current
+// input.
+func (s *shard) countSkipped(f *flowtable.Flow) {
+	st := engineState(f)
+	n := f.SkippedBytes[0] + f.SkippedBytes[1]
+	if d := n - st.skipSeen; d > 0 {
+		s.skipped += d
+		if st.skipSeen == 0 || st.gapInput != s.input {
+			s.gaps++
+			st.gapInput = s.input
+		}
+		st.skipSeen = n
+	}
+}
+
+// endInput closes what belongs to the input that ended: its payload decoders and its counts.
+func (s *shard) endInput(in *Input, tot *inputTotals) {
+	s.input = in
+	s.ft.Flush()
+	for _, f := range s.ft.Flows() {
+		s.countSkipped(f)
+	}
+	s.pay.endInput(in)
+	for _, o := range s.obs {
+		o.InputEnd(in)
+	}
+	tot.add(s.flows, s.skipped, s.gaps)
+	s.flows, s.skipped, s.gaps = 0, 0, 0
+	in.wg.Done()
+}
+
+// finish ends every flow at the end of the run.
+func (s *shard) finish() {
+	s.expire(time.Unix(1<<40, 0), 0, 0)
+}
+
+// network describes a chunk's flow for evidence.
+func network(c *Chunk) geo.Network {
+	f := c.Flow
+	src, dst := f.Client, f.Server
+	if c.Dir != 0 {
+		src, dst = dst, src
+	}
+	return geo.Network{FlowUID: f.UID(), Proto: f.Proto, Src: src, Dst: dst, Direction: c.Dir}
+}
