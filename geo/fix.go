@@ -3,6 +3,7 @@
 package geo
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -92,13 +93,17 @@ func (n *Network) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// appendJSONString appends s as encoding/json writes it: plain printable ASCII is copied, anything
-// that json would escape (quotes, control and HTML characters, non-ASCII) goes through json.
+// appendJSONString appends s as a JSON string. Plain printable ASCII is copied; anything else goes
+// through encoding/json. HTML characters are left as they are: an encoder that wants them escaped
+// (json.Encoder's default) escapes them in what MarshalJSON returns.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s)
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 		}
 	}
 	b = append(b, '"')
