@@ -20,6 +20,9 @@ type Options struct {
 	// Workers decode inputs in parallel; 0 means one per CPU. With OnFix set, inputs are decoded
 	// one after the other so that the callback sees them in order.
 	Workers int
+	// Shards is the number of flow shards a capture is spread over (engine.Config.Shards); 0 means
+	// one per CPU. The report does not depend on it.
+	Shards int
 	// OnFix, when set, is called with every valid fix as it is decoded.
 	OnFix func(*InputReport, geo.Fix)
 	// Progress, when set, is told how many bytes were read (hashing and decoding both count).
@@ -95,7 +98,7 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	}
 	out := newOutput(len(sources), &o)
 	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Output: out,
-		Workers: o.Workers, Progress: o.Progress}
+		Workers: o.Workers, Shards: o.Shards, Progress: o.Progress}
 	if o.OnFix != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,5 +66,49 @@ func TestBroadcastsUsage(t *testing.T) {
 	code, out, errOut := cli(t, "broadcasts", filepath.Join(t.TempDir(), "missing.pcap"))
 	if code != exitError || !strings.Contains(out, "0 aircraft") || !strings.Contains(errOut, "missing.pcap") {
 		t.Errorf("missing file: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// Every broadcast position in the JSON output carries its evidence: the capture's SHA-256 and
+// the byte offset of the frame's record.
+func TestBroadcastPositionsCarryEvidence(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(corpus.Dir(t), "ota", "*.pcap*"))
+	sums := map[string]string{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[p] = sha256Hex(b)
+	}
+	code, out, errOut := cli(t, append([]string{"broadcasts", "--format", "json"}, paths...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	type pos struct {
+		File   string `json:"file"`
+		SHA256 string `json:"sha256"`
+		Offset *int64 `json:"offset"`
+		Frame  int    `json:"frame"`
+	}
+	var rep struct {
+		Aircraft []struct{ Track, Home, Pilot []pos } `json:"aircraft"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range rep.Aircraft {
+		for _, list := range [][]pos{a.Track, a.Home, a.Pilot} {
+			for _, p := range list {
+				n++
+				if p.SHA256 == "" || p.SHA256 != sums[p.File] || p.Offset == nil || *p.Offset <= 0 || p.Frame <= 0 {
+					t.Fatalf("position without its evidence: %+v (file hash %s)", p, sums[p.File])
+				}
+			}
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d broadcast positions checked", n)
 	}
 }

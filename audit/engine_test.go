@@ -1,0 +1,128 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"sync/atomic"
+	"testing"
+
+	"droneaudit/audit/destinations"
+	"droneaudit/engine"
+	"droneaudit/geo"
+	"droneaudit/internal/netfixture"
+)
+
+// labCapture generates a lab capture (real TLS and QUIC sessions, DNS, DHCP, HTTP uploads and DJI
+// Cloud API MQTT with positions) in the given file format.
+func labCapture(t *testing.T, f netfixture.Format, packets int) []byte {
+	t.Helper()
+	lab, err := netfixture.NewLab(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, f, lab.KeyLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.Generate(w, netfixture.Mix{Packets: packets, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// countingSource serves b and counts every byte read from it, sequentially or at an offset.
+func countingSource(name string, b []byte, n *atomic.Int64) Source {
+	return Source{Name: name, Open: func() (engine.ReadAtCloser, int64, error) {
+		return &countingFile{r: bytes.NewReader(b), n: n}, int64(len(b)), nil
+	}}
+}
+
+type countingFile struct {
+	r *bytes.Reader
+	n *atomic.Int64
+}
+
+func (c *countingFile) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n.Add(int64(k))
+	return k, err
+}
+
+func (c *countingFile) ReadAt(p []byte, off int64) (int, error) {
+	k, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(k))
+	return k, err
+}
+
+func (c *countingFile) Close() error { return nil }
+
+var _ io.ReaderAt = (*countingFile)(nil)
+
+// An audit with zones and the destination inventory reads each capture exactly once: hashing,
+// decoding and the inventory all come from one pass.
+func TestAuditReadsCaptureOnce(t *testing.T) {
+	for _, f := range []netfixture.Format{netfixture.Pcap, netfixture.Pcapng} {
+		data := labCapture(t, f, 3000)
+		var n atomic.Int64
+		zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
+		rep, err := Run(t.Context(), []Source{countingSource("lab", data, &n)},
+			Options{Zones: zones, Policy: DefaultPolicy(), Destinations: &destinations.Options{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := rep.Inputs[0]
+		if in.Error != "" || in.Fixes == 0 || rep.Destinations == nil || len(rep.Destinations.Rows) == 0 {
+			t.Fatalf("format %v: error %q, %d fixes, inventory %v", f, in.Error, in.Fixes, rep.Destinations != nil)
+		}
+		if got := n.Load(); got != int64(len(data)) {
+			t.Errorf("format %v: read %d bytes of a %d-byte capture", f, got, len(data))
+		}
+		if want := sha256Hex(data); in.SHA256 != want {
+			t.Errorf("format %v: sha256 %s, want %s", f, in.SHA256, want)
+		}
+		for _, fd := range rep.Findings {
+			if fd.First != nil && fd.First.Evidence.Input == "lab" && fd.First.Evidence.SHA256 != in.SHA256 {
+				t.Errorf("finding %s evidence has sha256 %q", fd.ID, fd.First.Evidence.SHA256)
+			}
+		}
+	}
+}
+
+// The report is the same bytes whether a capture's flows are followed by one shard or by several.
+func TestReportIndependentOfShards(t *testing.T) {
+	data := labCapture(t, netfixture.Pcapng, 20000)
+	zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
+	var first []byte
+	for _, shards := range []int{1, 2, 3, 4} {
+		rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", data)},
+			Options{Zones: zones, Policy: DefaultPolicy(), Destinations: &destinations.Options{}, Shards: shards})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := rep.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = buf.Bytes()
+			if rep.Inputs[0].Fixes == 0 || len(rep.Findings) == 0 {
+				t.Fatalf("nothing found: %+v", rep.Inputs[0])
+			}
+			continue
+		}
+		if !bytes.Equal(first, buf.Bytes()) {
+			t.Fatalf("%d shards give another report than 1 shard", shards)
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
