@@ -61,7 +61,8 @@ type capRun struct {
 	links     []decoders.LinkStream
 	linkOf    map[decoders.LinkDecoder]decoders.LinkStream
 	malformed int
-	started   bool // the capture header was read: flow totals are reported
+	packets   int64 // frames read, reported once at the end rather than per frame
+	started   bool  // the capture header was read: flow totals are reported
 }
 
 // read runs one capture through the pipeline and arranges for Output.Done once its shards are
@@ -92,6 +93,11 @@ func (pl *pipeline) read(op *opened) {
 		err = pl.packets(rd, run)
 	} else {
 		in.fail(err)
+	}
+	if run.started {
+		// Capture-level counters are named "packets…" so that they never mix with the frame
+		// counts of the protocols inside.
+		run.sink.Count("packets", run.packets)
 	}
 	for _, o := range cfg.Observers {
 		o.CaptureEnd(in, err)
@@ -134,9 +140,7 @@ func (pl *pipeline) packets(rd *capture.Reader, run *capRun) error {
 			run.sink.Note(decoders.Note{Severity: decoders.Error, Code: "truncated", Offset: off, Message: err.Error()})
 			return err
 		}
-		// Capture-level counters are named "packets…" so that they never mix with the frame
-		// counts of the protocols inside.
-		run.sink.Count("packets", 1)
+		run.packets++
 		if p.LinkType.IsIP() {
 			pl.ipFrame(run, p)
 		} else {

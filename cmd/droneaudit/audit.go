@@ -96,6 +96,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	tuneGC()
 	bar := startProgress(srcs)
 	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts})
 	bar.Finish()
