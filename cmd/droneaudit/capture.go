@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"droneaudit/audit"
 	"droneaudit/capture"
+	"droneaudit/internal/version"
 )
 
 func init() { addCommand(newCaptureCmd) }
@@ -212,7 +212,7 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		Sources: sources,
 		Writer: capture.WriterOptions{
 			Dir: dir, Prefix: cfg.GetString("prefix"), RotateSize: rotateSize, RotateTime: cfg.GetDuration("rotate-time"),
-			App: "droneaudit " + audit.Version, HoldBack: holdBack,
+			App: "droneaudit " + version.Number, HoldBack: holdBack,
 			OnClose: func(f capture.ClosedFile) {
 				status.clear()
 				slog.Info("file closed", "file", f.Name, "packets", f.Packets, "bytes", f.Size, "sha256", f.SHA256, "truncated", f.Truncated)
