@@ -18,6 +18,9 @@ import (
 	"golang.org/x/term"
 
 	"droneaudit/capture"
+	"droneaudit/capture/evidence"
+	"droneaudit/capture/live"
+	"droneaudit/capture/session"
 	"droneaudit/internal/version"
 )
 
@@ -133,7 +136,7 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 	case channel < 0 || channel > 233:
 		return usageError("--channel %d: want 1-233", channel)
 	case hopList != "":
-		if hops, err = capture.ParseChannels(hopList); err != nil {
+		if hops, err = live.ParseChannels(hopList); err != nil {
 			return usageError("--hop: %v", err)
 		}
 	}
@@ -147,7 +150,7 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 	}
 	if filter := cfg.GetString("filter"); filter != "" {
 		// A filter mistake is a usage mistake: check it before touching any interface.
-		if _, err := capture.CompileFilter(filter, capture.LinkEthernet); err != nil {
+		if _, err := live.CompileFilter(filter, capture.LinkEthernet); err != nil {
 			return usageError("--filter: %v", err)
 		}
 	}
@@ -155,14 +158,14 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var sources []*capture.LiveSource
+	var sources []*live.Source
 	defer func() {
 		for _, s := range sources {
 			s.Close()
 		}
 	}()
 	for _, m := range monitors {
-		restore, err := capture.SetMonitor(ctx, m, channel)
+		restore, err := live.SetMonitor(ctx, m, channel)
 		if err != nil {
 			return err
 		}
@@ -173,14 +176,14 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		}()
 	}
 	for _, name := range ifaces {
-		s, err := capture.OpenLive(name, capture.LiveOptions{Filter: cfg.GetString("filter"), RingMB: cfg.GetInt("ring-mb"), Promisc: cfg.GetBool("promisc")})
+		s, err := live.Open(name, live.Options{Filter: cfg.GetString("filter"), RingMB: cfg.GetInt("ring-mb"), Promisc: cfg.GetBool("promisc")})
 		if err != nil {
 			return err
 		}
 		sources = append(sources, s)
 	}
 	for _, name := range monitors {
-		s, err := capture.OpenLive(name, capture.LiveOptions{RingMB: cfg.GetInt("ring-mb")})
+		s, err := live.Open(name, live.Options{RingMB: cfg.GetInt("ring-mb")})
 		if err != nil {
 			return err
 		}
@@ -190,7 +193,7 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		hopCtx, cancelHop := context.WithCancel(ctx)
 		defer cancelHop()
 		for _, m := range monitors {
-			go capture.HopChannels(hopCtx, m, hops, cfg.GetDuration("hop-dwell"), func(err error) { slog.Warn("channel hop", "err", err) })
+			go live.HopChannels(hopCtx, m, hops, cfg.GetDuration("hop-dwell"), func(err error) { slog.Warn("channel hop", "err", err) })
 		}
 	}
 
@@ -208,12 +211,12 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		names = append(names, s.Name)
 	}
 	slog.Info("capture started", "interfaces", strings.Join(names, ","), "dir", dir, "filter", cfg.GetString("filter"), "keylog", cfg.GetString("keylog"))
-	res, runErr := capture.RunSession(ctx, capture.SessionConfig{
+	res, runErr := session.Run(ctx, session.Config{
 		Sources: sources,
-		Writer: capture.WriterOptions{
+		Writer: evidence.Options{
 			Dir: dir, Prefix: cfg.GetString("prefix"), RotateSize: rotateSize, RotateTime: cfg.GetDuration("rotate-time"),
 			App: "droneaudit " + version.Number, HoldBack: holdBack,
-			OnClose: func(f capture.ClosedFile) {
+			OnClose: func(f evidence.ClosedFile) {
 				status.clear()
 				slog.Info("file closed", "file", f.Name, "packets", f.Packets, "bytes", f.Size, "sha256", f.SHA256, "truncated", f.Truncated)
 			},
@@ -315,7 +318,7 @@ func (s *captureStatus) interval(logEvery time.Duration) time.Duration {
 	return logEvery
 }
 
-func (s *captureStatus) show(p capture.Progress) {
+func (s *captureStatus) show(p session.Progress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.live {
