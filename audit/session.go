@@ -11,6 +11,7 @@ import (
 	"droneaudit/engine"
 
 	"droneaudit/geo"
+	"droneaudit/internal/version"
 )
 
 // Options configure a run.
@@ -122,7 +123,7 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 }
 
 func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Report {
-	r := &Report{Tool: "droneaudit", Version: Version, Inputs: reps, Policy: o.Policy, Findings: []*Finding{}, Destinations: inv}
+	r := &Report{Tool: "droneaudit", Version: version.Number, Inputs: reps, Policy: o.Policy, Findings: []*Finding{}, Destinations: inv}
 	if inv != nil {
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}

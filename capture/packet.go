@@ -1,4 +1,4 @@
-// Package capture reads and writes packet captures: pcap and pcapng files of any byte order and
+// Package capture reads packet captures: pcap and pcapng files of any byte order and
 // time resolution, the link layers a drone lab meets (Ethernet, Linux SLL/SLL2, raw IP, BSD
 // loopback, 802.11 with radiotap, DLT_USER serial taps), and the flows they carry.
 package capture

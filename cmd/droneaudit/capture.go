@@ -17,8 +17,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"droneaudit/audit"
 	"droneaudit/capture"
+	"droneaudit/capture/evidence"
+	"droneaudit/capture/live"
+	"droneaudit/capture/session"
+	"droneaudit/internal/version"
 )
 
 func init() { addCommand(newCaptureCmd) }
@@ -98,9 +101,72 @@ type captureFileSummary struct {
 	Note      string `json:"note,omitempty"`
 }
 
+// capturePlan is what the flags ask for, checked before any interface is touched so that a
+// mistake is a usage error (exit 2) rather than a half-started capture.
+type capturePlan struct {
+	ifaces, monitors []string
+	format           string
+	dir              string
+	rotateSize       int64
+	channel          int   // 0: leave the monitor interfaces on their channel
+	hops             []int // channels to hop through; nil: no hopping
+}
+
 func runCapture(cmd *cobra.Command, _ []string) error {
-	ifaces := cfg.GetStringSlice("interface")
-	monitors := cfg.GetStringSlice("monitor")
+	plan, err := checkCaptureFlags()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var undo undoStack
+	defer undo.run()
+	sources, err := openCapture(ctx, plan, &undo)
+	if err != nil {
+		return err
+	}
+	if cfg.GetDuration("hold-back") < 0 {
+		return usageError("--hold-back must not be negative")
+	}
+	status := newCaptureStatus(cmd.ErrOrStderr())
+	names := make([]string, 0, len(sources))
+	for _, s := range sources {
+		names = append(names, s.Name)
+	}
+	slog.Info("capture started", "interfaces", strings.Join(names, ","), "dir", plan.dir, "filter", cfg.GetString("filter"), "keylog", cfg.GetString("keylog"))
+	res, runErr := session.Run(ctx, captureConfig(plan, sources, status))
+	status.clear()
+	sum := newCaptureSummary(plan.dir, sources, res, runErr)
+	slog.Info("capture finished", "reason", res.StopReason, "packets", res.Packets, "bytes", res.Bytes, "kernel_drops", res.Drops, "files", len(res.Files), "keylog_lines", res.Secrets)
+	if err := writeCaptureSummary(cmd.OutOrStdout(), plan.format, sum); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// checkCaptureFlags reads and checks every flag that can be checked without root.
+func checkCaptureFlags() (capturePlan, error) {
+	p := capturePlan{ifaces: cfg.GetStringSlice("interface"), monitors: cfg.GetStringSlice("monitor"),
+		format: cfg.GetString("format"), dir: cfg.GetString("write-dir")}
+	if err := checkCaptureInterfaces(p.ifaces, p.monitors); err != nil {
+		return p, err
+	}
+	if err := oneOf("format", p.format, "text", "json"); err != nil {
+		return p, err
+	}
+	var err error
+	if p.rotateSize, err = parseCaptureSize(cfg.GetString("rotate-size")); err != nil {
+		return p, usageError("--rotate-size: %v", err)
+	}
+	if p.channel, p.hops, err = checkCaptureChannels(len(p.monitors) > 0); err != nil {
+		return p, err
+	}
+	return p, checkCaptureLimits()
+}
+
+// checkCaptureInterfaces wants at least one interface, each named once. "any" is refused:
+// AF_PACKET on all interfaces mixes link types in one stream.
+func checkCaptureInterfaces(ifaces, monitors []string) error {
 	if len(ifaces) == 0 && len(monitors) == 0 {
 		return usageError("capture: name at least one interface with -i IFACE (or --monitor IFACE)")
 	}
@@ -114,29 +180,31 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		}
 		seen[n] = true
 	}
-	format := cfg.GetString("format")
-	if err := oneOf("format", format, "text", "json"); err != nil {
-		return err
-	}
-	rotateSize, err := parseCaptureSize(cfg.GetString("rotate-size"))
-	if err != nil {
-		return usageError("--rotate-size: %v", err)
-	}
-	channel := cfg.GetInt("channel")
+	return nil
+}
+
+// checkCaptureChannels reads --channel and --hop, which only make sense for monitor interfaces
+// and exclude each other.
+func checkCaptureChannels(haveMonitors bool) (channel int, hops []int, err error) {
+	channel = cfg.GetInt("channel")
 	hopList := cfg.GetString("hop")
-	var hops []int
 	switch {
 	case channel != 0 && hopList != "":
-		return usageError("--channel and --hop exclude each other")
-	case (channel != 0 || hopList != "") && len(monitors) == 0:
-		return usageError("--channel and --hop need --monitor IFACE")
+		return 0, nil, usageError("--channel and --hop exclude each other")
+	case (channel != 0 || hopList != "") && !haveMonitors:
+		return 0, nil, usageError("--channel and --hop need --monitor IFACE")
 	case channel < 0 || channel > 233:
-		return usageError("--channel %d: want 1-233", channel)
+		return 0, nil, usageError("--channel %d: want 1-233", channel)
 	case hopList != "":
-		if hops, err = capture.ParseChannels(hopList); err != nil {
-			return usageError("--hop: %v", err)
+		if hops, err = live.ParseChannels(hopList); err != nil {
+			return 0, nil, usageError("--hop: %v", err)
 		}
 	}
+	return channel, hops, nil
+}
+
+// checkCaptureLimits refuses negative durations and counts, and compiles the filter.
+func checkCaptureLimits() error {
 	for _, name := range []string{"rotate-time", "duration", "hop-dwell", "stats-interval"} {
 		if cfg.GetDuration(name) < 0 {
 			return usageError("--%s must not be negative", name)
@@ -147,73 +215,102 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 	}
 	if filter := cfg.GetString("filter"); filter != "" {
 		// A filter mistake is a usage mistake: check it before touching any interface.
-		if _, err := capture.CompileFilter(filter, capture.LinkEthernet); err != nil {
+		if _, err := live.CompileFilter(filter, capture.LinkEthernet); err != nil {
 			return usageError("--filter: %v", err)
 		}
 	}
+	return nil
+}
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// undoStack holds the steps that take back what the capture set up, run in reverse order like
+// deferred calls: it lets the setup live in functions of its own and still be undone when
+// runCapture returns.
+type undoStack []func()
 
-	var sources []*capture.LiveSource
-	defer func() {
+func (u *undoStack) push(f func()) { *u = append(*u, f) }
+
+func (u *undoStack) run() {
+	for i := len(*u) - 1; i >= 0; i-- {
+		(*u)[i]()
+	}
+}
+
+// openCapture puts the --monitor interfaces into monitor mode, opens every interface (the -i
+// ones with the filter) and starts channel hopping. When runCapture returns, hopping stops,
+// the monitor interfaces go back to managed mode, then the sockets close.
+func openCapture(ctx context.Context, p capturePlan, undo *undoStack) ([]*live.Source, error) {
+	var sources []*live.Source
+	undo.push(func() {
 		for _, s := range sources {
 			s.Close()
 		}
-	}()
-	for _, m := range monitors {
-		restore, err := capture.SetMonitor(ctx, m, channel)
+	})
+	if err := setMonitors(ctx, p, undo); err != nil {
+		return nil, err
+	}
+	open := func(name string, o live.Options) error {
+		s, err := live.Open(name, o)
+		if err == nil {
+			sources = append(sources, s)
+		}
+		return err
+	}
+	for _, name := range p.ifaces {
+		if err := open(name, live.Options{Filter: cfg.GetString("filter"), RingMB: cfg.GetInt("ring-mb"), Promisc: cfg.GetBool("promisc")}); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range p.monitors {
+		if err := open(name, live.Options{RingMB: cfg.GetInt("ring-mb")}); err != nil {
+			return nil, err
+		}
+	}
+	startHopping(ctx, p, undo)
+	return sources, nil
+}
+
+// setMonitors switches every --monitor interface to monitor mode, each restored when the
+// capture ends: a lab host's wlan should not stay in a mode nothing else can use.
+func setMonitors(ctx context.Context, p capturePlan, undo *undoStack) error {
+	for _, m := range p.monitors {
+		restore, err := live.SetMonitor(ctx, m, p.channel)
 		if err != nil {
 			return err
 		}
-		defer func() {
+		undo.push(func() {
 			if err := restore(); err != nil {
 				slog.Warn("monitor mode", "err", err)
 			}
-		}()
+		})
 	}
-	for _, name := range ifaces {
-		s, err := capture.OpenLive(name, capture.LiveOptions{Filter: cfg.GetString("filter"), RingMB: cfg.GetInt("ring-mb"), Promisc: cfg.GetBool("promisc")})
-		if err != nil {
-			return err
-		}
-		sources = append(sources, s)
-	}
-	for _, name := range monitors {
-		s, err := capture.OpenLive(name, capture.LiveOptions{RingMB: cfg.GetInt("ring-mb")})
-		if err != nil {
-			return err
-		}
-		sources = append(sources, s)
-	}
-	if len(hops) > 0 {
-		hopCtx, cancelHop := context.WithCancel(ctx)
-		defer cancelHop()
-		for _, m := range monitors {
-			go capture.HopChannels(hopCtx, m, hops, cfg.GetDuration("hop-dwell"), func(err error) { slog.Warn("channel hop", "err", err) })
-		}
-	}
+	return nil
+}
 
-	if cfg.GetDuration("hold-back") < 0 {
-		return usageError("--hold-back must not be negative")
+// startHopping cycles the monitor interfaces through the --hop channels until the capture ends.
+func startHopping(ctx context.Context, p capturePlan, undo *undoStack) {
+	if len(p.hops) == 0 {
+		return
 	}
+	hopCtx, cancelHop := context.WithCancel(ctx)
+	undo.push(cancelHop)
+	for _, m := range p.monitors {
+		go live.HopChannels(hopCtx, m, p.hops, cfg.GetDuration("hop-dwell"), func(err error) { slog.Warn("channel hop", "err", err) })
+	}
+}
+
+// captureConfig describes the session. Packets are held back only with a key log: the delay
+// exists so that keys land in the file before the packets they decrypt.
+func captureConfig(p capturePlan, sources []*live.Source, status *captureStatus) session.Config {
 	var holdBack time.Duration
 	if cfg.GetString("keylog") != "" {
 		holdBack = cfg.GetDuration("hold-back")
 	}
-	dir := cfg.GetString("write-dir")
-	status := newCaptureStatus(cmd.ErrOrStderr())
-	names := make([]string, 0, len(sources))
-	for _, s := range sources {
-		names = append(names, s.Name)
-	}
-	slog.Info("capture started", "interfaces", strings.Join(names, ","), "dir", dir, "filter", cfg.GetString("filter"), "keylog", cfg.GetString("keylog"))
-	res, runErr := capture.RunSession(ctx, capture.SessionConfig{
+	return session.Config{
 		Sources: sources,
-		Writer: capture.WriterOptions{
-			Dir: dir, Prefix: cfg.GetString("prefix"), RotateSize: rotateSize, RotateTime: cfg.GetDuration("rotate-time"),
-			App: "droneaudit " + audit.Version, HoldBack: holdBack,
-			OnClose: func(f capture.ClosedFile) {
+		Writer: evidence.Options{
+			Dir: p.dir, Prefix: cfg.GetString("prefix"), RotateSize: p.rotateSize, RotateTime: cfg.GetDuration("rotate-time"),
+			App: "droneaudit " + version.Number, HoldBack: holdBack,
+			OnClose: func(f evidence.ClosedFile) {
 				status.clear()
 				slog.Info("file closed", "file", f.Name, "packets", f.Packets, "bytes", f.Size, "sha256", f.SHA256, "truncated", f.Truncated)
 			},
@@ -223,8 +320,12 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 		Duration: cfg.GetDuration("duration"),
 		Interval: status.interval(cfg.GetDuration("stats-interval")),
 		Progress: status.show,
-	})
-	status.clear()
+	}
+}
+
+// newCaptureSummary gathers what the session left behind, with each interface's own counts
+// beside the kernel's, so a reader sees per interface whether frames were lost.
+func newCaptureSummary(dir string, sources []*live.Source, res session.Result, runErr error) captureSummary {
 	sum := captureSummary{Dir: dir, Manifest: res.Manifest, StopReason: res.StopReason, Packets: res.Packets, Bytes: res.Bytes,
 		Drops: res.Drops, Secrets: res.Secrets, KeyLogSkip: res.KeyLogSkip, Seconds: res.Took.Seconds(),
 		Interfaces: []captureIfaceSummary{}, Files: []captureFileSummary{}}
@@ -242,11 +343,7 @@ func runCapture(cmd *cobra.Command, _ []string) error {
 	for _, f := range res.Files {
 		sum.Files = append(sum.Files, captureFileSummary{Name: f.Name, SHA256: f.SHA256, Size: f.Size, Packets: f.Packets, Truncated: f.Truncated, Note: f.Note})
 	}
-	slog.Info("capture finished", "reason", res.StopReason, "packets", res.Packets, "bytes", res.Bytes, "kernel_drops", res.Drops, "files", len(res.Files), "keylog_lines", res.Secrets)
-	if err := writeCaptureSummary(cmd.OutOrStdout(), format, sum); err != nil {
-		return err
-	}
-	return runErr
+	return sum
 }
 
 func writeCaptureSummary(w io.Writer, format string, s captureSummary) error {
@@ -315,7 +412,7 @@ func (s *captureStatus) interval(logEvery time.Duration) time.Duration {
 	return logEvery
 }
 
-func (s *captureStatus) show(p capture.Progress) {
+func (s *captureStatus) show(p session.Progress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.live {

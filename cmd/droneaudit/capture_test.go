@@ -23,6 +23,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"droneaudit/capture"
+	"droneaudit/capture/evidence"
 	"droneaudit/capture/flowtable"
 	"droneaudit/internal/netlab"
 	"droneaudit/netflow"
@@ -34,13 +35,13 @@ type flowBytes struct{ out, in int64 }
 // checkEvidence validates every file the manifest lists with the project's reader (and capinfos
 // when installed), checks the hashes, and sums payload bytes per server address. It returns the
 // per-destination bytes and the number of packets read.
-func checkEvidence(t *testing.T, dir string) (map[string]flowBytes, int64, []capture.ManifestEntry) {
+func checkEvidence(t *testing.T, dir string) (map[string]flowBytes, int64, []evidence.ManifestEntry) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, capture.ManifestName))
+	b, err := os.ReadFile(filepath.Join(dir, evidence.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := capture.ParseManifest(b)
+	entries, err := evidence.ParseManifest(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func checkEvidence(t *testing.T, dir string) (map[string]flowBytes, int64, []cap
 		}
 	}
 	if bin, err := exec.LookPath("sha256sum"); err == nil {
-		c := exec.Command(bin, "--strict", "-c", capture.ManifestName)
+		c := exec.Command(bin, "--strict", "-c", evidence.ManifestName)
 		c.Dir = dir
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Errorf("sha256sum -c: %v %s", err, out)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"droneaudit/audit"
 	"droneaudit/audit/destinations"
+	"droneaudit/internal/version"
 )
 
 func init() { addCommand(newVersionCmd) }
@@ -19,7 +19,7 @@ func newVersionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "droneaudit %s\n", audit.Version)
+			fmt.Fprintf(out, "droneaudit %s\n", version.Number)
 			fmt.Fprintf(out, "built-in IP data: %s; %s\n", destinations.DBIPAttribution, destinations.ASNAttribution)
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				fmt.Fprintf(out, "go %s\n", bi.GoVersion)

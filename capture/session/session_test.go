@@ -1,6 +1,6 @@
 //go:build linux
 
-package capture
+package session
 
 import (
 	"context"
@@ -14,15 +14,22 @@ import (
 	"testing"
 	"time"
 
+	"droneaudit/capture"
+	"droneaudit/capture/evidence"
+	"droneaudit/capture/evidence/evidencetest"
+	"droneaudit/capture/live"
 	"droneaudit/internal/netlab"
 )
 
+// klA is one valid NSS key log line, as a TLS library writes it during the session.
+var klA = "CLIENT_HANDSHAKE_TRAFFIC_SECRET " + strings.Repeat("0f", 32) + " " + strings.Repeat("a1", 32)
+
 // openIn opens a live source inside a namespace.
-func openIn(t *testing.T, ns, iface string, opts LiveOptions) *LiveSource {
+func openIn(t *testing.T, ns, iface string, opts live.Options) *live.Source {
 	t.Helper()
-	var s *LiveSource
+	var s *live.Source
 	if err := netlab.In(ns, func() (err error) {
-		s, err = OpenLive(iface, opts)
+		s, err = live.Open(iface, opts)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -48,35 +55,35 @@ func udpIn(t *testing.T, ns string) *net.UDPConn {
 // dstPorts counts UDP destination ports per interface in the files of dir.
 func dstPorts(t *testing.T, dir string) map[int]map[uint16]int {
 	t.Helper()
-	pkts, _, _ := verifyDir(t, dir)
+	pkts, _, _ := evidencetest.Verify(t, dir)
 	out := map[int]map[uint16]int{}
-	nd := NewNetDecoder()
+	nd := capture.NewNetDecoder()
 	for _, p := range pkts {
-		tr, ok, _ := nd.Decode(&Packet{LinkType: LinkEthernet, Data: p.data})
+		tr, ok, _ := nd.Decode(&capture.Packet{LinkType: capture.LinkEthernet, Data: p.Data})
 		if !ok || tr.Proto != netflow.UDP {
 			continue
 		}
-		if out[p.iface] == nil {
-			out[p.iface] = map[uint16]int{}
+		if out[p.Iface] == nil {
+			out[p.Iface] = map[uint16]int{}
 		}
-		out[p.iface][tr.Dst.Port()]++
+		out[p.Iface][tr.Dst.Port()]++
 	}
 	return out
 }
 
 func TestLiveSessionTwoInterfacesFilterKeyLog(t *testing.T) {
 	lab := netlab.New(t)
-	veth := openIn(t, lab.NSB, lab.IfB, LiveOptions{Filter: "udp port 9999", RingMB: 4})
-	lo := openIn(t, lab.NSB, "lo", LiveOptions{Filter: "udp and dst port 9999", RingMB: 4})
-	if veth.LinkType != LinkEthernet || lo.LinkType != LinkEthernet {
+	veth := openIn(t, lab.NSB, lab.IfB, live.Options{Filter: "udp port 9999", RingMB: 4})
+	lo := openIn(t, lab.NSB, "lo", live.Options{Filter: "udp and dst port 9999", RingMB: 4})
+	if veth.LinkType != capture.LinkEthernet || lo.LinkType != capture.LinkEthernet {
 		t.Fatalf("link types %v %v", veth.LinkType, lo.LinkType)
 	}
 	dir := t.TempDir()
 	keylog := filepath.Join(t.TempDir(), "keys.log")
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan SessionResult)
+	done := make(chan Result)
 	go func() {
-		res, err := RunSession(ctx, SessionConfig{Sources: []*LiveSource{veth, lo}, Writer: WriterOptions{Dir: dir}, KeyLog: keylog, Interval: 100 * time.Millisecond})
+		res, err := Run(ctx, Config{Sources: []*live.Source{veth, lo}, Writer: evidence.Options{Dir: dir}, KeyLog: keylog, Interval: 100 * time.Millisecond})
 		if err != nil {
 			t.Error(err)
 		}
@@ -110,7 +117,7 @@ func TestLiveSessionTwoInterfacesFilterKeyLog(t *testing.T) {
 	if got[1][9999] != 60 {
 		t.Errorf("lo: %v", got[1])
 	}
-	_, secrets, _ := verifyDir(t, dir)
+	_, secrets, _ := evidencetest.Verify(t, dir)
 	if len(secrets) != 1 || string(secrets[0]) != klA+"\n" || res.Secrets != 1 {
 		t.Errorf("key log not embedded: %q (%d lines)", secrets, res.Secrets)
 	}
@@ -123,13 +130,13 @@ func TestLiveNoDropsAt50kpps(t *testing.T) {
 		t.Skip("load test")
 	}
 	lab := netlab.New(t)
-	src := openIn(t, lab.NSB, lab.IfB, LiveOptions{Filter: "udp dst port 7777"})
+	src := openIn(t, lab.NSB, lab.IfB, live.Options{Filter: "udp dst port 7777"})
 	dir := t.TempDir()
 	const total, rate = 100000, 50000
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan SessionResult)
+	done := make(chan Result)
 	go func() {
-		res, err := RunSession(ctx, SessionConfig{Sources: []*LiveSource{src}, Writer: WriterOptions{Dir: dir, RotateSize: 8 << 20}})
+		res, err := Run(ctx, Config{Sources: []*live.Source{src}, Writer: evidence.Options{Dir: dir, RotateSize: 8 << 20}})
 		if err != nil {
 			t.Error(err)
 		}
@@ -167,22 +174,5 @@ func TestLiveNoDropsAt50kpps(t *testing.T) {
 	}
 	if got := dstPorts(t, dir)[0][7777]; got != total {
 		t.Errorf("files hold %d of %d datagrams", got, total)
-	}
-}
-
-func TestOpenLiveErrors(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	if _, err := OpenLive("nosuchif0", LiveOptions{}); err == nil || !strings.Contains(err.Error(), "nosuchif0") {
-		t.Errorf("missing interface: %v", err)
-	}
-	lab := netlab.New(t)
-	err := netlab.In(lab.NSA, func() error {
-		_, err := OpenLive(lab.IfA, LiveOptions{Filter: "udp or tcp"})
-		return err
-	})
-	if err == nil || !strings.Contains(err.Error(), "or") {
-		t.Errorf("bad filter: %v", err)
 	}
 }

@@ -1,6 +1,3 @@
 // Package audit joins everything: a session of inputs, the run of decoders over them, the
 // matching of positions against zones, findings, the verdict against a policy, and the reports.
 package audit
-
-// Version is the droneaudit version written into every report.
-const Version = "0.1.0"

@@ -1,4 +1,4 @@
-package capture
+package live
 
 import (
 	"net"
@@ -8,6 +8,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
+
+	"droneaudit/capture"
 )
 
 // frameSpec describes a test frame built with gopacket.
@@ -125,7 +127,7 @@ func TestCompileFilter(t *testing.T) {
 		{"port 53", []string{"udp4-dns"}}, // the later fragment carries no ports
 	}
 	for _, c := range cases {
-		raw, err := CompileFilter(c.expr, LinkEthernet)
+		raw, err := CompileFilter(c.expr, capture.LinkEthernet)
 		if err != nil {
 			t.Fatalf("%q: %v", c.expr, err)
 		}
@@ -143,16 +145,16 @@ func TestCompileFilter(t *testing.T) {
 
 func TestCompileFilterErrors(t *testing.T) {
 	for _, bad := range []string{"port", "port 70000", "host fd00::1", "udp or tcp", "(udp)", "src", "tcp and", "icmp port 5", "foo"} {
-		if _, err := CompileFilter(bad, LinkEthernet); err == nil {
+		if _, err := CompileFilter(bad, capture.LinkEthernet); err == nil {
 			t.Errorf("%q compiled", bad)
 		} else if !strings.Contains(err.Error(), bad) {
 			t.Errorf("%q: error does not quote the expression: %v", bad, err)
 		}
 	}
-	if _, err := CompileFilter("udp", LinkRadiotap); err == nil {
+	if _, err := CompileFilter("udp", capture.LinkRadiotap); err == nil {
 		t.Errorf("filter accepted on a radiotap interface")
 	}
-	if p, err := CompileFilter("  ", LinkRadiotap); err != nil || p != nil {
+	if p, err := CompileFilter("  ", capture.LinkRadiotap); err != nil || p != nil {
 		t.Errorf("empty filter: %v %v", p, err)
 	}
 }
@@ -164,7 +166,7 @@ func FuzzCompileFilter(f *testing.F) {
 	frame := buildFrame(f, frameSpec{proto: "udp", src: "10.0.0.2", dst: "10.0.0.1", sport: 5353, dport: 53})
 	short := frame[:20]
 	f.Fuzz(func(t *testing.T, expr string) {
-		raw, err := CompileFilter(expr, LinkEthernet)
+		raw, err := CompileFilter(expr, capture.LinkEthernet)
 		if err != nil || raw == nil {
 			return
 		}

@@ -1,4 +1,8 @@
-package capture
+// Package evidence writes what a live capture records as evidence: rotating pcapng files with
+// one interface block per interface and the TLS keys embedded, a SHA256SUMS manifest that
+// `sha256sum -c` checks without droneaudit, and the key log follower that feeds the keys in. It
+// knows nothing of sockets, so tests and tools can write and check evidence without root.
+package evidence
 
 import (
 	"crypto/sha256"
@@ -12,15 +16,17 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"droneaudit/capture"
 )
 
 // Interface describes one capture interface; each gets its own Interface Description Block, and
-// packets name it by its index in WriterOptions.Interfaces.
+// packets name it by its index in Options.Interfaces.
 type Interface struct {
-	Name        string   // e.g. "wlan0"; if_name
-	Description string   // free text; if_description
-	LinkType    LinkType // LinkEthernet for an AP or bridge, LinkRadiotap for a monitor interface
-	SnapLen     int      // largest captured length; 0 means 262144
+	Name        string           // e.g. "wlan0"; if_name
+	Description string           // free text; if_description
+	LinkType    capture.LinkType // capture.LinkEthernet for an AP or bridge, capture.LinkRadiotap for a monitor interface
+	SnapLen     int              // largest captured length; 0 means 262144
 }
 
 // IfaceStats are the kernel's cumulative counters for one interface.
@@ -29,8 +35,8 @@ type IfaceStats struct {
 	Dropped  uint64 // packets the kernel dropped because the ring was full
 }
 
-// WriterOptions configures an evidence Writer.
-type WriterOptions struct {
+// Options configures an evidence Writer.
+type Options struct {
 	Dir        string        // output folder, created with mode 0700 when missing
 	Prefix     string        // file name prefix; default "capture"
 	Interfaces []Interface   // at least one
@@ -65,12 +71,21 @@ type ClosedFile struct {
 // ManifestName is the name of the SHA256SUMS-style manifest in the output folder.
 const ManifestName = "SHA256SUMS"
 
-// reserveName holds disk space back so that the manifest can still be written when the disk
-// fills up; it is removed when the capture ends.
-const (
-	reserveName = ".droneaudit-reserve"
-	reserveSize = 256 << 10
-)
+// ReserveName is the hidden file in the output folder that holds disk space back so that the
+// manifest can still be written when the disk fills up; it is removed when the capture ends,
+// so one left behind means a capture did not end cleanly.
+const ReserveName = ".droneaudit-reserve"
+
+// reserveSize is how much space is held back for the manifest.
+const reserveSize = 256 << 10
+
+// defaultSnapLen is the snap length of an interface that names none: 256 KiB, the largest
+// tools use by default and the frame size the capture reader accepts without question.
+const defaultSnapLen = 262144
+
+// maxSecretsBlock bounds one Decryption Secrets Block: the capture reader refuses non-packet
+// blocks above 16 MiB, so a larger one would make the file unreadable to our own audit.
+const maxSecretsBlock = 16 << 20
 
 // flushAt is how much the writer buffers before writing to the file: large enough to keep the
 // number of system calls low at line rate, small enough that a crash loses little.
@@ -90,8 +105,8 @@ type blockEnd struct {
 	size   int // captured bytes of the packet
 }
 
-// ErrWriterClosed is returned by a Writer after Close or after a fatal write error.
-var ErrWriterClosed = errors.New("capture writer closed")
+// ErrClosed is returned by a Writer after Close or after a fatal write error.
+var ErrClosed = errors.New("capture writer closed")
 
 // Writer writes packets into rotating pcapng files with one Interface Description Block per
 // interface, embeds key logs as Decryption Secrets Blocks, and keeps a SHA256SUMS manifest of
@@ -100,7 +115,7 @@ var ErrWriterClosed = errors.New("capture writer closed")
 // so every file left behind is a valid pcapng file.
 type Writer struct {
 	mu   sync.Mutex
-	opts WriterOptions
+	opts Options
 
 	f         *os.File
 	name      string
@@ -119,18 +134,18 @@ type Writer struct {
 	head    int
 	seq     int
 
-	secrets     []Secret
+	secrets     []capture.Secret
 	secretBytes int
 
 	start    time.Time
 	files    []ClosedFile
 	manifest []ManifestEntry
-	total    WriterStats
+	total    Stats
 	err      error // sticky: the writer stopped
 }
 
-// WriterStats counts what a Writer has written so far.
-type WriterStats struct {
+// Stats counts what a Writer has written so far.
+type Stats struct {
 	Packets int64 // packets written
 	Bytes   int64 // captured packet bytes written
 	Files   int   // files closed and listed in the manifest
@@ -138,7 +153,7 @@ type WriterStats struct {
 
 // NewWriter creates the output folder when needed, reserves space for the manifest and opens
 // the first file. A manifest already in the folder is kept and extended.
-func NewWriter(opts WriterOptions) (*Writer, error) {
+func NewWriter(opts Options) (*Writer, error) {
 	if len(opts.Interfaces) == 0 {
 		return nil, errors.New("capture writer: no interfaces")
 	}
@@ -175,7 +190,7 @@ func NewWriter(opts WriterOptions) (*Writer, error) {
 }
 
 func (w *Writer) makeReserve() error {
-	p := filepath.Join(w.opts.Dir, reserveName)
+	p := filepath.Join(w.opts.Dir, ReserveName)
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("capture writer: %w", err)
@@ -193,7 +208,7 @@ func (w *Writer) makeReserve() error {
 	return nil
 }
 
-func (w *Writer) dropReserve() { os.Remove(filepath.Join(w.opts.Dir, reserveName)) }
+func (w *Writer) dropReserve() { os.Remove(filepath.Join(w.opts.Dir, ReserveName)) }
 
 func (w *Writer) open() error {
 	now := w.opts.Now()
@@ -216,7 +231,7 @@ func (w *Writer) open() error {
 	w.buf = appendSHB(w.buf, w.opts.App)
 	for _, ifc := range w.opts.Interfaces {
 		if ifc.SnapLen <= 0 {
-			ifc.SnapLen = maxRecord
+			ifc.SnapLen = defaultSnapLen
 		}
 		w.buf = appendIDB(w.buf, ifc)
 	}
@@ -228,7 +243,7 @@ func (w *Writer) open() error {
 		for _, s := range w.secrets {
 			all = append(all, s.Data...)
 		}
-		w.buf = appendDSB(w.buf, SecretsTLSKeyLog, all)
+		w.buf = appendDSB(w.buf, capture.SecretsTLSKeyLog, all)
 		w.ends = append(w.ends, blockEnd{off: len(w.buf)})
 	}
 	return nil
@@ -311,13 +326,13 @@ func (w *Writer) AddSecrets(typ uint32, data []byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	if len(data) > maxBlock {
+	if len(data) > maxSecretsBlock {
 		return fmt.Errorf("capture writer: %d bytes of secrets exceed one block", len(data))
 	}
 	w.buf = appendDSB(w.buf, typ, data)
 	w.ends = append(w.ends, blockEnd{off: len(w.buf)})
-	if typ == SecretsTLSKeyLog && w.secretBytes+len(data) <= maxReplaySecrets {
-		w.secrets = append(w.secrets, Secret{Type: typ, Data: append([]byte(nil), data...)})
+	if typ == capture.SecretsTLSKeyLog && w.secretBytes+len(data) <= maxReplaySecrets {
+		w.secrets = append(w.secrets, capture.Secret{Type: typ, Data: append([]byte(nil), data...)})
 		w.secretBytes += len(data)
 	}
 	if len(w.buf) >= flushAt {
@@ -523,7 +538,7 @@ func (w *Writer) Close() error {
 	defer w.mu.Unlock()
 	defer w.dropReserve()
 	if w.err != nil {
-		if errors.Is(w.err, ErrWriterClosed) {
+		if errors.Is(w.err, ErrClosed) {
 			return nil
 		}
 		return w.err
@@ -533,7 +548,7 @@ func (w *Writer) Close() error {
 	}
 	err := w.closeFile()
 	if w.err == nil {
-		w.err = ErrWriterClosed
+		w.err = ErrClosed
 	}
 	return err
 }
@@ -549,7 +564,7 @@ func (w *Writer) Files() []ClosedFile {
 }
 
 // Stats returns the running totals.
-func (w *Writer) Stats() WriterStats {
+func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.total

@@ -1,12 +1,10 @@
-package capture
+package evidence_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +16,10 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"droneaudit/capture"
+	"droneaudit/capture/evidence"
+	"droneaudit/capture/evidence/evidencetest"
 )
 
 // udpFrame builds an Ethernet/IPv4/UDP frame whose payload encodes n, so a test can check that
@@ -42,113 +44,24 @@ type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time { return c.t }
 
-// readBack reads every file of the manifest with the project's reader, checks hashes, and
-// returns the packets in order with the secrets each file carried.
-type backPacket struct {
-	iface int
-	ts    time.Time
-	data  []byte
-}
-
-func verifyDir(t *testing.T, dir string) (pkts []backPacket, secretsPerFile [][]byte, entries []ManifestEntry) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err = ParseManifest(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	listed := map[string]bool{}
-	for _, e := range entries {
-		listed[e.Name] = true
-		if e.SHA256 == "" {
-			if _, err := os.Stat(filepath.Join(dir, e.Name)); err == nil {
-				t.Errorf("%s is listed as removed but exists", e.Name)
-			}
-			continue
-		}
-		p := filepath.Join(dir, e.Name)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(data)
-		if hex.EncodeToString(sum[:]) != e.SHA256 {
-			t.Errorf("%s: manifest hash %s, file hash %x", e.Name, e.SHA256, sum)
-		}
-		st, _ := os.Stat(p)
-		if st.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", e.Name, st.Mode().Perm())
-		}
-		r, err := NewReader(bytes.NewReader(data), p)
-		if err != nil {
-			t.Fatalf("%s: %v", e.Name, err)
-		}
-		var secrets []byte
-		r.OnSecrets = func(s Secret) {
-			if s.Type == SecretsTLSKeyLog {
-				secrets = append(secrets, s.Data...)
-			}
-		}
-		for {
-			p, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s is not a valid capture: %v", e.Name, err)
-			}
-			pkts = append(pkts, backPacket{p.Interface, p.Time, append([]byte(nil), p.Data...)})
-		}
-		secretsPerFile = append(secretsPerFile, secrets)
-		tsharkValid(t, p)
-	}
-	// No capture file may exist that the manifest does not list.
-	all, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
-	for _, f := range all {
-		if !listed[filepath.Base(f)] {
-			t.Errorf("%s is not in the manifest", f)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, reserveName)); err == nil {
-		t.Errorf("reserve file left behind")
-	}
-	return pkts, secretsPerFile, entries
-}
-
-// tsharkValid asks capinfos, when installed, whether the file reads to its end.
-func tsharkValid(t *testing.T, path string) {
-	t.Helper()
-	bin, err := exec.LookPath("capinfos")
-	if err != nil {
-		return
-	}
-	out, err := exec.Command(bin, "-c", path).CombinedOutput()
-	if err != nil || strings.Contains(string(out), "appears to have been cut short") {
-		t.Errorf("capinfos rejects %s: %v\n%s", path, err, out)
-	}
-}
-
 func TestWriterRotationBySize(t *testing.T) {
 	dir := t.TempDir()
 	clk := &fakeClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
 	const limit = 4096
-	stats := map[int]IfaceStats{0: {Received: 7, Dropped: 1}, 1: {Received: 3}}
-	w, err := NewWriter(WriterOptions{
+	stats := map[int]evidence.IfaceStats{0: {Received: 7, Dropped: 1}, 1: {Received: 3}}
+	w, err := evidence.NewWriter(evidence.Options{
 		Dir: dir, RotateSize: limit, Now: clk.now,
-		Interfaces: []Interface{{Name: "veth0", LinkType: LinkEthernet}, {Name: "mon0", LinkType: LinkRadiotap}},
-		Stats:      func(i int) (IfaceStats, bool) { return stats[i], true },
+		Interfaces: []evidence.Interface{{Name: "veth0", LinkType: capture.LinkEthernet}, {Name: "mon0", LinkType: capture.LinkRadiotap}},
+		Stats:      func(i int) (evidence.IfaceStats, bool) { return stats[i], true },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys := "CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48) + "\n"
-	var want []backPacket
+	var want []evidencetest.Packet
 	for i := range 60 {
 		if i == 10 {
-			if err := w.AddSecrets(SecretsTLSKeyLog, []byte(keys)); err != nil {
+			if err := w.AddSecrets(capture.SecretsTLSKeyLog, []byte(keys)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -158,15 +71,15 @@ func TestWriterRotationBySize(t *testing.T) {
 		if err := w.WritePacket(iface, clk.t, len(f), f); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, backPacket{iface, clk.t, f})
+		want = append(want, evidencetest.Packet{Iface: iface, Time: clk.t, Data: f})
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WritePacket(0, clk.t, 1, []byte{1}); !errors.Is(err, ErrWriterClosed) {
+	if err := w.WritePacket(0, clk.t, 1, []byte{1}); !errors.Is(err, evidence.ErrClosed) {
 		t.Errorf("write after close: %v", err)
 	}
-	got, secrets, entries := verifyDir(t, dir)
+	got, secrets, entries := evidencetest.Verify(t, dir)
 	if len(entries) < 5 {
 		t.Fatalf("%d files for 60 packets of ~300 bytes under a %d-byte limit", len(entries), limit)
 	}
@@ -180,8 +93,8 @@ func TestWriterRotationBySize(t *testing.T) {
 		t.Fatalf("read back %d packets, wrote %d", len(got), len(want))
 	}
 	for i := range want {
-		if got[i].iface != want[i].iface || !got[i].ts.Equal(want[i].ts) || !bytes.Equal(got[i].data, want[i].data) {
-			t.Fatalf("packet %d differs: iface %d/%d time %v/%v", i, got[i].iface, want[i].iface, got[i].ts, want[i].ts)
+		if got[i].Iface != want[i].Iface || !got[i].Time.Equal(want[i].Time) || !bytes.Equal(got[i].Data, want[i].Data) {
+			t.Fatalf("packet %d differs: iface %d/%d time %v/%v", i, got[i].Iface, want[i].Iface, got[i].Time, want[i].Time)
 		}
 	}
 	// The key arrived during the first file; every later file repeats it at its start.
@@ -207,8 +120,8 @@ func TestWriterRotationBySize(t *testing.T) {
 func TestWriterRotationByTime(t *testing.T) {
 	dir := t.TempDir()
 	clk := &fakeClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
-	w, err := NewWriter(WriterOptions{Dir: dir, RotateTime: time.Minute, Now: clk.now, Prefix: "lab",
-		Interfaces: []Interface{{Name: "br0", LinkType: LinkEthernet}}})
+	w, err := evidence.NewWriter(evidence.Options{Dir: dir, RotateTime: time.Minute, Now: clk.now, Prefix: "lab",
+		Interfaces: []evidence.Interface{{Name: "br0", LinkType: capture.LinkEthernet}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +140,7 @@ func TestWriterRotationByTime(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, _, entries := verifyDir(t, dir)
+	got, _, entries := evidencetest.Verify(t, dir)
 	if len(got) != 10 {
 		t.Fatalf("read back %d packets", len(got))
 	}
@@ -245,7 +158,7 @@ func TestWriterRotationByTime(t *testing.T) {
 func TestWriterKeepsExistingManifest(t *testing.T) {
 	dir := t.TempDir()
 	for run := range 2 {
-		w, err := NewWriter(WriterOptions{Dir: dir, Interfaces: []Interface{{Name: "eth0", LinkType: LinkEthernet}}})
+		w, err := evidence.NewWriter(evidence.Options{Dir: dir, Interfaces: []evidence.Interface{{Name: "eth0", LinkType: capture.LinkEthernet}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +170,7 @@ func TestWriterKeepsExistingManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, _, entries := verifyDir(t, dir)
+	got, _, entries := evidencetest.Verify(t, dir)
 	if len(entries) != 2 || len(got) != 2 || entries[0].Name == entries[1].Name {
 		t.Fatalf("entries %v, %d packets", entries, len(got))
 	}
@@ -265,8 +178,8 @@ func TestWriterKeepsExistingManifest(t *testing.T) {
 
 func TestWriterRejectsBadManifest(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, ManifestName), []byte("not a manifest\n"), 0o600)
-	_, err := NewWriter(WriterOptions{Dir: dir, Interfaces: []Interface{{Name: "eth0", LinkType: LinkEthernet}}})
+	os.WriteFile(filepath.Join(dir, evidence.ManifestName), []byte("not a manifest\n"), 0o600)
+	_, err := evidence.NewWriter(evidence.Options{Dir: dir, Interfaces: []evidence.Interface{{Name: "eth0", LinkType: capture.LinkEthernet}}})
 	if err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("err = %v", err)
 	}
@@ -276,9 +189,9 @@ func TestWriterRejectsBadManifest(t *testing.T) {
 // only valid files, the last one cut back to a whole block and marked in the manifest.
 func TestWriterDiskFull(t *testing.T) {
 	dir := mountTmpfs(t, 1<<20)
-	w, err := NewWriter(WriterOptions{Dir: dir, RotateSize: 300 << 10,
-		Interfaces: []Interface{{Name: "eth0", LinkType: LinkEthernet}},
-		Stats:      func(int) (IfaceStats, bool) { return IfaceStats{Received: 1}, true }})
+	w, err := evidence.NewWriter(evidence.Options{Dir: dir, RotateSize: 300 << 10,
+		Interfaces: []evidence.Interface{{Name: "eth0", LinkType: capture.LinkEthernet}},
+		Stats:      func(int) (evidence.IfaceStats, bool) { return evidence.IfaceStats{Received: 1}, true }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,13 +201,13 @@ func TestWriterDiskFull(t *testing.T) {
 		f := udpFrame(t, n, 1000)
 		werr = w.WritePacket(0, time.Unix(1700000000, int64(n)), len(f), f)
 	}
-	if werr == nil || !IsDiskFull(werr) || !strings.Contains(werr.Error(), "disk full") || !strings.Contains(werr.Error(), dir) {
+	if werr == nil || !evidence.IsDiskFull(werr) || !strings.Contains(werr.Error(), "disk full") || !strings.Contains(werr.Error(), dir) {
 		t.Fatalf("after %d packets: err = %v", n, werr)
 	}
 	if err := w.Close(); err == nil {
 		t.Errorf("Close after a full disk returned no error")
 	}
-	got, _, entries := verifyDir(t, dir)
+	got, _, entries := evidencetest.Verify(t, dir)
 	last := entries[len(entries)-1]
 	if !strings.Contains(last.Note, "truncated") && !strings.Contains(last.Note, "removed") {
 		t.Errorf("last entry has no note: %+v", last)
@@ -303,7 +216,7 @@ func TestWriterDiskFull(t *testing.T) {
 		t.Errorf("%d packets kept of %d written before the error", len(got), n)
 	}
 	for i, p := range got {
-		if !bytes.Equal(p.data, udpFrame(t, i, 1000)) {
+		if !bytes.Equal(p.Data, udpFrame(t, i, 1000)) {
 			t.Fatalf("packet %d changed", i)
 		}
 	}
@@ -316,7 +229,7 @@ func TestWriterDiskFull(t *testing.T) {
 		sum += f.Packets
 	}
 	for _, p := range got {
-		bytesBack += int64(len(p.data))
+		bytesBack += int64(len(p.Data))
 	}
 	if sum != int64(len(got)) || w.Stats().Packets != sum || w.Stats().Bytes != bytesBack {
 		t.Errorf("files say %d packets, stats %+v, read back %d packets of %d bytes", sum, w.Stats(), len(got), bytesBack)
@@ -343,7 +256,7 @@ func BenchmarkWriter(b *testing.B) {
 	for _, hold := range []time.Duration{0, time.Second} {
 		b.Run(fmt.Sprintf("holdback=%v", hold), func(b *testing.B) {
 			// No rotation: a rotation syncs the file to disk, which measures the disk, not us.
-			w, err := NewWriter(WriterOptions{Dir: b.TempDir(), HoldBack: hold, Interfaces: []Interface{{Name: "eth0", LinkType: LinkEthernet}}})
+			w, err := evidence.NewWriter(evidence.Options{Dir: b.TempDir(), HoldBack: hold, Interfaces: []evidence.Interface{{Name: "eth0", LinkType: capture.LinkEthernet}}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -387,35 +300,39 @@ func BenchmarkWriterPcapgoBaseline(b *testing.B) {
 }
 
 // isbCounters walks the blocks of a pcapng file (little-endian, as the writer emits) and returns
-// isb_ifrecv and isb_ifdrop of each Interface Statistics Block by interface.
-func isbCounters(t *testing.T, path string) map[int]IfaceStats {
+// isb_ifrecv and isb_ifdrop of each Interface Statistics Block by interface. Block and option
+// codes are the specification's (draft-ietf-opsawg-pcapng-03 §4.6), not the writer's constants,
+// so a wrong constant in the writer shows.
+func isbCounters(t *testing.T, path string) map[int]evidence.IfaceStats {
 	t.Helper()
+	const isbType, optIfRecv, optIfDrop = 5, 4, 5
+	le := binary.LittleEndian
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[int]IfaceStats{}
+	out := map[int]evidence.IfaceStats{}
 	for off := 0; off+12 <= len(b); {
-		typ, n := ngLE.Uint32(b[off:]), int(ngLE.Uint32(b[off+4:]))
+		typ, n := le.Uint32(b[off:]), int(le.Uint32(b[off+4:]))
 		if n < 12 || off+n > len(b) {
 			t.Fatalf("bad block at %d", off)
 		}
-		if typ == ngISB {
+		if typ == isbType {
 			body := b[off+8 : off+n-4]
-			iface := int(ngLE.Uint32(body))
-			var st IfaceStats
+			iface := int(le.Uint32(body))
+			var st evidence.IfaceStats
 			for o := body[12:]; len(o) >= 4; {
-				code, l := ngLE.Uint16(o), int(ngLE.Uint16(o[2:]))
+				code, l := le.Uint16(o), int(le.Uint16(o[2:]))
 				if code == 0 || 4+l > len(o) {
 					break
 				}
 				switch code {
-				case ngOptISBIfRecv:
-					st.Received = ngLE.Uint64(o[4:])
-				case ngOptISBIfDrop:
-					st.Dropped = ngLE.Uint64(o[4:])
+				case optIfRecv:
+					st.Received = le.Uint64(o[4:])
+				case optIfDrop:
+					st.Dropped = le.Uint64(o[4:])
 				}
-				o = o[4+l+pad4(l):]
+				o = o[4+l+(4-l%4)%4:]
 			}
 			out[iface] = st
 		}

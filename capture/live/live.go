@@ -1,6 +1,6 @@
 //go:build linux
 
-package capture
+package live
 
 import (
 	"context"
@@ -13,10 +13,12 @@ import (
 
 	"github.com/gopacket/gopacket/afpacket"
 	"golang.org/x/sys/unix"
+
+	"droneaudit/capture"
 )
 
-// LiveOptions tunes a live capture socket.
-type LiveOptions struct {
+// Options tunes a live capture socket.
+type Options struct {
 	Filter  string // CompileFilter expression; "" captures everything
 	RingMB  int    // size of the kernel ring; default 64 MiB, enough for about a second at 1 Gbit/s
 	Promisc bool   // see frames for other hosts too (an AP's clients bridged past us)
@@ -26,26 +28,29 @@ type LiveOptions struct {
 // hundreds of frames, and a frame size of 64 KiB admits the GRO/TSO super-frames veth and
 // virtio interfaces hand up.
 const (
-	liveFrameSize = 1 << 16
-	liveBlockSize = 1 << 20
-	livePoll      = 100 * time.Millisecond // how often a blocked read wakes to see a stop
-	liveSnapLen   = liveBlockSize
+	frameSize = 1 << 16
+	blockSize = 1 << 20
+	pollEvery = 100 * time.Millisecond // how often a blocked read wakes to see a stop
 )
 
-// LiveSource captures frames from one network interface with an AF_PACKET TPACKET_V3 ring
+// SnapLen is the largest frame a Source delivers (one ring block): the snap length to record
+// for its frames.
+const SnapLen = blockSize
+
+// Source captures frames from one network interface with an AF_PACKET TPACKET_V3 ring
 // (gopacket's afpacket, no cgo, no libpcap).
-type LiveSource struct {
+type Source struct {
 	Name     string
-	LinkType LinkType
+	LinkType capture.LinkType
 	ifIndex  int
 	tp       *afpacket.TPacket
 	packets  atomic.Int64
 	bytes    atomic.Int64
 }
 
-// OpenLive opens interface name for capture. It needs root or CAP_NET_RAW (plus CAP_NET_ADMIN for
+// Open opens interface name for capture. It needs root or CAP_NET_RAW (plus CAP_NET_ADMIN for
 // promiscuous mode).
-func OpenLive(name string, opts LiveOptions) (*LiveSource, error) {
+func Open(name string, opts Options) (*Source, error) {
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
 		return nil, fmt.Errorf("capture on %s: %w", name, err)
@@ -59,26 +64,11 @@ func OpenLive(name string, opts LiveOptions) (*LiveSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	ring := opts.RingMB
-	if ring <= 0 {
-		ring = 64
-	}
-	tp, err := afpacket.NewTPacket(
-		afpacket.OptInterface(name),
-		afpacket.TPacketVersion3,
-		afpacket.OptFrameSize(liveFrameSize),
-		afpacket.OptBlockSize(liveBlockSize),
-		afpacket.OptNumBlocks(max(ring*(1<<20)/liveBlockSize, 2)),
-		afpacket.OptBlockTimeout(50*time.Millisecond),
-		afpacket.OptPollTimeout(livePoll),
-	)
+	tp, err := openRing(name, opts.RingMB)
 	if err != nil {
-		if errors.Is(err, os.ErrPermission) {
-			return nil, fmt.Errorf("capture on %s: %w (run as root or grant CAP_NET_RAW and CAP_NET_ADMIN)", name, err)
-		}
-		return nil, fmt.Errorf("capture on %s: %w", name, err)
+		return nil, err
 	}
-	s := &LiveSource{Name: name, LinkType: lt, ifIndex: ifc.Index, tp: tp}
+	s := &Source{Name: name, LinkType: lt, ifIndex: ifc.Index, tp: tp}
 	if len(prog) > 0 {
 		if err := tp.SetBPF(prog); err != nil {
 			tp.Close()
@@ -94,11 +84,34 @@ func OpenLive(name string, opts LiveOptions) (*LiveSource, error) {
 	return s, nil
 }
 
+// openRing creates the TPACKET_V3 socket and its ring of ringMB MiB (64 when 0), bound to name.
+func openRing(name string, ringMB int) (*afpacket.TPacket, error) {
+	if ringMB <= 0 {
+		ringMB = 64
+	}
+	tp, err := afpacket.NewTPacket(
+		afpacket.OptInterface(name),
+		afpacket.TPacketVersion3,
+		afpacket.OptFrameSize(frameSize),
+		afpacket.OptBlockSize(blockSize),
+		afpacket.OptNumBlocks(max(ringMB*(1<<20)/blockSize, 2)),
+		afpacket.OptBlockTimeout(50*time.Millisecond),
+		afpacket.OptPollTimeout(pollEvery),
+	)
+	if err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			return nil, fmt.Errorf("capture on %s: %w (run as root or grant CAP_NET_RAW and CAP_NET_ADMIN)", name, err)
+		}
+		return nil, fmt.Errorf("capture on %s: %w", name, err)
+	}
+	return tp, nil
+}
+
 // interfaceLinkType maps the kernel's ARPHRD type of the interface (the hardware address family
 // SIOCGIFHWADDR reports; values from include/uapi/linux/if_arp.h) to the pcap link type of the
 // frames AF_PACKET delivers. An ioctl rather than /sys/class/net: sysfs shows the namespace it
 // was mounted in, the socket the namespace of the calling thread.
-func interfaceLinkType(name string) (LinkType, error) {
+func interfaceLinkType(name string) (capture.LinkType, error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("capture on %s: link type: %w", name, err)
@@ -113,13 +126,13 @@ func interfaceLinkType(name string) (LinkType, error) {
 	}
 	switch v := ifr.Uint16(); v {
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK: // the loopback delivers Ethernet headers too
-		return LinkEthernet, nil
+		return capture.LinkEthernet, nil
 	case unix.ARPHRD_IEEE80211_RADIOTAP: // a monitor-mode interface
-		return LinkRadiotap, nil
+		return capture.LinkRadiotap, nil
 	case unix.ARPHRD_IEEE80211:
-		return LinkIEEE80211, nil
+		return capture.LinkIEEE80211, nil
 	case unix.ARPHRD_NONE, unix.ARPHRD_SIT: // tun and sit: bare IP packets
-		return LinkRaw, nil
+		return capture.LinkRaw, nil
 	default:
 		return 0, fmt.Errorf("capture on %s: unsupported interface type %d", name, v)
 	}
@@ -128,7 +141,7 @@ func interfaceLinkType(name string) (LinkType, error) {
 // Run delivers frames to fn until ctx is done or fn returns an error. data is valid only during
 // the call. Frames the socket saw on another interface (AF_PACKET receives from all interfaces
 // between socket creation and bind) are skipped.
-func (s *LiveSource) Run(ctx context.Context, fn func(ts time.Time, origLen int, data []byte) error) error {
+func (s *Source) Run(ctx context.Context, fn func(ts time.Time, origLen int, data []byte) error) error {
 	for ctx.Err() == nil {
 		data, ci, err := s.tp.ZeroCopyReadPacketData()
 		if err != nil {
@@ -150,22 +163,23 @@ func (s *LiveSource) Run(ctx context.Context, fn func(ts time.Time, origLen int,
 }
 
 // Counts returns the frames and bytes delivered so far.
-func (s *LiveSource) Counts() (packets, bytes int64) { return s.packets.Load(), s.bytes.Load() }
+func (s *Source) Counts() (packets, bytes int64) { return s.packets.Load(), s.bytes.Load() }
+
+// Stats are the kernel's cumulative counters for one socket.
+type Stats struct {
+	Received uint64 // packets the socket saw
+	Dropped  uint64 // packets the kernel dropped because the ring was full
+}
 
 // Stats returns the kernel's cumulative counters for the socket. Linux counts dropped frames
 // in tp_packets as well (net/packet/af_packet.c, packet_getsockopt), so Received includes them.
-func (s *LiveSource) Stats() (IfaceStats, error) {
+func (s *Source) Stats() (Stats, error) {
 	_, v3, err := s.tp.SocketStats()
 	if err != nil {
-		return IfaceStats{}, fmt.Errorf("capture on %s: statistics: %w", s.Name, err)
+		return Stats{}, fmt.Errorf("capture on %s: statistics: %w", s.Name, err)
 	}
-	return IfaceStats{Received: uint64(v3.Packets()), Dropped: uint64(v3.Drops())}, nil
-}
-
-// Interface describes the source for the pcapng writer.
-func (s *LiveSource) Interface() Interface {
-	return Interface{Name: s.Name, LinkType: s.LinkType, SnapLen: liveSnapLen, Description: "droneaudit capture (AF_PACKET TPACKET_V3)"}
+	return Stats{Received: uint64(v3.Packets()), Dropped: uint64(v3.Drops())}, nil
 }
 
 // Close releases the socket and its ring.
-func (s *LiveSource) Close() { s.tp.Close() }
+func (s *Source) Close() { s.tp.Close() }

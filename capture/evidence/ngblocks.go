@@ -1,4 +1,4 @@
-package capture
+package evidence
 
 import (
 	"encoding/binary"
@@ -10,10 +10,16 @@ import (
 // (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html): §4.1 Section Header,
 // §4.2 Interface Description, §4.3 Enhanced Packet, §4.6 Interface Statistics, §4.7 Decryption
 // Secrets; options §3.5. Every block is written little-endian; the byte-order magic in the
-// section header tells readers so.
+// section header tells readers so. The block types repeat the capture reader's (unexported
+// there): both come from the same specification.
 
 const (
-	ngISB = 0x00000005
+	ngSHBType   = 0x0a0d0d0a
+	ngByteOrder = 0x1a2b3c4d
+	ngIDB       = 0x00000001
+	ngISB       = 0x00000005
+	ngEPB       = 0x00000006
+	ngDSB       = 0x0000000a
 
 	ngOptEndOfOpt   = 0
 	ngOptSHBOS      = 3

@@ -1,4 +1,4 @@
-package capture
+package live
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/bpf"
+
+	"droneaudit/capture"
 )
 
 // CompileFilter turns a small subset of the tcpdump filter language into a classic BPF program
@@ -23,12 +25,12 @@ import (
 // with the audit instead). Offsets follow the Ethernet II, IPv4 (RFC 791), IPv6 (RFC 8200, no
 // extension headers), TCP and UDP header layouts; the instruction set is Linux's classic BPF
 // (https://www.kernel.org/doc/html/latest/networking/filter.html).
-func CompileFilter(expr string, lt LinkType) ([]bpf.RawInstruction, error) {
+func CompileFilter(expr string, lt capture.LinkType) ([]bpf.RawInstruction, error) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
 		return nil, nil
 	}
-	if lt != LinkEthernet {
+	if lt != capture.LinkEthernet {
 		return nil, fmt.Errorf("filter %q: kernel filters are supported on Ethernet interfaces only, not %s", expr, lt)
 	}
 	terms, err := parseFilter(expr)
