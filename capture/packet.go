@@ -1,6 +1,6 @@
 // Package capture reads packet captures: pcap and pcapng files of any byte order and
 // time resolution, the link layers a drone lab meets (Ethernet, Linux SLL/SLL2, raw IP, BSD
-// loopback, 802.11 with radiotap, DLT_USER serial taps), and the flows they carry.
+// loopback, 802.11 with radiotap, DLT_USER serial taps). Flows and TCP reassembly are in capture/flowtable.
 package capture
 
 import (
