@@ -22,7 +22,7 @@ type Observer interface {
 	CaptureEnd(in *Input, err error)
 }
 
-// PacketEvent is one frame as the reader goroutine sees it.
+// PacketEvent is one frame as the reader goroutine sees it. It is valid only during the call.
 type PacketEvent struct {
 	Input  *Input
 	Packet *capture.Packet
@@ -43,7 +43,7 @@ type FlowObserver interface {
 	InputEnd(in *Input)
 }
 
-// Chunk is one delivery of a flow's bytes.
+// Chunk is one delivery of a flow's bytes. It and its payload are valid only during the call.
 type Chunk struct {
 	flowtable.Delivery
 	Input  *Input

@@ -68,8 +68,7 @@ func (p *payloads) chunk(c *Chunk, _ *any) {
 			return
 		}
 	}
-	seg := decoders.Segment{Frame: c.Frame, Offset: c.Offset, Time: c.Time, Gap: c.Gap, Payload: c.Payload, Network: network(c)}
-	guard(c.Input, func() { st.dec.Segment(seg) })
+	segment(c.Input, st.dec, decoders.Segment{Frame: c.Frame, Offset: c.Offset, Time: c.Time, Gap: c.Gap, Payload: c.Payload, Network: network(c)})
 }
 
 // recognise offers the chunk to each payload decoder: content decides, the first match wins.
@@ -112,14 +111,24 @@ func (p *payloads) endInput(in *Input) {
 	}
 }
 
-// guard runs a decoder call. A decoder bug must not take the run down: the input is reported as
-// not fully decoded, with what was found before the failure.
+// segment hands one segment to a flow decoder (no closure: this runs for every chunk).
+func segment(in *Input, dec decoders.FlowDecoder, s decoders.Segment) {
+	defer recoverDecoder(in)
+	dec.Segment(s)
+}
+
+// guard runs a decoder call that is not on the per-packet path.
 func guard(in *Input, call func()) {
-	defer func() {
-		if v := recover(); v != nil {
-			slog.Error("decoder failure", "input", in.Name, "panic", v, "stack", string(debug.Stack()))
-			in.fail(fmt.Errorf("%s: internal decoder error (please report): %v", in.Name, v))
-		}
-	}()
+	defer recoverDecoder(in)
 	call()
+}
+
+// recoverDecoder, deferred around a decoder call, turns a decoder bug into an error on its input:
+// the input is reported as not fully decoded, with what was found before the failure, and the
+// run goes on.
+func recoverDecoder(in *Input) {
+	if v := recover(); v != nil {
+		slog.Error("decoder failure", "input", in.Name, "panic", v, "stack", string(debug.Stack()))
+		in.fail(fmt.Errorf("%s: internal decoder error (please report): %v", in.Name, v))
+	}
 }

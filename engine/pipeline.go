@@ -61,8 +61,9 @@ type capRun struct {
 	links     []decoders.LinkStream
 	linkOf    map[decoders.LinkDecoder]decoders.LinkStream
 	malformed int
-	packets   int64 // frames read, reported once at the end rather than per frame
-	started   bool  // the capture header was read: flow totals are reported
+	packets   int64       // frames read, reported once at the end rather than per frame
+	started   bool        // the capture header was read: flow totals are reported
+	ev        PacketEvent // reused for every frame: observers must not keep it
 }
 
 // read runs one capture through the pipeline and arranges for Output.Done once its shards are
@@ -161,9 +162,9 @@ func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
 		t = nil
 	}
 	if len(pl.cfg.Observers) > 0 {
-		ev := PacketEvent{Input: run.in, Packet: p, Transport: t, Err: derr}
+		run.ev = PacketEvent{Input: run.in, Packet: p, Transport: t, Err: derr}
 		for _, o := range pl.cfg.Observers {
-			o.Packet(&ev)
+			o.Packet(&run.ev)
 		}
 	}
 	if t == nil {
@@ -189,16 +190,16 @@ func (pl *pipeline) linkFrame(run *capRun, p *capture.Packet) {
 			run.linkOf[ld] = ls
 			run.links = append(run.links, ls)
 		}
-		guard(run.in, func() { ls.Packet(p) })
+		linkPacket(run.in, ls, p)
 		handled = true
 	}
 	if !handled {
 		run.sink.Count("packets_unsupported_linktype", 1)
 	}
 	if len(pl.cfg.Observers) > 0 {
-		ev := PacketEvent{Input: run.in, Packet: p}
+		run.ev = PacketEvent{Input: run.in, Packet: p}
 		for _, o := range pl.cfg.Observers {
-			o.Packet(&ev)
+			o.Packet(&run.ev)
 		}
 	}
 }
@@ -253,4 +254,11 @@ func (t *inputTotals) report(sink decoders.Sink) {
 		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "tcp-gaps", Offset: -1,
 			Message: fmt.Sprintf("%d TCP payload bytes in %d flow(s) were not captured (holes in the sequence space); decoding resumed after each hole", t.skipped, t.gapped)})
 	}
+}
+
+// linkPacket hands one frame to a link decoder. A decoder bug must not take the run down: the
+// input is reported as not fully decoded, with what was found before the failure.
+func linkPacket(in *Input, ls decoders.LinkStream, p *capture.Packet) {
+	defer recoverDecoder(in)
+	ls.Packet(p)
 }

@@ -66,6 +66,7 @@ type shard struct {
 	skipped, gaps int64
 	tcpIdle       time.Duration
 	udpIdle       time.Duration
+	chunk         Chunk // reused for every delivery: observers must not keep it
 }
 
 func newShard(i int, cfg *Config) *shard {
@@ -77,7 +78,8 @@ func newShard(i int, cfg *Config) *shard {
 	}
 	s.ft.Slots = 1 + len(s.obs) // slot 0: the payload decoders
 	s.ft.EnableReassembly(func(d flowtable.Delivery) {
-		s.deliver(&Chunk{Delivery: d, Input: s.input, Offset: -1, Time: d.Flow.Last})
+		s.chunk = Chunk{Delivery: d, Input: s.input, Offset: -1, Time: d.Flow.Last}
+		s.deliver(&s.chunk)
 	})
 	return s
 }
@@ -181,7 +183,8 @@ func (s *shard) packet(in *Input, frame int, offset int64, ts time.Time, t *capt
 		s.flows++
 	}
 	if len(d.Payload) > 0 || d.Gap {
-		s.deliver(&Chunk{Delivery: d, Input: in, Frame: frame, Offset: offset, Time: ts})
+		s.chunk = Chunk{Delivery: d, Input: in, Frame: frame, Offset: offset, Time: ts}
+		s.deliver(&s.chunk)
 	}
 }
 
