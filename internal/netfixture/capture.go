@@ -150,6 +150,10 @@ func (w *Writer) TCP(client, server netip.AddrPort) (*TCPConn, error) {
 	return c, c.segment(true, c.seq[0], nil, false, false, true)
 }
 
+// Continue makes the connection's next segments go to w: the connection runs on into the next
+// file of a rotated capture.
+func (c *TCPConn) Continue(w *Writer) { c.w = w }
+
 // Segment builds (without writing) the frame of one segment whose payload starts rel bytes after
 // the side's current sequence number; tests write such frames in any order to exercise
 // reassembly.
