@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -16,9 +17,9 @@ import (
 
 // labCapture generates a lab capture (real TLS and QUIC sessions, DNS, DHCP, HTTP uploads and DJI
 // Cloud API MQTT with positions) in the given file format.
-func labCapture(t *testing.T, f netfixture.Format, packets int) []byte {
+func labCapture(t testing.TB, f netfixture.Format, packets int) []byte {
 	t.Helper()
-	lab, err := netfixture.NewLab(t.Context())
+	lab, err := netfixture.NewLab(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,4 +126,22 @@ func TestReportIndependentOfShards(t *testing.T) {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// BenchmarkAuditLabCapture is the whole audit (zones, inventory) of a generated lab capture of
+// 100,000 frames held in memory: the one pass, the decoders and the merge.
+func BenchmarkAuditLabCapture(b *testing.B) {
+	data := labCapture(b, netfixture.Pcap, 100000)
+	zones, err := geo.ParseZones("z", []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Lab","sensitivity":"secret","radius_m":500},"geometry":{"type":"Point","coordinates":[113.7034,22.9079]}}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Run(context.Background(), []Source{BytesSource("lab.pcap", data)},
+			Options{Zones: zones, Policy: DefaultPolicy(), Destinations: &destinations.Options{}}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

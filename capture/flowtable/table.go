@@ -47,6 +47,7 @@ type Flow struct {
 	Data []any
 
 	uid      string
+	slots    [3]any // backing of Data for up to three owners, saving an allocation per flow
 	nextSeq  [2]uint32
 	seqKnown [2]bool
 	reasm    [2]bool   // this direction is handed to full reassembly
@@ -107,7 +108,9 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 		if t.Proto == netflow.TCP && t.TCPFlags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN|capture.FlagACK {
 			f.Client, f.Server = t.Dst, t.Src
 		}
-		if ft.Slots > 0 {
+		if ft.Slots <= len(f.slots) {
+			f.Data = f.slots[:ft.Slots]
+		} else {
 			f.Data = make([]any, ft.Slots)
 		}
 		ft.flows[key] = f

@@ -35,8 +35,16 @@ func (c *Collector) Feed(p []byte) bool {
 	if c.done {
 		return true
 	}
+	if len(c.rec) == 0 && len(c.hs) == 0 && c.whole(p) {
+		return true
+	}
 	if len(c.rec)+len(p) > MaxHelloBytes {
 		p = p[:max(0, MaxHelloBytes-len(c.rec))]
+	}
+	if c.rec == nil && len(p) >= 5 {
+		// One allocation of the first record's size: a hello split over segments is joined
+		// without the buffer growing step by step.
+		c.rec = make([]byte, 0, min(max(len(p), 5+(int(p[3])<<8|int(p[4]))), MaxHelloBytes))
 	}
 	c.rec = append(c.rec, p...)
 	for len(c.rec) >= 5 {
@@ -49,6 +57,9 @@ func (c *Collector) Feed(p []byte) bool {
 		}
 		if len(c.rec) < 5+n {
 			break
+		}
+		if len(c.hs) == 0 && c.whole(c.rec) {
+			return true
 		}
 		c.hs = append(c.hs, c.rec[5:5+n]...)
 		c.rec = c.rec[5+n:]
@@ -71,6 +82,25 @@ func (c *Collector) Feed(p []byte) bool {
 		return c.finish(errors.New("tls: no complete ClientHello within the limit"))
 	}
 	return false
+}
+
+// whole handles the common case without copying: the first segment holds one handshake record
+// that holds the whole ClientHello. It reports false, having changed nothing, otherwise.
+func (c *Collector) whole(p []byte) bool {
+	if len(p) < 9 || p[0] != 22 || p[1] != 3 {
+		return false
+	}
+	n := int(p[3])<<8 | int(p[4])
+	if n > 16384+2048 || len(p) < 5+n || n < 4 || p[5] != 1 {
+		return false
+	}
+	need := 4 + (int(p[6])<<16 | int(p[7])<<8 | int(p[8]))
+	if need > n {
+		return false
+	}
+	ch, err := ParseClientHello(p[5 : 5+need])
+	c.hello = ch
+	return c.finish(err)
 }
 
 func (c *Collector) finish(err error) bool {
