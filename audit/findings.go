@@ -3,6 +3,7 @@ package audit
 import (
 	"droneaudit/netflow"
 	"fmt"
+	"net/netip"
 
 	"droneaudit/audit/destinations"
 	"math"
@@ -44,6 +45,13 @@ type Finding struct {
 
 	zoneIndex  int
 	inputIndex int
+	server     serverKey // the flow's server, typed, to join the destination inventory
+}
+
+// serverKey is a flow's server endpoint and transport: the key of a destination inventory row.
+type serverKey struct {
+	addr  netip.AddrPort
+	proto netflow.Proto
 }
 
 // Observation is one fix behind a finding.
@@ -147,6 +155,10 @@ func (a *aggregator) record(k findingKey, f geo.Fix, dist float64, inside bool, 
 			fd.Zone, fd.Sensitivity = z.Name, string(z.Sensitivity)
 		}
 		fd.Severity, fd.FailsPolicy = a.grade(k.kind, z)
+		if n := f.Evidence.Network; n != nil && n.Host == "" {
+			s := n.Server()
+			fd.server = serverKey{netip.AddrPortFrom(s.Addr().Unmap(), s.Port()), n.Proto}
+		}
 		a.byKey[k] = fd
 		a.order = append(a.order, fd)
 	}

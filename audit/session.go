@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 
 	"droneaudit/audit/destinations"
@@ -175,7 +176,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Repo
 		f.ID = fmt.Sprintf("F%03d", i+1)
 		// A flow's decoder may not have seen a name (MQTT, raw UDP); the inventory may have,
 		// from DNS answers or a TLS/QUIC SNI of another flow to the same server.
-		if n, ok := named[f.Destination]; ok {
+		if n, ok := named[f.server]; ok && f.server.addr.IsValid() {
 			f.Destination = n + " (" + f.Destination + ")"
 		}
 		f.summarise()
@@ -215,16 +216,22 @@ func verdict(r *Report) Verdict {
 	return v
 }
 
-// destinationNames maps "ip:port/proto" to the first name the inventory learnt for it.
-func destinationNames(inv *destinations.Inventory) map[string]string {
-	out := map[string]string{}
+// destinationNames maps each inventory row (server endpoint and transport, the same key a
+// flow's evidence gives typed) to the first name the inventory learnt for it.
+func destinationNames(inv *destinations.Inventory) map[serverKey]string {
+	out := map[serverKey]string{}
 	if inv == nil {
 		return out
 	}
 	for _, row := range inv.Rows {
+		ip, err := netip.ParseAddr(row.IP)
+		if err != nil {
+			continue
+		}
+		k := serverKey{netip.AddrPortFrom(ip, row.Port), row.Proto()}
 		for _, n := range row.Names {
 			if n.Source != destinations.SourceECHOuter {
-				out[fmt.Sprintf("%s:%d/%s", row.IP, row.Port, row.Protocol)] = n.Name
+				out[k] = n.Name
 				break
 			}
 		}

@@ -79,6 +79,14 @@ type Row struct {
 	OwnerRule string `json:"owner_rule,omitempty"`
 }
 
+// Proto returns the row's transport as a typed value.
+func (r *Row) Proto() netflow.Proto {
+	if r.Protocol == "udp" {
+		return netflow.UDP
+	}
+	return netflow.TCP
+}
+
 // Inventory is the result of Build.
 type Inventory struct {
 	Rows  []Row   `json:"destinations"`
