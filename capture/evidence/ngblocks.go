@@ -31,6 +31,7 @@ const (
 	ngOptISBEnd     = 3
 	ngOptISBIfRecv  = 4
 	ngOptISBIfDrop  = 5
+	ngOptEPBFlags   = 2
 )
 
 var ngLE = binary.LittleEndian
@@ -107,7 +108,8 @@ func appendIDB(b []byte, ifc Interface) []byte {
 	return endBlock(b, s)
 }
 
-func appendEPB(b []byte, iface int, ts time.Time, origLen int, data []byte) []byte {
+// appendEPB writes one packet; flags other than 0 go into an epb_flags option, 0 writes none.
+func appendEPB(b []byte, iface int, ts time.Time, origLen int, flags PacketFlags, data []byte) []byte {
 	b, s := beginBlock(b, ngEPB)
 	b = ngLE.AppendUint32(b, uint32(iface))
 	b = appendTS(b, ts)
@@ -115,6 +117,13 @@ func appendEPB(b []byte, iface int, ts time.Time, origLen int, data []byte) []by
 	b = ngLE.AppendUint32(b, uint32(origLen))
 	b = append(b, data...)
 	b = append(b, make([]byte, pad4(len(data)))...)
+	if flags != 0 {
+		// appendOption by hand: no slice for the value on the per-packet path.
+		b = ngLE.AppendUint16(b, ngOptEPBFlags)
+		b = ngLE.AppendUint16(b, 4)
+		b = ngLE.AppendUint32(b, uint32(flags))
+		b = appendEndOfOpt(b)
+	}
 	return endBlock(b, s)
 }
 

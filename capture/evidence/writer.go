@@ -249,8 +249,15 @@ func (w *Writer) open() error {
 	return nil
 }
 
-// WritePacket writes one frame captured on interface iface (an index into Interfaces).
+// WritePacket writes one frame captured on interface iface (an index into Interfaces), of
+// unknown direction.
 func (w *Writer) WritePacket(iface int, ts time.Time, origLen int, data []byte) error {
+	return w.WritePacketFlags(iface, ts, origLen, 0, data)
+}
+
+// WritePacketFlags writes one frame with its direction and reception type, recorded in the
+// block's epb_flags option (none when flags is 0).
+func (w *Writer) WritePacketFlags(iface int, ts time.Time, origLen int, flags PacketFlags, data []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -260,7 +267,7 @@ func (w *Writer) WritePacket(iface int, ts time.Time, origLen int, data []byte) 
 		return fmt.Errorf("capture writer: packet for interface %d of %d", iface, len(w.opts.Interfaces))
 	}
 	start := len(w.pending)
-	w.pending = appendEPB(w.pending, iface, ts, origLen, data)
+	w.pending = appendEPB(w.pending, iface, ts, origLen, flags, data)
 	w.held = append(w.held, heldPacket{start: start, end: len(w.pending), at: w.opts.Now(), size: len(data)})
 	return w.release(w.opts.Now().Add(-w.opts.HoldBack))
 }

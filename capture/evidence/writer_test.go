@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -339,4 +340,77 @@ func isbCounters(t *testing.T, path string) map[int]evidence.IfaceStats {
 		off += n
 	}
 	return out
+}
+
+// TestWriterPacketFlags: the direction and reception type of each frame land in its epb_flags
+// option, a frame of unknown direction gets no option, and tshark (when installed) reads the
+// same flags from the file.
+func TestWriterPacketFlags(t *testing.T) {
+	dir := t.TempDir()
+	w, err := evidence.NewWriter(evidence.Options{Dir: dir, Interfaces: []evidence.Interface{{Name: "veth0", LinkType: capture.LinkEthernet}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := []evidence.PacketFlags{
+		evidence.Outbound,
+		evidence.Inbound | evidence.Unicast,
+		0,
+		evidence.Inbound | evidence.Broadcast,
+		evidence.Inbound | evidence.Multicast,
+		evidence.Inbound | evidence.Promiscuous,
+	}
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	for i, f := range flags {
+		// Odd sizes too: the option must start on a 32-bit boundary after the padded data.
+		frame := udpFrame(t, i, 41+i)
+		if err := w.WritePacketFlags(0, t0.Add(time.Duration(i)*time.Millisecond), len(frame), f, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _, entries := evidencetest.Verify(t, dir)
+	if len(got) != len(flags) {
+		t.Fatalf("read back %d packets, wrote %d", len(got), len(flags))
+	}
+	for i, f := range flags {
+		if got[i].Flags != f || !bytes.Equal(got[i].Data, udpFrame(t, i, 41+i)) {
+			t.Errorf("packet %d: flags %#x, want %#x (or its bytes differ)", i, got[i].Flags, f)
+		}
+	}
+	ts, err := exec.LookPath("tshark")
+	if err != nil {
+		return
+	}
+	out, err := exec.Command(ts, "-r", filepath.Join(dir, entries[0].Name), "-T", "fields", "-E", "separator=,",
+		"-e", "frame.packet_flags_direction", "-e", "frame.packet_flags_reception_type").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != len(flags) {
+		t.Fatalf("tshark reads %d packets: %q", len(lines), out)
+	}
+	for i, l := range lines {
+		// tshark prints the direction in hex (0x00000002) and the reception type in decimal;
+		// both fields are empty for a packet without the option.
+		d, r, _ := strings.Cut(l, ",")
+		want := ","
+		if flags[i] != 0 {
+			want = fmt.Sprintf("%d,%d", flags[i].Direction(), flags[i].Reception()>>2)
+		}
+		if got := tsharkNumber(d) + "," + tsharkNumber(r); got != want {
+			t.Errorf("packet %d: tshark reads direction,reception %q, want %q", i, got, want)
+		}
+	}
+}
+
+// tsharkNumber normalises a numeric tshark field (decimal or 0x hex) to decimal; "" stays "".
+func tsharkNumber(s string) string {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 0, 32)
+	if err != nil {
+		return strings.TrimSpace(s)
+	}
+	return strconv.FormatUint(n, 10)
 }

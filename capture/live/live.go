@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gopacket/gopacket/afpacket"
 	"golang.org/x/sys/unix"
 
 	"droneaudit/capture"
@@ -28,29 +28,84 @@ type Options struct {
 // hundreds of frames, and a frame size of 64 KiB admits the GRO/TSO super-frames veth and
 // virtio interfaces hand up.
 const (
-	frameSize = 1 << 16
-	blockSize = 1 << 20
-	pollEvery = 100 * time.Millisecond // how often a blocked read wakes to see a stop
+	frameSize    = 1 << 16
+	blockSize    = 1 << 20
+	blockTimeout = 50 * time.Millisecond  // a block that is not full goes to the reader after this
+	pollEvery    = 100 * time.Millisecond // how often a blocked read wakes to see a stop
 )
 
 // SnapLen is the largest frame a Source delivers (one ring block): the snap length to record
 // for its frames.
 const SnapLen = blockSize
 
-// Source captures frames from one network interface with an AF_PACKET TPACKET_V3 ring
-// (gopacket's afpacket, no cgo, no libpcap).
+// PacketType is the kernel's classification of a frame (sockaddr_ll.sll_pkttype, the PACKET_*
+// values of include/uapi/linux/if_packet.h): whether the host sent it, and to whom a received
+// frame was addressed.
+type PacketType uint8
+
+// The packet types a capture socket sees.
+const (
+	PacketHost      PacketType = unix.PACKET_HOST      // received, addressed to this host
+	PacketBroadcast PacketType = unix.PACKET_BROADCAST // received, link-layer broadcast
+	PacketMulticast PacketType = unix.PACKET_MULTICAST // received, link-layer multicast
+	PacketOtherHost PacketType = unix.PACKET_OTHERHOST // received, addressed to another host (promiscuous or monitor mode)
+	PacketOutgoing  PacketType = unix.PACKET_OUTGOING  // sent by this host
+)
+
+func (t PacketType) String() string {
+	switch t {
+	case PacketHost:
+		return "host"
+	case PacketBroadcast:
+		return "broadcast"
+	case PacketMulticast:
+		return "multicast"
+	case PacketOtherHost:
+		return "otherhost"
+	case PacketOutgoing:
+		return "outgoing"
+	}
+	return fmt.Sprintf("pkttype-%d", uint8(t))
+}
+
+// Frame is one captured frame.
+type Frame struct {
+	Time    time.Time
+	OrigLen int        // length on the wire
+	Type    PacketType // sent or received, and how it was addressed
+	Data    []byte     // captured bytes, valid only during the call that hands the frame over
+}
+
+// Source captures frames from one network interface with an AF_PACKET TPACKET_V3 ring (our
+// own, no cgo, no libpcap).
+//
+// On a loopback interface every frame passes twice, once as the host sends it and once as it
+// arrives, and a Source keeps only the arriving copy, as libpcap does: the kernel is asked not
+// to deliver the sent copy (PACKET_IGNORE_OUTGOING, Linux 4.20), so its counters count each
+// frame once too, and Run drops any that still come (older kernels). The frames of a loopback
+// Source are therefore all inbound. Other interfaces deliver both directions.
 type Source struct {
 	Name     string
 	LinkType capture.LinkType
 	ifIndex  int
-	tp       *afpacket.TPacket
+	loopback bool
+	r        *ring
 	packets  atomic.Int64
 	bytes    atomic.Int64
+
+	mu      sync.Mutex // guards running and closed: Close during Run must not unmap the ring under it
+	running bool
+	closed  bool
+	closing atomic.Bool // Close was called during Run, which releases the ring as it returns
 }
 
 // Open opens interface name for capture. It needs root or CAP_NET_RAW (plus CAP_NET_ADMIN for
 // promiscuous mode).
-func Open(name string, opts Options) (*Source, error) {
+func Open(name string, opts Options) (*Source, error) { return open(name, opts, true) }
+
+// open is Open; kernelDedup false leaves the loopback's sent copies to Run, as on a kernel
+// without PACKET_IGNORE_OUTGOING, so tests reach that path too.
+func open(name string, opts Options, kernelDedup bool) (*Source, error) {
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
 		return nil, fmt.Errorf("capture on %s: %w", name, err)
@@ -64,47 +119,21 @@ func Open(name string, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	tp, err := openRing(name, opts.RingMB)
-	if err != nil {
-		return nil, err
+	loopback := ifc.Flags&net.FlagLoopback != 0
+	rc := ringConfig{ifIndex: ifc.Index, ringMB: opts.RingMB, filter: prog, promisc: opts.Promisc, ignoreOutgoing: loopback && kernelDedup}
+	r, err := newRing(rc)
+	if errors.Is(err, errIgnoreOutgoing) {
+		// An older kernel: Run drops the sent copies instead.
+		rc.ignoreOutgoing = false
+		r, err = newRing(rc)
 	}
-	s := &Source{Name: name, LinkType: lt, ifIndex: ifc.Index, tp: tp}
-	if len(prog) > 0 {
-		if err := tp.SetBPF(prog); err != nil {
-			tp.Close()
-			return nil, fmt.Errorf("capture on %s: attaching filter: %w", name, err)
-		}
-	}
-	if opts.Promisc {
-		if err := tp.SetPromiscuous(true); err != nil {
-			tp.Close()
-			return nil, fmt.Errorf("capture on %s: promiscuous mode: %w", name, err)
-		}
-	}
-	return s, nil
-}
-
-// openRing creates the TPACKET_V3 socket and its ring of ringMB MiB (64 when 0), bound to name.
-func openRing(name string, ringMB int) (*afpacket.TPacket, error) {
-	if ringMB <= 0 {
-		ringMB = 64
-	}
-	tp, err := afpacket.NewTPacket(
-		afpacket.OptInterface(name),
-		afpacket.TPacketVersion3,
-		afpacket.OptFrameSize(frameSize),
-		afpacket.OptBlockSize(blockSize),
-		afpacket.OptNumBlocks(max(ringMB*(1<<20)/blockSize, 2)),
-		afpacket.OptBlockTimeout(50*time.Millisecond),
-		afpacket.OptPollTimeout(pollEvery),
-	)
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
 			return nil, fmt.Errorf("capture on %s: %w (run as root or grant CAP_NET_RAW and CAP_NET_ADMIN)", name, err)
 		}
 		return nil, fmt.Errorf("capture on %s: %w", name, err)
 	}
-	return tp, nil
+	return &Source{Name: name, LinkType: lt, ifIndex: ifc.Index, loopback: loopback, r: r}, nil
 }
 
 // interfaceLinkType maps the kernel's ARPHRD type of the interface (the hardware address family
@@ -138,28 +167,59 @@ func interfaceLinkType(name string) (capture.LinkType, error) {
 	}
 }
 
-// Run delivers frames to fn until ctx is done or fn returns an error. data is valid only during
-// the call. Frames the socket saw on another interface (AF_PACKET receives from all interfaces
-// between socket creation and bind) are skipped.
-func (s *Source) Run(ctx context.Context, fn func(ts time.Time, origLen int, data []byte) error) error {
-	for ctx.Err() == nil {
-		data, ci, err := s.tp.ZeroCopyReadPacketData()
+// Run delivers frames to fn until ctx is done, Close is called or fn returns an error. Frames
+// the socket saw on another interface are skipped, and so are, on a loopback interface, the
+// copies the host sends (see Source). One Run at a time reads a Source.
+func (s *Source) Run(ctx context.Context, fn func(Frame) error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	for ctx.Err() == nil && !s.closing.Load() {
+		f, err := s.r.next()
 		if err != nil {
-			if errors.Is(err, afpacket.ErrTimeout) {
+			if errors.Is(err, errPollTimeout) {
 				continue
 			}
 			return fmt.Errorf("capture on %s: %w", s.Name, err)
 		}
-		if ci.InterfaceIndex != 0 && ci.InterfaceIndex != s.ifIndex {
+		if f.ifIndex != 0 && f.ifIndex != s.ifIndex {
+			continue
+		}
+		if s.loopback && f.pktType == PacketOutgoing {
 			continue
 		}
 		s.packets.Add(1)
-		s.bytes.Add(int64(len(data)))
-		if err := fn(ci.Timestamp, ci.Length, data); err != nil {
+		s.bytes.Add(int64(len(f.data)))
+		if err := fn(Frame{Time: f.ts, OrigLen: f.origLen, Type: f.pktType, Data: f.data}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// begin marks the Source as being read, or says it is closed.
+func (s *Source) begin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("capture on %s: %w", s.Name, net.ErrClosed)
+	}
+	if s.running {
+		return fmt.Errorf("capture on %s: already being read", s.Name)
+	}
+	s.running = true
+	return nil
+}
+
+// end marks the read finished and releases the ring if Close came meanwhile.
+func (s *Source) end() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = false
+	if s.closed {
+		s.r.close()
+	}
 }
 
 // Counts returns the frames and bytes delivered so far.
@@ -173,13 +233,28 @@ type Stats struct {
 
 // Stats returns the kernel's cumulative counters for the socket. Linux counts dropped frames
 // in tp_packets as well (net/packet/af_packet.c, packet_getsockopt), so Received includes them.
+// Frames the filter refuses are not counted, nor the sent copies a loopback Source asked the
+// kernel not to deliver.
 func (s *Source) Stats() (Stats, error) {
-	_, v3, err := s.tp.SocketStats()
+	st, err := s.r.readStats()
 	if err != nil {
 		return Stats{}, fmt.Errorf("capture on %s: statistics: %w", s.Name, err)
 	}
-	return Stats{Received: uint64(v3.Packets()), Dropped: uint64(v3.Drops())}, nil
+	return st, nil
 }
 
-// Close releases the socket and its ring.
-func (s *Source) Close() { s.tp.Close() }
+// Close releases the socket and its ring; during Run, Run stops within pollEvery and releases
+// them as it returns.
+func (s *Source) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.running {
+		s.closing.Store(true)
+		return
+	}
+	s.r.close()
+}

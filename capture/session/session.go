@@ -152,8 +152,8 @@ func (s *run) startSources(ctx context.Context) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			err := src.Run(ctx, func(ts time.Time, orig int, data []byte) error {
-				return s.write(i, ts, orig, data)
+			err := src.Run(ctx, func(f live.Frame) error {
+				return s.write(i, f)
 			})
 			if err != nil {
 				s.fail(err)
@@ -162,15 +162,34 @@ func (s *run) startSources(ctx context.Context) {
 	}
 }
 
-// write hands one frame to the writer. The count is shared by all sources, so the files hold
-// exactly Count packets however the interfaces interleave.
-func (s *run) write(iface int, ts time.Time, orig int, data []byte) error {
+// write hands one frame to the writer with its direction. The count is shared by all sources,
+// so the files hold exactly Count packets however the interfaces interleave.
+func (s *run) write(iface int, f live.Frame) error {
 	if s.cfg.Count > 0 && s.written.Add(1) > s.cfg.Count {
 		s.countHit.Store(true)
 		s.cancel()
 		return nil
 	}
-	return s.w.WritePacket(iface, ts, orig, data)
+	return s.w.WritePacketFlags(iface, f.Time, f.OrigLen, packetFlags(f.Type), f.Data)
+}
+
+// packetFlags translates the kernel's packet type into the pcapng epb_flags: outgoing frames
+// are outbound, the others inbound with how they were addressed. An unknown type records
+// nothing rather than a guess.
+func packetFlags(t live.PacketType) evidence.PacketFlags {
+	switch t {
+	case live.PacketOutgoing:
+		return evidence.Outbound
+	case live.PacketHost:
+		return evidence.Inbound | evidence.Unicast
+	case live.PacketBroadcast:
+		return evidence.Inbound | evidence.Broadcast
+	case live.PacketMulticast:
+		return evidence.Inbound | evidence.Multicast
+	case live.PacketOtherHost:
+		return evidence.Inbound | evidence.Promiscuous
+	}
+	return 0
 }
 
 // fail records the first error and stops the run; later errors are consequences of it.

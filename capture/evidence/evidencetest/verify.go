@@ -6,7 +6,10 @@ package evidencetest
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -21,9 +24,10 @@ import (
 
 // Packet is one frame read back from an evidence file.
 type Packet struct {
-	Iface int       // pcapng interface index
-	Time  time.Time //
-	Data  []byte    // captured bytes, a copy
+	Iface int                  // pcapng interface index
+	Time  time.Time            //
+	Data  []byte               // captured bytes, a copy
+	Flags evidence.PacketFlags // the block's epb_flags; 0 when it has none
 }
 
 // Verify reads every file of the manifest in dir with the project's reader and checks that its
@@ -90,7 +94,11 @@ func readFile(t testing.TB, dir string, e evidence.ManifestEntry) (pkts []Packet
 		if err != nil {
 			t.Fatalf("%s is not a valid capture: %v", e.Name, err)
 		}
-		pkts = append(pkts, Packet{pk.Interface, pk.Time, append([]byte(nil), pk.Data...)})
+		flags, err := EPBFlags(data[pk.Offset:])
+		if err != nil {
+			t.Fatalf("%s: frame %d at offset %d: %v", e.Name, len(pkts)+1, pk.Offset, err)
+		}
+		pkts = append(pkts, Packet{pk.Interface, pk.Time, append([]byte(nil), pk.Data...), flags})
 	}
 	capinfosValid(t, p)
 	return pkts, secrets
@@ -123,4 +131,46 @@ func capinfosValid(t testing.TB, path string) {
 	if err != nil || strings.Contains(string(out), "appears to have been cut short") {
 		t.Errorf("capinfos rejects %s: %v\n%s", path, err, out)
 	}
+}
+
+// EPBFlags reads the epb_flags option (code 2, draft-ietf-opsawg-pcapng §4.3.1) of the Enhanced
+// Packet Block at the start of b, walking its options by their lengths; 0 when the block has
+// none. The project's reader skips packet options, so the tests parse them here. Evidence files
+// are written little-endian.
+func EPBFlags(b []byte) (evidence.PacketFlags, error) {
+	le := binary.LittleEndian
+	if len(b) < 32 || le.Uint32(b) != 6 {
+		return 0, errors.New("not an enhanced packet block")
+	}
+	total := int(le.Uint32(b[4:]))
+	if total < 32 || total > len(b) || le.Uint32(b[total-4:]) != uint32(total) {
+		return 0, fmt.Errorf("block length %d is invalid", total)
+	}
+	capLen := int(le.Uint32(b[20:]))
+	opts := 28 + capLen + (4-capLen%4)%4
+	if opts > total-4 {
+		return 0, fmt.Errorf("captured length %d exceeds the block", capLen)
+	}
+	var flags evidence.PacketFlags
+	for o := b[opts : total-4]; len(o) > 0; {
+		if len(o) < 4 {
+			return 0, errors.New("option header cut short")
+		}
+		code, n := le.Uint16(o), int(le.Uint16(o[2:]))
+		if code == 0 {
+			break // opt_endofopt
+		}
+		end := 4 + n + (4-n%4)%4
+		if end > len(o) {
+			return 0, fmt.Errorf("option %d of %d bytes exceeds the block", code, n)
+		}
+		if code == 2 {
+			if n != 4 {
+				return 0, fmt.Errorf("epb_flags of %d bytes, want 4", n)
+			}
+			flags = evidence.PacketFlags(le.Uint32(o[4:]))
+		}
+		o = o[end:]
+	}
+	return flags, nil
 }
