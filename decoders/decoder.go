@@ -34,8 +34,8 @@ const (
 // file, a record it could not verify, or a fact about the input (a serial number, a time zone).
 type Note struct {
 	Severity Severity `json:"severity"`
-	// Code is a stable, machine-readable kind, e.g. "bad-crc", "junk", "truncated", "identity".
-	Code    string `json:"code"`
+	// Code is a stable, machine-readable kind, e.g. CodeBadCRC, CodeJunk, CodeTruncated.
+	Code    Code   `json:"code"`
 	Locator string `json:"locator,omitempty"`
 	Offset  int64  `json:"offset"` // byte offset in the input, -1 if unknown
 	Message string `json:"message"`

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"droneaudit/decoders"
 )
 
 // Framing facts: ArduPilot/ardupilot@001064f4:libraries/AP_Logger/LogStructure.h (HEAD_BYTE1 0xA3,
@@ -80,8 +82,9 @@ func (m Message) String(i int) (string, bool) {
 // Problem is damage the reader stepped over: a junk run it skipped, a truncated last message,
 // or a fact about the container.
 type Problem struct {
-	// Kind is "junk", "truncated", "bad-fmt", "signed" or "chain".
-	Kind   string
+	// Kind is the note code the decoder reports it under: CodeJunk, CodeTruncated, CodeBadFmt, or
+	// KindChain for the hash chain of a signed container.
+	Kind   decoders.Code
 	Offset int64 // file offset
 	Len    int64 // bytes concerned
 	Detail string
@@ -194,7 +197,7 @@ func (rd *Reader) fill(need int) {
 // endJunk closes a junk run, if one is open.
 func (rd *Reader) endJunk() {
 	if rd.junkAt >= 0 {
-		rd.problem(Problem{Kind: "junk", Offset: rd.fileOffset(rd.junkAt), Len: rd.junkLen,
+		rd.problem(Problem{Kind: decoders.CodeJunk, Offset: rd.fileOffset(rd.junkAt), Len: rd.junkLen,
 			Detail: fmt.Sprintf("%d bytes without a known message header skipped", rd.junkLen)})
 		rd.junkAt, rd.junkLen = -1, 0
 	}
@@ -268,7 +271,7 @@ func (rd *Reader) end() error {
 	if left := rd.w - rd.r; left > 0 {
 		if rd.buf[rd.r] == head1 && (left == 1 || rd.buf[rd.r+1] == head2) {
 			rd.endJunk()
-			rd.problem(Problem{Kind: "truncated", Offset: rd.fileOffset(rd.base + int64(rd.r)), Len: int64(left),
+			rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.fileOffset(rd.base + int64(rd.r)), Len: int64(left),
 				Detail: fmt.Sprintf("input ends inside a message header (%d bytes)", left)})
 		} else {
 			rd.skip(left)
@@ -291,7 +294,7 @@ func (rd *Reader) truncated(f *Format, have int) error {
 		return rd.end()
 	}
 	rd.endJunk()
-	rd.problem(Problem{Kind: "truncated", Offset: rd.fileOffset(rd.base + int64(rd.r)), Len: int64(have),
+	rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.fileOffset(rd.base + int64(rd.r)), Len: int64(have),
 		Detail: fmt.Sprintf("last %s message truncated: %d of %d bytes", f.Name, have, f.Length)})
 	rd.r = rd.w
 	return rd.end()
@@ -311,7 +314,7 @@ func (rd *Reader) learn(m Message) {
 		if !ok || (nf.Type == typeFMT && nf.Length != lenFMT) {
 			// A second definition of FMT with another length would make every later FMT
 			// unreadable: refuse it.
-			rd.problem(Problem{Kind: "bad-fmt", Offset: m.Offset, Len: int64(m.Format.Length),
+			rd.problem(Problem{Kind: decoders.CodeBadFmt, Offset: m.Offset, Len: int64(m.Format.Length),
 				Detail: "FMT message with an impossible layout ignored"})
 			return
 		}

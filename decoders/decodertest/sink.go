@@ -28,7 +28,7 @@ func (s *Sink) Count(name string, n int64) {
 }
 
 // NotesWithCode returns the notes of one code.
-func (s *Sink) NotesWithCode(code string) []decoders.Note {
+func (s *Sink) NotesWithCode(code decoders.Code) []decoders.Note {
 	var out []decoders.Note
 	for _, n := range s.Notes {
 		if n.Code == code {

@@ -29,7 +29,7 @@ func (s *recSink) role(r geo.Role) []geo.Fix {
 	return out
 }
 
-func (s *recSink) code(c string) []decoders.Note {
+func (s *recSink) code(c decoders.Code) []decoders.Note {
 	var out []decoders.Note
 	for _, n := range s.Notes {
 		if n.Code == c {

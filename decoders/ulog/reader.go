@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"droneaudit/decoders"
 )
 
 // Framing facts: PX4/PX4-Autopilot@01486656:docs/en/dev_log/ulog_file_format.md and the
@@ -71,7 +73,7 @@ func (s *Subscription) Timestamp(data []byte) (uint64, bool) {
 // Problem is damage stepped over: a corrupt header, a truncated last message, a message cut by
 // an appended-data boundary, a D message of an unknown msg_id.
 type Problem struct {
-	Kind   string // "corrupt", "truncated", "appended-cut", "unknown-msg-id", "bad-format", "bad-size"
+	Kind   decoders.Code // the note code: CodeCorrupt, CodeTruncated, CodeAppendedCut, CodeUnknownMsgID, CodeBadFormat, CodeBadSize
 	Offset int64
 	Detail string
 }
@@ -203,7 +205,7 @@ func (rd *Reader) Next() (Message, error) {
 		if p >= limit {
 			// Appended data starts here: a reader continues at the offset (pyulog seeks there).
 			if p > limit {
-				rd.problem(Problem{Kind: "appended-cut", Offset: limit,
+				rd.problem(Problem{Kind: decoders.CodeAppendedCut, Offset: limit,
 					Detail: fmt.Sprintf("appended-data offset %d lies behind the read position %d", limit, p)})
 			}
 			rd.nextAppend++
@@ -229,14 +231,14 @@ func (rd *Reader) Next() (Message, error) {
 				if rd.srcErr != nil {
 					return Message{}, rd.end()
 				}
-				rd.problem(Problem{Kind: "truncated", Offset: p,
+				rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: p,
 					Detail: fmt.Sprintf("last message (type %q) truncated: %d of %d bytes", typ, len(b), 3+size)})
 				rd.r = rd.w
 				return Message{}, rd.end()
 			}
 		}
 		if p+3+int64(size) > limit {
-			rd.problem(Problem{Kind: "appended-cut", Offset: p,
+			rd.problem(Problem{Kind: decoders.CodeAppendedCut, Offset: p,
 				Detail: fmt.Sprintf("message cut by the appended-data boundary at %d", limit)})
 			rd.discard(limit - p)
 			continue
@@ -288,7 +290,7 @@ func (rd *Reader) corrupt() {
 		}
 	}
 	rd.Skipped += skipped
-	rd.problem(Problem{Kind: "corrupt", Offset: at, Detail: fmt.Sprintf("corrupt message header: %d bytes skipped", skipped)})
+	rd.problem(Problem{Kind: decoders.CodeCorrupt, Offset: at, Detail: fmt.Sprintf("corrupt message header: %d bytes skipped", skipped)})
 }
 
 // resyncPoint returns where reading can resume in b (scanning starts before limit), or -1.
@@ -336,7 +338,7 @@ func (rd *Reader) end() error {
 		return fmt.Errorf("%s: read at offset %d: %w", rd.name, rd.base+int64(rd.w), rd.srcErr)
 	}
 	if left := rd.w - rd.r; left > 0 {
-		rd.problem(Problem{Kind: "truncated", Offset: rd.pos(), Detail: fmt.Sprintf("%d trailing bytes: a cut message header", left)})
+		rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.pos(), Detail: fmt.Sprintf("%d trailing bytes: a cut message header", left)})
 		rd.r = rd.w
 	}
 	return io.EOF
@@ -347,11 +349,11 @@ func (rd *Reader) apply(m *Message, first bool) error {
 	switch m.Type {
 	case 'B':
 		if !first {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: "flag bits message is not the first message; ignored"})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: "flag bits message is not the first message; ignored"})
 			return nil
 		}
 		if len(m.Body) < 40 {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: "flag bits message shorter than 40 bytes"})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: "flag bits message shorter than 40 bytes"})
 			return nil
 		}
 		copy(rd.Compat[:], m.Body[0:8])
@@ -372,7 +374,7 @@ func (rd *Reader) apply(m *Message, first bool) error {
 			kept := offs[:0]
 			for _, o := range offs {
 				if o <= m.Offset {
-					rd.problem(Problem{Kind: "bad-format", Offset: m.Offset,
+					rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset,
 						Detail: fmt.Sprintf("appended-data offset %d is not after the flag bits message; ignored", o)})
 					continue
 				}
@@ -386,18 +388,18 @@ func (rd *Reader) apply(m *Message, first bool) error {
 			err = rd.res.add(d, len(m.Body))
 		}
 		if err != nil {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: err.Error()})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: err.Error()})
 			return nil
 		}
 	case 'A':
 		if len(m.Body) < 4 || len(m.Body) > 3+maxTopicName {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: "subscription message with an impossible topic name length"})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: "subscription message with an impossible topic name length"})
 			return nil
 		}
 		s := &Subscription{MultiID: m.Body[0], MsgID: binary.LittleEndian.Uint16(m.Body[1:]), Name: string(m.Body[3:])}
 		l, err := rd.res.layout(s.Name)
 		if err != nil {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: fmt.Sprintf("subscription %s: %v", s.Name, err)})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: fmt.Sprintf("subscription %s: %v", s.Name, err)})
 		} else {
 			s.Layout = l
 			if f := l.Field("timestamp"); f != nil && f.Kind != KindNested && f.ArrayLen == 0 {
@@ -438,7 +440,7 @@ func (rd *Reader) apply(m *Message, first bool) error {
 			}
 			if !rd.unknown[id] && len(rd.unknown) < 256 {
 				rd.unknown[id] = true
-				rd.problem(Problem{Kind: "unknown-msg-id", Offset: m.Offset, Detail: fmt.Sprintf("data for msg_id %d without a subscription", id)})
+				rd.problem(Problem{Kind: decoders.CodeUnknownMsgID, Offset: m.Offset, Detail: fmt.Sprintf("data for msg_id %d without a subscription", id)})
 			}
 			return nil
 		}
@@ -446,7 +448,7 @@ func (rd *Reader) apply(m *Message, first bool) error {
 		if s.Layout == nil || len(data) < s.Layout.MinSize || len(data) > s.Layout.Size {
 			s.Invalid++
 			if s.Invalid == 1 {
-				rd.problem(Problem{Kind: "bad-size", Offset: m.Offset, Detail: fmt.Sprintf("data for %s has %d bytes, format needs %d", s.Name, len(data), layoutSize(s.Layout))})
+				rd.problem(Problem{Kind: decoders.CodeBadSize, Offset: m.Offset, Detail: fmt.Sprintf("data for %s has %d bytes, format needs %d", s.Name, len(data), layoutSize(s.Layout))})
 			}
 			return nil
 		}
