@@ -48,6 +48,8 @@ type Note struct {
 type Sink interface {
 	Fix(geo.Fix)
 	Note(Note)
+	// Exposure reports what a reader of an on-device file learns without any key.
+	Exposure(Exposure)
 	// Count adds n to a named per-input counter, e.g. "frames" or "crc16_errors".
 	Count(name string, n int64)
 }

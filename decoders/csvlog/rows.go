@@ -437,12 +437,12 @@ func (r *run) exposure(positions int64) {
 	if len(what) == 0 {
 		return
 	}
-	n := decoders.Note{Severity: decoders.Info, Code: decoders.CodeExposure, Offset: -1, Attrs: attrs,
+	e := decoders.Exposure{Offset: -1, Values: attrs,
 		Message: fmt.Sprintf("%s: a reader of this CSV learns %s", r.in.Path, strings.Join(what, ", "))}
 	if ref != nil {
-		n.Locator, n.Offset = ref.Evidence.Locator, ref.Evidence.Offset
+		e.Locator, e.Offset = ref.Evidence.Locator, ref.Evidence.Offset
 	}
-	r.sink.Note(n)
+	r.sink.Exposure(e)
 }
 
 func latLon(f *geo.Fix) string {

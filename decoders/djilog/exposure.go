@@ -14,10 +14,9 @@ import (
 
 // What a reader of the file learns without any key (formats §12): the take-off point, the pilot
 // position, serials and names, the time zone implied by the file name, the place names and the
-// moment-picture positions. Each kind is one Note with Code "exposure" and Attrs["fact"] naming
-// the kind.
+// moment-picture positions. Each kind is one decoders.Exposure whose Fact names the kind.
 
-// Exposure fact kinds, the value of Attrs["fact"].
+// Exposure fact kinds, the value of decoders.Exposure.Fact.
 const (
 	FactTakeoff  = "take-off"
 	FactPilot    = "pilot-position"
@@ -69,9 +68,9 @@ func (r *run) emitDetails() {
 	}
 }
 
-func (r *run) exposure(fact, msg string, attrs map[string]string) {
-	attrs["fact"] = fact
-	r.note(decoders.Info, decoders.CodeExposure, r.detOff, "details", msg, attrs)
+// exposure reports one fact, located at the details block like the notes of this decoder.
+func (r *run) exposure(fact, msg string, values map[string]string) {
+	r.sink.Exposure(decoders.Exposure{Fact: fact, Message: r.in.Path + ": " + msg, Values: values, Locator: "details", Offset: r.detOff})
 }
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', 9, 64) }

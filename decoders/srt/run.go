@@ -317,8 +317,8 @@ func (r *run) exposure() {
 	if attrs["recorded_local_time"] != "" {
 		what += ", the camera's local date and time"
 	}
-	r.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeExposure, Locator: ref.Evidence.Locator, Offset: ref.Evidence.Offset,
-		Message: fmt.Sprintf("%s: a reader of this subtitle file learns %s", r.in.Path, what), Attrs: attrs})
+	r.sink.Exposure(decoders.Exposure{Locator: ref.Evidence.Locator, Offset: ref.Evidence.Offset,
+		Message: fmt.Sprintf("%s: a reader of this subtitle file learns %s", r.in.Path, what), Values: attrs})
 }
 
 func latLon(f *geo.Fix) string {

@@ -311,6 +311,6 @@ func (s *state) finish(rd *Reader, sum *Summary) {
 		attrs["first_utc"] = s.out.First.Format(time.RFC3339)
 		attrs["last_utc"] = s.out.Last.Format(time.RFC3339)
 	}
-	s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeExposure, Offset: -1,
-		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Attrs: attrs})
+	s.sink.Exposure(decoders.Exposure{Offset: -1,
+		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Values: attrs})
 }
