@@ -502,37 +502,10 @@ type num struct {
 	ok  bool
 }
 
-// parseNum reads a plain decimal with an optional exponent; NaN, Inf and hex floats are refused.
+// parseNum reads a plain decimal with an optional exponent around spaces.
 func parseNum(b []byte) num {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || len(b) > 64 {
-		return num{}
-	}
-	dec, digits, dot, exp := 0, 0, false, false
-	for i, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-			if dot && !exp {
-				dec++
-			}
-		case (c == '-' || c == '+') && (i == 0 || b[i-1] == 'e' || b[i-1] == 'E'):
-		case c == '.' && !dot && !exp:
-			dot = true
-		case (c == 'e' || c == 'E') && digits > 0 && !exp:
-			exp = true
-		default:
-			return num{}
-		}
-	}
-	if digits == 0 {
-		return num{}
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return num{}
-	}
-	return num{v: v, dec: dec, ok: true}
+	v, dec, ok := geo.ParseDecimal(bytes.TrimSpace(b), geo.DecimalExponent)
+	return num{v: v, dec: dec, ok: ok}
 }
 
 // parseTime reads xsd:dateTime as GPX and KML write it (RFC 3339, or without a zone, or a date).
