@@ -332,7 +332,7 @@ func (s *state) identity(m Message) {
 	for _, k := range keys {
 		v := s.id.attrs[k]
 		if k != "board_uid" && k != "brd_serial_num" {
-			continue // the board name, firmware and sysid go into the exposure note only
+			continue // the board name, firmware and sysid go into the exposure only
 		}
 		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: s.locator(m), Offset: m.Offset,
 			Message: fmt.Sprintf("aircraft identity in %s: %s = %s", m.Format.Name, k, v),

@@ -75,7 +75,7 @@ func (r *run) exposure(fact, msg string, values map[string]string) {
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', 9, 64) }
 
-// finish reports the exposure notes, the positions that were missing and, for v13+, the keys.
+// finish reports the exposures, the positions that were missing and, for v13+, the keys.
 func (r *run) finish() {
 	d := r.det
 	if d != nil && !noFix(d.Lat, d.Lon) {

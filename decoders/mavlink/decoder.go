@@ -88,9 +88,9 @@ type emitter struct {
 	notes decoders.NoteLimiter
 }
 
-// newEmitter returns the emitter of one input or flow. Undecodable payloads and junk share one budget
-// of notes: both are bytes of the file that yield nothing, and one damaged file makes both.
-// Bad tlog records have their own, and a closing note with their total.
+// newEmitter returns the emitter of one input or flow. Undecodable payloads and junk share one
+// budget of notes: both are bytes that yield nothing, and one damaged file makes both. Bad tlog
+// records have their own budget, and a closing note with their total.
 func newEmitter(in decoders.Input, sink decoders.Sink, ch geo.Channel) *emitter {
 	return &emitter{in: in, sink: sink, ch: ch, notes: decoders.NoteLimiter{Sink: sink, Max: maxNotes,
 		Shared: []decoders.Code{decoders.CodeUndecodable, decoders.CodeJunk}, Summary: badRecordsSummary}}
