@@ -62,15 +62,16 @@ func (s *inputSink) Fix(f geo.Fix) {
 }
 
 func (s *inputSink) Note(n decoders.Note) {
-	if n.Code == "exposure" {
-		s.rep.Exposures = append(s.rep.Exposures, n)
-		return
-	}
 	if len(s.rep.Notes) >= maxInputNotes {
 		s.rep.Dropped++
 		return
 	}
 	s.rep.Notes = append(s.rep.Notes, n)
+}
+
+// Exposure lists what a reader of the file learns, apart from the notes and never capped.
+func (s *inputSink) Exposure(e decoders.Exposure) {
+	s.rep.Exposures = append(s.rep.Exposures, e.Note())
 }
 
 func (s *inputSink) Count(name string, n int64) {

@@ -34,8 +34,8 @@ const (
 // file, a record it could not verify, or a fact about the input (a serial number, a time zone).
 type Note struct {
 	Severity Severity `json:"severity"`
-	// Code is a stable, machine-readable kind, e.g. "bad-crc", "junk", "truncated", "identity".
-	Code    string `json:"code"`
+	// Code is a stable, machine-readable kind, e.g. CodeBadCRC, CodeJunk, CodeTruncated.
+	Code    Code   `json:"code"`
 	Locator string `json:"locator,omitempty"`
 	Offset  int64  `json:"offset"` // byte offset in the input, -1 if unknown
 	Message string `json:"message"`
@@ -48,6 +48,8 @@ type Note struct {
 type Sink interface {
 	Fix(geo.Fix)
 	Note(Note)
+	// Exposure reports what a reader of an on-device file learns without any key.
+	Exposure(Exposure)
 	// Count adds n to a named per-input counter, e.g. "frames" or "crc16_errors".
 	Count(name string, n int64)
 }

@@ -14,9 +14,10 @@ import (
 
 type discard struct{}
 
-func (discard) Fix(geo.Fix)         {}
-func (discard) Note(decoders.Note)  {}
-func (discard) Count(string, int64) {}
+func (discard) Fix(geo.Fix)                {}
+func (discard) Note(decoders.Note)         {}
+func (discard) Exposure(decoders.Exposure) {}
+func (discard) Count(string, int64)        {}
 
 func benchDecode(b *testing.B, data []byte) {
 	b.SetBytes(int64(len(data)))

@@ -85,7 +85,7 @@ type lineReader struct {
 	rec     []byte
 	path    string
 	sink    decoders.Sink
-	noted   bool
+	once    decoders.NoteLimiter // overlong lines are noted once, counted always
 	skipped int64
 	// terminated says whether the last line returned ended with a newline.
 	terminated bool
@@ -122,9 +122,8 @@ func (lr *lineReader) next() (text []byte, lineNo int, off int64, err error) {
 			lr.terminated = e == nil
 			if long {
 				lr.skipped++
-				if !lr.noted {
-					lr.noted = true
-					lr.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "junk", Locator: fmt.Sprintf("line %d", lr.line), Offset: start,
+				if lr.once.Allow(decoders.CodeJunk) {
+					lr.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeJunk, Locator: fmt.Sprintf("line %d", lr.line), Offset: start,
 						Message: fmt.Sprintf("%s: line %d at byte %d is longer than %d bytes; skipped", lr.path, lr.line, start, maxRecord)})
 				}
 				if e == io.EOF {
@@ -140,14 +139,15 @@ func (lr *lineReader) next() (text []byte, lineNo int, off int64, err error) {
 // Decode implements decoders.FileDecoder. It streams the file record by record.
 func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Sink) error {
 	if in.Size == 0 {
-		sink.Note(decoders.Note{Severity: decoders.Error, Code: "empty", Locator: "line 1", Offset: 0,
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeEmpty, Locator: "line 1", Offset: 0,
 			Message: fmt.Sprintf("%s: empty CSV file (0 bytes)", in.Path)})
 		return nil
 	}
-	lr := &lineReader{br: bufio.NewReaderSize(in.Reader(), 64<<10), path: in.Path, sink: sink}
+	lr := &lineReader{br: bufio.NewReaderSize(in.Reader(), 64<<10), path: in.Path, sink: sink,
+		once: decoders.NoteLimiter{Sink: sink, Max: 1}}
 	text, lineNo, off, err := lr.next()
 	if err == io.EOF {
-		sink.Note(decoders.Note{Severity: decoders.Error, Code: "empty", Locator: "line 1", Offset: 0,
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeEmpty, Locator: "line 1", Offset: 0,
 			Message: fmt.Sprintf("%s: CSV file has no header line", in.Path)})
 		return nil
 	}
@@ -161,7 +161,7 @@ func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Si
 	if hasSep {
 		if text, lineNo, off, err = lr.next(); err != nil {
 			if err == io.EOF {
-				sink.Note(decoders.Note{Severity: decoders.Error, Code: "empty", Locator: "line 2", Offset: lr.off,
+				sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeEmpty, Locator: "line 2", Offset: lr.off,
 					Message: fmt.Sprintf("%s: CSV file ends after its sep= line", in.Path)})
 				return nil
 			}
@@ -172,7 +172,7 @@ func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Si
 	}
 	lay, ok := layoutOf(text, delim)
 	if !ok {
-		sink.Note(decoders.Note{Severity: decoders.Error, Code: "no-position-columns", Locator: fmt.Sprintf("line %d", lineNo), Offset: off,
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeNoPositionColumns, Locator: fmt.Sprintf("line %d", lineNo), Offset: off,
 			Message: fmt.Sprintf("%s: header at line %d has no latitude/longitude column pair: %.200q", in.Path, lineNo, text)})
 		return nil
 	}

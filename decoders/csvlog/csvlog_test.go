@@ -112,8 +112,8 @@ func TestCorpusAirdata(t *testing.T) {
 			}
 		}
 	}
-	ex := s.NotesWithCode("exposure")
-	if len(ex) != 1 || ex[0].Attrs["take_off_point"] != m0(gt) {
+	ex := s.Exposures
+	if len(ex) != 1 || ex[0].Values["take_off_point"] != m0(gt) {
 		t.Errorf("exposure %+v", ex)
 	}
 }
@@ -163,8 +163,8 @@ func TestCorpusTruthCSV(t *testing.T) {
 		}
 	}
 	m := regexp.MustCompile(`aircraftSN=(\w+)`).FindStringSubmatch(log)
-	ex := s.NotesWithCode("exposure")
-	if m == nil || len(ex) != 1 || ex[0].Attrs["aircraft_serial"] != m[1] {
+	ex := s.Exposures
+	if m == nil || len(ex) != 1 || ex[0].Values["aircraft_serial"] != m[1] {
 		t.Errorf("exposure %+v, want aircraft_serial from manifest %v", ex, m)
 	}
 }

@@ -2,8 +2,9 @@ package csvlog
 
 import (
 	"bytes"
-	"strconv"
 	"time"
+
+	"droneaudit/geo"
 )
 
 // splitRecord splits one record into fields, reusing out. Quoted fields ("a,b") keep their
@@ -54,44 +55,15 @@ type number struct {
 	ok  bool
 }
 
-// parseNumber reads a plain decimal (optional sign, digits, fraction, exponent). commaDecimal
-// accepts "47,57" for files that use ';' as the delimiter (European locales). NaN, Inf and hex
-// floats are refused.
+// parseNumber reads a plain decimal (optional sign, digits, fraction, exponent) around spaces.
+// commaDecimal accepts "47,57" for files that use ';' as the delimiter (European locales).
 func parseNumber(b []byte, commaDecimal bool) number {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || len(b) > 64 {
-		return number{}
+	syntax := geo.DecimalExponent
+	if commaDecimal {
+		syntax |= geo.DecimalComma
 	}
-	var buf [64]byte
-	s := buf[:0]
-	dec, digits, dot, exp := 0, 0, false, false
-	for i, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-			if dot && !exp {
-				dec++
-			}
-		case (c == '-' || c == '+') && (i == 0 || b[i-1] == 'e' || b[i-1] == 'E'):
-		case c == '.' && !dot && !exp:
-			dot = true
-		case c == ',' && commaDecimal && !dot && !exp:
-			dot, c = true, '.'
-		case (c == 'e' || c == 'E') && digits > 0 && !exp:
-			exp = true
-		default:
-			return number{}
-		}
-		s = append(s, c)
-	}
-	if digits == 0 {
-		return number{}
-	}
-	v, err := strconv.ParseFloat(string(s), 64)
-	if err != nil {
-		return number{}
-	}
-	return number{v: v, dec: dec, ok: true}
+	v, dec, ok := geo.ParseDecimal(bytes.TrimSpace(b), syntax)
+	return number{v: v, dec: dec, ok: ok}
 }
 
 // timeKind says how much of an instant a cell holds.

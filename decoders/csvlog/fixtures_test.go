@@ -81,8 +81,8 @@ func TestFixtureAirdata(t *testing.T) {
 	if len(tk) != 1 || tk[0].Lat != air[0].Lat || tk[0].Lon != air[0].Lon {
 		t.Fatalf("take-off %v", tk)
 	}
-	ex := s.NotesWithCode("exposure")
-	if len(ex) != 1 || ex[0].Attrs["start_time_utc"] != rs[2].t.Format("2006-01-02 15:04:05") || ex[0].Attrs["positions"] != "28" {
+	ex := s.Exposures
+	if len(ex) != 1 || ex[0].Values["start_time_utc"] != rs[2].t.Format("2006-01-02 15:04:05") || ex[0].Values["positions"] != "28" {
 		t.Fatalf("exposure %+v", ex)
 	}
 }

@@ -127,7 +127,7 @@ func isIdentityName(f string) bool {
 		f == "street" || f == "citypart" || f == "city" || f == "area" || f == "country"
 }
 
-// identityKey names an identity column in exposure notes: "aircraftSn" becomes
+// identityKey names an identity column in exposures: "aircraftSn" becomes
 // "aircraft_serial", as the other decoders name serials. The first non-empty value wins, so the
 // summary's (DETAILS) serial is kept over RECOVER's, which node-djiparsetxt splits (formats §9.6).
 func identityKey(f string) string {

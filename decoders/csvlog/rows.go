@@ -167,14 +167,15 @@ type run struct {
 	layouts                    []int // cached index into fullLayouts per column
 	identity                   map[string]string
 	takeoff                    *geo.Fix
-	badNoted                   bool
+	once                       decoders.NoteLimiter // bad cells are noted once, counted always
 	commaDecimal               bool
 }
 
 func newRun(in decoders.Input, sink decoders.Sink, lay *layout) *run {
-	r := &run{in: in, sink: sink, lay: lay, timeCol: -1, dateCol: -1, clockCol: -1, identity: map[string]string{}}
+	r := &run{in: in, sink: sink, lay: lay, timeCol: -1, dateCol: -1, clockCol: -1, identity: map[string]string{},
+		once: decoders.NoteLimiter{Sink: sink, Max: 1}}
 	if len(lay.unknown) > 0 {
-		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "unknown-unit", Locator: "line 1", Offset: 0,
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeUnknownUnit, Locator: "line 1", Offset: 0,
 			Message: fmt.Sprintf("%s: position columns with a unit this decoder does not know were skipped: %s", in.Path, strings.Join(lay.unknown, ", "))})
 	}
 	return r
@@ -296,11 +297,10 @@ func locator(row int64, line int) string {
 
 func (r *run) badCell(lineNo int, off int64, p *posCols, la, lo []byte) {
 	r.bad++
-	if r.badNoted {
+	if !r.once.Allow(decoders.CodeBadValue) {
 		return
 	}
-	r.badNoted = true
-	r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "bad-value", Locator: locator(r.rows, lineNo), Offset: off,
+	r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeBadValue, Locator: locator(r.rows, lineNo), Offset: off,
 		Message: fmt.Sprintf("%s: line %d (byte %d): %q,%q is not a position; row skipped (later ones are counted only)", r.in.Path, lineNo, off, clip(la), clip(lo))})
 }
 
@@ -370,7 +370,7 @@ func (r *run) zoneNote(unit, sample string) {
 		r.timeNote = "unstated"
 	}
 	if r.timeNote != "utc" {
-		r.sink.Note(decoders.Note{Severity: decoders.Info, Code: "time-zone", Offset: -1,
+		r.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeTimeZone, Offset: -1,
 			Message: fmt.Sprintf("%s: the time column is %s time; times are kept as written, labelled UTC", r.in.Path, r.timeNote)})
 	}
 }
@@ -379,11 +379,11 @@ func (r *run) zoneNote(unit, sample string) {
 func (r *run) finish(size int64, skipped int64) {
 	if r.lastShort && r.rows > 0 {
 		r.short--
-		r.sink.Note(decoders.Note{Severity: decoders.Error, Code: "truncated", Locator: locator(r.rows, r.lastLine), Offset: size,
+		r.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: locator(r.rows, r.lastLine), Offset: size,
 			Message: fmt.Sprintf("%s: truncated CSV: the last row (line %d, byte %d) has fewer cells than the %d-column header; file ends at byte %d", r.in.Path, r.lastLine, r.lastOff, r.lay.ncols, size)})
 	}
 	if r.short > 0 {
-		r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "short-rows", Offset: -1,
+		r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeShortRows, Offset: -1,
 			Message: fmt.Sprintf("%s: %d rows have fewer cells than the header", r.in.Path, r.short)})
 	}
 	var positions int64
@@ -437,12 +437,12 @@ func (r *run) exposure(positions int64) {
 	if len(what) == 0 {
 		return
 	}
-	n := decoders.Note{Severity: decoders.Info, Code: "exposure", Offset: -1, Attrs: attrs,
+	e := decoders.Exposure{Offset: -1, Values: attrs,
 		Message: fmt.Sprintf("%s: a reader of this CSV learns %s", r.in.Path, strings.Join(what, ", "))}
 	if ref != nil {
-		n.Locator, n.Offset = ref.Evidence.Locator, ref.Evidence.Offset
+		e.Locator, e.Offset = ref.Evidence.Locator, ref.Evidence.Offset
 	}
-	r.sink.Note(n)
+	r.sink.Exposure(e)
 }
 
 func latLon(f *geo.Fix) string {

@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"golang.org/x/crypto/blake2b"
+
+	"droneaudit/decoders"
 )
 
 // The signed, hash-chained container wraps the DataFlash byte stream (format facts from
@@ -52,6 +54,10 @@ type SignedInfo struct {
 	ChainIntact bool
 	EndRecord   bool
 }
+
+// KindChain is the Problem kind of damage to a signed container's hash chain. The decoder reports
+// it as CodeSignedChain: a bare "chain" would not say which chain.
+const KindChain decoders.Code = "chain"
 
 // spanMap ties the start of a data span in the recovered stream to its file offset.
 type spanMap struct{ stream, file int64 }
@@ -99,7 +105,7 @@ func newChainReader(src io.Reader, head []byte) *chainReader {
 	c.h.Write(head[:16])
 	if !bytes.Equal(c.h.Sum(nil), head[16:48]) {
 		c.broken++
-		c.problems = append(c.problems, Problem{Kind: "chain", Offset: 16, Len: 32,
+		c.problems = append(c.problems, Problem{Kind: KindChain, Offset: 16, Len: 32,
 			Detail: "header hash H0 does not match the header bytes"})
 	}
 	c.h.Reset()
@@ -209,7 +215,7 @@ func (c *chainReader) chunkRecord(rec []byte) bool {
 	}
 	if off != c.spanStart {
 		c.broken++
-		c.problems = append(c.problems, Problem{Kind: "chain", Offset: c.pos, Len: chunkRecordLen,
+		c.problems = append(c.problems, Problem{Kind: KindChain, Offset: c.pos, Len: chunkRecordLen,
 			Detail: fmt.Sprintf("chunk record says its span starts at %d but it began at %d", off, c.spanStart)})
 	}
 	c.h.Write(c.prev[:])
@@ -217,7 +223,7 @@ func (c *chainReader) chunkRecord(rec []byte) bool {
 	if !bytes.Equal(sum, rec[12:44]) {
 		c.broken++
 		if len(c.problems) < 64 {
-			c.problems = append(c.problems, Problem{Kind: "chain", Offset: c.pos, Len: chunkRecordLen,
+			c.problems = append(c.problems, Problem{Kind: KindChain, Offset: c.pos, Len: chunkRecordLen,
 				Detail: "chunk hash does not match its span"})
 		}
 	}
@@ -234,7 +240,7 @@ func (c *chainReader) chunkRecord(rec []byte) bool {
 func (c *chainReader) endRecord(rec []byte) {
 	if !bytes.Equal(rec[4:36], c.prev[:]) {
 		c.broken++
-		c.problems = append(c.problems, Problem{Kind: "chain", Offset: c.pos, Len: endRecordLen,
+		c.problems = append(c.problems, Problem{Kind: KindChain, Offset: c.pos, Len: endRecordLen,
 			Detail: "final hash differs from the last chunk hash"})
 	}
 	c.ended = true
@@ -261,10 +267,10 @@ func (c *chainReader) finish(report func(Problem)) {
 	}
 	if !c.ended {
 		c.broken++
-		report(Problem{Kind: "chain", Offset: c.pos, Detail: "no end record: the signed log is incomplete"})
+		report(Problem{Kind: KindChain, Offset: c.pos, Detail: "no end record: the signed log is incomplete"})
 	}
 	if c.trailing > 0 {
-		report(Problem{Kind: "chain", Offset: c.pos - c.trailing, Len: c.trailing,
+		report(Problem{Kind: KindChain, Offset: c.pos - c.trailing, Len: c.trailing,
 			Detail: fmt.Sprintf("%d bytes after the end record", c.trailing)})
 	}
 	c.hdr.ChainIntact = c.broken == 0

@@ -223,9 +223,9 @@ func TestDecodeGeneratedFixes(t *testing.T) {
 	if len(ids) != 2 || ids[0].Attrs["brd_serial_num"] != "4711" || ids[1].Attrs["board_uid"] != "003000293331510B37313837" {
 		t.Fatalf("identity notes %+v", ids)
 	}
-	exp := sink.NotesWithCode("exposure")
-	if len(exp) != 1 || exp[0].Attrs["board"] != "CubeOrange" || exp[0].Attrs["firmware"] != "ArduCopter V4.5.7 (2a3dc4b7)" ||
-		exp[0].Attrs["firmware_git"] != "2a3dc4b7" || exp[0].Attrs["board_id"] != "140" || exp[0].Attrs["home"] != "48.1234569,11.5432111" {
+	exp := sink.Exposures
+	if len(exp) != 1 || exp[0].Values["board"] != "CubeOrange" || exp[0].Values["firmware"] != "ArduCopter V4.5.7 (2a3dc4b7)" ||
+		exp[0].Values["firmware_git"] != "2a3dc4b7" || exp[0].Values["board_id"] != "140" || exp[0].Values["home"] != "48.1234569,11.5432111" {
 		t.Fatalf("exposure notes %+v", exp)
 	}
 }

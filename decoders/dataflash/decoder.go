@@ -62,7 +62,7 @@ func isSelfFMT(h []byte) bool {
 		h[4] == lenFMT && string(h[5:8]) == "FMT"
 }
 
-// maxNotesPerKind bounds the damage notes of one input; the rest are summed in one note.
+// maxNotesPerKind bounds the damage notes of one code per input; the rest are summed in one note.
 const maxNotesPerKind = 50
 
 // Decode implements decoders.FileDecoder.
@@ -109,14 +109,14 @@ type state struct {
 	counts [256]int64
 	byName map[string]int64
 
-	clk       clock
-	fixes     int64
-	noFix     int64 // GPS messages without a 3D fix
-	home      *geo.Fix
-	out       decoders.HeldFixes
-	id        identity
-	noteCount map[string]int
-	locBuf    []byte
+	clk    clock
+	fixes  int64
+	noFix  int64 // GPS messages without a 3D fix
+	home   *geo.Fix
+	out    decoders.HeldFixes
+	id     identity
+	notes  decoders.NoteLimiter // the reader's damage notes
+	locBuf []byte
 }
 
 const (
@@ -126,7 +126,8 @@ const (
 )
 
 func newState(in decoders.Input, sink decoders.Sink) *state {
-	return &state{in: in, sink: sink, out: decoders.HeldFixes{Sink: sink}, byName: map[string]int64{}, noteCount: map[string]int{}}
+	return &state{in: in, sink: sink, out: decoders.HeldFixes{Sink: sink}, byName: map[string]int64{},
+		notes: decoders.NoteLimiter{Sink: sink, Max: maxNotesPerKind, Summary: decoders.NotesNotShown(in.Path)}}
 }
 
 // message handles one framed message; the hot path is one array lookup for most types.
@@ -331,9 +332,9 @@ func (s *state) identity(m Message) {
 	for _, k := range keys {
 		v := s.id.attrs[k]
 		if k != "board_uid" && k != "brd_serial_num" {
-			continue // the board name, firmware and sysid go into the exposure note only
+			continue // the board name, firmware and sysid go into the exposure only
 		}
-		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "identity", Locator: s.locator(m), Offset: m.Offset,
+		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: s.locator(m), Offset: m.Offset,
 			Message: fmt.Sprintf("aircraft identity in %s: %s = %s", m.Format.Name, k, v),
 			Attrs:   map[string]string{k: v}})
 	}
@@ -341,16 +342,14 @@ func (s *state) identity(m Message) {
 
 func (s *state) problems(ps []Problem) {
 	for _, p := range ps {
-		sev := decoders.Warning
 		code := p.Kind
-		if p.Kind == "chain" {
-			code = "signed-chain"
+		if code == KindChain {
+			code = decoders.CodeSignedChain
 		}
-		s.noteCount[code]++
-		if s.noteCount[code] > maxNotesPerKind {
+		if !s.notes.Allow(code) {
 			continue
 		}
-		s.sink.Note(decoders.Note{Severity: sev, Code: code, Locator: "offset 0x" + strconv.FormatInt(p.Offset, 16),
+		s.sink.Note(decoders.Note{Severity: decoders.Warning, Code: code, Locator: "offset 0x" + strconv.FormatInt(p.Offset, 16),
 			Offset: p.Offset, Message: s.in.Path + ": " + p.Detail})
 	}
 }
@@ -360,7 +359,7 @@ func (s *state) signed(info SignedInfo) {
 	if info.ChainIntact {
 		intact = "yes"
 	}
-	s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "signed-container", Locator: "header", Offset: 0,
+	s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeSignedContainer, Locator: "header", Offset: 0,
 		Message: fmt.Sprintf("signed container (signature not verified): %s hash chain, chain intact %s, %d chunk records removed",
 			info.Algorithm, intact, info.Chunks),
 		Attrs: map[string]string{
@@ -394,14 +393,9 @@ func (s *state) finish(rd *Reader) {
 	if rd.Skipped > 0 {
 		s.sink.Count("skipped_bytes", rd.Skipped)
 	}
-	for code, n := range s.noteCount {
-		if n > maxNotesPerKind {
-			s.sink.Note(decoders.Note{Severity: decoders.Warning, Code: code, Offset: -1,
-				Message: fmt.Sprintf("%s: %d further %s notes not shown", s.in.Path, n-maxNotesPerKind, code)})
-		}
-	}
+	s.notes.Flush()
 	if s.byName["SIM"]+s.byName["SIM2"] > 0 {
-		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "simulator", Offset: -1,
+		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeSimulator, Offset: -1,
 			Message: s.in.Path + ": the log holds SITL ground truth (SIM messages): it was written by a simulator, not an aircraft"})
 	}
 	if s.fixes == 0 && len(s.id.attrs) == 0 {
@@ -419,6 +413,6 @@ func (s *state) finish(rd *Reader) {
 		attrs["first_utc"] = s.out.First.Format(time.RFC3339)
 		attrs["last_utc"] = s.out.Last.Format(time.RFC3339)
 	}
-	s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "exposure", Offset: -1,
-		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Attrs: attrs})
+	s.sink.Exposure(decoders.Exposure{Offset: -1,
+		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Values: attrs})
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"droneaudit/decoders"
+	"droneaudit/decoders/internal/readahead"
 )
 
 // Framing facts: ArduPilot/ardupilot@001064f4:libraries/AP_Logger/LogStructure.h (HEAD_BYTE1 0xA3,
@@ -80,8 +83,9 @@ func (m Message) String(i int) (string, bool) {
 // Problem is damage the reader stepped over: a junk run it skipped, a truncated last message,
 // or a fact about the container.
 type Problem struct {
-	// Kind is "junk", "truncated", "bad-fmt", "signed" or "chain".
-	Kind   string
+	// Kind is the note code the decoder reports it under: CodeJunk, CodeTruncated, CodeBadFmt, or
+	// KindChain for the hash chain of a signed container.
+	Kind   decoders.Code
 	Offset int64 // file offset
 	Len    int64 // bytes concerned
 	Detail string
@@ -90,15 +94,9 @@ type Problem struct {
 // Reader frames the messages of a DataFlash log from a stream, learning layouts from the FMT,
 // FMTU and MULT messages as they pass (they may arrive anywhere in the file).
 type Reader struct {
-	src   io.Reader
-	chain *chainReader // non-nil for a signed container
-	name  string       // for error messages
-
-	buf    []byte
-	r, w   int
-	base   int64 // stream offset of buf[0]
-	srcEOF bool
-	srcErr error
+	win   readahead.Buffer // over the DataFlash stream (unwrapped from a signed container)
+	chain *chainReader     // non-nil for a signed container
+	name  string           // for error messages
 
 	fmts     [256]*Format
 	fmtu     [256]*fmtuIDs
@@ -120,17 +118,17 @@ type fmtuIDs struct{ units, mults string }
 // NewReader returns a reader over a DataFlash log. name labels errors (usually the file path).
 // A signed, hash-chained container (§6.9) is recognised from its first bytes and unwrapped.
 func NewReader(src io.Reader, name string) *Reader {
-	rd := &Reader{name: name, buf: make([]byte, bufSize), mult: map[byte]float64{}, junkAt: -1}
+	rd := &Reader{name: name, mult: map[byte]float64{}, junkAt: -1}
 	head := make([]byte, signedHeaderLen)
 	n, err := io.ReadFull(src, head)
 	head = head[:n]
 	if n == signedHeaderLen && isSignedHeader(head) {
 		rd.chain = newChainReader(src, head)
-		rd.src = rd.chain
+		rd.win = readahead.New(rd.chain, bufSize)
 	} else {
-		rd.src = io.MultiReader(bytes.NewReader(head), src)
+		rd.win = readahead.New(io.MultiReader(bytes.NewReader(head), src), bufSize)
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			rd.srcErr = err
+			rd.win.Err = err
 		}
 	}
 	self := &Format{Type: typeFMT, Length: lenFMT, Name: "FMT", Format: "BBnNZ",
@@ -173,28 +171,10 @@ func (rd *Reader) fileOffset(stream int64) int64 {
 	return stream
 }
 
-// fill makes at least need bytes available at buf[r:] unless the source ends first.
-func (rd *Reader) fill(need int) {
-	for rd.w-rd.r < need && !rd.srcEOF && rd.srcErr == nil {
-		if rd.r > 0 {
-			n := copy(rd.buf, rd.buf[rd.r:rd.w])
-			rd.base += int64(rd.r)
-			rd.r, rd.w = 0, n
-		}
-		n, err := rd.src.Read(rd.buf[rd.w:])
-		rd.w += n
-		if err == io.EOF {
-			rd.srcEOF = true
-		} else if err != nil {
-			rd.srcErr = err
-		}
-	}
-}
-
 // endJunk closes a junk run, if one is open.
 func (rd *Reader) endJunk() {
 	if rd.junkAt >= 0 {
-		rd.problem(Problem{Kind: "junk", Offset: rd.fileOffset(rd.junkAt), Len: rd.junkLen,
+		rd.problem(Problem{Kind: decoders.CodeJunk, Offset: rd.fileOffset(rd.junkAt), Len: rd.junkLen,
 			Detail: fmt.Sprintf("%d bytes without a known message header skipped", rd.junkLen)})
 		rd.junkAt, rd.junkLen = -1, 0
 	}
@@ -203,11 +183,11 @@ func (rd *Reader) endJunk() {
 // skip steps over n junk bytes at the current position.
 func (rd *Reader) skip(n int) {
 	if rd.junkAt < 0 {
-		rd.junkAt = rd.base + int64(rd.r)
+		rd.junkAt = rd.win.Pos()
 	}
 	rd.junkLen += int64(n)
 	rd.Skipped += int64(n)
-	rd.r += n
+	rd.win.R += n
 	rd.resync = true
 }
 
@@ -216,19 +196,19 @@ func (rd *Reader) skip(n int) {
 // recorded as a Problem and reading goes on.
 func (rd *Reader) Next() (Message, error) {
 	for {
-		if rd.w-rd.r < 3 {
-			rd.fill(3)
-			if rd.w-rd.r < 3 {
+		if rd.win.Len() < 3 {
+			rd.win.Fill(3)
+			if rd.win.Len() < 3 {
 				return Message{}, rd.end()
 			}
 		}
-		b := rd.buf[rd.r:rd.w]
+		b := rd.win.Bytes()
 		if b[0] != head1 || b[1] != head2 || rd.fmts[b[2]] == nil {
 			// Jump to the next candidate first byte; the common case is a long junk run.
 			i := bytes.IndexByte(b[1:], head1)
 			if i < 0 {
 				rd.skip(len(b) - 2) // keep two bytes: a header may straddle the refill
-				rd.fill(3)
+				rd.win.Fill(3)
 				continue
 			}
 			rd.skip(i + 1)
@@ -241,8 +221,8 @@ func (rd *Reader) Next() (Message, error) {
 			need = n + 2
 		}
 		if len(b) < need {
-			rd.fill(need)
-			b = rd.buf[rd.r:rd.w]
+			rd.win.Fill(need)
+			b = rd.win.Bytes()
 			if len(b) < n {
 				return Message{}, rd.truncated(f, len(b))
 			}
@@ -253,8 +233,8 @@ func (rd *Reader) Next() (Message, error) {
 		}
 		rd.resync = false
 		rd.endJunk()
-		m := Message{Format: f, Body: b[3:n:n], Offset: rd.fileOffset(rd.base + int64(rd.r)), Index: rd.index}
-		rd.r += n
+		m := Message{Format: f, Body: b[3:n:n], Offset: rd.fileOffset(rd.win.Pos()), Index: rd.index}
+		rd.win.R += n
 		rd.index++
 		if f.Type == typeFMT || f.selfDesc != 0 {
 			rd.learn(m)
@@ -265,19 +245,19 @@ func (rd *Reader) Next() (Message, error) {
 
 // end finishes the stream: a trailing junk run or partial header is reported.
 func (rd *Reader) end() error {
-	if left := rd.w - rd.r; left > 0 {
-		if rd.buf[rd.r] == head1 && (left == 1 || rd.buf[rd.r+1] == head2) {
+	if left := rd.win.Len(); left > 0 {
+		if rd.win.Buf[rd.win.R] == head1 && (left == 1 || rd.win.Buf[rd.win.R+1] == head2) {
 			rd.endJunk()
-			rd.problem(Problem{Kind: "truncated", Offset: rd.fileOffset(rd.base + int64(rd.r)), Len: int64(left),
+			rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.fileOffset(rd.win.Pos()), Len: int64(left),
 				Detail: fmt.Sprintf("input ends inside a message header (%d bytes)", left)})
 		} else {
 			rd.skip(left)
 		}
-		rd.r = rd.w
+		rd.win.R = rd.win.W
 	}
 	rd.endJunk()
-	if rd.srcErr != nil {
-		return fmt.Errorf("%s: read at offset %d: %w", rd.name, rd.fileOffset(rd.base+int64(rd.w)), rd.srcErr)
+	if rd.win.Err != nil {
+		return fmt.Errorf("%s: read at offset %d: %w", rd.name, rd.fileOffset(rd.win.Base+int64(rd.win.W)), rd.win.Err)
 	}
 	if rd.chain != nil {
 		rd.chain.finish(rd.problem)
@@ -287,13 +267,13 @@ func (rd *Reader) end() error {
 
 // truncated reports a last message cut by the end of the input and ends the stream.
 func (rd *Reader) truncated(f *Format, have int) error {
-	if rd.srcErr != nil {
+	if rd.win.Err != nil {
 		return rd.end()
 	}
 	rd.endJunk()
-	rd.problem(Problem{Kind: "truncated", Offset: rd.fileOffset(rd.base + int64(rd.r)), Len: int64(have),
+	rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.fileOffset(rd.win.Pos()), Len: int64(have),
 		Detail: fmt.Sprintf("last %s message truncated: %d of %d bytes", f.Name, have, f.Length)})
-	rd.r = rd.w
+	rd.win.R = rd.win.W
 	return rd.end()
 }
 
@@ -311,7 +291,7 @@ func (rd *Reader) learn(m Message) {
 		if !ok || (nf.Type == typeFMT && nf.Length != lenFMT) {
 			// A second definition of FMT with another length would make every later FMT
 			// unreadable: refuse it.
-			rd.problem(Problem{Kind: "bad-fmt", Offset: m.Offset, Len: int64(m.Format.Length),
+			rd.problem(Problem{Kind: decoders.CodeBadFmt, Offset: m.Offset, Len: int64(m.Format.Length),
 				Detail: "FMT message with an impossible layout ignored"})
 			return
 		}

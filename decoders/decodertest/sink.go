@@ -8,9 +8,10 @@ import (
 
 // Sink records fixes, notes and counters in the order they arrive.
 type Sink struct {
-	Fixes  []geo.Fix
-	Notes  []decoders.Note
-	Counts map[string]int64
+	Fixes     []geo.Fix
+	Notes     []decoders.Note
+	Exposures []decoders.Exposure
+	Counts    map[string]int64
 }
 
 // Fix implements decoders.Sink.
@@ -18,6 +19,9 @@ func (s *Sink) Fix(f geo.Fix) { s.Fixes = append(s.Fixes, f) }
 
 // Note implements decoders.Sink.
 func (s *Sink) Note(n decoders.Note) { s.Notes = append(s.Notes, n) }
+
+// Exposure implements decoders.Sink.
+func (s *Sink) Exposure(e decoders.Exposure) { s.Exposures = append(s.Exposures, e) }
 
 // Count implements decoders.Sink.
 func (s *Sink) Count(name string, n int64) {
@@ -28,7 +32,7 @@ func (s *Sink) Count(name string, n int64) {
 }
 
 // NotesWithCode returns the notes of one code.
-func (s *Sink) NotesWithCode(code string) []decoders.Note {
+func (s *Sink) NotesWithCode(code decoders.Code) []decoders.Note {
 	var out []decoders.Note
 	for _, n := range s.Notes {
 		if n.Code == code {
@@ -40,13 +44,16 @@ func (s *Sink) NotesWithCode(code string) []decoders.Note {
 
 // Counter only counts what a decoder reports: for benchmarks, where keeping every fix would
 // measure the sink instead of the decoder.
-type Counter struct{ Fixes, Notes int }
+type Counter struct{ Fixes, Notes, Exposures int }
 
 // Fix implements decoders.Sink.
 func (c *Counter) Fix(geo.Fix) { c.Fixes++ }
 
 // Note implements decoders.Sink.
 func (c *Counter) Note(decoders.Note) { c.Notes++ }
+
+// Exposure implements decoders.Sink.
+func (c *Counter) Exposure(decoders.Exposure) { c.Exposures++ }
 
 // Count implements decoders.Sink.
 func (c *Counter) Count(string, int64) {}

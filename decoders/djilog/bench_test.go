@@ -113,8 +113,9 @@ func (s *heapSink) Fix(geo.Fix) {
 		s.peak = max(s.peak, m.HeapAlloc)
 	}
 }
-func (s *heapSink) Note(decoders.Note)  {}
-func (s *heapSink) Count(string, int64) {}
+func (s *heapSink) Note(decoders.Note)         {}
+func (s *heapSink) Exposure(decoders.Exposure) {}
+func (s *heapSink) Count(string, int64)        {}
 
 // TestMemoryFlat decodes virtual v11 files of 8 MB and 128 MB: the live heap during the decode
 // must not grow with the file.

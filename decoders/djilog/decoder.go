@@ -170,10 +170,10 @@ type run struct {
 
 func newRun(ctx context.Context, in decoders.Input, sink decoders.Sink, p prefix, now time.Time) *run {
 	return &run{ctx: ctx, in: in, sink: sink, p: p, now: now, detOff: -1, imgStart: -1,
-		locBuf: make([]byte, 0, 48)}
+		locBuf: make([]byte, 0, 48), keys: keyTally{notes: decoders.NoteLimiter{Sink: sink, Max: maxKeyBlobNotes}}}
 }
 
-func (r *run) note(sev decoders.Severity, code string, off int64, locator, msg string, attrs map[string]string) {
+func (r *run) note(sev decoders.Severity, code decoders.Code, off int64, locator, msg string, attrs map[string]string) {
 	r.sink.Note(decoders.Note{Severity: sev, Code: code, Offset: off, Locator: locator,
 		Message: r.in.Path + ": " + msg, Attrs: attrs})
 }

@@ -29,7 +29,7 @@ func (s *recSink) role(r geo.Role) []geo.Fix {
 	return out
 }
 
-func (s *recSink) code(c string) []decoders.Note {
+func (s *recSink) code(c decoders.Code) []decoders.Note {
 	var out []decoders.Note
 	for _, n := range s.Notes {
 		if n.Code == c {
@@ -39,10 +39,11 @@ func (s *recSink) code(c string) []decoders.Note {
 	return out
 }
 
+// exposure returns the values of one exposure fact as reports show them (with "fact").
 func (s *recSink) exposure(fact string) map[string]string {
-	for _, n := range s.code("exposure") {
-		if n.Attrs["fact"] == fact {
-			return n.Attrs
+	for _, e := range s.Exposures {
+		if e.Fact == fact {
+			return e.Note().Attrs
 		}
 	}
 	return nil

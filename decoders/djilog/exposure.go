@@ -14,10 +14,9 @@ import (
 
 // What a reader of the file learns without any key (formats §12): the take-off point, the pilot
 // position, serials and names, the time zone implied by the file name, the place names and the
-// moment-picture positions. Each kind is one Note with Code "exposure" and Attrs["fact"] naming
-// the kind.
+// moment-picture positions. Each kind is one decoders.Exposure whose Fact names the kind.
 
-// Exposure fact kinds, the value of Attrs["fact"].
+// Exposure fact kinds, the value of decoders.Exposure.Fact.
 const (
 	FactTakeoff  = "take-off"
 	FactPilot    = "pilot-position"
@@ -52,7 +51,7 @@ func (r *run) emitDetails() {
 			r.sink.Fix(f)
 		}
 	} else {
-		r.note(decoders.Info, "no-takeoff-fix", r.detOff, "details",
+		r.note(decoders.Info, decoders.CodeNoTakeoffFix, r.detOff, "details",
 			"the details block has no take-off fix (the flight started without GPS); no position is reported for it", nil)
 	}
 	for i := range imageSlots {
@@ -69,14 +68,14 @@ func (r *run) emitDetails() {
 	}
 }
 
-func (r *run) exposure(fact, msg string, attrs map[string]string) {
-	attrs["fact"] = fact
-	r.note(decoders.Info, "exposure", r.detOff, "details", msg, attrs)
+// exposure reports one fact, located at the details block like the notes of this decoder.
+func (r *run) exposure(fact, msg string, values map[string]string) {
+	r.sink.Exposure(decoders.Exposure{Fact: fact, Message: r.in.Path + ": " + msg, Values: values, Locator: "details", Offset: r.detOff})
 }
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', 9, 64) }
 
-// finish reports the exposure notes, the positions that were missing and, for v13+, the keys.
+// finish reports the exposures, the positions that were missing and, for v13+, the keys.
 func (r *run) finish() {
 	d := r.det
 	if d != nil && !noFix(d.Lat, d.Lon) {
@@ -163,20 +162,20 @@ func (r *run) timeZone(start time.Time) map[string]string {
 
 // missingNotes reports, once per kind, the records that held no position.
 func (r *run) missingNotes() {
-	one := func(t tally, code, what string) {
+	one := func(t tally, code decoders.Code, what string) {
 		if t.n == 0 {
 			return
 		}
-		r.sink.Count(code, t.n)
+		r.sink.Count(string(code), t.n)
 		r.note(decoders.Info, code, t.firstOff, "record "+strconv.Itoa(t.firstRec)+" @ 0x"+strconv.FormatInt(t.firstOff, 16),
 			fmt.Sprintf("%d %s (first at offset %d); no position reported for them", t.n, what, t.firstOff), nil)
 	}
-	one(r.noFix.osd, "osd_no_fix", "OSD records carry no GPS fix")
-	one(r.noFix.osdBad, "osd_bad_position", "OSD records carry an out-of-range position")
-	one(r.noFix.homeUnset, "home_not_set", "HOME records say the home point is not set yet")
-	one(r.noFix.home, "home_no_fix", "HOME records carry no usable position")
-	one(r.noFix.app, "app_gps_no_fix", "APP_GPS records carry no usable phone position")
-	one(r.noFix.rc, "rc_gps_no_fix", "RC_GPS records carry no usable position")
+	one(r.noFix.osd, decoders.CodeOSDNoFix, "OSD records carry no GPS fix")
+	one(r.noFix.osdBad, decoders.CodeOSDBadPosition, "OSD records carry an out-of-range position")
+	one(r.noFix.homeUnset, decoders.CodeHomeNotSet, "HOME records say the home point is not set yet")
+	one(r.noFix.home, decoders.CodeHomeNoFix, "HOME records carry no usable position")
+	one(r.noFix.app, decoders.CodeAppGPSNoFix, "APP_GPS records carry no usable phone position")
+	one(r.noFix.rc, decoders.CodeRCGPSNoFix, "RC_GPS records carry no usable position")
 }
 
 // keysNotes says once that the v13+ track needs DJI's keys, and what the key blobs are.
@@ -191,7 +190,7 @@ func (r *run) keysNotes() {
 		"version_category":  strconv.Itoa(r.aux.versionCategory),
 		"app_family":        departmentName(r.aux.department),
 	}
-	r.note(decoders.Warning, "needs-keys", r.recStart, "records",
+	r.note(decoders.Warning, decoders.CodeNeedsKeys, r.recStart, "records",
 		fmt.Sprintf("format v%d: %d records (%d OSD) are AES-encrypted with keys only DJI's keychain API hands out; the aircraft track, home point and pilot position cannot be read offline (details, record skeleton, key blobs and pictures were decoded)",
 			r.p.version, k.encrypted, r.counts[typeOSD]), attrs)
 }

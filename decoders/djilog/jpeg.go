@@ -69,7 +69,7 @@ func (r *run) images() {
 		b := buf[:min(int64(len(buf)), p.size)]
 		n, err := r.readAt(b, p.off)
 		if err != nil {
-			r.note(decoders.Warning, "embedded-image", p.off, loc,
+			r.note(decoders.Warning, decoders.CodeEmbeddedImage, p.off, loc,
 				fmt.Sprintf("offset %d: %s picture of %d bytes runs past the end of the file (%d bytes read)", p.off, kind, p.size, n), attrs)
 			continue
 		}
@@ -96,7 +96,7 @@ func (r *run) images() {
 			attrs["exif_gps"] = "none"
 		}
 		r.sink.Count("images", 1)
-		r.note(decoders.Info, "embedded-image", p.off, loc,
+		r.note(decoders.Info, decoders.CodeEmbeddedImage, p.off, loc,
 			fmt.Sprintf("offset %d: embedded %s JPEG (slot %d) of %d bytes", p.off, kind, p.slot, p.size), attrs)
 	}
 }
@@ -130,6 +130,6 @@ func (r *run) trailer() {
 		r.sink.Count("details_trailer", 1)
 		return
 	}
-	r.note(decoders.Info, "trailing-bytes", off, "after details",
+	r.note(decoders.Info, decoders.CodeTrailingBytes, off, "after details",
 		fmt.Sprintf("offset %d: %d bytes after the details block are not the usual firmware-version record", off, left), nil)
 }

@@ -22,6 +22,7 @@ type keyTally struct {
 	blobs     int64
 	perPoint  [16]int64 // by feature point; index 0 collects unknown points
 	firstOff  int64
+	notes     decoders.NoteLimiter // one note per blob, up to maxKeyBlobNotes
 }
 
 func (r *run) keyStorage(rec record, c []byte) {
@@ -39,9 +40,9 @@ func (r *run) keyStorage(rec record, c []byte) {
 		k.firstOff = rec.Offset
 	}
 	k.blobs++
-	if k.blobs <= maxKeyBlobNotes {
+	if k.notes.Allow(decoders.CodeKeyBlob) {
 		// The blob is what a keychain request would carry (formats §6.3); the tool never sends it.
-		r.note(decoders.Info, "key-blob", rec.Offset, r.locator(rec),
+		r.note(decoders.Info, decoders.CodeKeyBlob, rec.Offset, r.locator(rec),
 			fmt.Sprintf("offset %d: KeyStorage blob for feature point %s (%d bytes), needed to ask DJI for this file's keys", rec.Offset, featurePointName(fp), n),
 			map[string]string{"feature_point": strconv.Itoa(fp), "feature_point_name": featurePointName(fp),
 				"keychain": strconv.FormatInt(r.counts[typeKeychainSwitch], 10), "length": strconv.Itoa(n),

@@ -50,7 +50,7 @@ func (r *run) layout() error {
 		r.recStart = int64(r.p.size)
 		off := int64(r.p.word0)
 		if r.p.word0 > uint64(size) || off < r.recStart {
-			r.note(decoders.Warning, "corrupt-details", 0, "prefix",
+			r.note(decoders.Warning, decoders.CodeCorruptDetails, 0, "prefix",
 				fmt.Sprintf("offset 0: details offset %d lies outside the file (%d bytes); the records are walked to the end", r.p.word0, size), nil)
 			r.recEnd = size
 			r.detWhy = "details offset out of range"
@@ -82,7 +82,7 @@ func (r *run) readDetails(off int64, n int, base int64) {
 	got, err := r.readAt(buf, off)
 	if err != nil || got < detailsLenV6 {
 		r.detWhy = fmt.Sprintf("only %d of %d bytes present", got, n)
-		r.note(decoders.Warning, "corrupt-details", off, "details",
+		r.note(decoders.Warning, decoders.CodeCorruptDetails, off, "details",
 			fmt.Sprintf("offset %d: details block cut short (%s); the records are still decoded", off, r.detWhy), nil)
 		return
 	}
@@ -93,7 +93,7 @@ func (r *run) acceptDetails(d details, off, base int64) {
 	r.detRaw = &d
 	if why := d.validate(base, r.now); why != "" {
 		r.detWhy = why
-		r.note(decoders.Warning, "corrupt-details", off, "details",
+		r.note(decoders.Warning, decoders.CodeCorruptDetails, off, "details",
 			fmt.Sprintf("offset %d: details (summary) block rejected: %s; its take-off point, times and serials are not trusted, the records are still decoded", off, why),
 			map[string]string{"reason": why})
 		return
@@ -116,7 +116,7 @@ func (r *run) readAux() error {
 	r.aux.present = true
 	k, ok := checkScrambled(payload, 0, r.p.magicVer)
 	if !ok {
-		r.note(decoders.Warning, "bad-check", off, "info block", fmt.Sprintf("offset %d: info block check byte does not match; decoded anyway", off), nil)
+		r.note(decoders.Warning, decoders.CodeBadCheck, off, "info block", fmt.Sprintf("offset %d: info block check byte does not match; decoded anyway", off), nil)
 	}
 	c := descramble(make([]byte, n), payload, k)
 	// content: infoVersion u8 | infoLen u16 | details[infoLen] | sigLen u16 | signature
@@ -132,7 +132,7 @@ func (r *run) readAux() error {
 			}
 		} else {
 			r.detWhy = fmt.Sprintf("info block holds %d details bytes", il)
-			r.note(decoders.Warning, "corrupt-details", off, "info block", fmt.Sprintf("offset %d: %s, want at least %d", off, r.detWhy, detailsLenV6), nil)
+			r.note(decoders.Warning, decoders.CodeCorruptDetails, off, "info block", fmt.Sprintf("offset %d: %s, want at least %d", off, r.detWhy, detailsLenV6), nil)
 		}
 	}
 	next := off + 3 + int64(n)
@@ -154,7 +154,7 @@ func (r *run) readAux() error {
 		if w > uint64(newPrefixLen) && w < uint64(r.in.Size) {
 			r.recStart = int64(w)
 		}
-		r.note(decoders.Warning, "layout", 0, "prefix", fmt.Sprintf("offset 0: records start %d in the prefix, aux blocks end at %d; using %d", w, next, r.recStart), nil)
+		r.note(decoders.Warning, decoders.CodeLayout, 0, "prefix", fmt.Sprintf("offset 0: records start %d in the prefix, aux blocks end at %d; using %d", w, next, r.recStart), nil)
 	}
 	return nil
 }
@@ -184,5 +184,5 @@ func (r *run) locateEnd() {
 			return
 		}
 	}
-	r.note(decoders.Warning, "no-marker", m, "", fmt.Sprintf("offset %d: no end-of-records marker 12345 where the picture lengths put it; records are walked to offset %d", m, r.recEnd), nil)
+	r.note(decoders.Warning, decoders.CodeNoMarker, m, "", fmt.Sprintf("offset %d: no end-of-records marker 12345 where the picture lengths put it; records are walked to offset %d", m, r.recEnd), nil)
 }

@@ -29,7 +29,7 @@ func (r *run) walk() error {
 	scrambled := r.p.version >= firstScrambled
 	if r.p.version == 6 {
 		scrambled = r.probeV6()
-		r.note(decoders.Info, "v6-scrambling", int64(r.recStart), "", fmt.Sprintf("version 6: records read as %s, chosen by the check byte of the first %d records", map[bool]string{true: "scrambled", false: "plain"}[scrambled], v6ProbeRecords), nil)
+		r.note(decoders.Info, decoders.CodeV6Scrambling, int64(r.recStart), "", fmt.Sprintf("version 6: records read as %s, chosen by the check byte of the first %d records", map[bool]string{true: "scrambled", false: "plain"}[scrambled], v6ProbeRecords), nil)
 	}
 	r.emitDetails()
 	w := newWindow(r.in.R, r.recStart, r.recEnd, windowSize)
@@ -127,7 +127,7 @@ func (r *run) short(rec record, name string, n, want int) {
 		return
 	}
 	r.shortNoted[rec.Type] = true
-	r.note(decoders.Warning, "short-record", rec.Offset, r.locator(rec),
+	r.note(decoders.Warning, decoders.CodeShortRecord, rec.Offset, r.locator(rec),
 		fmt.Sprintf("offset %d: %s record holds %d content bytes, its layout needs %d; skipped (further ones counted only)", rec.Offset, name, n, want), nil)
 }
 
@@ -150,27 +150,27 @@ func (r *run) walkNotes(k *walker) {
 		r.sink.Count("records_encrypted", r.keys.encrypted)
 	}
 	for _, off := range k.badChecks {
-		r.note(decoders.Warning, "bad-check", off, "record @ 0x"+strconv.FormatInt(off, 16),
+		r.note(decoders.Warning, decoders.CodeBadCheck, off, "record @ 0x"+strconv.FormatInt(off, 16),
 			fmt.Sprintf("offset %d: record check byte does not match its seed; record skipped", off), nil)
 	}
 	if n := k.badCheck - len(k.badChecks); n > 0 {
-		r.note(decoders.Warning, "bad-check", -1, "", fmt.Sprintf("%d more records with a wrong check byte skipped", n), nil)
+		r.note(decoders.Warning, decoders.CodeBadCheck, -1, "", fmt.Sprintf("%d more records with a wrong check byte skipped", n), nil)
 	}
 	for _, j := range k.runs {
-		r.note(decoders.Warning, "junk", j.Offset, "@ 0x"+strconv.FormatInt(j.Offset, 16),
+		r.note(decoders.Warning, decoders.CodeJunk, j.Offset, "@ 0x"+strconv.FormatInt(j.Offset, 16),
 			fmt.Sprintf("offset %d: %d bytes do not frame as records; skipped to the next valid record", j.Offset, j.Len), nil)
 	}
 	if k.runsLost > 0 {
-		r.note(decoders.Warning, "junk", -1, "", fmt.Sprintf("%d more damaged stretches skipped", k.runsLost), nil)
+		r.note(decoders.Warning, decoders.CodeJunk, -1, "", fmt.Sprintf("%d more damaged stretches skipped", k.runsLost), nil)
 	}
 	switch k.endedAt {
 	case "truncated":
-		r.note(decoders.Warning, "truncated", k.w.offset(), "", fmt.Sprintf("offset %d: the last record is cut off; decoding stopped there", k.w.offset()), nil)
+		r.note(decoders.Warning, decoders.CodeTruncated, k.w.offset(), "", fmt.Sprintf("offset %d: the last record is cut off; decoding stopped there", k.w.offset()), nil)
 	case "tail":
 		r.imgStart = -1
-		r.note(decoders.Info, "records-end", k.w.offset(), "", fmt.Sprintf("offset %d: records end at the marker or first picture (end found by walking, the details being unusable)", k.w.offset()), nil)
+		r.note(decoders.Info, decoders.CodeRecordsEnd, k.w.offset(), "", fmt.Sprintf("offset %d: records end at the marker or first picture (end found by walking, the details being unusable)", k.w.offset()), nil)
 	}
 	if !r.endKnown && k.endedAt == "" && r.recEnd < r.in.Size {
-		r.note(decoders.Info, "records-end", r.recEnd, "", fmt.Sprintf("offset %d: records end at the details offset", r.recEnd), nil)
+		r.note(decoders.Info, decoders.CodeRecordsEnd, r.recEnd, "", fmt.Sprintf("offset %d: records end at the details offset", r.recEnd), nil)
 	}
 }

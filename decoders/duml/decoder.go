@@ -59,7 +59,7 @@ func Report(sink decoders.Sink, f *Frame, bad bool, locate func() geo.Evidence, 
 	if bad {
 		ev := locate()
 		sink.Count("crc16_errors", 1)
-		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "bad-crc", Locator: ev.Locator, Offset: ev.Offset,
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeBadCRC, Locator: ev.Locator, Offset: ev.Offset,
 			Message: fmt.Sprintf("DUML frame (set 0x%02x id 0x%02x, %d bytes) has a bad CRC-16: not decoded", f.CmdSet, f.CmdID, len(f.Raw))})
 		return
 	}

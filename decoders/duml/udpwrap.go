@@ -132,7 +132,7 @@ func (UDPWrapper) Sniff(payload []byte) bool {
 
 // NewFlow implements decoders.PayloadDecoder.
 func (UDPWrapper) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
-	return &wrapFlow{in: in, sink: sink}
+	return &wrapFlow{in: in, sink: sink, notes: decoders.NoteLimiter{Sink: sink, Max: maxWrapNotes}}
 }
 
 // maxWrapNotes bounds the per-flow notes about damaged datagrams.
@@ -141,7 +141,7 @@ const maxWrapNotes = 20
 type wrapFlow struct {
 	in    decoders.Input
 	sink  decoders.Sink
-	notes int
+	notes decoders.NoteLimiter // damaged datagrams: the counter keeps the tally
 }
 
 // Segment unwraps one datagram and decodes the DUML frames inside it.
@@ -150,8 +150,8 @@ func (w *wrapFlow) Segment(s decoders.Segment) {
 	wr, err := ParseWrapper(s.Payload)
 	if err != nil {
 		w.sink.Count("udpwrap_bad", 1)
-		if w.notes++; w.notes <= maxWrapNotes {
-			w.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "junk", Locator: s.Locator(), Offset: s.Offset,
+		if w.notes.Allow(decoders.CodeJunk) {
+			w.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeJunk, Locator: s.Locator(), Offset: s.Offset,
 				Message: fmt.Sprintf("%s: %s: %v (%d bytes)", w.in.Path, s.Locator(), err, len(s.Payload))})
 		}
 		return

@@ -83,10 +83,10 @@ func (e *exposure) report(sink decoders.Sink) {
 		attrs["names"] = strings.Join(e.names, "; ")
 		what = append(what, "place names")
 	}
-	n := decoders.Note{Severity: decoders.Info, Code: "exposure", Offset: -1, Attrs: attrs,
+	x := decoders.Exposure{Offset: -1, Values: attrs,
 		Message: fmt.Sprintf("%s: a reader of this %s file learns %s", e.in.Path, e.format, strings.Join(what, ", "))}
 	if ref != nil {
-		n.Locator, n.Offset = ref.Evidence.Locator, ref.Evidence.Offset
+		x.Locator, x.Offset = ref.Evidence.Locator, ref.Evidence.Offset
 	}
-	sink.Note(n)
+	sink.Exposure(x)
 }

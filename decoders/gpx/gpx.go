@@ -116,7 +116,7 @@ func isKMLName(n string) bool {
 // Decode implements decoders.FileDecoder.
 func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Sink) error {
 	if in.Size == 0 {
-		sink.Note(decoders.Note{Severity: decoders.Error, Code: "empty", Locator: "line 1", Offset: 0,
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeEmpty, Locator: "line 1", Offset: 0,
 			Message: fmt.Sprintf("%s: empty file (0 bytes)", in.Path)})
 		return nil
 	}

@@ -102,8 +102,8 @@ func TestFixtureGPX(t *testing.T) {
 			if w := fixesOf(s, geo.RoleWaypoint); len(w) != 3 {
 				t.Errorf("waypoints %v", w)
 			}
-			ex := s.NotesWithCode("exposure")
-			if len(ex) != 1 || ex[0].Attrs["creator"] != "DroneApp 1.2" || ex[0].Attrs["home_point"] != "48.2,16.37" || !strings.Contains(ex[0].Attrs["names"], "Police station") {
+			ex := s.Exposures
+			if len(ex) != 1 || ex[0].Values["creator"] != "DroneApp 1.2" || ex[0].Values["home_point"] != "48.2,16.37" || !strings.Contains(ex[0].Values["names"], "Police station") {
 				t.Errorf("exposure %+v", ex)
 			}
 		})
@@ -321,7 +321,7 @@ func TestFixtureHostile(t *testing.T) {
 	}
 	latin := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><gpx><wpt lat=\"1.5\" lon=\"2.5\"><name>Caf\xe9</name></wpt></gpx>"
 	s = decodeBytes(t, "latin1.gpx", []byte(latin))
-	if ex := s.NotesWithCode("exposure"); len(s.Fixes) != 1 || len(ex) != 1 || ex[0].Attrs["names"] != "Café" {
+	if ex := s.Exposures; len(s.Fixes) != 1 || len(ex) != 1 || ex[0].Values["names"] != "Café" {
 		t.Fatalf("latin-1: fixes %v notes %+v", s.Fixes, s.Notes)
 	}
 	for _, h := range []string{"", "<html><body>", "<?xml version=\"1.0\"?>\n<!-- gpx -->\n<svg/>", "lat,lon\n1,2\n", "1\n00:00:00,000 --> 00:00:01,000\n", "PK\x03\x04"} {

@@ -46,9 +46,9 @@ func (l *limitReader) Read(p []byte) (int, error) {
 func decodeKMZ(ctx context.Context, in decoders.Input, sink decoders.Sink, ex *exposure) error {
 	zr, err := zip.NewReader(in.R, in.Size)
 	if err != nil {
-		code := "bad-zip"
+		code := decoders.CodeBadZip
 		if errors.Is(err, zip.ErrFormat) {
-			code = "truncated"
+			code = decoders.CodeTruncated
 		}
 		sink.Note(decoders.Note{Severity: decoders.Error, Code: code, Locator: "zip directory", Offset: in.Size,
 			Message: fmt.Sprintf("%s: KMZ zip directory unreadable (%v); a truncated KMZ loses its directory at the end of the file", in.Path, err)})
@@ -63,19 +63,19 @@ func decodeKMZ(ctx context.Context, in decoders.Input, sink decoders.Sink, ex *e
 		}
 		n++
 		if n > maxEntries {
-			sink.Note(decoders.Note{Severity: decoders.Warning, Code: "too-many-entries", Locator: f.Name, Offset: -1,
+			sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeTooManyEntries, Locator: f.Name, Offset: -1,
 				Message: fmt.Sprintf("%s: more than %d KML entries; the rest were not decoded", in.Path, maxEntries)})
 			break
 		}
 		off, _ := f.DataOffset()
 		if f.UncompressedSize64 > uint64(maxEntry) || total <= 0 {
-			sink.Note(decoders.Note{Severity: decoders.Warning, Code: "too-large", Locator: f.Name, Offset: off,
+			sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeTooLarge, Locator: f.Name, Offset: off,
 				Message: fmt.Sprintf("%s: entry %s declares %d bytes decompressed, over the %d-byte bound (zip bomb?); skipped", in.Path, f.Name, f.UncompressedSize64, maxEntry)})
 			continue
 		}
 		rc, err := f.Open()
 		if err != nil {
-			sink.Note(decoders.Note{Severity: decoders.Error, Code: "bad-zip", Locator: f.Name, Offset: off,
+			sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeBadZip, Locator: f.Name, Offset: off,
 				Message: fmt.Sprintf("%s: entry %s at byte %d cannot be opened: %v", in.Path, f.Name, off, err)})
 			continue
 		}
@@ -89,7 +89,7 @@ func decodeKMZ(ctx context.Context, in decoders.Input, sink decoders.Sink, ex *e
 		}
 	}
 	if n == 0 {
-		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "no-kml", Locator: "zip directory", Offset: -1,
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeNoKML, Locator: "zip directory", Offset: -1,
 			Message: fmt.Sprintf("%s: zip holds no .kml entry", in.Path)})
 	}
 	return nil

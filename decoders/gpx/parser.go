@@ -85,12 +85,13 @@ type parser struct {
 	carry    []byte
 	whens    []time.Time
 	coordN   int
-	dropped  bool
 	rootSeen bool
+	// once notes the first point that is not a position; the exposure counts the rest.
+	once decoders.NoteLimiter
 }
 
 func newParser(in decoders.Input, sink decoders.Sink, entry string, base int64, ex *exposure) *parser {
-	return &parser{in: in, sink: sink, entry: entry, base: base, ex: ex}
+	return &parser{in: in, sink: sink, entry: entry, base: base, ex: ex, once: decoders.NoteLimiter{Sink: sink, Max: 1}}
 }
 
 // where names a position in the document for notes and evidence.
@@ -129,22 +130,22 @@ func (p *parser) run(ctx context.Context, r io.Reader) error {
 		if err == io.EOF {
 			switch {
 			case p.depth > 0:
-				p.fail(errors.New("document ends inside an element"), d, "truncated")
+				p.fail(errors.New("document ends inside an element"), d, decoders.CodeTruncated)
 			case !p.rootSeen:
-				p.fail(errors.New("document ends before its root element"), d, "truncated")
+				p.fail(errors.New("document ends before its root element"), d, decoders.CodeTruncated)
 			}
 			return nil
 		}
 		if err != nil {
-			code := "bad-xml"
+			code := decoders.CodeBadXML
 			var se *xml.SyntaxError
 			switch {
 			case errors.As(err, &se) && strings.Contains(se.Msg, "unexpected EOF") || errors.Is(err, io.ErrUnexpectedEOF):
-				code = "truncated"
+				code = decoders.CodeTruncated
 			case errors.Is(err, errEntryTooLarge) || errors.Is(err, errTokenTooLarge) || errors.Is(err, errTooManyAttrs):
-				code = "too-large"
+				code = decoders.CodeTooLarge
 			case errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrAlgorithm):
-				code = "bad-zip"
+				code = decoders.CodeBadZip
 			}
 			p.fail(err, d, code)
 			return nil
@@ -153,7 +154,7 @@ func (p *parser) run(ctx context.Context, r io.Reader) error {
 		case xml.StartElement:
 			p.depth++
 			if p.depth > maxDepth {
-				p.fail(fmt.Errorf("elements nest deeper than %d", maxDepth), d, "bad-xml")
+				p.fail(fmt.Errorf("elements nest deeper than %d", maxDepth), d, decoders.CodeBadXML)
 				return nil
 			}
 			p.rootSeen = true
@@ -167,7 +168,7 @@ func (p *parser) run(ctx context.Context, r io.Reader) error {
 	}
 }
 
-func (p *parser) fail(err error, d *xml.Decoder, code string) {
+func (p *parser) fail(err error, d *xml.Decoder, code decoders.Code) {
 	line, _ := d.InputPos()
 	off := d.InputOffset()
 	at := fmt.Sprintf("byte %d", p.offset(off))
@@ -464,9 +465,8 @@ func (p *parser) emit(f geo.Fix, lat, lon num, msg, enc string, line int, off in
 			p.ex.noFix++
 		} else {
 			p.ex.bad++
-			if !p.dropped {
-				p.dropped = true
-				p.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "bad-value", Locator: p.where(line), Offset: p.offset(off),
+			if p.once.Allow(decoders.CodeBadValue) {
+				p.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeBadValue, Locator: p.where(line), Offset: p.offset(off),
 					Message: fmt.Sprintf("%s: %s at %s is not a WGS84 position; skipped (later ones are counted only)", p.in.Path, msg, p.where(line))})
 			}
 		}
@@ -502,37 +502,10 @@ type num struct {
 	ok  bool
 }
 
-// parseNum reads a plain decimal with an optional exponent; NaN, Inf and hex floats are refused.
+// parseNum reads a plain decimal with an optional exponent around spaces.
 func parseNum(b []byte) num {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || len(b) > 64 {
-		return num{}
-	}
-	dec, digits, dot, exp := 0, 0, false, false
-	for i, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-			if dot && !exp {
-				dec++
-			}
-		case (c == '-' || c == '+') && (i == 0 || b[i-1] == 'e' || b[i-1] == 'E'):
-		case c == '.' && !dot && !exp:
-			dot = true
-		case (c == 'e' || c == 'E') && digits > 0 && !exp:
-			exp = true
-		default:
-			return num{}
-		}
-	}
-	if digits == 0 {
-		return num{}
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return num{}
-	}
-	return num{v: v, dec: dec, ok: true}
+	v, dec, ok := geo.ParseDecimal(bytes.TrimSpace(b), geo.DecimalExponent)
+	return num{v: v, dec: dec, ok: ok}
 }
 
 // parseTime reads xsd:dateTime as GPX and KML write it (RFC 3339, or without a zone, or a date).

@@ -138,18 +138,7 @@ func number(v any) (float64, int, bool) {
 	default:
 		return 0, 0, false
 	}
-	f, err := json.Number(s).Float64()
-	if err != nil {
-		return 0, 0, false
-	}
-	dec := 0
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		dec = len(s) - i - 1
-		if e := strings.IndexAny(s, "eE"); e > i {
-			dec = e - i - 1
-		}
-	}
-	return f, dec, true
+	return geo.ParseDecimal([]byte(s), geo.DecimalExponent)
 }
 
 // role maps a key prefix and the enclosing key to a role (dji-network.md §4.4).

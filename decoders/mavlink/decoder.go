@@ -84,8 +84,26 @@ type emitter struct {
 	sink decoders.Sink
 	ch   geo.Channel
 	net  *geo.Network
-	// decodeErrs limits how many undecodable payloads are reported one by one.
-	decodeErrs int
+	// notes bounds the damage notes reported one by one.
+	notes decoders.NoteLimiter
+}
+
+// newEmitter returns the emitter of one input or flow. Undecodable payloads and junk share one
+// budget of notes: both are bytes that yield nothing, and one damaged file makes both. Bad tlog
+// records have their own budget, and a closing note with their total.
+func newEmitter(in decoders.Input, sink decoders.Sink, ch geo.Channel) *emitter {
+	return &emitter{in: in, sink: sink, ch: ch, notes: decoders.NoteLimiter{Sink: sink, Max: maxNotes,
+		Shared: []decoders.Code{decoders.CodeUndecodable, decoders.CodeJunk}, Summary: badRecordsSummary}}
+}
+
+// badRecordsSummary gives the total of tlog records that fail the checksum when not all of them
+// were listed.
+func badRecordsSummary(h decoders.Held) (decoders.Note, bool) {
+	if h.Code != decoders.CodeBadCRC {
+		return decoders.Note{}, false
+	}
+	return decoders.Note{Severity: decoders.Warning, Code: decoders.CodeBadCRC, Offset: -1,
+		Message: fmt.Sprintf("%d records in all fail the checksum (first %d listed)", h.Total(), h.Listed)}, true
 }
 
 func (e *emitter) frame(f *Frame, locate func() geo.Evidence, ts time.Time) {
@@ -101,10 +119,9 @@ func (e *emitter) frame(f *Frame, locate func() geo.Evidence, ts time.Time) {
 	ev.Network = e.net
 	fixes, err := Positions(f, ev)
 	if err != nil {
-		e.decodeErrs++
 		e.sink.Count("undecodable_payloads", 1)
-		if e.decodeErrs <= maxNotes {
-			e.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "undecodable", Locator: ev.Locator, Offset: ev.Offset, Message: err.Error()})
+		if e.notes.Allow(decoders.CodeUndecodable) {
+			e.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeUndecodable, Locator: ev.Locator, Offset: ev.Offset, Message: err.Error()})
 		}
 		return
 	}
@@ -123,21 +140,19 @@ const maxNotes = 100
 func (e *emitter) junk(off int64, n int, what string) {
 	e.sink.Count("skipped_bytes", int64(n))
 	e.sink.Count("skipped_runs", 1)
-	e.decodeErrs++ // shares the note budget
-	if e.decodeErrs <= maxNotes {
-		e.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "junk", Locator: fmt.Sprintf("byte 0x%x", off), Offset: off,
+	if e.notes.Allow(decoders.CodeJunk) {
+		e.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeJunk, Locator: fmt.Sprintf("byte 0x%x", off), Offset: off,
 			Message: fmt.Sprintf("%d bytes %s skipped", n, what)})
 	}
 }
 
 func decodeTlog(ctx context.Context, w *window, le bool, in decoders.Input, sink decoders.Sink) error {
-	e := &emitter{in: in, sink: sink, ch: geo.ChannelOnDevice}
+	e := newEmitter(in, sink, geo.ChannelOnDevice)
 	if le {
-		sink.Note(decoders.Note{Severity: decoders.Info, Code: "legacy-tlog", Offset: 0,
+		sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeLegacyTlog, Offset: 0,
 			Message: "legacy tlog with little-endian timestamps (2012-era QGroundControl)"})
 	}
 	n := 0
-	badNotes := 0
 	// One-byte text records (console output that a ground station logged between frames) are
 	// reported together, with their text, as evidence of what the log holds.
 	var text []byte
@@ -155,8 +170,8 @@ func decodeTlog(ctx context.Context, w *window, le bool, in decoders.Input, sink
 			}, r.Time())
 		case r.Bad:
 			sink.Count("bad_records", 1)
-			if badNotes++; badNotes <= maxNotes {
-				sink.Note(decoders.Note{Severity: decoders.Warning, Code: "bad-crc", Locator: fmt.Sprintf("record %d @ 0x%x", r.Index, r.Offset),
+			if e.notes.Allow(decoders.CodeBadCRC) {
+				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeBadCRC, Locator: fmt.Sprintf("record %d @ 0x%x", r.Index, r.Offset),
 					Offset: r.Offset, Message: "frame fails the ardupilotmega checksum or is cut short: not decoded"})
 			}
 		default:
@@ -171,22 +186,19 @@ func decodeTlog(ctx context.Context, w *window, le bool, in decoders.Input, sink
 	}, func(off int64, n int) { e.junk(off, n, "outside any record") })
 	sink.Count("records", int64(st.Records))
 	if st.TextRecords > 0 {
-		sink.Note(decoders.Note{Severity: decoders.Info, Code: "text-records", Locator: fmt.Sprintf("byte 0x%x", firstText), Offset: firstText,
+		sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeTextRecords, Locator: fmt.Sprintf("byte 0x%x", firstText), Offset: firstText,
 			Message: fmt.Sprintf("%d one-byte text records (timestamp + one byte, not MAVLink) between the frames", st.TextRecords),
 			Attrs:   map[string]string{"text": strconv.QuoteToASCII(string(text))}})
 	}
 	if err != nil {
 		return err
 	}
-	if st.BadRecords > maxNotes {
-		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "bad-crc", Offset: -1,
-			Message: fmt.Sprintf("%d records in all fail the checksum (first %d listed)", st.BadRecords, maxNotes)})
-	}
+	e.notes.Flush()
 	return ctx.Err()
 }
 
 func decodeRaw(ctx context.Context, w *window, in decoders.Input, sink decoders.Sink) error {
-	e := &emitter{in: in, sink: sink, ch: geo.ChannelOnDevice}
+	e := newEmitter(in, sink, geo.ChannelOnDevice)
 	var pos int64
 	idx := 0
 	for pos < w.size {

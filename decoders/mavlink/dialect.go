@@ -23,6 +23,7 @@ type msgInfo struct {
 	sizeV1   int // exact payload length of a v1 frame
 	name     string
 	rw       *message.ReadWriter
+	position bool // one of positionMessages
 }
 
 // lowInfo covers ids 0–255 (all a v1 frame can carry) without a map lookup.
@@ -48,6 +49,13 @@ func init() {
 			c := info
 			highInfo[id] = &c
 		}
+	}
+	for _, m := range positionMessages {
+		i := lookup(m.GetID())
+		if i == nil || !i.known {
+			panic("mavlink: position message " + messageName(m) + " is not in the ardupilotmega dialect")
+		}
+		i.position = true
 	}
 }
 

@@ -33,11 +33,11 @@ func (Net) Sniff(p []byte) bool {
 
 // NewFlow implements decoders.PayloadDecoder.
 func (Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
-	return &flow{e: emitter{in: in, sink: sink, ch: geo.ChannelNetwork}}
+	return &flow{e: newEmitter(in, sink, geo.ChannelNetwork)}
 }
 
 type flow struct {
-	e emitter
+	e *emitter
 	// carry holds the start of a frame cut at the end of a TCP segment, per direction.
 	carry [2][]byte
 }

@@ -11,36 +11,47 @@ import (
 	"droneaudit/geo"
 )
 
-// positionIDs are the messages that carry positions (mavlink-dataflash-ulog.md §5). Only these are
-// decoded: the framer checks every frame, but reflection-based decoding is kept off the hot path.
-var positionIDs = map[uint32]bool{
-	24: true, 33: true, 39: true, 49: true, 73: true, 75: true, 124: true, 160: true, 175: true,
-	178: true, 180: true, 182: true, 242: true, 243: true, 263: true, 12901: true, 12904: true, 12919: true,
+// positionMessages are the messages that carry positions (mavlink-dataflash-ulog.md §5), named by
+// gomavlib's types so that their ids come from the dialect. Only these are decoded: the framer
+// checks every frame, but gomavlib's reflection-based decoding is kept off the hot path.
+var positionMessages = []message.Message{
+	&ardupilotmega.MessageGpsRawInt{},
+	&ardupilotmega.MessageGlobalPositionInt{},
+	&ardupilotmega.MessageMissionItem{},
+	&ardupilotmega.MessageGpsGlobalOrigin{},
+	&ardupilotmega.MessageMissionItemInt{},
+	&ardupilotmega.MessageCommandInt{},
+	&ardupilotmega.MessageGps2Raw{},
+	&ardupilotmega.MessageFencePoint{},
+	&ardupilotmega.MessageRallyPoint{},
+	&ardupilotmega.MessageAhrs2{},
+	&ardupilotmega.MessageCameraFeedback{},
+	&ardupilotmega.MessageAhrs3{},
+	&ardupilotmega.MessageHomePosition{},
+	&ardupilotmega.MessageSetHomePosition{},
+	&ardupilotmega.MessageCameraImageCaptured{},
+	&ardupilotmega.MessageOpenDroneIdLocation{},
+	&ardupilotmega.MessageOpenDroneIdSystem{},
+	&ardupilotmega.MessageOpenDroneIdSystemUpdate{},
 }
 
-// IsPosition reports whether frames with this id can carry a position.
-func IsPosition(id uint32) bool { return positionIDs[id] }
-
-// globalFrames are the MAV_FRAME values whose x/y are latitude/longitude (§5, MISSION_ITEM_INT).
-func globalFrame(f common.MAV_FRAME) bool {
-	switch f {
-	case 0, 3, 5, 6, 10, 11:
-		return true
-	}
-	return false
+// IsPosition reports whether frames with this id can carry a position. It runs for every
+// verified frame: an array lookup for the ids a v1 frame can carry, the dialect's map above.
+func IsPosition(id uint32) bool {
+	i := lookup(id)
+	return i != nil && i.position
 }
 
-var missionTypes = map[common.MAV_MISSION_TYPE]string{0: "mission", 1: "fence", 2: "rally"}
-
-func degE7(v int32) float64 { return float64(v) / 1e7 }
-
-// altitude sentinels and conversions
-func mm(v int32) float64 { return float64(v) / 1000 }
+// Values the MAVLink definitions give for "not set".
+const (
+	commandIntUnused = math.MaxInt32 // COMMAND_INT x, y: the command takes no position
+	odidAltUnknown   = -1000         // OPEN_DRONE_ID_* altitudes: unknown
+)
 
 // Positions decodes a verified frame and returns the positions it carries, filled in from ev.
 // (0,0) and other "unknown" values give no fix.
 func Positions(f *Frame, ev geo.Evidence) ([]geo.Fix, error) {
-	if !f.Verified || !positionIDs[f.MsgID] {
+	if !f.Verified || !IsPosition(f.MsgID) {
 		return nil, nil
 	}
 	info := lookup(f.MsgID)
@@ -52,123 +63,113 @@ func Positions(f *Frame, ev geo.Evidence) ([]geo.Fix, error) {
 		return nil, fmt.Errorf("%s: %w", info.name, err)
 	}
 	ev.Message = info.name
-	e7 := func(lat, lon int32, role geo.Role) geo.Fix {
-		ev := ev
-		ev.Encoding = "int32 degE7"
-		return geo.Fix{Lat: degE7(lat), Lon: degE7(lon), Role: role, PrecisionM: geo.PrecisionDegE7, Evidence: ev}
-	}
-	f32 := func(lat, lon float32, role geo.Role) geo.Fix {
-		ev := ev
-		ev.Encoding = "float32 degrees"
-		p := math.Max(geo.PrecisionFloat32Deg(float64(lat)), geo.PrecisionFloat32Deg(float64(lon)))
-		return geo.Fix{Lat: float64(lat), Lon: float64(lon), Role: role, PrecisionM: p, Evidence: ev}
-	}
-	withAlt := func(fx geo.Fix, alt float64, ref string) geo.Fix {
-		if !math.IsNaN(alt) && !math.IsInf(alt, 0) {
-			fx.HasAlt, fx.AltM, fx.AltRef = true, alt, ref
-		}
-		return fx
-	}
-	var out []geo.Fix
+	x := fixes{ev: ev}
+	// Each message belongs to one of these; the others pass it by.
+	x.aircraft(msg)
+	x.home(msg)
+	x.plan(msg)
+	x.photo(msg)
+	x.remoteID(msg)
+	return x.valid(), nil
+}
+
+// aircraft reads the vehicle's own position: the autopilot's estimate, its GPS receivers and
+// the secondary attitude and heading estimators.
+func (x *fixes) aircraft(msg message.Message) {
 	switch m := msg.(type) {
 	case *ardupilotmega.MessageGlobalPositionInt:
-		out = append(out, withAlt(e7(m.Lat, m.Lon, geo.RoleAircraft), mm(m.Alt), "msl"))
+		x.add(withAlt(x.e7(m.Lat, m.Lon, geo.RoleAircraft), mm(m.Alt), "msl"))
 	case *ardupilotmega.MessageGpsRawInt:
-		// fix_type 0/1 (no GPS, no fix): the coordinates are not a measurement (SITL and real
-		// receivers send placeholders), so they are not reported as a position.
-		if m.FixType >= 2 {
-			out = append(out, withAlt(e7(m.Lat, m.Lon, geo.RoleAircraft), mm(m.Alt), "msl"))
+		// Below a 2D fix (no GPS, no fix) the coordinates are not a measurement: SITL and real
+		// receivers send placeholders, which are not reported as a position.
+		if m.FixType >= common.GPS_FIX_TYPE_2D_FIX {
+			x.add(withAlt(x.e7(m.Lat, m.Lon, geo.RoleAircraft), mm(m.Alt), "msl"))
 		}
 	case *ardupilotmega.MessageGps2Raw:
-		if m.FixType >= 2 {
-			out = append(out, withAlt(e7(m.Lat, m.Lon, geo.RoleAircraft), mm(m.Alt), "msl"))
+		if m.FixType >= common.GPS_FIX_TYPE_2D_FIX {
+			x.add(withAlt(x.e7(m.Lat, m.Lon, geo.RoleAircraft), mm(m.Alt), "msl"))
 		}
+	case *ardupilotmega.MessageAhrs2:
+		x.add(withAlt(x.e7(m.Lat, m.Lng, geo.RoleAircraft), float64(m.Altitude), "msl"))
+	case *ardupilotmega.MessageAhrs3:
+		x.add(withAlt(x.e7(m.Lat, m.Lng, geo.RoleAircraft), float64(m.Altitude), "msl"))
+	}
+}
+
+// home reads the home point, as reported or as set, and the EKF origin: where the vehicle's
+// navigation started, normally the take-off point.
+func (x *fixes) home(msg message.Message) {
+	switch m := msg.(type) {
 	case *ardupilotmega.MessageHomePosition:
-		out = append(out, withAlt(e7(m.Latitude, m.Longitude, geo.RoleHome), mm(m.Altitude), "msl"))
+		x.add(withAlt(x.e7(m.Latitude, m.Longitude, geo.RoleHome), mm(m.Altitude), "msl"))
 	case *ardupilotmega.MessageSetHomePosition:
-		out = append(out, withAlt(e7(m.Latitude, m.Longitude, geo.RoleHome), mm(m.Altitude), "msl"))
+		x.add(withAlt(x.e7(m.Latitude, m.Longitude, geo.RoleHome), mm(m.Altitude), "msl"))
 	case *ardupilotmega.MessageGpsGlobalOrigin:
-		// The EKF origin: where the vehicle's navigation started, normally the take-off point.
-		out = append(out, withAlt(e7(m.Latitude, m.Longitude, geo.RoleTakeoff), mm(m.Altitude), "msl"))
+		x.add(withAlt(x.e7(m.Latitude, m.Longitude, geo.RoleTakeoff), mm(m.Altitude), "msl"))
+	}
+}
+
+// plan reads the places a vehicle is sent to or kept from: mission items and commands in a
+// global frame, fence and rally points. The message names the item, since a plan holds many.
+func (x *fixes) plan(msg message.Message) {
+	name := x.ev.Message
+	switch m := msg.(type) {
 	case *ardupilotmega.MessageMissionItemInt:
 		if globalFrame(m.Frame) {
-			fx := withAlt(e7(m.X, m.Y, geo.RoleWaypoint), float64(m.Z), altRef(m.Frame))
-			fx.Evidence.Message = fmt.Sprintf("%s seq %d cmd %d (%s)", info.name, m.Seq, m.Command, missionType(m.MissionType))
-			out = append(out, fx)
+			fx := withAlt(x.e7(m.X, m.Y, geo.RoleWaypoint), float64(m.Z), altRef(m.Frame))
+			fx.Evidence.Message = fmt.Sprintf("%s seq %d cmd %d (%s)", name, m.Seq, m.Command, missionType(m.MissionType))
+			x.add(fx)
 		}
 	case *ardupilotmega.MessageMissionItem:
 		if globalFrame(m.Frame) {
-			fx := withAlt(f32(m.X, m.Y, geo.RoleWaypoint), float64(m.Z), altRef(m.Frame))
-			fx.Evidence.Message = fmt.Sprintf("%s seq %d cmd %d (%s)", info.name, m.Seq, m.Command, missionType(m.MissionType))
-			out = append(out, fx)
+			fx := withAlt(x.f32(m.X, m.Y, geo.RoleWaypoint), float64(m.Z), altRef(m.Frame))
+			fx.Evidence.Message = fmt.Sprintf("%s seq %d cmd %d (%s)", name, m.Seq, m.Command, missionType(m.MissionType))
+			x.add(fx)
 		}
 	case *ardupilotmega.MessageCommandInt:
-		if globalFrame(m.Frame) && m.X != math.MaxInt32 {
-			fx := withAlt(e7(m.X, m.Y, geo.RoleWaypoint), float64(m.Z), altRef(m.Frame))
-			fx.Evidence.Message = fmt.Sprintf("%s cmd %d", info.name, m.Command)
-			out = append(out, fx)
+		if globalFrame(m.Frame) && m.X != commandIntUnused {
+			fx := withAlt(x.e7(m.X, m.Y, geo.RoleWaypoint), float64(m.Z), altRef(m.Frame))
+			fx.Evidence.Message = fmt.Sprintf("%s cmd %d", name, m.Command)
+			x.add(fx)
 		}
 	case *ardupilotmega.MessageFencePoint:
-		fx := f32(m.Lat, m.Lng, geo.RoleWaypoint)
-		fx.Evidence.Message = fmt.Sprintf("%s %d/%d", info.name, m.Idx, m.Count)
-		out = append(out, fx)
+		fx := x.f32(m.Lat, m.Lng, geo.RoleWaypoint)
+		fx.Evidence.Message = fmt.Sprintf("%s %d/%d", name, m.Idx, m.Count)
+		x.add(fx)
 	case *ardupilotmega.MessageRallyPoint:
-		fx := withAlt(e7(m.Lat, m.Lng, geo.RoleWaypoint), float64(m.Alt), "take-off")
-		fx.Evidence.Message = fmt.Sprintf("%s %d/%d", info.name, m.Idx, m.Count)
-		out = append(out, fx)
-	case *ardupilotmega.MessageAhrs2:
-		out = append(out, withAlt(e7(m.Lat, m.Lng, geo.RoleAircraft), float64(m.Altitude), "msl"))
-	case *ardupilotmega.MessageAhrs3:
-		out = append(out, withAlt(e7(m.Lat, m.Lng, geo.RoleAircraft), float64(m.Altitude), "msl"))
+		fx := withAlt(x.e7(m.Lat, m.Lng, geo.RoleWaypoint), float64(m.Alt), "take-off")
+		fx.Evidence.Message = fmt.Sprintf("%s %d/%d", name, m.Idx, m.Count)
+		x.add(fx)
+	}
+}
+
+// photo reads where the camera took its pictures.
+func (x *fixes) photo(msg message.Message) {
+	switch m := msg.(type) {
 	case *ardupilotmega.MessageCameraFeedback:
-		out = append(out, withAlt(e7(m.Lat, m.Lng, geo.RolePhoto), float64(m.AltMsl), "msl"))
+		x.add(withAlt(x.e7(m.Lat, m.Lng, geo.RolePhoto), float64(m.AltMsl), "msl"))
 	case *ardupilotmega.MessageCameraImageCaptured:
-		out = append(out, withAlt(e7(m.Lat, m.Lon, geo.RolePhoto), mm(m.Alt), "msl"))
+		x.add(withAlt(x.e7(m.Lat, m.Lon, geo.RolePhoto), mm(m.Alt), "msl"))
+	}
+}
+
+// remoteID reads the Open Drone ID messages an autopilot hands its Remote ID transmitter: the
+// aircraft's position and the operator's, which the transmitter then broadcasts in clear.
+func (x *fixes) remoteID(msg message.Message) {
+	switch m := msg.(type) {
 	case *ardupilotmega.MessageOpenDroneIdLocation:
-		fx := e7(m.Latitude, m.Longitude, geo.RoleAircraft)
-		if m.AltitudeGeodetic != -1000 {
-			fx = withAlt(fx, float64(m.AltitudeGeodetic), "ellipsoid")
-		}
-		out = append(out, fx)
+		x.add(odidAlt(x.e7(m.Latitude, m.Longitude, geo.RoleAircraft), m.AltitudeGeodetic))
 	case *ardupilotmega.MessageOpenDroneIdSystem:
-		fx := e7(m.OperatorLatitude, m.OperatorLongitude, geo.RolePilot)
-		if m.OperatorAltitudeGeo != -1000 {
-			fx = withAlt(fx, float64(m.OperatorAltitudeGeo), "ellipsoid")
-		}
-		out = append(out, fx)
+		x.add(odidAlt(x.e7(m.OperatorLatitude, m.OperatorLongitude, geo.RolePilot), m.OperatorAltitudeGeo))
 	case *ardupilotmega.MessageOpenDroneIdSystemUpdate:
-		fx := e7(m.OperatorLatitude, m.OperatorLongitude, geo.RolePilot)
-		if m.OperatorAltitudeGeo != -1000 {
-			fx = withAlt(fx, float64(m.OperatorAltitudeGeo), "ellipsoid")
-		}
-		out = append(out, fx)
+		x.add(odidAlt(x.e7(m.OperatorLatitude, m.OperatorLongitude, geo.RolePilot), m.OperatorAltitudeGeo))
 	}
-	// Drop "no fix" values: (0,0), INT32_MAX sentinels, out-of-range numbers.
-	kept := out[:0]
-	for _, fx := range out {
-		if fx.Valid() {
-			kept = append(kept, fx)
-		}
-	}
-	return kept, nil
 }
 
-func missionType(t common.MAV_MISSION_TYPE) string {
-	if s, ok := missionTypes[t]; ok {
-		return s
+// odidAlt adds an Open Drone ID geodetic altitude unless it is the "unknown" value.
+func odidAlt(fx geo.Fix, alt float32) geo.Fix {
+	if alt == odidAltUnknown {
+		return fx
 	}
-	return fmt.Sprintf("type %d", t)
-}
-
-// altRef names the altitude reference of a MAV_FRAME.
-func altRef(f common.MAV_FRAME) string {
-	switch f {
-	case 0, 5:
-		return "msl"
-	case 3, 6:
-		return "take-off"
-	case 10, 11:
-		return "ground"
-	}
-	return ""
+	return withAlt(fx, float64(alt), "ellipsoid")
 }

@@ -54,14 +54,14 @@ func (fl *flow) Segment(s decoders.Segment) {
 	}
 	if s.Gap {
 		// A hole in the stream: packet boundaries are lost for good in this direction.
-		fl.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "gap", Locator: s.Locator(), Offset: s.Offset,
+		fl.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeGap, Locator: s.Locator(), Offset: s.Offset,
 			Message: "bytes of the MQTT stream were lost; the rest of this direction is not decoded"})
 		fl.dead = true
 		return
 	}
 	err := fl.conn.Feed(dir, s.Payload, func(p *Packet) { fl.packet(s, p) })
 	if err != nil {
-		fl.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "malformed", Locator: s.Locator(), Offset: s.Offset, Message: err.Error()})
+		fl.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Locator: s.Locator(), Offset: s.Offset, Message: err.Error()})
 	}
 }
 
@@ -70,7 +70,7 @@ func (fl *flow) identity(s decoders.Segment, key, val string) {
 		return
 	}
 	fl.seen[key+"="+val] = true
-	fl.sink.Note(decoders.Note{Severity: decoders.Info, Code: "identity", Locator: s.Locator(), Offset: s.Offset,
+	fl.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: s.Locator(), Offset: s.Offset,
 		Message: "MQTT reveals " + key + " " + val, Attrs: map[string]string{key: val}})
 }
 

@@ -411,7 +411,7 @@ func TestGeneratedFixes(t *testing.T) {
 	}
 	codes := map[string]int{}
 	for _, n := range sink.Notes {
-		codes[n.Code]++
+		codes[string(n.Code)]++
 	}
 	if codes["truncated"] != 1 || codes["dji-blank-frame"] != 1 || codes["identity"] == 0 {
 		t.Errorf("notes %v", codes)

@@ -25,7 +25,8 @@ func (LinkDecoder) Handles(lt capture.LinkType) bool { return lt.IsDot11() }
 
 // NewLink implements decoders.LinkDecoder.
 func (LinkDecoder) NewLink(in decoders.Input, sink decoders.Sink) decoders.LinkStream {
-	return &Stream{in: in, sink: sink, dedup: NewDedup(), idents: map[identKey]bool{}, macs: map[[6]byte]bool{}, notes: map[string]int{}}
+	return &Stream{in: in, sink: sink, dedup: NewDedup(), idents: map[identKey]bool{}, macs: map[[6]byte]bool{},
+		notes: decoders.NoteLimiter{Sink: sink, Max: maxNotesPerCode, Summary: notesNotListed}}
 }
 
 // Limits on what one capture can make the stream remember or report.
@@ -42,7 +43,7 @@ type Stream struct {
 	dedup  *Dedup
 	idents map[identKey]bool
 	macs   map[[6]byte]bool
-	notes  map[string]int
+	notes  decoders.NoteLimiter // per-frame notes
 	// Per-frame strings, built once per frame that yields a fix.
 	loc, tx string
 	// OnSighting, when set, is told of every sighting (also the copies heard again on another
@@ -73,7 +74,7 @@ func (st *Stream) Packet(p *capture.Packet) {
 		return
 	case errors.As(err, &de):
 		st.sink.Count("dot11_malformed", 1)
-		st.note(p, decoders.Warning, "malformed-frame", nil, "%s: frame %d: %v", st.in.Path, p.Frame, err)
+		st.note(p, decoders.Warning, decoders.CodeMalformedFrame, nil, "%s: frame %d: %v", st.in.Path, p.Frame, err)
 		return
 	case err != nil || s == nil:
 		return
@@ -88,7 +89,7 @@ func (st *Stream) Packet(p *capture.Packet) {
 	st.sink.Count("broadcast_frames", 1)
 	st.loc, st.tx = "", ""
 	if s.Trailing > 0 {
-		st.note(p, decoders.Info, "trailing-bytes", nil, "frame %d: %d stray bytes after the last information element", p.Frame, s.Trailing)
+		st.note(p, decoders.Info, decoders.CodeTrailingBytes, nil, "frame %d: %d stray bytes after the last information element", p.Frame, s.Trailing)
 	}
 	st.heard = st.heard[:0]
 	for i := range s.Elements {
@@ -100,19 +101,18 @@ func (st *Stream) Packet(p *capture.Packet) {
 }
 
 // Close implements decoders.LinkStream: it reports how many notes the per-code limit held back.
-func (st *Stream) Close() {
-	for code, n := range st.notes {
-		if n > maxNotesPerCode {
-			st.sink.Note(decoders.Note{Severity: decoders.Info, Code: code, Offset: -1,
-				Message: fmt.Sprintf("%d further %q notes not listed", n-maxNotesPerCode, code)})
-		}
-	}
+func (st *Stream) Close() { st.notes.Flush() }
+
+// notesNotListed says how many per-frame notes of a code the limit held back: a busy channel
+// repeats the same malformed beacon thousands of times, which is a fact worth one line.
+func notesNotListed(h decoders.Held) (decoders.Note, bool) {
+	return decoders.Note{Severity: decoders.Info, Code: h.Code, Offset: -1,
+		Message: fmt.Sprintf("%d further %q notes not listed", h.Held, h.Code)}, true
 }
 
 // note reports a per-frame note, at most maxNotesPerCode of each code.
-func (st *Stream) note(p *capture.Packet, sev decoders.Severity, code string, attrs map[string]string, format string, a ...any) {
-	st.notes[code]++
-	if st.notes[code] > maxNotesPerCode {
+func (st *Stream) note(p *capture.Packet, sev decoders.Severity, code decoders.Code, attrs map[string]string, format string, a ...any) {
+	if !st.notes.Allow(code) {
 		return
 	}
 	st.sink.Note(decoders.Note{Severity: sev, Code: code, Locator: locator(p), Offset: p.Offset,
@@ -162,7 +162,7 @@ func (st *Stream) identity(p *capture.Packet, s *Sighting, kind, value string) {
 	if kind == "transmitter" {
 		msg = "drone broadcasts heard from transmitter " + value
 	}
-	st.sink.Note(decoders.Note{Severity: decoders.Info, Code: "identity", Locator: locator(p), Offset: p.Offset, Message: msg, Attrs: attrs})
+	st.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: locator(p), Offset: p.Offset, Message: msg, Attrs: attrs})
 }
 
 func (st *Stream) element(p *capture.Packet, s *Sighting, e *Element) {
@@ -181,7 +181,7 @@ func (st *Stream) element(p *capture.Packet, s *Sighting, e *Element) {
 			st.pack(p, s, e, &e.NAN.Pack, nil)
 		}
 		if e.Err != nil && !errors.Is(e.Err, ErrNANNotODID) {
-			st.note(p, decoders.Warning, "malformed-element", nil, "frame %d: NAN service discovery: %v", p.Frame, e.Err)
+			st.note(p, decoders.Warning, decoders.CodeMalformedElement, nil, "frame %d: NAN service discovery: %v", p.Frame, e.Err)
 		}
 	case KindFrench:
 		st.french(p, s, e)
@@ -191,7 +191,7 @@ func (st *Stream) element(p *capture.Packet, s *Sighting, e *Element) {
 func (st *Stream) dji(p *capture.Packet, s *Sighting, e *Element) {
 	r := &e.DJI
 	if e.Err != nil {
-		st.note(p, decoders.Warning, "malformed-element", nil, "frame %d @ byte %d: DJI DroneID element of %d bytes: %v", p.Frame, e.Offset, e.IELen, e.Err)
+		st.note(p, decoders.Warning, decoders.CodeMalformedElement, nil, "frame %d @ byte %d: DJI DroneID element of %d bytes: %v", p.Frame, e.Offset, e.IELen, e.Err)
 		return
 	}
 	if r.SerialValid() {
@@ -203,7 +203,7 @@ func (st *Stream) dji(p *capture.Packet, s *Sighting, e *Element) {
 		st.identity(p, s, "dji_flight_purpose", r.Purpose)
 	}
 	if r.Blank {
-		st.note(p, decoders.Info, "dji-blank-frame", map[string]string{"transmitter": capture.MAC(s.SA)},
+		st.note(p, decoders.Info, decoders.CodeDJIBlankFrame, map[string]string{"transmitter": capture.MAC(s.SA)},
 			"frame %d: blank DJI DroneID element (known Mavic V01.04.0100/0200 firmware bug): DJI aircraft, no position", p.Frame)
 		return
 	}
@@ -215,7 +215,7 @@ func (st *Stream) dji(p *capture.Packet, s *Sighting, e *Element) {
 		if r.HasHomeBytes() && !r.HomePosition() {
 			attrs["home_lat"], attrs["home_lon"] = ftoa(r.HomeLat), ftoa(r.HomeLon)
 		}
-		st.note(p, decoders.Warning, "broadcast-anomaly", attrs, "frame %d: DJI DroneID: %s", p.Frame, attrs["anomalies"])
+		st.note(p, decoders.Warning, decoders.CodeBroadcastAnomaly, attrs, "frame %d: DJI DroneID: %s", p.Frame, attrs["anomalies"])
 	}
 	msg := fmt.Sprintf("DJI DroneID 0x%02x v%d", r.Subcommand, r.Version)
 	const enc = "int32 radians×1e7 /174533"
@@ -234,24 +234,24 @@ func (st *Stream) dji(p *capture.Packet, s *Sighting, e *Element) {
 
 func (st *Stream) pack(p *capture.Packet, s *Sighting, e *Element, pk *Pack, err error) {
 	if err != nil {
-		st.note(p, decoders.Warning, "malformed-element", nil, "frame %d @ byte %d: %s element: %v", p.Frame, e.Offset, e.Kind, err)
+		st.note(p, decoders.Warning, decoders.CodeMalformedElement, nil, "frame %d @ byte %d: %s element: %v", p.Frame, e.Offset, e.Kind, err)
 		return
 	}
 	if pk.Truncated || pk.Missing > 0 {
 		attrs := map[string]string{"declared": strconv.Itoa(pk.Declared), "complete": strconv.Itoa(pk.N - b2i(pk.Truncated))}
 		if pk.N == 0 {
 			// Not even the start of one message fits: there is no last message to describe.
-			st.note(p, decoders.Warning, "truncated", attrs, "%s: frame %d: message pack declares %d messages but its %s of %d bytes holds none",
+			st.note(p, decoders.Warning, decoders.CodeTruncated, attrs, "%s: frame %d: message pack declares %d messages but its %s of %d bytes holds none",
 				st.in.Path, p.Frame, pk.Declared, e.Kind, e.IELen)
 		} else {
 			last := &pk.Msgs[pk.N-1]
-			st.note(p, decoders.Warning, "truncated", attrs,
+			st.note(p, decoders.Warning, decoders.CodeTruncated, attrs,
 				"%s: frame %d: message pack declares %d messages but its %s of %d bytes holds %d whole (message %d has %d of 25 bytes)",
 				st.in.Path, p.Frame, pk.Declared, e.Kind, e.IELen, pk.N-b2i(pk.Truncated), pk.N, last.Present)
 		}
 	}
 	if v := otherViolations(pk.Violations); v != "" {
-		st.note(p, decoders.Warning, "pack-rule", nil, "frame %d: message pack: %s", p.Frame, v)
+		st.note(p, decoders.Warning, decoders.CodePackRule, nil, "frame %d: message pack: %s", p.Frame, v)
 	}
 	for i := 0; i < pk.N; i++ {
 		m := &pk.Msgs[i]
@@ -309,7 +309,7 @@ func otherViolations(v []string) string {
 func (st *Stream) french(p *capture.Packet, s *Sighting, e *Element) {
 	f := &e.French
 	if e.Err != nil || f.BadTLVs > 0 {
-		st.note(p, decoders.Warning, "malformed-element", nil, "frame %d @ byte %d: French beacon: %d bad TLVs (%v)", p.Frame, e.Offset, f.BadTLVs, e.Err)
+		st.note(p, decoders.Warning, decoders.CodeMalformedElement, nil, "frame %d @ byte %d: French beacon: %d bad TLVs (%v)", p.Frame, e.Offset, f.BadTLVs, e.Err)
 	}
 	st.identity(p, s, "aircraft_serial", f.Serial)
 	st.identity(p, s, "fr_identifier", f.Identifier)

@@ -16,6 +16,7 @@ type discard struct{}
 
 func (discard) Fix(f geo.Fix)              {}
 func (discard) Note(decoders.Note)         {}
+func (discard) Exposure(decoders.Exposure) {}
 func (discard) Count(name string, n int64) {}
 
 func benchDecode(b *testing.B, data []byte) {

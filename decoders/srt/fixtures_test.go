@@ -278,7 +278,7 @@ func TestFixtureNoFix(t *testing.T) {
 	data := writeSRT([]pt{{0, 0, 1}, {0, 0, 1}}, styleAir2)
 	data = append(data, writeSRT(track(1), styleMavicAir)...)
 	s := decodeBytes(t, "nofix.srt", data)
-	if len(s.Fixes) != 0 || s.Counts["no_fix_blocks"] != 2 || len(s.NotesWithCode("exposure")) != 0 {
+	if len(s.Fixes) != 0 || s.Counts["no_fix_blocks"] != 2 || len(s.Exposures) != 0 {
 		t.Fatalf("fixes %v counts %v", s.Fixes, s.Counts)
 	}
 	na := []byte("1\n00:00:01,000 --> 00:00:02,000\nHOME(N/A,N/A) 2018.08.19 08:00:36\nGPS(N/A,N/A,3) BAROMETER:0.0\n")

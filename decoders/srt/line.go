@@ -2,8 +2,9 @@ package srt
 
 import (
 	"bytes"
-	"strconv"
 	"time"
+
+	"droneaudit/geo"
 )
 
 // coord is one number as printed, with the count of its decimals (the precision of the print).
@@ -265,38 +266,11 @@ func isM300Third(b []byte) bool {
 	return dot > 0 && allDigits(b[:dot]) && allDigits(b[dot+1:])
 }
 
-// parseCoord parses a plain decimal number (optional sign, digits, optional fraction). Exponents,
-// hex floats, NaN and Inf are refused: DJI never prints them and strconv would accept them.
+// parseCoord parses a plain decimal number (optional sign, digits, optional fraction), with no
+// spaces around it. Exponents are refused: DJI never prints them.
 func parseCoord(b []byte) coord {
-	s := b
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-		s = s[1:]
-	}
-	if len(s) == 0 || len(s) > 40 {
-		return coord{}
-	}
-	dec, digits, dot := 0, 0, false
-	for _, c := range s {
-		switch {
-		case c == '.' && !dot:
-			dot = true
-		case isDigit(c):
-			digits++
-			if dot {
-				dec++
-			}
-		default:
-			return coord{}
-		}
-	}
-	if digits == 0 {
-		return coord{}
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return coord{}
-	}
-	return coord{v: v, dec: dec, ok: true}
+	v, dec, ok := geo.ParseDecimal(b, 0)
+	return coord{v: v, dec: dec, ok: ok}
 }
 
 // parseBrackets reads "[key : value]" groups, several pairs per bracket allowed

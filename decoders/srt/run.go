@@ -33,13 +33,15 @@ type run struct {
 	lastHome                                                       [2]float64
 	haveHome                                                       bool
 	first, firstHome                                               *geo.Fix
-	rangeNoted, partialNoted, radNoted                             bool
+	// once says each kind of damage once per file: the counters above keep the tallies, and a
+	// firmware that breaks one block breaks them all alike.
+	once decoders.NoteLimiter
 
 	rad radians
 }
 
 func newRun(in decoders.Input, sink decoders.Sink) *run {
-	return &run{in: in, sink: sink, rad: radians{in: in}}
+	return &run{in: in, sink: sink, rad: radians{in: in}, once: decoders.NoteLimiter{Sink: sink, Max: 1}}
 }
 
 // line handles one physical line (with its line ending) at byte offset off.
@@ -85,8 +87,8 @@ func (r *run) line(raw []byte, lineNo int, off int64, terminated bool) {
 func (r *run) longLine(lineNo int, off int64) {
 	r.longLines++
 	r.lastLine, r.lastOff, r.lastTerminated = lineNo, off, true
-	if r.longLines == 1 {
-		r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "junk", Locator: fmt.Sprintf("line %d", lineNo), Offset: off,
+	if r.once.Allow(decoders.CodeJunk) {
+		r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeJunk, Locator: fmt.Sprintf("line %d", lineNo), Offset: off,
 			Message: fmt.Sprintf("%s: line %d at byte %d is longer than %d bytes: not subtitle text, skipped", r.in.Path, lineNo, off, maxLine)})
 	}
 }
@@ -108,8 +110,8 @@ func (r *run) flush(b *block, atEOF bool) {
 		// A bracket or parenthesis left open inside the file: the firmware cut the line short
 		// (seen in the corpus: "[latit" and a newline). Whatever was complete is still used.
 		r.damaged++
-		if r.damaged == 1 {
-			r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "damaged", Locator: fmt.Sprintf("block %d @ line %d", b.number, b.lastLine), Offset: b.lastOff,
+		if r.once.Allow(decoders.CodeDamaged) {
+			r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeDamaged, Locator: fmt.Sprintf("block %d @ line %d", b.number, b.lastLine), Offset: b.lastOff,
 				Message: fmt.Sprintf("%s: block %d (line %d, byte %d) is cut short inside a bracket; its complete fields were read", r.in.Path, b.number, b.lastLine, b.lastOff)})
 		}
 	}
@@ -125,9 +127,8 @@ func (r *run) flush(b *block, atEOF bool) {
 	case p.lat.ok != p.lon.ok && !(atEOF && !r.lastTerminated):
 		// Half a position in a complete block: the firmware or an editor dropped a field.
 		r.noFix++
-		if !r.partialNoted {
-			r.partialNoted = true
-			r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "partial-position", Locator: fmt.Sprintf("block %d @ line %d", b.number, p.line), Offset: p.off,
+		if r.once.Allow(decoders.CodePartialPosition) {
+			r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodePartialPosition, Locator: fmt.Sprintf("block %d @ line %d", b.number, p.line), Offset: p.off,
 				Message: fmt.Sprintf("%s: block %d (line %d, byte %d) has a latitude or a longitude but not both; no position taken", r.in.Path, b.number, p.line, p.off)})
 		}
 	}
@@ -175,9 +176,8 @@ func (r *run) emitAircraft(b *block) {
 		prec *= 180 / math.Pi
 		enc = "decimal radians text (firmware bug), converted"
 		note = "radians suspected: " + r.rad.reason + "; converted to degrees"
-		if !r.radNoted {
-			r.radNoted = true
-			r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "radians-suspected", Locator: locator(b.number, p.line), Offset: p.off,
+		if r.once.Allow(decoders.CodeRadiansSuspected) {
+			r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeRadiansSuspected, Locator: locator(b.number, p.line), Offset: p.off,
 				Message: fmt.Sprintf("%s: %s; every such position was converted to degrees", r.in.Path, r.rad.reason)})
 		}
 	}
@@ -222,11 +222,10 @@ func join(a, b string) string {
 // invalid counts a (0,0) "no fix" or reports an out-of-range position once.
 func (r *run) invalid(b *block, p *position, what string) {
 	r.noFix++
-	if p.lat.v == 0 && p.lon.v == 0 || r.rangeNoted {
+	if p.lat.v == 0 && p.lon.v == 0 || !r.once.Allow(decoders.CodeOutOfRange) {
 		return
 	}
-	r.rangeNoted = true
-	r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "out-of-range", Locator: fmt.Sprintf("block %d @ line %d", b.number, p.line), Offset: p.off,
+	r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeOutOfRange, Locator: fmt.Sprintf("block %d @ line %d", b.number, p.line), Offset: p.off,
 		Message: fmt.Sprintf("%s: block %d (line %d, byte %d): %s %v,%v is not a WGS84 position; skipped", r.in.Path, b.number, p.line, p.off, what, p.lat.v, p.lon.v)})
 }
 
@@ -247,7 +246,7 @@ func (r *run) finish(size int64) {
 		r.checkCut(b, size)
 	}
 	if r.blocks == 0 && r.junk == 0 && r.longLines == 0 {
-		r.sink.Note(decoders.Note{Severity: decoders.Error, Code: "empty", Locator: "line 1", Offset: 0,
+		r.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeEmpty, Locator: "line 1", Offset: 0,
 			Message: fmt.Sprintf("%s: SRT file holds no subtitle text (%d bytes of blanks)", r.in.Path, size)})
 	}
 	r.sink.Count("blocks", int64(r.blocks))
@@ -288,7 +287,7 @@ func (r *run) checkCut(b *block, size int64) {
 
 func (r *run) truncated(num, lineNo int, size int64, format string, attrs map[string]string) {
 	what := fmt.Sprintf(format, num)
-	r.sink.Note(decoders.Note{Severity: decoders.Error, Code: "truncated", Locator: fmt.Sprintf("block %d @ line %d", num, lineNo), Offset: size,
+	r.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: fmt.Sprintf("block %d @ line %d", num, lineNo), Offset: size,
 		Message: fmt.Sprintf("%s: truncated SRT: cut at byte %d (line %d): %s; %d positions before the cut were read", r.in.Path, size, lineNo, what, r.positions),
 		Attrs:   attrs})
 }
@@ -318,8 +317,8 @@ func (r *run) exposure() {
 	if attrs["recorded_local_time"] != "" {
 		what += ", the camera's local date and time"
 	}
-	r.sink.Note(decoders.Note{Severity: decoders.Info, Code: "exposure", Locator: ref.Evidence.Locator, Offset: ref.Evidence.Offset,
-		Message: fmt.Sprintf("%s: a reader of this subtitle file learns %s", r.in.Path, what), Attrs: attrs})
+	r.sink.Exposure(decoders.Exposure{Locator: ref.Evidence.Locator, Offset: ref.Evidence.Offset,
+		Message: fmt.Sprintf("%s: a reader of this subtitle file learns %s", r.in.Path, what), Values: attrs})
 }
 
 func latLon(f *geo.Fix) string {

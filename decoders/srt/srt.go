@@ -107,7 +107,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // with the file.
 func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Sink) error {
 	if in.Size == 0 {
-		sink.Note(decoders.Note{Severity: decoders.Error, Code: "empty", Locator: "line 1", Offset: 0,
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeEmpty, Locator: "line 1", Offset: 0,
 			Message: fmt.Sprintf("%s: empty SRT file (0 bytes): no telemetry", in.Path)})
 		return nil
 	}

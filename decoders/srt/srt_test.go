@@ -135,8 +135,8 @@ func TestCorpusManifest(t *testing.T) {
 					t.Errorf("invalid fix emitted: %v", f)
 				}
 			}
-			if len(s.NotesWithCode("exposure")) != 1 {
-				t.Errorf("want one exposure note, got %d", len(s.NotesWithCode("exposure")))
+			if len(s.Exposures) != 1 {
+				t.Errorf("want one exposure note, got %d", len(s.Exposures))
 			}
 		})
 	}
@@ -157,8 +157,8 @@ func TestCorpusMavicProHome(t *testing.T) {
 	if got := len(fixesOf(s, geo.RoleAircraft)); got != 468 {
 		t.Errorf("aircraft fixes %d, want 468", got)
 	}
-	ex := s.NotesWithCode("exposure")
-	if len(ex) != 1 || ex[0].Attrs["home_point"] != "-20.2532,149.0251" {
+	ex := s.Exposures
+	if len(ex) != 1 || ex[0].Values["home_point"] != "-20.2532,149.0251" {
 		t.Errorf("exposure notes %+v", ex)
 	}
 }

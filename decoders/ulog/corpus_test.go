@@ -184,9 +184,9 @@ func TestCorpusCubeOrange(t *testing.T) {
 	}
 	ids := sink.NotesWithCode("identity")
 	// The boot console's PX4GUID equals sys_uuid here: one identity note, both in the exposure.
-	exp := sink.NotesWithCode("exposure")
+	exp := sink.Exposures
 	if len(ids) != 1 || ids[0].Attrs["sys_uuid"] != "000600000000383638393239510d0035002d" ||
-		len(exp) != 1 || exp[0].Attrs["px4_guid"] != "000600000000383638393239510d0035002d" || exp[0].Attrs["board"] != "CUBEPILOT_CUBEORANGE" {
+		len(exp) != 1 || exp[0].Values["px4_guid"] != "000600000000383638393239510d0035002d" || exp[0].Values["board"] != "CUBEPILOT_CUBEORANGE" {
 		t.Fatalf("identity notes %+v", ids)
 	}
 }

@@ -36,6 +36,7 @@ func (*Decoder) Sniff(head []byte) bool {
 	return len(head) >= headerLen && bytes.Equal(head[:7], Magic)
 }
 
+// maxNotesPerKind bounds the damage notes of one code per input; the rest are summed in one note.
 const maxNotesPerKind = 50
 
 // Decode implements decoders.FileDecoder.
@@ -44,7 +45,8 @@ func (d *Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.S
 	if err != nil {
 		return err
 	}
-	st := &state{in: in, sink: sink, out: decoders.HeldFixes{Sink: sink}, z: newSummarizer(rd), notes: map[string]int{}}
+	st := &state{in: in, sink: sink, out: decoders.HeldFixes{Sink: sink}, z: newSummarizer(rd),
+		notes: decoders.NoteLimiter{Sink: sink, Max: maxNotesPerKind, Summary: decoders.NotesNotShown(in.Path)}}
 	n := 0
 	for {
 		var m Message
@@ -75,7 +77,7 @@ func (d *Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.S
 		}
 	}
 	if errors.Is(err, ErrIncompat) {
-		sink.Note(decoders.Note{Severity: decoders.Error, Code: "unsupported", Locator: "flag bits", Offset: 16,
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeUnsupported, Locator: "flag bits", Offset: 16,
 			Message: err.Error() + ": the ULog specification requires refusing the log"})
 	}
 	sum := st.z.finish(rd)
@@ -93,7 +95,7 @@ type state struct {
 	locBuf []byte
 	out    decoders.HeldFixes
 	clk    clock
-	notes  map[string]int
+	notes  decoders.NoteLimiter // the reader's damage notes
 
 	fixes    int64
 	gpsNoFix int64
@@ -199,8 +201,7 @@ func isNaN(f float64) bool { return f != f }
 
 func (s *state) problems(ps []Problem) {
 	for _, p := range ps {
-		s.notes[p.Kind]++
-		if s.notes[p.Kind] > maxNotesPerKind {
+		if !s.notes.Allow(p.Kind) {
 			continue
 		}
 		s.sink.Note(decoders.Note{Severity: decoders.Warning, Code: p.Kind, Locator: "offset 0x" + strconv.FormatInt(p.Offset, 16),
@@ -265,7 +266,7 @@ func (s *state) finish(rd *Reader, sum *Summary) {
 			ms += int64(d.DurationMS)
 		}
 		s.sink.Count("dropouts", int64(len(sum.Dropouts)))
-		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "dropouts", Locator: fmt.Sprintf("offset 0x%x", sum.Dropouts[0].Offset),
+		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeDropouts, Locator: fmt.Sprintf("offset 0x%x", sum.Dropouts[0].Offset),
 			Offset: sum.Dropouts[0].Offset, Message: fmt.Sprintf("the logger lost data %d times (%d ms in all)", len(sum.Dropouts), ms)})
 	}
 	if s.gpsNoFix > 0 {
@@ -275,16 +276,11 @@ func (s *state) finish(rd *Reader, sum *Summary) {
 		s.sink.Count("skipped_bytes", rd.Skipped)
 	}
 	if len(sum.Appended) > 0 {
-		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "appended-data", Offset: sum.Appended[0],
+		s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeAppendedData, Offset: sum.Appended[0],
 			Locator: fmt.Sprintf("offset 0x%x", sum.Appended[0]),
 			Message: fmt.Sprintf("the log has %d appended data section(s), typically crash data", len(sum.Appended))})
 	}
-	for kind, n := range s.notes {
-		if n > maxNotesPerKind {
-			s.sink.Note(decoders.Note{Severity: decoders.Warning, Code: kind, Offset: -1,
-				Message: fmt.Sprintf("%s: %d further %s notes not shown", s.in.Path, n-maxNotesPerKind, kind)})
-		}
-	}
+	s.notes.Flush()
 
 	attrs := map[string]string{}
 	for _, k := range identityKeys {
@@ -300,7 +296,7 @@ func (s *state) finish(rd *Reader, sum *Summary) {
 	}
 	for _, k := range []string{"sys_uuid", "px4_guid"} {
 		if v, ok := attrs[k]; ok && (k == "sys_uuid" || v != attrs["sys_uuid"]) {
-			s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "identity", Locator: "info " + k, Offset: -1,
+			s.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: "info " + k, Offset: -1,
 				Message: fmt.Sprintf("aircraft identity: %s = %s", k, v), Attrs: map[string]string{k: v}})
 		}
 	}
@@ -315,6 +311,6 @@ func (s *state) finish(rd *Reader, sum *Summary) {
 		attrs["first_utc"] = s.out.First.Format(time.RFC3339)
 		attrs["last_utc"] = s.out.Last.Format(time.RFC3339)
 	}
-	s.sink.Note(decoders.Note{Severity: decoders.Info, Code: "exposure", Offset: -1,
-		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Attrs: attrs})
+	s.sink.Exposure(decoders.Exposure{Offset: -1,
+		Message: fmt.Sprintf("the log holds %d positions and the aircraft's identity", s.fixes), Values: attrs})
 }

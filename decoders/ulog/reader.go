@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"droneaudit/decoders"
+	"droneaudit/decoders/internal/readahead"
 )
 
 // Framing facts: PX4/PX4-Autopilot@01486656:docs/en/dev_log/ulog_file_format.md and the
@@ -71,21 +74,15 @@ func (s *Subscription) Timestamp(data []byte) (uint64, bool) {
 // Problem is damage stepped over: a corrupt header, a truncated last message, a message cut by
 // an appended-data boundary, a D message of an unknown msg_id.
 type Problem struct {
-	Kind   string // "corrupt", "truncated", "appended-cut", "unknown-msg-id", "bad-format", "bad-size"
+	Kind   decoders.Code // the note code: CodeCorrupt, CodeTruncated, CodeAppendedCut, CodeUnknownMsgID, CodeBadFormat, CodeBadSize
 	Offset int64
 	Detail string
 }
 
 // Reader frames a ULog file and keeps the definitions needed to read its data.
 type Reader struct {
-	src  io.Reader
+	win  readahead.Buffer
 	name string
-
-	buf    []byte
-	r, w   int
-	base   int64
-	srcEOF bool
-	srcErr error
 
 	// Version is the file format version byte; StartTime the header timestamp (µs).
 	Version   uint8
@@ -110,17 +107,17 @@ type Reader struct {
 
 // NewReader reads the 16-byte header. It fails when the input is not a ULog file.
 func NewReader(src io.Reader, name string) (*Reader, error) {
-	rd := &Reader{src: src, name: name, buf: make([]byte, bufSize), first: true}
-	rd.fill(headerLen)
-	if rd.w < headerLen || !bytes.Equal(rd.buf[:7], Magic) {
-		if rd.srcErr != nil {
-			return nil, fmt.Errorf("%s: read header: %w", name, rd.srcErr)
+	rd := &Reader{win: readahead.New(src, bufSize), name: name, first: true}
+	rd.win.Fill(headerLen)
+	if rd.win.W < headerLen || !bytes.Equal(rd.win.Buf[:7], Magic) {
+		if rd.win.Err != nil {
+			return nil, fmt.Errorf("%s: read header: %w", name, rd.win.Err)
 		}
 		return nil, fmt.Errorf("%s: offset 0: not a ULog file (bad magic)", name)
 	}
-	rd.Version = rd.buf[7]
-	rd.StartTime = binary.LittleEndian.Uint64(rd.buf[8:16])
-	rd.r = headerLen
+	rd.Version = rd.win.Buf[7]
+	rd.StartTime = binary.LittleEndian.Uint64(rd.win.Buf[8:16])
+	rd.win.R = headerLen
 	return rd, nil
 }
 
@@ -144,43 +141,6 @@ func (rd *Reader) problem(p Problem) {
 	}
 }
 
-func (rd *Reader) fill(need int) {
-	for rd.w-rd.r < need && !rd.srcEOF && rd.srcErr == nil {
-		if rd.r > 0 {
-			n := copy(rd.buf, rd.buf[rd.r:rd.w])
-			rd.base += int64(rd.r)
-			rd.r, rd.w = 0, n
-		}
-		n, err := rd.src.Read(rd.buf[rd.w:])
-		rd.w += n
-		if err == io.EOF {
-			rd.srcEOF = true
-		} else if err != nil {
-			rd.srcErr = err
-		}
-	}
-}
-
-func (rd *Reader) pos() int64 { return rd.base + int64(rd.r) }
-
-// discard skips n bytes, reading past the buffer if needed.
-func (rd *Reader) discard(n int64) {
-	for n > 0 {
-		if rd.w == rd.r {
-			rd.fill(1)
-			if rd.w == rd.r {
-				return
-			}
-		}
-		k := int64(rd.w - rd.r)
-		if k > n {
-			k = n
-		}
-		rd.r += int(k)
-		n -= k
-	}
-}
-
 // known message types (§7.2).
 func knownType(t byte) bool {
 	switch t {
@@ -199,23 +159,23 @@ func (rd *Reader) Next() (Message, error) {
 		if rd.nextAppend < len(rd.Appended) {
 			limit = rd.Appended[rd.nextAppend]
 		}
-		p := rd.pos()
+		p := rd.win.Pos()
 		if p >= limit {
 			// Appended data starts here: a reader continues at the offset (pyulog seeks there).
 			if p > limit {
-				rd.problem(Problem{Kind: "appended-cut", Offset: limit,
+				rd.problem(Problem{Kind: decoders.CodeAppendedCut, Offset: limit,
 					Detail: fmt.Sprintf("appended-data offset %d lies behind the read position %d", limit, p)})
 			}
 			rd.nextAppend++
 			continue
 		}
-		if rd.w-rd.r < 3 {
-			rd.fill(3)
-			if rd.w-rd.r < 3 {
+		if rd.win.Len() < 3 {
+			rd.win.Fill(3)
+			if rd.win.Len() < 3 {
 				return Message{}, rd.end()
 			}
 		}
-		b := rd.buf[rd.r:rd.w]
+		b := rd.win.Bytes()
 		size := int(binary.LittleEndian.Uint16(b))
 		typ := b[2]
 		if typ == 0 || size == 0 || size > maxPlausible {
@@ -223,27 +183,27 @@ func (rd *Reader) Next() (Message, error) {
 			continue
 		}
 		if len(b) < 3+size {
-			rd.fill(3 + size)
-			b = rd.buf[rd.r:rd.w]
+			rd.win.Fill(3 + size)
+			b = rd.win.Bytes()
 			if len(b) < 3+size {
-				if rd.srcErr != nil {
+				if rd.win.Err != nil {
 					return Message{}, rd.end()
 				}
-				rd.problem(Problem{Kind: "truncated", Offset: p,
+				rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: p,
 					Detail: fmt.Sprintf("last message (type %q) truncated: %d of %d bytes", typ, len(b), 3+size)})
-				rd.r = rd.w
+				rd.win.R = rd.win.W
 				return Message{}, rd.end()
 			}
 		}
 		if p+3+int64(size) > limit {
-			rd.problem(Problem{Kind: "appended-cut", Offset: p,
+			rd.problem(Problem{Kind: decoders.CodeAppendedCut, Offset: p,
 				Detail: fmt.Sprintf("message cut by the appended-data boundary at %d", limit)})
-			rd.discard(limit - p)
+			rd.win.Discard(limit - p)
 			continue
 		}
 		m := Message{Type: typ, Body: b[3 : 3+size : 3+size], Offset: p, Index: rd.index}
 		rd.index++
-		rd.r += 3 + size
+		rd.win.R += 3 + size
 		wasFirst := rd.first
 		rd.first = false
 		if !knownType(typ) {
@@ -261,34 +221,34 @@ func (rd *Reader) Next() (Message, error) {
 // plausible header. Without seeking back, this finds the same resumption points as pyulog's
 // sync search followed by its byte-wise advance.
 func (rd *Reader) corrupt() {
-	at := rd.pos()
-	rd.r++
+	at := rd.win.Pos()
+	rd.win.R++
 	skipped := int64(1)
 	const window = 2*maxPlausible + 32
 	for {
-		rd.fill(window)
-		b := rd.buf[rd.r:rd.w]
-		atEOF := rd.srcEOF || rd.srcErr != nil
+		rd.win.Fill(window)
+		b := rd.win.Bytes()
+		atEOF := rd.win.Ended()
 		limit := len(b)
 		if !atEOF {
 			limit = len(b) - (maxPlausible + 16) // leave room for the lookahead
 		}
 		if i := rd.resyncPoint(b, limit, atEOF); i >= 0 {
-			rd.r += i
+			rd.win.R += i
 			skipped += int64(i)
 			break
 		}
 		if limit <= 0 {
 			limit = len(b)
 		}
-		rd.r += limit
+		rd.win.R += limit
 		skipped += int64(limit)
 		if atEOF {
 			break
 		}
 	}
 	rd.Skipped += skipped
-	rd.problem(Problem{Kind: "corrupt", Offset: at, Detail: fmt.Sprintf("corrupt message header: %d bytes skipped", skipped)})
+	rd.problem(Problem{Kind: decoders.CodeCorrupt, Offset: at, Detail: fmt.Sprintf("corrupt message header: %d bytes skipped", skipped)})
 }
 
 // resyncPoint returns where reading can resume in b (scanning starts before limit), or -1.
@@ -332,12 +292,12 @@ func (rd *Reader) plausible(h []byte) bool {
 }
 
 func (rd *Reader) end() error {
-	if rd.srcErr != nil {
-		return fmt.Errorf("%s: read at offset %d: %w", rd.name, rd.base+int64(rd.w), rd.srcErr)
+	if rd.win.Err != nil {
+		return fmt.Errorf("%s: read at offset %d: %w", rd.name, rd.win.Base+int64(rd.win.W), rd.win.Err)
 	}
-	if left := rd.w - rd.r; left > 0 {
-		rd.problem(Problem{Kind: "truncated", Offset: rd.pos(), Detail: fmt.Sprintf("%d trailing bytes: a cut message header", left)})
-		rd.r = rd.w
+	if left := rd.win.Len(); left > 0 {
+		rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.win.Pos(), Detail: fmt.Sprintf("%d trailing bytes: a cut message header", left)})
+		rd.win.R = rd.win.W
 	}
 	return io.EOF
 }
@@ -347,11 +307,11 @@ func (rd *Reader) apply(m *Message, first bool) error {
 	switch m.Type {
 	case 'B':
 		if !first {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: "flag bits message is not the first message; ignored"})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: "flag bits message is not the first message; ignored"})
 			return nil
 		}
 		if len(m.Body) < 40 {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: "flag bits message shorter than 40 bytes"})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: "flag bits message shorter than 40 bytes"})
 			return nil
 		}
 		copy(rd.Compat[:], m.Body[0:8])
@@ -372,7 +332,7 @@ func (rd *Reader) apply(m *Message, first bool) error {
 			kept := offs[:0]
 			for _, o := range offs {
 				if o <= m.Offset {
-					rd.problem(Problem{Kind: "bad-format", Offset: m.Offset,
+					rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset,
 						Detail: fmt.Sprintf("appended-data offset %d is not after the flag bits message; ignored", o)})
 					continue
 				}
@@ -386,18 +346,18 @@ func (rd *Reader) apply(m *Message, first bool) error {
 			err = rd.res.add(d, len(m.Body))
 		}
 		if err != nil {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: err.Error()})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: err.Error()})
 			return nil
 		}
 	case 'A':
 		if len(m.Body) < 4 || len(m.Body) > 3+maxTopicName {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: "subscription message with an impossible topic name length"})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: "subscription message with an impossible topic name length"})
 			return nil
 		}
 		s := &Subscription{MultiID: m.Body[0], MsgID: binary.LittleEndian.Uint16(m.Body[1:]), Name: string(m.Body[3:])}
 		l, err := rd.res.layout(s.Name)
 		if err != nil {
-			rd.problem(Problem{Kind: "bad-format", Offset: m.Offset, Detail: fmt.Sprintf("subscription %s: %v", s.Name, err)})
+			rd.problem(Problem{Kind: decoders.CodeBadFormat, Offset: m.Offset, Detail: fmt.Sprintf("subscription %s: %v", s.Name, err)})
 		} else {
 			s.Layout = l
 			if f := l.Field("timestamp"); f != nil && f.Kind != KindNested && f.ArrayLen == 0 {
@@ -438,7 +398,7 @@ func (rd *Reader) apply(m *Message, first bool) error {
 			}
 			if !rd.unknown[id] && len(rd.unknown) < 256 {
 				rd.unknown[id] = true
-				rd.problem(Problem{Kind: "unknown-msg-id", Offset: m.Offset, Detail: fmt.Sprintf("data for msg_id %d without a subscription", id)})
+				rd.problem(Problem{Kind: decoders.CodeUnknownMsgID, Offset: m.Offset, Detail: fmt.Sprintf("data for msg_id %d without a subscription", id)})
 			}
 			return nil
 		}
@@ -446,7 +406,7 @@ func (rd *Reader) apply(m *Message, first bool) error {
 		if s.Layout == nil || len(data) < s.Layout.MinSize || len(data) > s.Layout.Size {
 			s.Invalid++
 			if s.Invalid == 1 {
-				rd.problem(Problem{Kind: "bad-size", Offset: m.Offset, Detail: fmt.Sprintf("data for %s has %d bytes, format needs %d", s.Name, len(data), layoutSize(s.Layout))})
+				rd.problem(Problem{Kind: decoders.CodeBadSize, Offset: m.Offset, Detail: fmt.Sprintf("data for %s has %d bytes, format needs %d", s.Name, len(data), layoutSize(s.Layout))})
 			}
 			return nil
 		}

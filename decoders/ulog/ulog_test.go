@@ -130,8 +130,8 @@ func TestGeneratedFixes(t *testing.T) {
 	if len(ids) != 2 || ids[0].Attrs["sys_uuid"] != "0011223344556677" || ids[1].Attrs["px4_guid"] != "00aabb" {
 		t.Fatalf("identity %+v", ids)
 	}
-	exp := sink.NotesWithCode("exposure")
-	if len(exp) != 1 || exp[0].Attrs["board"] != "TESTBOARD_V1" || exp[0].Attrs["utc_offset_s"] != "3600" || exp[0].Attrs["mavlink_sysid"] != "7" {
+	exp := sink.Exposures
+	if len(exp) != 1 || exp[0].Values["board"] != "TESTBOARD_V1" || exp[0].Values["utc_offset_s"] != "3600" || exp[0].Values["mavlink_sysid"] != "7" {
 		t.Fatalf("exposure %+v", exp)
 	}
 }
