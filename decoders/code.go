@@ -61,6 +61,9 @@ const (
 	CodeTooManyEntries Code = "too-many-entries"
 	// CodeGap: bytes of a stream were lost in the capture; the rest of that direction is not decoded.
 	CodeGap Code = "gap"
+	// CodeTCPGaps: TCP payload bytes of a capture were never captured (holes in the sequence
+	// space); decoding resumed after each hole.
+	CodeTCPGaps Code = "tcp-gaps"
 	// CodeTrailingBytes: bytes follow the last element or block the format defines.
 	CodeTrailingBytes Code = "trailing-bytes"
 	// CodePackRule: a Remote ID message pack breaks a rule of ASTM F3411 (order, duplicates).

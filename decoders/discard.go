@@ -11,3 +11,4 @@ type discard struct{}
 func (discard) Fix(geo.Fix)         {}
 func (discard) Note(Note)           {}
 func (discard) Count(string, int64) {}
+func (discard) Exposure(Exposure)   {}

@@ -31,6 +31,7 @@ type recSink struct {
 }
 
 func (s *recSink) Fix(geo.Fix)                {}
+func (s *recSink) Exposure(decoders.Exposure) {}
 func (s *recSink) Note(n decoders.Note)       { s.notes = append(s.notes, n) }
 func (s *recSink) Count(name string, n int64) { s.counts[name] += n }
 func (r *recorder) count(in, name string) int64 {
@@ -244,7 +245,7 @@ func TestDamagedAndUnknownInputs(t *testing.T) {
 	notes := 0
 	for _, s := range rec.sinks["cut.pcap"] {
 		for _, n := range s.notes {
-			if n.Code == "truncated" && n.Offset > 0 {
+			if n.Code == decoders.CodeTruncated && n.Offset > 0 {
 				notes++
 			}
 		}

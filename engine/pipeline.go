@@ -138,7 +138,7 @@ func (pl *pipeline) packets(rd *capture.Reader, run *capRun) error {
 			if errors.As(err, &fe) {
 				off = fe.Offset
 			}
-			run.sink.Note(decoders.Note{Severity: decoders.Error, Code: "truncated", Offset: off, Message: err.Error()})
+			run.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Offset: off, Message: err.Error()})
 			return err
 		}
 		run.packets++
@@ -155,7 +155,7 @@ func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
 	if derr != nil {
 		run.sink.Count("packets_malformed", 1)
 		if run.malformed++; run.malformed <= maxMalformedNotes {
-			run.sink.Note(decoders.Note{Severity: decoders.Warning, Code: "malformed", Locator: fmt.Sprintf("frame %d", p.Frame), Offset: p.Offset, Message: derr.Error()})
+			run.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Locator: fmt.Sprintf("frame %d", p.Frame), Offset: p.Offset, Message: derr.Error()})
 		}
 	}
 	if !ok {
@@ -251,7 +251,7 @@ func (t *inputTotals) report(sink decoders.Sink) {
 	sink.Count("flows", t.flows)
 	if t.skipped > 0 {
 		sink.Count("tcp_bytes_skipped", t.skipped)
-		sink.Note(decoders.Note{Severity: decoders.Warning, Code: "tcp-gaps", Offset: -1,
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeTCPGaps, Offset: -1,
 			Message: fmt.Sprintf("%d TCP payload bytes in %d flow(s) were not captured (holes in the sequence space); decoding resumed after each hole", t.skipped, t.gapped)})
 	}
 }

@@ -36,9 +36,10 @@ type counter struct {
 	cut    []string
 }
 
-func (k *counter) Fix(geo.Fix) {}
+func (k *counter) Fix(geo.Fix)                {}
+func (k *counter) Exposure(decoders.Exposure) {}
 func (k *counter) Note(n decoders.Note) {
-	if n.Code == "truncated" && n.Severity == decoders.Error {
+	if n.Code == decoders.CodeTruncated && n.Severity == decoders.Error {
 		k.cut = append(k.cut, n.Message)
 	}
 }
