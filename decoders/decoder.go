@@ -33,6 +33,9 @@ const (
 // Note is something a decoder wants the auditor to know: damaged bytes it skipped, a truncated
 // file, a record it could not verify, or a fact about the input (a serial number, a time zone).
 type Note struct {
+	// Input names the input file where a list mixes several (the destination inventory); a note
+	// kept under its input in a report leaves it empty.
+	Input    string   `json:"input,omitempty"`
 	Severity Severity `json:"severity"`
 	// Code is a stable, machine-readable kind, e.g. CodeBadCRC, CodeJunk, CodeTruncated.
 	Code    Code   `json:"code"`

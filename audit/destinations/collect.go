@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"droneaudit/capture/flowtable"
+	"droneaudit/decoders"
 	"droneaudit/decoders/dhcp"
 	"droneaudit/decoders/dns"
 	"droneaudit/decoders/http"
@@ -41,13 +42,14 @@ type fileRun struct {
 	dropped int
 }
 
-func (r *fileRun) note(format string, args ...any) {
+func (r *fileRun) note(f *flowtable.Flow, code decoders.Code, format string, args ...any) {
 	r.notes++
 	if r.notes > maxNotes {
 		r.dropped++
 		return
 	}
-	r.st.notes = append(r.st.notes, r.name+": "+fmt.Sprintf(format, args...))
+	r.st.notes = append(r.st.notes, decoders.Note{Input: r.name, Severity: decoders.Warning, Code: code,
+		Locator: "flow " + f.UID(), Offset: -1, Message: fmt.Sprintf(format, args...)})
 }
 
 // account adds an ended flow to its destination row.
@@ -230,7 +232,7 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
 			return
 		}
 		if d.Gap {
-			r.note("flow %s: bytes lost before the ClientHello was complete", f.UID())
+			r.note(f, decoders.CodeGap, "bytes lost before the ClientHello was complete")
 			fs.done = true
 			return
 		}
@@ -271,7 +273,7 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
 			}
 		})
 		if err != nil {
-			r.note("flow %s: %v", f.UID(), err)
+			r.note(f, decoders.CodeMalformed, "%v", err)
 		}
 	case "dns":
 		if d.Gap {

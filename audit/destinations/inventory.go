@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"droneaudit/decoders"
 	"droneaudit/netflow"
 )
 
@@ -91,8 +92,9 @@ func (r *Row) Proto() netflow.Proto {
 type Inventory struct {
 	Rows  []Row   `json:"destinations"`
 	GeoIP GeoInfo `json:"geoip"`
-	// Notes are problems met on the way (damaged capture files, with file and offset).
-	Notes []string `json:"notes,omitempty"`
+	// Notes are problems met on the way: flows whose names could not be read and, when the
+	// inventory is built on its own, damaged capture files with the offset.
+	Notes []decoders.Note `json:"notes,omitempty"`
 	// DNSQueries lists every name asked for in DNS (answered or not), sorted.
 	DNSQueries []string `json:"dns_queries"`
 	// Packets counts the frames read from all inputs.
@@ -136,7 +138,7 @@ type state struct {
 	echName map[string]bool                    // names whose HTTPS/SVCB record carried ECH
 	dhcp    map[string]string                  // MAC → host name
 	arp     map[netip.Addr]string              // IPv4 → MAC
-	notes   []string
+	notes   []decoders.Note
 	packets int64
 	brokers []broker // broker names announced in MQTT payloads
 	queries map[string]struct{}

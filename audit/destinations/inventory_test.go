@@ -96,7 +96,7 @@ func TestBuildMatchesGeneratedTraffic(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(inv.Notes) != 0 {
-			t.Errorf("format %d: notes %q", format, inv.Notes)
+			t.Errorf("format %d: notes %v", format, inv.Notes)
 		}
 		if inv.Packets != int64(lf.expect.Packets) {
 			t.Errorf("packets %d, want %d", inv.Packets, lf.expect.Packets)

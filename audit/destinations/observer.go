@@ -3,7 +3,6 @@ package destinations
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -13,19 +12,20 @@ import (
 	"droneaudit/decoders"
 	"droneaudit/decoders/dhcp"
 	"droneaudit/engine"
+	"droneaudit/geo"
 )
 
 // Collector builds the inventory as an observer of the engine's one pass over the captures: the
-// reader goroutine tells it every frame (ARP, damaged frames), and each flow shard has a part of
-// its own that names flows and accounts them when they end. The parts are merged at the end, and
-// the merged result does not depend on the number of shards.
+// reader goroutine tells it every frame (ARP), and each flow shard has a part of its own that
+// names flows and accounts them when they end. The parts are merged at the end, and the merged
+// result does not depend on the number of shards. Damage to a capture file is the engine's to
+// report (one note per input, with the offset); the inventory notes only flows it could not name.
 type Collector struct {
 	opt      Options
-	st       *state // the reader goroutine's part: ARP, frame counts, capture problems
+	st       *state // the reader goroutine's part: ARP and frame counts
 	mu       sync.Mutex
 	parts    []*part
 	captures int
-	notes    int // problems noted for the current capture
 }
 
 // NewCollector returns an empty inventory observer.
@@ -54,9 +54,6 @@ func (c *Collector) Shard(int) engine.FlowObserver {
 func (c *Collector) Packet(ev *engine.PacketEvent) {
 	c.st.packets++
 	p := ev.Packet
-	if ev.Err != nil {
-		c.note(ev.Input, "frame %d @ 0x%x: %v", p.Frame, p.Offset, ev.Err)
-	}
 	if ev.Transport == nil && p.LinkType == capture.LinkEthernet {
 		if a, ok := dhcp.ParseARPFrame(p.Data); ok && !a.SenderIP.IsUnspecified() {
 			c.st.arp[a.SenderIP] = a.SenderMAC.String()
@@ -65,23 +62,7 @@ func (c *Collector) Packet(ev *engine.PacketEvent) {
 }
 
 // CaptureEnd implements engine.Observer.
-func (c *Collector) CaptureEnd(in *engine.Input, err error) {
-	c.captures++
-	var fe *capture.FormatError
-	if errors.As(err, &fe) {
-		c.note(in, "stopped at offset %d: %s", fe.Offset, fe.Reason)
-	}
-	if c.notes > maxNotes {
-		c.st.notes = append(c.st.notes, fmt.Sprintf("%s: %d more problems not listed", in.Name, c.notes-maxNotes))
-	}
-	c.notes = 0
-}
-
-func (c *Collector) note(in *engine.Input, format string, args ...any) {
-	if c.notes++; c.notes <= maxNotes {
-		c.st.notes = append(c.st.notes, in.Name+": "+fmt.Sprintf(format, args...))
-	}
-}
+func (c *Collector) CaptureEnd(*engine.Input, error) { c.captures++ }
 
 // Chunk implements engine.FlowObserver.
 func (p *part) Chunk(c *engine.Chunk, state *any) {
@@ -107,10 +88,15 @@ func (c *Collector) Inventory() (*Inventory, error) {
 	st := c.st
 	for _, p := range c.parts {
 		if p.run.dropped > 0 {
-			p.st.notes = append(p.st.notes, fmt.Sprintf("%d more problems not listed", p.run.dropped))
+			p.st.notes = append(p.st.notes, decoders.Note{Severity: decoders.Info, Code: decoders.CodeMalformed, Offset: -1,
+				Message: fmt.Sprintf("%d more flows whose names could not be read are not listed", p.run.dropped)})
 		}
 		st.merge(p.st)
 	}
+	// The shards' notes in one order whatever their number: by input, flow and message.
+	slices.SortStableFunc(st.notes, func(a, b decoders.Note) int {
+		return cmp.Or(cmp.Compare(a.Input, b.Input), cmp.Compare(a.Locator, b.Locator), cmp.Compare(a.Message, b.Message))
+	})
 	inv := &Inventory{GeoIP: geo.Info, Notes: st.notes, Packets: st.packets}
 	owners := NewOwners(c.opt.Owners)
 	for _, acc := range st.rows {
@@ -137,10 +123,11 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 // BuildSources is Build over captures that need not be files (the audit's embedded demo). The
 // captures are read in the order given through one set of flow tables: rotated files of one
 // capture continue each other's connections. An input that is no capture, or cannot be opened,
-// is an error.
+// is an error. Damage inside a capture (a cut file, malformed frames) is listed in the notes with
+// the input and offset, and what came before it counts.
 func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inventory, error) {
 	c := NewCollector(opt)
-	out := &errorsOnly{}
+	out := &captureNotes{}
 	cfg := engine.Config{Observers: []engine.Observer{c}, Output: out, Workers: 1, IdleTimeout: opt.IdleTimeout}
 	if err := engine.Run(ctx, srcs, cfg); err != nil {
 		return nil, err
@@ -148,19 +135,48 @@ func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inve
 	if err := out.first(); err != nil {
 		return nil, err
 	}
-	return c.Inventory()
+	inv, err := c.Inventory()
+	if err != nil {
+		return nil, err
+	}
+	inv.Notes = append(out.notes(), inv.Notes...)
+	return inv, nil
 }
 
-// errorsOnly is the engine output of an inventory-only run: decoder output is dropped, and the
-// inputs that could not be read are remembered in the order given.
-type errorsOnly struct {
-	mu   sync.Mutex
-	errs []*engine.Input
+// captureNotes is the engine output of an inventory-only run: the capture-level notes the engine
+// reports (damage, malformed frames) are kept with their input; the inputs that could not be
+// read are remembered in the order given.
+type captureNotes struct {
+	mu    sync.Mutex
+	sinks []*noteSink
+	errs  []*engine.Input
 }
 
-func (o *errorsOnly) Sink(*engine.Input, int) decoders.Sink { return decoders.Discard }
+// noteSink keeps the warnings and errors of one lane of one input.
+type noteSink struct {
+	in    *engine.Input
+	notes []decoders.Note
+}
 
-func (o *errorsOnly) Done(in *engine.Input) {
+func (s *noteSink) Fix(geo.Fix)                {}
+func (s *noteSink) Count(string, int64)        {}
+func (s *noteSink) Exposure(decoders.Exposure) {}
+func (s *noteSink) Note(n decoders.Note) {
+	if n.Severity != decoders.Info && len(s.notes) < maxNotes {
+		n.Input = s.in.Name
+		s.notes = append(s.notes, n)
+	}
+}
+
+func (o *captureNotes) Sink(in *engine.Input, _ int) decoders.Sink {
+	s := &noteSink{in: in}
+	o.mu.Lock()
+	o.sinks = append(o.sinks, s)
+	o.mu.Unlock()
+	return s
+}
+
+func (o *captureNotes) Done(in *engine.Input) {
 	if in.Err != nil {
 		o.mu.Lock()
 		o.errs = append(o.errs, in)
@@ -168,8 +184,18 @@ func (o *errorsOnly) Done(in *engine.Input) {
 	}
 }
 
+// notes returns the kept notes in input order, then file order.
+func (o *captureNotes) notes() []decoders.Note {
+	var out []decoders.Note
+	slices.SortStableFunc(o.sinks, func(a, b *noteSink) int { return cmp.Compare(a.in.Index, b.in.Index) })
+	for _, s := range o.sinks {
+		out = append(out, s.notes...)
+	}
+	return out
+}
+
 // first returns the error of the first input, in the order given, that could not be read.
-func (o *errorsOnly) first() error {
+func (o *captureNotes) first() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	slices.SortFunc(o.errs, func(a, b *engine.Input) int { return cmp.Compare(a.Index, b.Index) })

@@ -2,7 +2,6 @@ package destinations
 
 import (
 	"net/netip"
-	"slices"
 )
 
 // newState returns an empty partial inventory.
@@ -74,7 +73,5 @@ func (st *state) merge(o *state) {
 		st.queries[q] = struct{}{}
 	}
 	st.brokers = append(st.brokers, o.brokers...)
-	notes := slices.Clone(o.notes)
-	slices.Sort(notes)
-	st.notes = append(st.notes, notes...)
+	st.notes = append(st.notes, o.notes...)
 }

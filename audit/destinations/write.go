@@ -1,6 +1,7 @@
 package destinations
 
 import (
+	"droneaudit/decoders"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -94,7 +95,19 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, a)
 	}
 	for _, n := range inv.Notes {
-		fmt.Fprintln(w, "note:", n)
+		fmt.Fprintln(w, "note:", noteLine(n))
 	}
 	return nil
+}
+
+// noteLine prints a note as "input: locator (offset N): message".
+func noteLine(n decoders.Note) string {
+	s := n.Input
+	if n.Locator != "" {
+		s += ": " + n.Locator
+	}
+	if n.Offset >= 0 {
+		s += fmt.Sprintf(" (offset %d)", n.Offset)
+	}
+	return s + ": " + n.Message
 }

@@ -74,7 +74,7 @@ Configuration (droneaudit.yaml):
 				return err
 			}
 			for _, n := range inv.Notes {
-				slog.Warn("capture problem", "note", n)
+				slog.Warn("capture problem", "input", n.Input, "code", n.Code, "offset", n.Offset, "locator", n.Locator, "message", n.Message)
 			}
 			slog.Info("destinations", "rows", len(inv.Rows), "packets", inv.Packets)
 			out := cmd.OutOrStdout()
