@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"droneaudit/audit/destinations"
 	"droneaudit/decoders/csvlog"
 	"droneaudit/decoders/dataflash"
 	"droneaudit/decoders/djilog"
@@ -31,4 +32,7 @@ func init() {
 	registerPayload(http.Net{})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
+	for _, p := range destinations.Protocols {
+		registerProtocol(p)
+	}
 }

@@ -99,7 +99,7 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		return nil, err
 	}
 	out := newOutput(len(sources), &o)
-	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Output: out,
+	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Protocols: protocols, Output: out,
 		Workers: o.Workers, Shards: o.Shards, Progress: o.Progress}
 	if o.OnFix != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.

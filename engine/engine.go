@@ -26,8 +26,11 @@ import (
 // Config says what a run decodes and who watches it.
 type Config struct {
 	Files []decoders.FileDecoder    // whole-file formats, in sniffing order (first match wins)
-	Flows []decoders.PayloadDecoder // flow protocols, recognised by content
-	Links []decoders.LinkDecoder    // link-layer formats (serial taps, 802.11)
+	Flows []decoders.PayloadDecoder // flow protocols with a decoder, recognised by content
+	// Protocols are the further protocols a flow is recognised as (content first, ports as a
+	// hint), for the observers; one of the same name as a payload decoder gives its port rules.
+	Protocols []decoders.Protocol
+	Links     []decoders.LinkDecoder // link-layer formats (serial taps, 802.11)
 	// Observers watch every capture of the run (destination inventory, devices).
 	Observers []Observer
 	// Output receives the decoders' findings per input.

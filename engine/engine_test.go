@@ -69,9 +69,10 @@ func newRecorder() *recorder {
 // echo is a payload decoder that claims every flow whose first payload starts with "ECHO" and
 // keeps the bytes of each direction; boom panics on its second segment.
 type echo struct {
-	mu     sync.Mutex
-	got    map[string]*bytes.Buffer // by input and direction
-	closed map[string]int           // closes by input
+	mu        sync.Mutex
+	got       map[string]*bytes.Buffer // by input and direction
+	closed    map[string]int           // closes by input
+	midStream map[string]bool          // inputs whose first segment said it joins mid-stream
 }
 
 func (e *echo) Name() string { return "echo" }
@@ -95,6 +96,9 @@ func (f *echoFlow) Segment(s decoders.Segment) {
 	}
 	f.e.mu.Lock()
 	defer f.e.mu.Unlock()
+	if f.segs == 1 && s.Gap {
+		f.e.midStream[f.in] = true
+	}
 	k := f.in + " " + s.Network.Direction.String()
 	if f.e.got[k] == nil {
 		f.e.got[k] = &bytes.Buffer{}
@@ -161,12 +165,13 @@ func twoFiles(t *testing.T) (a, b []byte) {
 	return bufA.Bytes(), bufB.Bytes()
 }
 
-// A connection that runs from one capture file into the next is one flow for the observers, while
-// each file's payload decoders start afresh and close with their file.
+// A connection that runs from one capture file into the next is one flow for the observers and
+// keeps the protocol it was recognised as, while each file's payload decoder starts afresh (told
+// that it joins mid-stream) and closes with its file.
 func TestFlowAcrossInputs(t *testing.T) {
 	a, b := twoFiles(t)
 	for _, shards := range []int{1, 2} {
-		rec, dec, obs := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}}, &flowCounter{}
+		rec, dec, obs := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}, midStream: map[string]bool{}}, &flowCounter{}
 		cfg := Config{Flows: []decoders.PayloadDecoder{dec}, Observers: []Observer{obs}, Output: rec, Shards: shards}
 		if err := Run(context.Background(), []Source{BytesSource("a.pcap", a), BytesSource("b.pcapng", b)}, cfg); err != nil {
 			t.Fatal(err)
@@ -183,9 +188,10 @@ func TestFlowAcrossInputs(t *testing.T) {
 		if got := dec.got["a.pcap server-to-client"].String(); got != "ECHO back" {
 			t.Errorf("first file, server bytes %q", got)
 		}
-		// In the second file the flow's first bytes ("world") are not ECHO: nothing claims it.
-		if dec.got["b.pcapng client-to-server"] != nil || dec.closed["a.pcap"] != 1 {
-			t.Errorf("second file bytes %v, closes %v", dec.got, dec.closed)
+		// In the second file the flow is still the ECHO flow, though its bytes ("world") alone
+		// would not say so.
+		if got := dec.got["b.pcapng client-to-server"]; got == nil || got.String() != "world" || dec.closed["a.pcap"] != 1 || dec.closed["b.pcapng"] != 1 || !dec.midStream["b.pcapng"] {
+			t.Errorf("second file bytes %v, closes %v, mid-stream %v", dec.got, dec.closed, dec.midStream)
 		}
 		if rec.count("a.pcap", "flows") != 1 || rec.count("b.pcapng", "flows") != 0 || rec.count("b.pcapng", "packets") == 0 {
 			t.Errorf("counts a %d flows, b %d flows %d packets", rec.count("a.pcap", "flows"), rec.count("b.pcapng", "flows"), rec.count("b.pcapng", "packets"))
@@ -210,7 +216,7 @@ func TestDecoderPanicFailsOnlyItsInput(t *testing.T) {
 		w.Close()
 		return buf.Bytes()
 	}
-	rec, dec := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}}
+	rec, dec := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}, midStream: map[string]bool{}}
 	srcs := []Source{BytesSource("bad.pcap", mk("BOOM", "BOOM again")), BytesSource("good.pcap", mk("ECHO 1", "ECHO 2"))}
 	if err := Run(context.Background(), srcs, Config{Flows: []decoders.PayloadDecoder{dec}, Output: rec}); err != nil {
 		t.Fatal(err)
@@ -286,7 +292,7 @@ func FuzzCapture(f *testing.F) {
 		if len(data) > 1<<20 {
 			return
 		}
-		rec, dec, obs := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}}, &flowCounter{}
+		rec, dec, obs := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}, midStream: map[string]bool{}}, &flowCounter{}
 		cfg := Config{Flows: []decoders.PayloadDecoder{dec}, Observers: []Observer{obs}, Output: rec, Shards: 2}
 		if err := Run(context.Background(), []Source{BytesSource("f", data)}, cfg); err != nil {
 			t.Fatal(err)

@@ -50,4 +50,6 @@ type Chunk struct {
 	Frame  int       // the frame that completed these bytes
 	Offset int64     // that frame's record offset in the input; -1 when released by a timeout
 	Time   time.Time //
+	// App names the protocol the engine recognised on the flow, "" while it has not.
+	App string
 }

@@ -16,6 +16,7 @@ const sniffSegments = 4
 // flowState is the engine's own slot on a flow: the payload decoder that recognised it in the
 // current input, and the hole bytes already counted.
 type flowState struct {
+	app      *decoders.Protocol // what the flow carries, once recognised
 	dec      decoders.FlowDecoder
 	in       *Input // the input dec belongs to: a flow that runs on into the next file starts afresh
 	tries    int
@@ -35,15 +36,48 @@ func engineState(f *flowtable.Flow) *flowState {
 // payloads runs the registered payload decoders on one shard's flows. Decoder output goes to the
 // shard's sink for the input the bytes came from.
 type payloads struct {
-	cfg  *Config
-	lane int
-	in   *Input
-	sink decoders.Sink
-	open map[*flowState]struct{} // decoders of the current input not closed yet
+	cfg       *Config
+	lane      int
+	in        *Input
+	sink      decoders.Sink
+	open      map[*flowState]struct{} // decoders of the current input not closed yet
+	protocols []decoders.Protocol
+	decoderOf map[string]decoders.PayloadDecoder
 }
 
 func newPayloads(cfg *Config, lane int) *payloads {
-	return &payloads{cfg: cfg, lane: lane, open: map[*flowState]struct{}{}}
+	p := &payloads{cfg: cfg, lane: lane, open: map[*flowState]struct{}{}, decoderOf: map[string]decoders.PayloadDecoder{}}
+	p.protocols = protocols(cfg)
+	for _, pd := range cfg.Flows {
+		p.decoderOf[pd.Name()] = pd
+	}
+	return p
+}
+
+// protocols is the one list a flow is recognised against: each payload decoder in registration
+// order (with the port rules of a Protocol of the same name, if one is registered, else by its
+// own Sniff), then the protocols only the observers read (DNS, TLS, QUIC, DHCP).
+func protocols(cfg *Config) []decoders.Protocol {
+	var out []decoders.Protocol
+	used := map[int]bool{}
+	for _, pd := range cfg.Flows {
+		own := false
+		for j, pr := range cfg.Protocols {
+			if pr.Name == pd.Name() {
+				out = append(out, pr)
+				used[j], own = true, true
+			}
+		}
+		if !own {
+			out = append(out, decoders.Protocol{Name: pd.Name(), Sniff: pd.Sniff})
+		}
+	}
+	for j, pr := range cfg.Protocols {
+		if !used[j] {
+			out = append(out, pr)
+		}
+	}
+	return out
 }
 
 func (p *payloads) sinkFor(in *Input) decoders.Sink {
@@ -53,34 +87,35 @@ func (p *payloads) sinkFor(in *Input) decoders.Sink {
 	return p.sink
 }
 
+// chunk recognises the flow's protocol (once per flow, on its first payloads) and hands the
+// chunk to the payload decoder of that protocol for the chunk's input, if there is one. The
+// recognised name travels on in the chunk for the observers.
 func (p *payloads) chunk(c *Chunk, _ *any) {
 	st := engineState(c.Flow)
-	if st.in != c.Input {
-		st.dec, st.tries, st.in = nil, 0, c.Input
-	}
-	if st.dec == nil {
-		if st.tries >= sniffSegments || len(c.Payload) == 0 {
-			return
-		}
+	if st.app == nil && st.tries < sniffSegments && len(c.Payload) > 0 {
 		st.tries++
-		p.recognise(c, st)
-		if st.dec == nil {
-			return
-		}
+		f := c.Flow
+		st.app = decoders.Recognise(p.protocols, f.Proto, f.Client.Port(), f.Server.Port(), c.Payload)
 	}
-	segment(c.Input, st.dec, decoders.Segment{Frame: c.Frame, Offset: c.Offset, Time: c.Time, Gap: c.Gap, Payload: c.Payload, Network: network(c)})
-}
-
-// recognise offers the chunk to each payload decoder: content decides, the first match wins.
-func (p *payloads) recognise(c *Chunk, st *flowState) {
-	for _, pd := range p.cfg.Flows {
-		if pd.Sniff(c.Payload) {
+	if st.app == nil {
+		return
+	}
+	c.App = st.app.Name
+	gap := c.Gap
+	if st.in != c.Input {
+		// A flow that carried bytes in an earlier input runs on in this one: its new decoder
+		// joins mid-stream, as after a hole.
+		gap = gap || st.in != nil
+		st.dec, st.in = nil, c.Input
+		if pd := p.decoderOf[st.app.Name]; pd != nil {
 			sink := p.sinkFor(c.Input)
 			st.dec = pd.NewFlow(c.Input.dec, sink)
 			p.open[st] = struct{}{}
 			sink.Count("flows_decoded_"+pd.Name(), 1)
-			return
 		}
+	}
+	if st.dec != nil {
+		segment(c.Input, st.dec, decoders.Segment{Frame: c.Frame, Offset: c.Offset, Time: c.Time, Gap: gap, Payload: c.Payload, Network: network(c)})
 	}
 }
 

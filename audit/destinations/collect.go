@@ -97,7 +97,7 @@ func (st *state) rowOf(f *flowtable.Flow) *rowAcc {
 // decoder state can be freed while the flow's bytes are still counted.
 type finished struct{ app string }
 
-func (r *fileRun) deliver(d flowtable.Delivery, slot *any) {
+func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	f := d.Flow
 	if _, ok := (*slot).(finished); ok {
 		return
@@ -108,9 +108,9 @@ func (r *fileRun) deliver(d flowtable.Delivery, slot *any) {
 		*slot = fs
 	}
 	if f.Proto == netflow.UDP {
-		r.udp(f, fs, d)
+		r.udp(f, fs, d, app)
 	} else {
-		r.tcp(f, fs, d)
+		r.tcp(f, fs, d, app)
 	}
 	if fs.done {
 		r.st.finishFlow(f, fs)
@@ -127,16 +127,17 @@ func isPort(f *flowtable.Flow, ports ...uint16) bool {
 	return false
 }
 
-func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
+// udp names what a UDP flow carries, as the engine recognised it (app).
+func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, app string) {
 	st := r.st
 	switch {
-	case fs.app == "dns" || (fs.app == "" && isPort(f, 53) && dns.LooksLike(d.Payload)):
+	case fs.app == "dns" || (fs.app == "" && app == "dns"):
 		fs.app = "dns"
 		st.dnsMessage(d.Payload)
 		if f.Server.Port() == 53 {
 			st.rowOf(f).flags[FlagDNS] = struct{}{}
 		}
-	case fs.app == "dhcp" || (fs.app == "" && isPort(f, 67, 68) && dhcp.LooksLike(d.Payload)):
+	case fs.app == "dhcp" || (fs.app == "" && app == "dhcp"):
 		fs.app = "dhcp"
 		if m, err := dhcp.Parse(d.Payload); err == nil && m.ClientMAC != nil {
 			mac := m.ClientMAC.String()
@@ -147,7 +148,7 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
 				st.arp[m.YourIP] = mac
 			}
 		}
-	case d.Dir == netflow.ClientToServer && (fs.quic != nil || (fs.app == "" && quic.IsLongHeader(d.Payload))):
+	case d.Dir == netflow.ClientToServer && (fs.quic != nil || (fs.app == "" && app == "quic")):
 		if fs.quic == nil {
 			fs.quic = quic.NewTracker()
 		}
@@ -167,6 +168,7 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
 		}
 	case fs.app == "":
 		if d.Dir == netflow.ClientToServer {
+			fs.app = app // a protocol the inventory reads no names from (e.g. "mavlink"), or none
 			fs.done = true
 		}
 	}
@@ -199,29 +201,23 @@ func (st *state) hello(f *flowtable.Flow, ch *tls.ClientHello, isQUIC bool) {
 	}
 }
 
-func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery) {
+// tcp names what a TCP flow carries, as the engine recognised it (app).
+func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, app string) {
 	st := r.st
 	if fs.app == "" {
-		if d.Dir != netflow.ClientToServer {
-			if isPort(f, 53) {
-				fs.app = "dns"
-			} else {
-				fs.done = true // the server spoke first: nothing of ours
-				return
-			}
+		if d.Dir != netflow.ClientToServer && app != "dns" {
+			fs.app = app   // a protocol the inventory reads no names from (e.g. "mavlink"), or none
+			fs.done = true // the server spoke first: nothing of ours
+			return
 		}
-		p := d.Payload
-		switch {
-		case fs.app == "dns" || isPort(f, 53):
-			fs.app = "dns"
-		case tls.LooksLike(p):
-			fs.app = "tls"
-		case http.LooksLike(p):
-			fs.app = "http"
-		case mqtt.LooksLike(p):
-			fs.app = "mqtt"
+		switch app {
+		case "dns", "tls", "http":
+			fs.app = app
+		case "mqtt":
+			fs.app = app
 			fs.mqtt = &mqtt.Conn{}
 		default:
+			fs.app = app // a protocol the inventory reads no names from (e.g. "mavlink"), or none
 			fs.done = true
 			return
 		}

@@ -67,7 +67,7 @@ func (c *Collector) CaptureEnd(*engine.Input, error) { c.captures++ }
 // Chunk implements engine.FlowObserver.
 func (p *part) Chunk(c *engine.Chunk, state *any) {
 	p.run.name = c.Input.Name
-	p.run.deliver(c.Delivery, state)
+	p.run.deliver(c.Delivery, c.App, state)
 }
 
 // Ended implements engine.FlowObserver.
@@ -128,7 +128,7 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inventory, error) {
 	c := NewCollector(opt)
 	out := &captureNotes{}
-	cfg := engine.Config{Observers: []engine.Observer{c}, Output: out, Workers: 1, IdleTimeout: opt.IdleTimeout}
+	cfg := engine.Config{Protocols: Protocols, Observers: []engine.Observer{c}, Output: out, Workers: 1, IdleTimeout: opt.IdleTimeout}
 	if err := engine.Run(ctx, srcs, cfg); err != nil {
 		return nil, err
 	}
