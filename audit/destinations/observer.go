@@ -136,8 +136,9 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 
 // BuildSources is Build over captures that need not be files (the audit's embedded demo). The
 // captures are read in the order given through one set of flow tables: rotated files of one
-// capture continue each other's connections. An input that is no capture, or cannot be opened,
-// is an error.
+// capture continue each other's connections. When an input is no capture or cannot be read, the
+// inventory of the others is still returned, with an error naming every such input; a file found
+// in a folder that is no capture is skipped, not an error. A cancelled run returns no inventory.
 func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inventory, error) {
 	c := NewCollector(opt)
 	out := &errorsOnly{}
@@ -145,10 +146,11 @@ func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inve
 	if err := engine.Run(ctx, srcs, cfg); err != nil {
 		return nil, err
 	}
-	if err := out.first(); err != nil {
+	inv, err := c.Inventory()
+	if err != nil {
 		return nil, err
 	}
-	return c.Inventory()
+	return inv, out.all()
 }
 
 // errorsOnly is the engine output of an inventory-only run: decoder output is dropped, and the
@@ -168,13 +170,14 @@ func (o *errorsOnly) Done(in *engine.Input) {
 	}
 }
 
-// first returns the error of the first input, in the order given, that could not be read.
-func (o *errorsOnly) first() error {
+// all returns the errors of the inputs that could not be read, in the order given.
+func (o *errorsOnly) all() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	slices.SortFunc(o.errs, func(a, b *engine.Input) int { return cmp.Compare(a.Index, b.Index) })
-	if len(o.errs) > 0 {
-		return o.errs[0].Err
+	errs := make([]error, len(o.errs))
+	for i, in := range o.errs {
+		errs[i] = in.Err
 	}
-	return nil
+	return errors.Join(errs...)
 }
