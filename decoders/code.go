@@ -61,6 +61,11 @@ const (
 	CodeTooManyEntries Code = "too-many-entries"
 	// CodeGap: bytes of a stream were lost in the capture; the rest of that direction is not decoded.
 	CodeGap Code = "gap"
+	// CodeSkipped: an input found in a folder was not read (not a format the command reads,
+	// hidden, a special file, a link out of the tree).
+	CodeSkipped Code = "skipped"
+	// CodeNotRead: an input could not be opened or read at all.
+	CodeNotRead Code = "not-read"
 	// CodeTCPGaps: TCP payload bytes of a capture were never captured (holes in the sequence
 	// space); decoding resumed after each hole.
 	CodeTCPGaps Code = "tcp-gaps"

@@ -49,6 +49,11 @@ type Config struct {
 	IdleTimeout time.Duration
 	// Progress, when set, is told how many bytes were read.
 	Progress func(n int64)
+	// ExpandBudget bounds the bytes decompressed from all the compressed inputs of the run
+	// together (0: 64 GiB); each input is also held to 100 times its stored size.
+	ExpandBudget int64
+
+	budget *expandBudget
 }
 
 // Output receives what the decoders find in each input.
@@ -69,14 +74,17 @@ type Input struct {
 	Size   int64
 	SHA256 string // hex; set before Output.Done
 	Format string // the file decoder that read it, or "pcap"/"pcapng"
-	// Err says why the input could not be read (whole or in part); Skipped why a walked file was
-	// not decoded (no format droneaudit reads).
+	// Err says why the input could not be read (whole or in part); Skipped why an input found in
+	// a folder was listed but not read (hidden, not a regular file, a symlink leaving the folder)
+	// or not decoded (no format droneaudit reads).
 	Err     error
 	Skipped string
 
-	dec decoders.Input
-	wg  sync.WaitGroup // shards still working on the input
-	mu  sync.Mutex     // guards Err while shards may set it
+	dec    decoders.Input
+	gz     *gzInput       // set for a compressed input
+	onDone func(*Input)   // Source.OnDone
+	wg     sync.WaitGroup // shards still working on the input
+	mu     sync.Mutex     // guards Err while shards may set it
 }
 
 // fail records the first error that stopped part of the input.
@@ -101,6 +109,10 @@ const (
 
 // ErrUnknownFormat is returned for a named input no decoder recognises.
 var ErrUnknownFormat = errors.New("not a format droneaudit decodes")
+
+// ErrNotCapture is returned for a named input that is no capture, in a run that reads captures
+// only (destinations, broadcasts).
+var ErrNotCapture = errors.New("not a capture (pcap or pcapng)")
 
 func (c *Config) shards() int {
 	if c.Shards > 0 {
@@ -130,8 +142,10 @@ func (c *Config) idle() (tcp, udp time.Duration) {
 func Run(ctx context.Context, sources []Source, cfg Config) error {
 	inputs := make([]*Input, len(sources))
 	for i, s := range sources {
-		inputs[i] = &Input{Index: i, Name: s.Name, Walked: s.Walked}
+		inputs[i] = &Input{Index: i, Name: s.Name, Walked: s.Walked, onDone: s.OnDone}
 	}
+	cfg.Output = finishing{Output: cfg.Output, contentHashed: !cfg.HashFirst}
+	cfg.budget = newExpandBudget(cfg.ExpandBudget)
 	pl := newPipeline(ctx, &cfg)
 	// In ordered mode (one worker) every input is decoded on this goroutine, in the order given.
 	ordered := cfg.workers() == 1
@@ -150,12 +164,17 @@ func Run(ctx context.Context, sources []Source, cfg Config) error {
 	}
 	for i, src := range sources {
 		in := inputs[i]
+		if src.Skip != "" {
+			in.Skipped = src.Skip
+			cfg.Output.Done(in)
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			in.Err = err
 			cfg.Output.Done(in)
 			continue
 		}
-		op, err := open(&cfg, src, in)
+		op, err := open(ctx, &cfg, src, in)
 		switch {
 		case err != nil:
 			in.Err = err
@@ -172,4 +191,22 @@ func Run(ctx context.Context, sources []Source, cfg Config) error {
 	wg.Wait()
 	pl.close()
 	return ctx.Err()
+}
+
+// finishing is the run's Output around the caller's: before an input is handed over, a
+// compressed input becomes the file as stored again (see gzip.go); after it, the source's
+// OnDone hears of it.
+type finishing struct {
+	Output
+	contentHashed bool // without HashFirst, a capture's SHA-256 is first that of what was read
+}
+
+func (f finishing) Done(in *Input) {
+	if in.gz != nil {
+		in.gz.report(in, f.Output, f.contentHashed)
+	}
+	f.Output.Done(in)
+	if in.onDone != nil {
+		in.onDone(in)
+	}
 }

@@ -22,10 +22,20 @@ func runFile(ctx context.Context, cfg *Config, op *opened) {
 		switch {
 		case in.Size == 0:
 			in.Err = fmt.Errorf("%s: empty file", in.Name)
+		case op.gz != nil && isGzip(op.head):
+			if in.Walked {
+				in.Skipped = "compressed twice (gzip inside gzip): not decompressed further"
+			} else {
+				in.Err = fmt.Errorf("%s: %w: compressed twice (gzip inside gzip), not decompressed further", in.Name, ErrUnknownFormat)
+			}
+		case len(cfg.Files) == 0 && in.Walked:
+			in.Skipped = ErrNotCapture.Error()
+		case len(cfg.Files) == 0:
+			in.Err = notCapture{in.Name}
 		case in.Walked:
 			in.Skipped = "not a format droneaudit decodes"
 		default:
-			in.Err = fmt.Errorf("%s: %w (known: pcap, pcapng, %s)", in.Name, ErrUnknownFormat, knownFormats(cfg))
+			in.Err = fmt.Errorf("%s: %w (known: %s)", in.Name, ErrUnknownFormat, knownFormats(cfg))
 		}
 		sum, err := op.hashAll()
 		in.SHA256 = sum
@@ -35,6 +45,13 @@ func runFile(ctx context.Context, cfg *Config, op *opened) {
 		return
 	}
 	in.Format = dec.Name()
+	if err := op.random(); err != nil {
+		in.Err = err
+		if sum, herr := op.hashAll(); herr == nil {
+			in.SHA256 = sum
+		}
+		return
+	}
 	if cfg.HashFirst {
 		sum, err := op.hashAll()
 		if err != nil {
@@ -84,7 +101,7 @@ func findFile(cfg *Config, head []byte) decoders.FileDecoder {
 }
 
 func knownFormats(cfg *Config) string {
-	var names []string
+	names := []string{"pcap", "pcapng"}
 	for _, d := range cfg.Files {
 		if !slices.Contains(names, d.Name()) {
 			names = append(names, d.Name())
@@ -92,3 +109,13 @@ func knownFormats(cfg *Config) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// notCapture is the error for a named input that is no capture, in a run that reads captures
+// only: it is ErrNotCapture, and ErrUnknownFormat to callers that ask for that.
+type notCapture struct{ name string }
+
+func (e notCapture) Error() string {
+	return e.name + ": " + ErrNotCapture.Error() + ": this command reads captures only"
+}
+
+func (e notCapture) Unwrap() []error { return []error{ErrNotCapture, ErrUnknownFormat} }

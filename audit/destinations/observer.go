@@ -3,6 +3,7 @@ package destinations
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -122,9 +123,11 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 
 // BuildSources is Build over captures that need not be files (the audit's embedded demo). The
 // captures are read in the order given through one set of flow tables: rotated files of one
-// capture continue each other's connections. An input that is no capture, or cannot be opened,
-// is an error. Damage inside a capture (a cut file, malformed frames) is listed in the notes with
-// the input and offset, and what came before it counts.
+// capture continue each other's connections. When an input is no capture or cannot be read, the
+// inventory of the others is still returned, with an error naming every such input; a file found
+// in a folder that is no capture is skipped, not an error. A cancelled run returns no inventory.
+// Damage inside a capture (a cut file, malformed frames) is listed in the notes with the input and
+// offset, and what came before it counts.
 func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inventory, error) {
 	c := NewCollector(opt)
 	out := &captureNotes{}
@@ -132,15 +135,12 @@ func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inve
 	if err := engine.Run(ctx, srcs, cfg); err != nil {
 		return nil, err
 	}
-	if err := out.first(); err != nil {
-		return nil, err
-	}
 	inv, err := c.Inventory()
 	if err != nil {
 		return nil, err
 	}
 	inv.Notes = append(out.notes(), inv.Notes...)
-	return inv, nil
+	return inv, out.all()
 }
 
 // captureNotes is the engine output of an inventory-only run: the capture-level notes the engine
@@ -194,13 +194,14 @@ func (o *captureNotes) notes() []decoders.Note {
 	return out
 }
 
-// first returns the error of the first input, in the order given, that could not be read.
-func (o *captureNotes) first() error {
+// all returns the errors of the inputs that could not be read, in the order given.
+func (o *captureNotes) all() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	slices.SortFunc(o.errs, func(a, b *engine.Input) int { return cmp.Compare(a.Index, b.Index) })
-	if len(o.errs) > 0 {
-		return o.errs[0].Err
+	errs := make([]error, len(o.errs))
+	for i, in := range o.errs {
+		errs[i] = in.Err
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -22,6 +22,12 @@ func newAuditCmd() *cobra.Command {
 in parallel), matches every position against the sensitive zones, and prints the findings and a
 verdict against the policy.
 
+Inputs are regular files, folders, or - for standard input; gzip-compressed inputs are read as
+what they hold (the SHA-256 reported is of the file as stored). In a folder, hidden entries, named
+pipes, sockets, devices and symlinks that leave the folder are listed as skipped, never read.
+--out writes the report beside the terminal output; it never replaces an input or writes into an
+input folder, and replaces an existing file only with --force.
+
 Exit codes: 0 pass, 3 a position inside a failing zone left the device (or another policy
 failure), 1 error or incomplete audit, 2 usage mistake.
 
@@ -42,7 +48,8 @@ Policy (droneaudit.yaml):
 	f := c.Flags()
 	f.String("zones", "", "zone file (GeoJSON); default: the demo zones when no inputs are given")
 	f.String("format", "text", "report format: text or json")
-	f.String("out", "", "also write the report to this file (mode 0600)")
+	f.String("out", "", "also write the report to this file (mode 0600); never an input or a file in an input folder")
+	f.Bool("force", false, "let --out replace an existing file")
 	return c
 }
 
@@ -70,8 +77,16 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	var zones *geo.Zones
 	var srcs []audit.Source
-	badArgs := 0
 	zpath := cfg.GetString("zones")
+	out := cfg.GetString("out")
+	force := cfg.GetBool("force")
+	if out != "" {
+		// Everything the run reads is evidence: the inputs, the zone file, the configuration.
+		read := append(append([]string(nil), args...), zpath, cfg.ConfigFileUsed())
+		if err := checkOutputPath(out, force, read, cmd.InOrStdin()); err != nil {
+			return err
+		}
+	}
 	if len(args) == 0 {
 		slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
 		srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
@@ -83,7 +98,12 @@ func runAudit(cmd *cobra.Command, args []string) error {
 			zones.SHA256 = sha256Hex(demo.EmbeddedZones)
 		}
 	} else {
-		srcs, badArgs = expand(args)
+		ins, _, err := openInputs(cmd, args)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		srcs = ins.Sources
 	}
 	if zpath != "" {
 		if zones, err = geo.LoadZones(zpath); err != nil {
@@ -115,15 +135,15 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
 		return err
 	}
-	if out := cfg.GetString("out"); out != "" {
-		if err := writeReportFile(out, buf.Bytes()); err != nil {
+	if out != "" {
+		if err := writeReportFile(out, buf.Bytes(), force); err != nil {
 			return fmt.Errorf("writing report: %w", err)
 		}
 	}
 	switch {
 	case rep.Verdict.ExitCode == exitPolicy:
 		return policyFailed
-	case rep.Verdict.ExitCode != 0 || badArgs > 0:
+	case rep.Verdict.ExitCode != 0:
 		return &exitCodeError{code: exitError}
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/decoders"
+	"droneaudit/engine"
 )
 
 func init() { addCommand(newDestinationsCmd) }
@@ -31,12 +33,15 @@ func tuneGC() {
 
 func newDestinationsCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "destinations [--format text|json|csv] CAPTURE... | --list-owners",
+		Use:   "destinations [--format text|json|csv] CAPTURE|FOLDER|-... | --list-owners",
 		Short: "List every destination lab devices contacted in captures, with names, owner, country, AS and bytes",
 		Long: `destinations reads pcap and pcapng captures and prints one row per destination (server IP,
 port, protocol): every name learnt for it (DNS answer, TLS SNI, QUIC SNI, HTTP Host, MQTT broker),
 its owner class, country and AS number, bytes each way, flows, first and last time, and the lab
-devices (MAC, IP, DHCP host name) that used it.
+devices (MAC, IP, DHCP host name) that used it. Folders are walked: files in them that are no
+capture are listed as skipped in the notes. gzip-compressed captures are decompressed; - reads a
+capture from standard input. An input that cannot be read is named on stderr and in the notes,
+the others are still listed, and the exit code is 1.
 
 Configuration (droneaudit.yaml):
   owners:            extra owner rules, tried before the built-in table
@@ -64,14 +69,28 @@ Configuration (droneaudit.yaml):
 				return err
 			}
 			for _, a := range args {
-				if _, err := os.Stat(a); err != nil {
+				if _, err := os.Stat(a); err != nil && a != engine.StdinName {
 					return usageError("%v", err)
 				}
 			}
-			tuneGC()
-			inv, err := destinations.Build(cmd.Context(), args, opts)
+			ins, ilog, err := openInputs(cmd, args)
 			if err != nil {
 				return err
+			}
+			defer ins.Close()
+			tuneGC()
+			inv, ierr := destinations.BuildSources(cmd.Context(), ins.Sources, opts)
+			if inv == nil {
+				return ierr
+			}
+			// Inputs not read are part of the result: the inventory covers the others only.
+			for _, e := range ilog.sorted() {
+				switch {
+				case e.skipped:
+					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Info, Code: decoders.CodeSkipped, Offset: -1, Message: e.Reason})
+				case e.err != nil:
+					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Error, Code: decoders.CodeNotRead, Offset: -1, Message: e.err.Error()})
+				}
 			}
 			for _, n := range inv.Notes {
 				slog.Warn("capture problem", "input", n.Input, "code", n.Code, "offset", n.Offset, "locator", n.Locator, "message", n.Message)
@@ -80,14 +99,18 @@ Configuration (droneaudit.yaml):
 			out := cmd.OutOrStdout()
 			switch format {
 			case "json":
-				return inv.WriteJSON(out)
+				err = inv.WriteJSON(out)
 			case "csv":
-				return inv.WriteCSV(out)
+				err = inv.WriteCSV(out)
+			default:
+				if err = inv.WriteText(out); err != nil {
+					err = fmt.Errorf("writing: %w", err)
+				}
 			}
-			if err := inv.WriteText(out); err != nil {
-				return fmt.Errorf("writing: %w", err)
+			if err != nil {
+				return err
 			}
-			return nil
+			return inputsFailed(ierr, len(ins.Sources))
 		},
 	}
 	c.Flags().String("format", "text", "output format: text, json or csv")
@@ -150,4 +173,17 @@ func destinationOptions() (destinations.Options, error) {
 		return destinations.Options{}, err
 	}
 	return destinations.Options{Owners: rules, GeoIP: geo}, nil
+}
+
+// inputsFailed is the error of a command whose output is printed although some inputs could
+// not be read: the exit code says the output is incomplete.
+func inputsFailed(err error, inputs int) error {
+	if err == nil {
+		return nil
+	}
+	n := 1
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		n = len(j.Unwrap())
+	}
+	return &exitCodeError{code: exitError, err: fmt.Errorf("%d of %d input(s) could not be read; the output covers the others: %w", n, inputs, err)}
 }

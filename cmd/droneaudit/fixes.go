@@ -19,7 +19,8 @@ func newFixesCmd() *cobra.Command {
 		Short: "Print every position decoded from the inputs",
 		Long: `fixes decodes the inputs (captures, flight logs, telemetry logs; folders are walked) and prints
 every position with its role, time, channel and evidence (input, SHA-256, locator). The input type is
-detected from the content. geojson writes one track per file and role.`,
+detected from the content; gzip-compressed inputs are decompressed, and - reads standard input.
+geojson writes one track per file and role.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runFixes,
 	}
@@ -37,7 +38,12 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	srcs, bad := expand(args)
+	ins, _, err := openInputs(cmd, args)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	srcs, bad := ins.Sources, 0
 	bar := startProgress(srcs)
 	var werr error
 	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{
@@ -63,6 +69,10 @@ func runFixes(cmd *cobra.Command, args []string) error {
 		return werr
 	}
 	for _, in := range rep.Inputs {
+		if in.Skipped != "" {
+			slog.Warn("input skipped", "input", in.Path, "reason", in.Skipped)
+			continue
+		}
 		if in.Error != "" {
 			slog.Error("input not fully decoded", "input", in.Path, "err", in.Error)
 			bad++

@@ -46,6 +46,8 @@ var policyFailed = &exitCodeError{code: exitPolicy}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C or SIGTERM ends the run cleanly; a second one kills the process as usual.
+	context.AfterFunc(ctx, stop)
 	stopProfile := startProfile(os.Getenv("DRONEAUDIT_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()
@@ -69,8 +71,16 @@ func startProfile(path string) func() {
 
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWithInput(ctx, args, nil, stdout, stderr)
+}
+
+// runWithInput is run with stdin as standard input (nil: the process's).
+func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	if stdin != nil {
+		root.SetIn(stdin)
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)

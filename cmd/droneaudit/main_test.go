@@ -38,11 +38,11 @@ func TestAuditDemo(t *testing.T) {
 func TestAuditJSONDeterministicAndFile(t *testing.T) {
 	dir := t.TempDir()
 	outFile := filepath.Join(dir, "report.json")
-	// A pre-existing world-readable file must end up 0600 too.
+	// A pre-existing world-readable file must end up 0600 too (replacing it takes --force).
 	if err := os.WriteFile(outFile, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code1, out1, _ := cli(t, "audit", "--format", "json", "--out", outFile)
+	code1, out1, _ := cli(t, "audit", "--format", "json", "--force", "--out", outFile)
 	code2, out2, _ := cli(t, "audit", "--format", "json")
 	if code1 != exitPolicy || code2 != exitPolicy {
 		t.Fatalf("exit codes %d %d", code1, code2)
