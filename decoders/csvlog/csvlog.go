@@ -170,6 +170,12 @@ func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Si
 	} else {
 		delim = guessDelim(text)
 	}
+	if !lr.terminated {
+		// The file ends inside its header line: a cut file, not one without positions.
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: fmt.Sprintf("line %d", lineNo), Offset: off,
+			Message: fmt.Sprintf("%s: truncated CSV: the file ends at byte %d inside its header line (line %d, which starts at byte %d); no rows", in.Path, lr.off, lineNo, off)})
+		return nil
+	}
 	lay, ok := layoutOf(text, delim)
 	if !ok {
 		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeNoPositionColumns, Locator: fmt.Sprintf("line %d", lineNo), Offset: off,

@@ -379,8 +379,8 @@ func (r *run) zoneNote(unit, sample string) {
 func (r *run) finish(size int64, skipped int64) {
 	if r.lastShort && r.rows > 0 {
 		r.short--
-		r.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: locator(r.rows, r.lastLine), Offset: size,
-			Message: fmt.Sprintf("%s: truncated CSV: the last row (line %d, byte %d) has fewer cells than the %d-column header; file ends at byte %d", r.in.Path, r.lastLine, r.lastOff, r.lay.ncols, size)})
+		r.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: locator(r.rows, r.lastLine), Offset: r.lastOff,
+			Message: fmt.Sprintf("%s: truncated CSV: the file ends at byte %d inside its last row (line %d, which starts at byte %d): the row has fewer cells than the %d-column header", r.in.Path, size, r.lastLine, r.lastOff, r.lay.ncols)})
 	}
 	if r.short > 0 {
 		r.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeShortRows, Offset: -1,

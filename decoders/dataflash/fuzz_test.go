@@ -6,6 +6,7 @@ import (
 	"droneaudit/decoders/decodertest"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -19,7 +20,9 @@ func FuzzDataflash(f *testing.F) {
 	f.Add(append(append([]byte{}, plain[:200]...), append([]byte{0xA3, 0x95, tGPS, 0, 0xA3}, plain[200:]...)...))
 	f.Add(wrapSigned(genLog(30, true).data, 1))
 	f.Add(wrapSigned(genLog(3, false).data, 2)[:300])
+	decodertest.SeedCorpus(f, func(name string, _ []byte) bool { return strings.HasSuffix(strings.ToLower(name), ".bin") }, "dataflash")
 	f.Fuzz(func(t *testing.T, data []byte) {
+		decodertest.SkipLarge(t, data)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		rd := NewReader(bytes.NewReader(data), "fuzz.bin")

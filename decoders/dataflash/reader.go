@@ -248,8 +248,9 @@ func (rd *Reader) end() error {
 	if left := rd.win.Len(); left > 0 {
 		if rd.win.Buf[rd.win.R] == head1 && (left == 1 || rd.win.Buf[rd.win.R+1] == head2) {
 			rd.endJunk()
-			rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.fileOffset(rd.win.Pos()), Len: int64(left),
-				Detail: fmt.Sprintf("input ends inside a message header (%d bytes)", left)})
+			at := rd.fileOffset(rd.win.Pos())
+			rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: at, Len: int64(left),
+				Detail: fmt.Sprintf("input ends inside the header of a message at byte %d (%d of 3 bytes)", at, left)})
 		} else {
 			rd.skip(left)
 		}
@@ -271,8 +272,9 @@ func (rd *Reader) truncated(f *Format, have int) error {
 		return rd.end()
 	}
 	rd.endJunk()
-	rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.fileOffset(rd.win.Pos()), Len: int64(have),
-		Detail: fmt.Sprintf("last %s message truncated: %d of %d bytes", f.Name, have, f.Length)})
+	at := rd.fileOffset(rd.win.Pos())
+	rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: at, Len: int64(have),
+		Detail: fmt.Sprintf("last %s message, at byte %d, truncated: %d of %d bytes", f.Name, at, have, f.Length)})
 	rd.win.R = rd.win.W
 	return rd.end()
 }

@@ -14,9 +14,11 @@ const AllocLimit = 64 << 20
 
 // FuzzFile is the body every file decoder's fuzz target shares: it sniffs and decodes data, and
 // fails on a decode error (an in-memory input cannot fail to read), on more than AllocLimit
-// bytes allocated, on an invalid fix, or on a fix whose offset lies outside the input.
+// bytes allocated, on an invalid fix, or on a fix whose offset lies outside the input. Inputs over
+// MaxFuzzInput are skipped.
 func FuzzFile(t *testing.T, d decoders.FileDecoder, name string, data []byte) *Sink {
 	t.Helper()
+	SkipLarge(t, data)
 	d.Sniff(data)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -12,6 +12,7 @@ package djilog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -127,6 +128,12 @@ func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Si
 		return fmt.Errorf("%s: offset 0: %w", in.Path, err)
 	}
 	p, ok := parsePrefix(head[:n])
+	if !ok && n < newPrefixLen && p.version >= 6 && p.version <= maxVersion {
+		// A known version byte, and the file ends inside the 100-byte prefix: a cut file.
+		sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeTruncated, Locator: "prefix", Offset: 0,
+			Message: fmt.Sprintf("%s: offset 0: the file (%d bytes) ends inside its %d-byte prefix, which starts at byte 0: nothing to decode", in.Path, n, newPrefixLen)})
+		return nil
+	}
 	if !ok {
 		return fmt.Errorf("%s: offset 10: not a DJI flight record (version byte %d, %d-byte prefix)", in.Path, p.version, n)
 	}
@@ -149,7 +156,12 @@ type run struct {
 	aux      auxInfo
 	recStart int64
 	recEnd   int64
-	endKnown bool  // recEnd came from the picture arithmetic or the marker
+	endKnown bool // recEnd came from the picture arithmetic or the marker
+	// detBeyond: the prefix names a details offset past the end of the file, which is what
+	// cutting a v≤11 file leaves (its details come last).
+	detBeyond bool
+	// noMarker: a v12+ file whose records should end at a 12345 marker has none there.
+	noMarker bool
 	imgStart int64 // -1 when the pictures cannot be located
 
 	counts     [256]int64
@@ -189,6 +201,9 @@ func (r *run) locator(rec record) string {
 
 func (r *run) decode() error {
 	if err := r.layout(); err != nil {
+		if errors.Is(err, errStop) {
+			return nil
+		}
 		return err
 	}
 	if err := r.walk(); err != nil {

@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 
 	"droneaudit/decoders"
+	"droneaudit/decoders/decodertest"
 )
 
 // FuzzDecode feeds arbitrary bytes to Sniff and Decode: neither may panic, every fix must be a
@@ -30,7 +32,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(bad.bytes())
 	f.Add([]byte{})
 	f.Add(make([]byte, 120))
+	decodertest.SeedCorpus(f, func(name string, _ []byte) bool { return strings.HasSuffix(name, ".txt") }, "djilog")
 	f.Fuzz(func(t *testing.T, data []byte) {
+		decodertest.SkipLarge(t, data)
 		(Decoder{}).Sniff(data)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

@@ -2,6 +2,7 @@ package djilog
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 
@@ -17,6 +18,9 @@ import (
 //
 // The end of records always comes from the picture lengths, never from scanning for 0x39: type 57
 // is a real record in v13+.
+
+// errStop ends a decode whose notes already say why nothing more can be read.
+var errStop = errors.New("stop")
 
 // auxInfo is what the v13+ auxiliary blocks hold besides the details.
 type auxInfo struct {
@@ -50,6 +54,7 @@ func (r *run) layout() error {
 		r.recStart = int64(r.p.size)
 		off := int64(r.p.word0)
 		if r.p.word0 > uint64(size) || off < r.recStart {
+			r.detBeyond = r.p.word0 > uint64(size)
 			r.note(decoders.Warning, decoders.CodeCorruptDetails, 0, "prefix",
 				fmt.Sprintf("offset 0: details offset %d lies outside the file (%d bytes); the records are walked to the end", r.p.word0, size), nil)
 			r.recEnd = size
@@ -82,8 +87,12 @@ func (r *run) readDetails(off int64, n int, base int64) {
 	got, err := r.readAt(buf, off)
 	if err != nil || got < detailsLenV6 {
 		r.detWhy = fmt.Sprintf("only %d of %d bytes present", got, n)
-		r.note(decoders.Warning, decoders.CodeCorruptDetails, off, "details",
-			fmt.Sprintf("offset %d: details block cut short (%s); the records are still decoded", off, r.detWhy), nil)
+		code := decoders.CodeCorruptDetails
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			code = decoders.CodeTruncated // the file ends inside the details: it was cut
+		}
+		r.note(decoders.Warning, code, off, "details",
+			fmt.Sprintf("offset %d: the file (%d bytes) ends inside the details block, which starts at byte %d (%s); the records are still decoded", off, r.in.Size, off, r.detWhy), nil)
 		return
 	}
 	r.acceptDetails(parseDetails(buf[:got], r.p.version), off, base)
@@ -109,9 +118,21 @@ func (r *run) readAux() error {
 		return fmt.Errorf("%s: offset %d: no info block (magic %d) where v%d puts it", r.in.Path, off, hdr[0], r.p.version)
 	}
 	n := int(binary.LittleEndian.Uint16(hdr[1:]))
+	if end := off + 3 + int64(n); end > r.in.Size {
+		// Past the end of the file: cut there, unless the prefix says the records start before
+		// the block would end, in which case the length is too large for the file's layout.
+		if w := r.p.word0; w > uint64(off) && w < uint64(end) {
+			r.note(decoders.Warning, decoders.CodeTooLarge, off, "info block",
+				fmt.Sprintf("offset %d: the info block declares %d bytes, past byte %d where the prefix says the records start; nothing more can be read", off, n, w), nil)
+		} else {
+			r.note(decoders.Warning, decoders.CodeTruncated, off, "info block",
+				fmt.Sprintf("offset %d: the file ends at byte %d inside the info block (details) that starts at byte %d (%d bytes declared); nothing more can be read", off, r.in.Size, off, n), nil)
+		}
+		return errStop
+	}
 	payload := make([]byte, n)
 	if _, err := r.readAt(payload, off+3); err != nil || n < 3 {
-		return fmt.Errorf("%s: offset %d: info block of %d bytes is cut short", r.in.Path, off, n)
+		return fmt.Errorf("%s: offset %d: info block of %d bytes is unreadable", r.in.Path, off, n)
 	}
 	r.aux.present = true
 	k, ok := checkScrambled(payload, 0, r.p.magicVer)
@@ -184,5 +205,6 @@ func (r *run) locateEnd() {
 			return
 		}
 	}
+	r.noMarker = r.p.version >= 12
 	r.note(decoders.Warning, decoders.CodeNoMarker, m, "", fmt.Sprintf("offset %d: no end-of-records marker 12345 where the picture lengths put it; records are walked to offset %d", m, r.recEnd), nil)
 }

@@ -45,6 +45,10 @@ type walker struct {
 	badCheck   int
 	skipped    int64 // bytes skipped while resynchronising
 	truncated  bool  // the region ended inside a record
+	cutAt      int64 // offset of that record
+	cutHave    int   // its bytes present
+	cutNeed    int   // its length as declared, 0 when its header is cut
+	cutType    byte
 	endedAt    string
 	lastBadOff int64 // start of the current run of skipped bytes, -1 when in sync
 	runs       []junkRun
@@ -143,6 +147,7 @@ func (k *walker) next() (record, bool) {
 				// In sync, and the declared length runs past the end: a cut record.
 				k.truncated = true
 				k.endedAt = "truncated"
+				k.cutAt, k.cutHave, k.cutNeed, k.cutType = off, len(b), total, b[0]
 				k.w.skip(len(b))
 				return record{}, false
 			}

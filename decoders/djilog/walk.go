@@ -163,12 +163,38 @@ func (r *run) walkNotes(k *walker) {
 	if k.runsLost > 0 {
 		r.note(decoders.Warning, decoders.CodeJunk, -1, "", fmt.Sprintf("%d more damaged stretches skipped", k.runsLost), nil)
 	}
+	// The file was cut when it ends where more must follow: details named past its end (v≤11),
+	// or no end-of-records marker (v12+) in a file that was finished (v13+: its prefix names
+	// where the records start; an app that never finished the file leaves 0 there).
+	cut := r.recEnd >= r.in.Size && (r.detBeyond || r.noMarker && (r.p.version == 12 || r.p.word0 != 0))
 	switch k.endedAt {
 	case "truncated":
-		r.note(decoders.Warning, decoders.CodeTruncated, k.w.offset(), "", fmt.Sprintf("offset %d: the last record is cut off; decoding stopped there", k.w.offset()), nil)
+		loc := "record @ 0x" + strconv.FormatInt(k.cutAt, 16)
+		have := fmt.Sprintf("%d of its %d bytes present", k.cutHave, k.cutNeed)
+		if k.cutNeed == 0 {
+			have = fmt.Sprintf("its %d-byte header cut after %d", k.hlen, k.cutHave)
+		}
+		if r.recEnd >= r.in.Size {
+			r.note(decoders.Warning, decoders.CodeTruncated, k.cutAt, loc,
+				fmt.Sprintf("offset %d: the file ends at byte %d inside a record (type %d) that starts at byte %d, %s; decoding stopped there", k.cutAt, r.in.Size, k.cutType, k.cutAt, have), nil)
+		} else {
+			// The file goes on past the records region: the record is longer than the region
+			// holds, not cut by the end of the file.
+			r.note(decoders.Warning, decoders.CodeTooLarge, k.cutAt, loc,
+				fmt.Sprintf("offset %d: a record (type %d) declares %d bytes, over the %d left before the end of the records at byte %d; decoding stopped there", k.cutAt, k.cutType, k.cutNeed, k.cutHave, r.recEnd), nil)
+		}
 	case "tail":
 		r.imgStart = -1
 		r.note(decoders.Info, decoders.CodeRecordsEnd, k.w.offset(), "", fmt.Sprintf("offset %d: records end at the marker or first picture (end found by walking, the details being unusable)", k.w.offset()), nil)
+		if cut {
+			r.note(decoders.Warning, decoders.CodeTruncated, k.w.offset(), "after records",
+				fmt.Sprintf("offset %d: the file ends at byte %d inside the marker, pictures and details that follow the records from byte %d", k.w.offset(), r.in.Size, k.w.offset()), nil)
+		}
+	case "":
+		if cut {
+			r.note(decoders.Warning, decoders.CodeTruncated, r.in.Size, "end of file",
+				fmt.Sprintf("offset %d: the file ends at byte %d right after a complete record: the end-of-records marker, pictures and details that follow the records are missing", r.in.Size, r.in.Size), nil)
+		}
 	}
 	if !r.endKnown && k.endedAt == "" && r.recEnd < r.in.Size {
 		r.note(decoders.Info, decoders.CodeRecordsEnd, r.recEnd, "", fmt.Sprintf("offset %d: records end at the details offset", r.recEnd), nil)

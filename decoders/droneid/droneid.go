@@ -300,9 +300,10 @@ func (r *Record) SerialWithheld() bool {
 	return strings.TrimRight(r.Serial, "\x00") == SerialPlaceholder
 }
 
-// DronePosition reports whether the record holds an aircraft position that counts: present, not
-// 0/0, and the GPS-valid state bit set (§4.4). A position with the bit clear is reported by
-// Anomalies ("gps_flag_clear") and by HasDroneBytes, never as a fix.
+// DronePosition reports whether the record holds an aircraft position the aircraft calls valid:
+// present, not 0/0, and the GPS-valid state bit set (§4.4). A position with the bit clear is
+// reported by Anomalies ("gps_flag_clear") and by HasDroneBytes; it was broadcast all the same,
+// so the link decoder still emits it, marked as such.
 func (r *Record) DronePosition() bool { return r.HasDroneBytes() && r.State&StateGPSValid != 0 }
 
 // HasDroneBytes reports whether a non-zero aircraft position is present, whatever the state bits.

@@ -107,6 +107,7 @@ func (Stream) Decode(ctx context.Context, in decoders.Input, sink decoders.Sink)
 	buf := make([]byte, 0, chunk+MaxFrame)
 	var base int64 // file offset of buf[0]
 	eof := false
+	synced := true
 	for !eof {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -118,11 +119,16 @@ func (Stream) Decode(ctx context.Context, in decoders.Input, sink decoders.Sink)
 		} else if err != nil {
 			return fmt.Errorf("%s: offset %d: %w", in.Path, base+int64(len(buf)), err)
 		}
-		used, skipped := Scan(buf, eof, func(f *Frame, off int, bad bool) {
+		var used, skipped int
+		used, skipped, synced = scan(buf, eof, synced, func(f *Frame, off int, bad bool) {
 			at := base + int64(off)
 			Report(sink, f, bad, func() geo.Evidence {
 				return in.Evidence(Name, fmt.Sprintf("byte 0x%x", at), at, geo.ChannelOnDevice)
 			}, time.Time{})
+		}, func(off, n int) {
+			at := base + int64(off)
+			sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: fmt.Sprintf("byte 0x%x", at), Offset: at,
+				Message: fmt.Sprintf("%s: truncated DUML stream: the file ends at byte %d inside the frame that starts at byte %d (%d of its bytes present)", in.Path, in.Size, at, n)})
 		})
 		if skipped > 0 {
 			sink.Count("skipped_bytes", int64(skipped))

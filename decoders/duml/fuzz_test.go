@@ -2,8 +2,10 @@ package duml
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
+	"droneaudit/capture"
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
 	"droneaudit/geo"
@@ -14,7 +16,13 @@ func FuzzScan(f *testing.F) {
 	f.Add(Encode(0x03, 0x02, 1, 0, SetFlightControl, IDOSDHome, homePayload(51.1, 5.4)))
 	f.Add(append(Encode(0, 0, 0, 0, 0, 0, nil), 0x55, 0x3f, 0x04, 0x8f))
 	f.Add([]byte{0x55, 0xff, 0xff, 0x00})
+	// Real DUML: the serial-tap captures of the corpus hold the frames of a P3X link; their
+	// payloads, joined, are the raw stream a UART dump of that link would be.
+	for _, pcap := range decodertest.CorpusSeeds(func(name string, _ []byte) bool { return strings.HasSuffix(name, ".pcap") }, "duml") {
+		f.Add(joinTapFrames(pcap, 256<<10))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		decodertest.SkipLarge(t, b)
 		n := 0
 		used, skipped := Scan(b, true, func(fr *Frame, off int, bad bool) {
 			n++
@@ -38,6 +46,26 @@ func FuzzScan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// joinTapFrames joins the DLT_USER frame payloads of a capture, up to max bytes; a cut capture
+// yields the frames before the cut.
+func joinTapFrames(pcap []byte, max int) []byte {
+	rd, err := capture.NewReader(bytes.NewReader(pcap), "seed.pcap")
+	if err != nil {
+		return nil
+	}
+	var out []byte
+	for len(out) < max {
+		p, err := rd.Next()
+		if err != nil {
+			break
+		}
+		if p.LinkType.IsUser() {
+			out = append(out, p.Data...)
+		}
+	}
+	return out
 }
 
 // BenchmarkScan measures framing, both CRCs and position extraction over an OSD-heavy stream.

@@ -18,7 +18,12 @@ import (
 )
 
 // Decoder is the FileDecoder for GPX, KML and KMZ.
-type Decoder struct{}
+type Decoder struct {
+	// Budget bounds the bytes inflated from KMZ entries, shared by every input decoded with it
+	// (and by any other decoder handed the same budget). Nil draws on
+	// decoders.DefaultExpansionBudget, one per process.
+	Budget *decoders.ExpansionBudget
+}
 
 // New returns the GPX/KML/KMZ decoder.
 func New() Decoder { return Decoder{} }
@@ -126,7 +131,11 @@ func (d Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Si
 	}
 	ex := newExposure(in)
 	if bytes.Equal(head, zipMagic) {
-		err := decodeKMZ(ctx, in, sink, ex)
+		budget := d.Budget
+		if budget == nil {
+			budget = decoders.DefaultExpansionBudget
+		}
+		err := decodeKMZ(ctx, in, sink, ex, budget)
 		ex.report(sink)
 		return err
 	}

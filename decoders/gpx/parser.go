@@ -62,7 +62,10 @@ type parser struct {
 	sink  decoders.Sink
 	entry string // KMZ entry name; "" for a plain file
 	base  int64  // offset of the document in the input, or -1 when it is compressed
-	ex    *exposure
+	// entryOff is the offset of a compressed document's zip entry in the input: where notes
+	// about the entry point, its bytes having no offset of their own.
+	entryOff int64
+	ex       *exposure
 
 	br    *budgetReader
 	depth int
@@ -75,7 +78,13 @@ type parser struct {
 	pt    *point
 	ptBuf point
 
+	// open holds the start offset of every open element, innermost last.
+	open []int64
+	// failed: the document ended in an error note.
+	failed bool
+
 	inPM     bool
+	pmOff    int64
 	pmName   string
 	pmTime   time.Time
 	pmPoints []pending
@@ -130,9 +139,9 @@ func (p *parser) run(ctx context.Context, r io.Reader) error {
 		if err == io.EOF {
 			switch {
 			case p.depth > 0:
-				p.fail(errors.New("document ends inside an element"), d, decoders.CodeTruncated)
+				p.fail(errors.New("document ends inside an element"), d, decoders.CodeTruncated, p.cutRecord(false))
 			case !p.rootSeen:
-				p.fail(errors.New("document ends before its root element"), d, decoders.CodeTruncated)
+				p.fail(errors.New("document ends before its root element"), d, decoders.CodeTruncated, p.cutRecord(false))
 			}
 			return nil
 		}
@@ -142,41 +151,80 @@ func (p *parser) run(ctx context.Context, r io.Reader) error {
 			switch {
 			case errors.As(err, &se) && strings.Contains(se.Msg, "unexpected EOF") || errors.Is(err, io.ErrUnexpectedEOF):
 				code = decoders.CodeTruncated
-			case errors.Is(err, errEntryTooLarge) || errors.Is(err, errTokenTooLarge) || errors.Is(err, errTooManyAttrs):
+			case errors.Is(err, errEntryTooLarge) || errors.Is(err, errTokenTooLarge) || errors.Is(err, errTooManyAttrs) ||
+				errors.Is(err, errExpansionRatio) || errors.Is(err, errExpansionBudget):
 				code = decoders.CodeTooLarge
 			case errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrAlgorithm):
 				code = decoders.CodeBadZip
 			}
-			p.fail(err, d, code)
+			at := p.offset(d.InputOffset())
+			if code == decoders.CodeTruncated {
+				// encoding/xml reports the end of the input between two tokens inside an open
+				// element as a syntax error too: mid-token only if bytes of a token were read.
+				at = p.cutRecord(d.InputOffset() > p.off)
+			}
+			p.fail(err, d, code, at)
 			return nil
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			p.depth++
 			if p.depth > maxDepth {
-				p.fail(fmt.Errorf("elements nest deeper than %d", maxDepth), d, decoders.CodeBadXML)
+				p.fail(fmt.Errorf("elements nest deeper than %d", maxDepth), d, decoders.CodeBadXML, p.offset(d.InputOffset()))
 				return nil
 			}
+			p.open = append(p.open, p.off)
 			p.rootSeen = true
 			p.start(t)
 		case xml.EndElement:
 			p.end(t)
 			p.depth--
+			if len(p.open) > 0 {
+				p.open = p.open[:len(p.open)-1]
+			}
 		case xml.CharData:
 			p.chars(t)
 		}
 	}
 }
 
-func (p *parser) fail(err error, d *xml.Decoder, code decoders.Code) {
+// cutRecord returns the offset in the input of the record the document ends in: the open GPX
+// point or KML Placemark, else the token the end cut (midToken) or the innermost open element.
+// For a compressed KMZ entry it is the entry's offset.
+func (p *parser) cutRecord(midToken bool) int64 {
+	if p.base < 0 {
+		return p.entryOff
+	}
+	switch {
+	case p.pt != nil:
+		return p.offset(p.pt.off)
+	case p.inPM:
+		return p.offset(p.pmOff)
+	case !midToken && len(p.open) > 0:
+		return p.offset(p.open[len(p.open)-1])
+	}
+	return p.offset(p.off)
+}
+
+// fail reports the error that ended the document as a note at offset at (for a compressed KMZ
+// entry, always the entry's offset).
+func (p *parser) fail(err error, d *xml.Decoder, code decoders.Code, at int64) {
+	p.failed = true
+	if p.base < 0 {
+		at = p.entryOff
+	}
 	line, _ := d.InputPos()
 	off := d.InputOffset()
-	at := fmt.Sprintf("byte %d", p.offset(off))
+	where := fmt.Sprintf("byte %d", p.offset(off))
 	if p.base < 0 {
-		at = fmt.Sprintf("byte %d of %s", off, p.entry)
+		where = fmt.Sprintf("byte %d of %s (the entry at byte %d)", off, p.entry, p.entryOff)
 	}
-	p.sink.Note(decoders.Note{Severity: decoders.Error, Code: code, Locator: p.where(line), Offset: p.offset(off),
-		Message: fmt.Sprintf("%s: XML stops at %s (line %d): %v; %d positions before it were read", p.in.Path, at, line, err, p.ex.positions)})
+	what := ""
+	if code == decoders.CodeTruncated && p.base >= 0 {
+		what = fmt.Sprintf(" inside the record that starts at byte %d;", at)
+	}
+	p.sink.Note(decoders.Note{Severity: decoders.Error, Code: code, Locator: p.where(line), Offset: at,
+		Message: fmt.Sprintf("%s: XML stops at %s (line %d): %v;%s %d positions before it were read", p.in.Path, where, line, err, what, p.ex.positions)})
 }
 
 func attr(t xml.StartElement, name string) string {
@@ -214,7 +262,7 @@ func (p *parser) start(t xml.StartElement) {
 	case "ele", "time", "name", "when", "coord", "altitudeMode":
 		p.capture()
 	case "Placemark":
-		p.inPM, p.pmName, p.pmTime, p.pmPoints = true, "", time.Time{}, p.pmPoints[:0]
+		p.inPM, p.pmOff, p.pmName, p.pmTime, p.pmPoints = true, p.off, "", time.Time{}, p.pmPoints[:0]
 		p.ex.placemarks++
 	case "Point":
 		p.geom = geomPoint

@@ -185,6 +185,10 @@ func decodeTlog(ctx context.Context, w *window, le bool, in decoders.Input, sink
 		}
 	}, func(off int64, n int) { e.junk(off, n, "outside any record") })
 	sink.Count("records", int64(st.Records))
+	if st.CutAt >= 0 {
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: fmt.Sprintf("record %d @ 0x%x", st.Records+1, st.CutAt), Offset: st.CutAt,
+			Message: fmt.Sprintf("truncated tlog: the file ends at byte %d inside record %d, which starts at byte %d (%d of its bytes present)", in.Size, st.Records+1, st.CutAt, st.CutLen)})
+	}
 	if st.TextRecords > 0 {
 		sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeTextRecords, Locator: fmt.Sprintf("byte 0x%x", firstText), Offset: firstText,
 			Message: fmt.Sprintf("%d one-byte text records (timestamp + one byte, not MAVLink) between the frames", st.TextRecords),
@@ -211,13 +215,17 @@ func decodeRaw(ctx context.Context, w *window, in decoders.Input, sink decoders.
 		}
 		atEOF := pos+int64(len(b)) >= w.size
 		base := pos
-		used := Scan(b, atEOF, func(f *Frame, off int) {
+		used := scan(b, atEOF, func(f *Frame, off int) {
 			idx++
 			at, i := base+int64(off), idx
 			e.frame(f, func() geo.Evidence {
 				return in.Evidence(Name, fmt.Sprintf("frame %d @ 0x%x", i, at), at, geo.ChannelOnDevice)
 			}, time.Time{})
-		}, func(off, n int) { e.junk(base+int64(off), n, "of non-MAVLink data") })
+		}, func(off, n int) { e.junk(base+int64(off), n, "of non-MAVLink data") }, func(off, n int) {
+			at := base + int64(off)
+			sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: fmt.Sprintf("frame %d @ 0x%x", idx+1, at), Offset: at,
+				Message: fmt.Sprintf("truncated MAVLink dump: the file ends at byte %d inside frame %d, which starts at byte %d (%d of its bytes present)", in.Size, idx+1, at, n)})
+		})
 		if used == 0 && !atEOF {
 			// A whole window without a complete frame cannot happen (windows exceed MaxFrame);
 			// guard against looping anyway.

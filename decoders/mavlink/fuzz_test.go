@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
@@ -35,7 +36,10 @@ func FuzzFile(f *testing.F) {
 	f.Add(append([]byte{0xfe, 0xff, 0x00}, seedTlog(f)[8:]...))
 	f.Add(binary.LittleEndian.AppendUint64(nil, 1355000000000000))
 	f.Add([]byte{STXv2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	// The real tlogs and the 2012 capture; not the pcapng files beside them.
+	decodertest.SeedCorpus(f, func(name string, _ []byte) bool { return !strings.HasSuffix(name, ".pcapng") }, "mavlink")
 	f.Fuzz(func(t *testing.T, b []byte) {
+		decodertest.SkipLarge(t, b)
 		(File{}).Sniff(b)
 		sink := &decodertest.Sink{}
 		in := decoders.Input{Path: "fuzz", Size: int64(len(b)), R: bytes.NewReader(b)}

@@ -11,6 +11,12 @@ package mavlink
 // is the start of a frame b does not hold completely. With atEOF, a cut last frame is reported as
 // skipped bytes.
 func Scan(b []byte, atEOF bool, fn func(f *Frame, off int), skip func(off, n int)) int {
+	return scan(b, atEOF, fn, skip, nil)
+}
+
+// scan is Scan that, given cut, reports a last frame that the end of the data cuts short right
+// after a frame (or at the start) through cut instead of skip: a cut file, not junk.
+func scan(b []byte, atEOF bool, fn func(f *Frame, off int), skip func(off, n int), cut func(off, n int)) int {
 	p, run := 0, -1
 	flush := func(end int) {
 		if run >= 0 {
@@ -33,6 +39,10 @@ func Scan(b []byte, atEOF bool, fn func(f *Frame, off int), skip func(off, n int
 			if !atEOF {
 				flush(p)
 				return p
+			}
+			if cut != nil && run < 0 {
+				cut(p, len(b)-p)
+				return len(b)
 			}
 		case stOK:
 			flush(p)

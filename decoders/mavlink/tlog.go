@@ -39,6 +39,11 @@ type TlogStats struct {
 	BadRecords   int
 	SkippedBytes int64
 	LittleEndian bool // the legacy little-endian timestamp variant
+	// CutAt is the offset of a last record that the end of the data cuts short (in its
+	// timestamp or its frame), -1 when the data ends at a record boundary or in junk. Its
+	// CutLen bytes are not counted as skipped.
+	CutAt  int64
+	CutLen int
 }
 
 // window of timestamp plausibility used to resynchronise: ±3 days, as pymavlink's scan_timestamp.
@@ -108,7 +113,7 @@ func walkTlog(w *window, littleEndian bool, fn func(*Record), junk func(off int6
 	if littleEndian {
 		order = binary.LittleEndian
 	}
-	st := TlogStats{LittleEndian: littleEndian}
+	st := TlogStats{LittleEndian: littleEndian, CutAt: -1}
 	var pos int64
 	var lastTS uint64
 	haveLast := false
@@ -148,10 +153,37 @@ func walkTlog(w *window, littleEndian bool, fn func(*Record), junk func(off int6
 		_, cs := candidate(b[8:])
 		return cs == stOK || cs == stShort
 	}
+	// cutRecord reports whether b, the last bytes of the data, starting where the previous record
+	// ended, are the start of a record: a timestamp cut short, or a plausible timestamp and a
+	// frame that runs past the end.
+	cutRecord := func(b []byte) bool {
+		if len(b) < 8 {
+			return true
+		}
+		ts := order.Uint64(b)
+		if haveLast && !near(ts, lastTS) || !haveLast && !plausibleAbs(ts) {
+			return false
+		}
+		if len(b) == 8 {
+			return true
+		}
+		for _, stride := range strides(b[8:]) {
+			if 8+stride == len(b) {
+				return false // a whole record of a 2012-era writer, cut by the writer itself (§4.3)
+			}
+		}
+		_, cs := candidate(b[8:])
+		return cs == stShort
+	}
 	for pos < w.size {
 		b, err := w.at(pos, lookahead)
 		if err != nil {
 			return st, err
+		}
+		if runStart < 0 && pos+int64(len(b)) == w.size && len(b) < lookahead && cutRecord(b) {
+			st.CutAt, st.CutLen = pos, len(b)
+			pos = w.size
+			break
 		}
 		if len(b) < 9 {
 			if runStart < 0 {

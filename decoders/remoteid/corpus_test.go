@@ -397,9 +397,14 @@ func TestCorpusFixes(t *testing.T) {
 					}
 				}
 				if d, ok := w["dji"].(map[string]any); ok {
-					// Pilot (app) position counts without a flag; the spoofed state 0x1f33 has
-					// neither GPS-valid (0x40) nor home-set (0x04), so aircraft and home do not.
+					// Pilot (app) position counts without a flag. The spoofed state 0x1f33 has
+					// neither GPS-valid (0x40) nor home-set (0x04): the aircraft position went
+					// over the air all the same and is a fix (its evidence says the flag is
+					// clear); the home point without its flag is not.
 					wantSet[key{fr, geo.RolePilot, fmt.Sprintf("%.7f", d["app_lat_deg"]), fmt.Sprintf("%.7f", d["app_lon_deg"])}] = true
+					if d["lat_deg"].(float64) != 0 || d["lon_deg"].(float64) != 0 {
+						wantSet[key{fr, geo.RoleAircraft, fmt.Sprintf("%.7f", d["lat_deg"]), fmt.Sprintf("%.7f", d["lon_deg"])}] = true
+					}
 				}
 			}
 			sink := runStream(t, path)

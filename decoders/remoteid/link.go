@@ -219,8 +219,15 @@ func (st *Stream) dji(p *capture.Packet, s *Sighting, e *Element) {
 	}
 	msg := fmt.Sprintf("DJI DroneID 0x%02x v%d", r.Subcommand, r.Version)
 	const enc = "int32 radians×1e7 /174533"
-	if r.DronePosition() {
-		st.fix(p, s, e, "droneid", msg, enc, geo.Fix{Lat: r.Lat, Lon: r.Lon, Role: geo.RoleAircraft, PrecisionM: droneid.PrecisionRadE7})
+	if r.HasDroneBytes() {
+		// With the GPS-valid flag clear the position still went over the air: it is reported
+		// like any broadcast position (zones are matched against it, the policy decides), and
+		// the evidence says the aircraft did not call it valid.
+		f := geo.Fix{Lat: r.Lat, Lon: r.Lon, Role: geo.RoleAircraft, PrecisionM: droneid.PrecisionRadE7}
+		if !r.DronePosition() {
+			f.Evidence.Note = "GPS-valid flag clear"
+		}
+		st.fix(p, s, e, "droneid", msg, enc, f)
 	}
 	if r.AppPosition() {
 		f := geo.Fix{Lat: r.AppLat, Lon: r.AppLon, Role: geo.RolePilot, PrecisionM: droneid.PrecisionRadE7}

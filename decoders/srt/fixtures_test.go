@@ -320,7 +320,11 @@ func TestFixtureTruncations(t *testing.T) {
 				}
 			}
 			for _, n := range s.NotesWithCode("truncated") {
-				if n.Severity != decoders.Error || n.Offset != int64(cut) || !strings.Contains(n.Message, "cut.srt") {
+				// The note names the offset where the cut block starts: its counter line.
+				var num, line int
+				fmt.Sscanf(n.Locator, "block %d @ line %d", &num, &line)
+				if n.Severity != decoders.Error || n.Offset != lineOffset(full, line) || n.Offset > int64(cut) ||
+					!strings.HasPrefix(string(full[n.Offset:]), fmt.Sprintf("%d\n", num)) || !strings.Contains(n.Message, "cut.srt") {
 					t.Fatalf("cut %d: note %+v", cut, n)
 				}
 			}
@@ -357,4 +361,17 @@ func TestFixtureHostile(t *testing.T) {
 			t.Errorf("Sniff claimed %q", h)
 		}
 	}
+}
+
+// lineOffset returns the byte offset of 1-based line n of data.
+func lineOffset(data []byte, n int) int64 {
+	off := 0
+	for i := 1; i < n; i++ {
+		j := strings.IndexByte(string(data[off:]), '\n')
+		if j < 0 {
+			return -1
+		}
+		off += j + 1
+	}
+	return int64(off)
 }

@@ -51,6 +51,22 @@ type block struct {
 	cut       bool // a bracket or parenthesis was left open: the text was cut
 	lastLine  int
 	lastOff   int64
+	// lineDate is the date and time of a time line that holds one instead of a SubRip range
+	// (older firmware): the block's time when its text carries none.
+	lineDate    time.Time
+	hasLineDate bool
+}
+
+// time returns the block's date: from its text, else from its time line; zero when neither
+// holds one.
+func (b *block) time() time.Time {
+	switch {
+	case b.hasDate:
+		return b.date
+	case b.hasLineDate:
+		return b.lineDate
+	}
+	return time.Time{}
 }
 
 // parseLine reads every position-bearing token of one text line into b. The line has its line
@@ -444,14 +460,16 @@ func findDate(line []byte) (t time.Time, ms bool, ok bool) {
 		if !isDigit(line[i]) || (i > 0 && isDigit(line[i-1])) {
 			continue
 		}
-		if t, ms, ok = dateAt(line[i:]); ok {
+		if t, ms, n := dateAt(line[i:]); n > 0 {
 			return t, ms, true
 		}
 	}
 	return time.Time{}, false, false
 }
 
-func dateAt(b []byte) (time.Time, bool, bool) {
+// dateAt reads a date and time at the start of b; n is how many bytes it took, 0 when b does
+// not start with one.
+func dateAt(b []byte) (t time.Time, ms bool, n int) {
 	p := 0
 	num := func(min, max int) (int, bool) {
 		v, n := 0, 0
@@ -471,7 +489,7 @@ func dateAt(b []byte) (time.Time, bool, bool) {
 	}
 	y, ok := num(4, 4)
 	if !ok || p >= len(b) || (b[p] != '-' && b[p] != '.') {
-		return time.Time{}, false, false
+		return time.Time{}, false, 0
 	}
 	sep := b[p]
 	p++
@@ -486,10 +504,9 @@ func dateAt(b []byte) (time.Time, bool, bool) {
 	s, ok9 := num(2, 2)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8 && ok9) ||
 		mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 {
-		return time.Time{}, false, false
+		return time.Time{}, false, 0
 	}
 	nsec := 0
-	ms := false
 	if p < len(b) && (b[p] == '.' || b[p] == ',') {
 		sepc := b[p]
 		p++
@@ -510,8 +527,11 @@ func dateAt(b []byte) (time.Time, bool, bool) {
 			if sepc == ',' && p-start == 3 && p+4 <= len(b) && b[p] == ',' &&
 				isDigit(b[p+1]) && isDigit(b[p+2]) && isDigit(b[p+3]) {
 				nsec += (int(b[p+1]-'0')*100 + int(b[p+2]-'0')*10 + int(b[p+3]-'0')) * 1000
+				p += 4
 			}
+		} else {
+			p = start - 1 // a separator with no digits after it is not part of the date
 		}
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, s, nsec, time.UTC), ms, true
+	return time.Date(y, time.Month(mo), d, h, mi, s, nsec, time.UTC), ms, p
 }

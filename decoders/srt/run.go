@@ -24,6 +24,11 @@ type run struct {
 	pendingNum int
 	pendingAt  int
 	pendingOff int64
+	// pendingBlank says the pending counter stood after a blank line or at the start of the file.
+	pendingBlank bool
+	afterBlank   bool
+	// headerCut: the file ends inside the line after the pending counter.
+	headerCut bool
 
 	lastLine       int
 	lastOff        int64
@@ -41,10 +46,16 @@ type run struct {
 }
 
 func newRun(in decoders.Input, sink decoders.Sink) *run {
-	return &run{in: in, sink: sink, rad: radians{in: in}, once: decoders.NoteLimiter{Sink: sink, Max: 1}}
+	return &run{in: in, sink: sink, rad: radians{in: in}, once: decoders.NoteLimiter{Sink: sink, Max: 1}, afterBlank: true}
 }
 
 // line handles one physical line (with its line ending) at byte offset off.
+//
+// A block is a counter line, a time line, text lines and a blank line (formats §13). The time line
+// is a SubRip range in most files; older firmware writes a calendar date and time there, and
+// subtitle tracks extracted from a video may have no time line at all. So a counter starts a
+// block when a time line of either kind follows it, or when it stands after a blank line (or at
+// the start of the file) and text follows it.
 func (r *run) line(raw []byte, lineNo int, off int64, terminated bool) {
 	r.lastLine, r.lastOff, r.lastTerminated = lineNo, off, terminated
 	text := raw
@@ -52,14 +63,30 @@ func (r *run) line(raw []byte, lineNo int, off int64, terminated bool) {
 		text = bytes.TrimPrefix(text, bom)
 	}
 	text = bytes.TrimSpace(text)
+	afterBlank := r.afterBlank
+	r.afterBlank = len(text) == 0
 	if r.pending {
 		r.pending = false
-		if isTimeRange(text) {
+		switch {
+		case isTimeRange(text) || r.pendingBlank && isDateTime(text):
+			// A lone date after digits inside a block would be text; after a blank line it is
+			// the time line of older firmware.
 			r.startBlock(r.pendingNum, r.pendingAt, r.pendingOff)
+			if t, _, n := dateAt(text); n > 0 {
+				r.cur.lineDate, r.cur.hasLineDate = t, true
+			}
 			return
-		}
-		// The number was text of the current block after all.
-		if r.cur != nil {
+		case !terminated && len(text) > 0 && isDigit(text[0]):
+			// The file ends inside the line after a counter, which starts as a time line does:
+			// the block's header is cut.
+			r.headerCut = true
+			r.pending = true
+			return
+		case r.pendingBlank && len(text) > 0:
+			// A block without a time line: the counter's text follows it directly.
+			r.startBlock(r.pendingNum, r.pendingAt, r.pendingOff)
+		case r.cur != nil:
+			// The number was text of the current block after all.
 			r.cur.textLines++
 		}
 	}
@@ -69,6 +96,7 @@ func (r *run) line(raw []byte, lineNo int, off int64, terminated bool) {
 	if len(text) <= 9 && allDigits(text) {
 		n, _ := strconv.Atoi(string(text))
 		r.pending, r.pendingNum, r.pendingAt, r.pendingOff = true, n, lineNo, off
+		r.pendingBlank = afterBlank || r.cur == nil
 		return
 	}
 	if isTimeRange(text) {
@@ -145,9 +173,7 @@ func (r *run) emitHome(b *block) {
 	if p.hasAlt {
 		f.HasAlt, f.AltM, f.AltRef = true, p.alt, p.altRef
 	}
-	if b.hasDate {
-		f.Time = b.date
-	}
+	f.Time = b.time()
 	f.Evidence = r.evidence(b, p.line, p.off)
 	f.Evidence.Message = p.message
 	f.Evidence.Encoding = "decimal degrees text, lon first"
@@ -193,9 +219,7 @@ func (r *run) emitAircraft(b *block) {
 	case b.hasHeight:
 		f.HasAlt, f.AltM, f.AltRef = true, b.height, "take-off"
 	}
-	if b.hasDate {
-		f.Time = b.date
-	}
+	f.Time = b.time()
 	f.Evidence = r.evidence(b, p.line, p.off)
 	f.Evidence.Message = p.message
 	f.Evidence.Encoding = enc
@@ -231,14 +255,25 @@ func (r *run) invalid(b *block, p *position, what string) {
 
 // finish flushes the last block and reports truncation, counts and what the file exposes.
 func (r *run) finish(size int64) {
+	if r.pending && !r.pendingBlank {
+		// Digits inside a block, cut by the end of the file: text of that block (a date line
+		// cut after its first digits), not a counter.
+		r.pending = false
+		r.cur.textLines++
+	}
 	if r.pending {
-		// A block number with nothing after it: the file was cut right after it.
+		// A block number with nothing after it, or with the start of its time line: the file was
+		// cut inside the block's header.
 		if r.cur != nil {
 			r.flush(r.cur, false)
 			r.prevLines = r.cur.textLines
 		}
 		r.blocks++
-		r.truncated(r.pendingNum, r.pendingAt, size, "the file ends right after the number line of block %d", nil)
+		what := "the file ends right after the number line of block %d"
+		if r.headerCut {
+			what = "the file ends inside the time line of block %d"
+		}
+		r.truncated(r.pendingNum, r.pendingAt, r.pendingOff, size, what, nil)
 		r.cur = nil
 	}
 	if b := r.cur; b != nil {
@@ -275,21 +310,24 @@ func (r *run) checkCut(b *block, size int64) {
 	}
 	switch {
 	case b.textLines == 0:
-		r.truncated(b.number, r.lastLine, size, "block %d has a time range but no text", nil)
+		r.truncated(b.number, b.line, b.off, size, "block %d has a time line but no text", nil)
 	case !r.lastTerminated && (b.cut || attrs != nil):
-		r.truncated(b.number, r.lastLine, size, "block %d is cut mid-token (no final newline, open bracket or half a position)", attrs)
+		r.truncated(b.number, b.line, b.off, size, "block %d is cut mid-token (no final newline, open bracket or half a position)", attrs)
 	case r.prevLines > 0 && b.textLines < r.prevLines && r.prevHadPos && !p.seen():
 		// Fewer lines alone could be a change of style (files mix styles); fewer lines and
 		// the position gone is a cut.
-		r.truncated(b.number, r.lastLine, size, fmt.Sprintf("block %%d has %d text lines where the block before it had %d", b.textLines, r.prevLines), attrs)
+		r.truncated(b.number, b.line, b.off, size, fmt.Sprintf("block %%d has %d text lines where the block before it had %d", b.textLines, r.prevLines), attrs)
 	}
 }
 
-func (r *run) truncated(num, lineNo int, size int64, format string, attrs map[string]string) {
+// truncated reports the cut block: at its start (lineNo, off), the offset where the block the
+// file ends in begins.
+func (r *run) truncated(num, lineNo int, off, size int64, format string, attrs map[string]string) {
 	what := fmt.Sprintf(format, num)
-	r.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: fmt.Sprintf("block %d @ line %d", num, lineNo), Offset: size,
-		Message: fmt.Sprintf("%s: truncated SRT: cut at byte %d (line %d): %s; %d positions before the cut were read", r.in.Path, size, lineNo, what, r.positions),
-		Attrs:   attrs})
+	r.sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: fmt.Sprintf("block %d @ line %d", num, lineNo), Offset: off,
+		Message: fmt.Sprintf("%s: truncated SRT: the file ends at byte %d inside block %d, which starts at byte %d (line %d): %s; %d positions before the cut were read",
+			r.in.Path, size, num, off, lineNo, what, r.positions),
+		Attrs: attrs})
 }
 
 // exposure says what anyone holding the file learns: where the camera flew, its home point,

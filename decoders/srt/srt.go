@@ -2,7 +2,10 @@
 // or per-frame aircraft positions, the home point and the camera's local date and time.
 //
 // The file is plain SubRip: an index line, a "HH:MM:SS,mmm --> HH:MM:SS,mmm" line, one to three
-// text lines and a blank line. DJI firmware put positions into the text in at least eight styles
+// text lines and a blank line. Older firmware writes a calendar date and time where the range
+// stands, and subtitle tracks taken out of a video may have no time line at all, so the file is
+// recognised by that block structure and its telemetry fields rather than by one style of time
+// line. DJI firmware put positions into the text in at least eight styles
 // (formats/dji-flight-record.md §13, rules from JuanIrache/DJI_SRT_Parser@b6ed7901:index.js); the
 // style is detected per block because real files mix two styles.
 package srt
@@ -35,29 +38,60 @@ const maxLine = 64 << 10
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// Sniff implements decoders.FileDecoder: the first non-blank line is a block number and the next
-// line a SubRip time range. Binary data (a NUL byte in the head) is never claimed.
+// Sniff implements decoders.FileDecoder. It recognises the block structure of a SubRip file
+// (formats §13) rather than one style of time line: the first non-blank line is a block counter,
+// and the next one either a SubRip time range or, as older DJI firmware writes it, a calendar
+// date and time (alone or as a range); or the block has no time line at all and its text
+// follows the counter. Without a SubRip range, the block's text must hold DJI telemetry fields,
+// so that a counter followed by prose is not taken for a subtitle file. Binary data (a NUL byte
+// in the head) is never claimed.
 func (Decoder) Sniff(head []byte) bool {
 	if bytes.IndexByte(head, 0) >= 0 {
 		return false
 	}
 	head = bytes.TrimPrefix(head, bom)
-	var first []byte
-	for len(head) > 0 {
+	counter := false
+	telemetry := false
+	for n := 0; len(head) > 0 && n < sniffLines; n++ {
 		var line []byte
 		line, head = cutLine(head)
 		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
+		switch {
+		case !counter && len(line) == 0:
 			continue
-		}
-		if first == nil {
+		case !counter:
 			if !allDigits(line) || len(line) > 9 {
 				return false
 			}
-			first = line
-			continue
+			counter = true
+		case len(line) == 0:
+			// The blank line that ends the first block.
+			return telemetry
+		case n == 1 && isTimeRange(line):
+			return true
+		default:
+			telemetry = telemetry || hasTelemetry(line)
 		}
-		return isTimeRange(line)
+	}
+	return telemetry
+}
+
+// sniffLines bounds the lines of the first block that Sniff reads: DJI blocks hold at most five.
+const sniffLines = 12
+
+// telemetryKeys are the fields that only DJI's (and Autel's) subtitle telemetry writes, in every
+// style of formats §13.
+var telemetryKeys = [][]byte{
+	[]byte("GPS("), []byte("GPS ("), []byte("RTK ("), []byte("HOME("), []byte("HOME ("),
+	[]byte("latitude"), []byte("longitude"), []byte("longtitude"), []byte("FrameCnt"), []byte("SrtCnt"),
+	[]byte("DiffTime"), []byte("BAROMETER:"), []byte("[iso"), []byte("ISO:"), []byte(", SS "),
+}
+
+func hasTelemetry(line []byte) bool {
+	for _, k := range telemetryKeys {
+		if bytes.Contains(line, k) {
+			return true
+		}
 	}
 	return false
 }
@@ -81,13 +115,22 @@ func allDigits(b []byte) bool {
 	return true
 }
 
-// isTimeRange recognises "00:00:01,000 --> 00:00:02,000" (SubRip; some writers use '.').
+// isTimeRange recognises "00:00:01,000 --> 00:00:02,000" (SubRip; some writers use '.'), and
+// the same arrow between two calendar dates and times, as older DJI firmware writes the range.
 func isTimeRange(line []byte) bool {
 	i := bytes.Index(line, []byte("-->"))
 	if i < 0 {
 		return false
 	}
-	return isTimecode(bytes.TrimSpace(line[:i])) && isTimecode(bytes.TrimSpace(line[i+3:]))
+	a, b := bytes.TrimSpace(line[:i]), bytes.TrimSpace(line[i+3:])
+	return isTimecode(a) && isTimecode(b) || isDateTime(a) && isDateTime(b)
+}
+
+// isDateTime reports whether b is one calendar date and time and nothing else, as older
+// firmware writes it on the time line ("2017.08.05 14:11:51", "2017-08-05 14:11:51,000").
+func isDateTime(b []byte) bool {
+	_, _, n := dateAt(b)
+	return n > 0 && n == len(b)
 }
 
 func isTimecode(b []byte) bool {

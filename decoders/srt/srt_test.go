@@ -3,6 +3,7 @@ package srt
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"regexp"
@@ -208,13 +209,17 @@ func TestCorpusTruncated(t *testing.T) {
 				t.Fatalf("truncated notes: %+v", tr)
 			}
 			n := tr[0]
-			if n.Severity != decoders.Error || n.Offset != size || !strings.Contains(n.Message, rel[4:]) ||
-				!strings.Contains(n.Message, "byte "+strconv.FormatInt(size, 10)) || !strings.Contains(n.Locator, "line ") {
-				t.Errorf("truncated note %+v (size %d)", n, size)
-			}
 			raw, err := os.ReadFile(corpus.Path(t, rel))
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The offset is where the cut block starts (its counter line); the message also
+			// names the byte where the data stops.
+			var num, line int
+			fmt.Sscanf(n.Locator, "block %d @ line %d", &num, &line)
+			if n.Severity != decoders.Error || n.Offset != lineOffset(raw, line) || !bytes.HasPrefix(bytes.TrimPrefix(raw[n.Offset:], bom), []byte(strconv.Itoa(num)+"\n")) ||
+				!strings.Contains(n.Message, rel[4:]) || !strings.Contains(n.Message, "byte "+strconv.FormatInt(size, 10)) {
+				t.Errorf("truncated note %+v (size %d)", n, size)
 			}
 			// Complete positions before the cut, counted the simple way: GPS lines, or
 			// lines that hold a closed longitude bracket.

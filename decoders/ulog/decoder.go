@@ -42,6 +42,11 @@ const maxNotesPerKind = 50
 // Decode implements decoders.FileDecoder.
 func (d *Decoder) Decode(ctx context.Context, in decoders.Input, sink decoders.Sink) error {
 	rd, err := NewReader(in.Reader(), in.Path)
+	if errors.Is(err, ErrCutHeader) {
+		sink.Note(decoders.Note{Severity: decoders.Error, Code: decoders.CodeTruncated, Locator: "file header", Offset: 0,
+			Message: fmt.Sprintf("%s: truncated ULog: the file (%d bytes) ends inside its header, which starts at byte 0", in.Path, in.Size)})
+		return nil
+	}
 	if err != nil {
 		return err
 	}

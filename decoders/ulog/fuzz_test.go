@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -24,7 +25,9 @@ func FuzzULog(f *testing.F) {
 	w.format(defSP)
 	w.subscribe(0, 1, "position_setpoint_triplet")
 	f.Add(w.bytes())
+	decodertest.SeedCorpus(f, func(name string, _ []byte) bool { return strings.HasSuffix(name, ".ulg") }, "ulog")
 	f.Fuzz(func(t *testing.T, data []byte) {
+		decodertest.SkipLarge(t, data)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		rd, err := NewReader(bytes.NewReader(data), "fuzz.ulg")

@@ -16,6 +16,9 @@ import (
 // reference reader PX4/pyulog@3cf17793:pyulog/core.py, summarised in
 // ../shared/formats/mavlink-dataflash-ulog.md §7.1–§7.3.
 
+// ErrCutHeader says that the input ends inside the 16-byte file header, after bytes that match it.
+var ErrCutHeader = errors.New("the file ends inside its ULog header")
+
 // Magic is the first 7 bytes of every ULog file.
 var Magic = []byte{'U', 'L', 'o', 'g', 0x01, 0x12, 0x35}
 
@@ -113,6 +116,9 @@ func NewReader(src io.Reader, name string) (*Reader, error) {
 		if rd.win.Err != nil {
 			return nil, fmt.Errorf("%s: read header: %w", name, rd.win.Err)
 		}
+		if got := rd.win.Buf[:rd.win.W]; len(got) > 0 && len(got) < headerLen && bytes.HasPrefix(got, Magic[:min(len(got), len(Magic))]) {
+			return nil, fmt.Errorf("%s: %w: %d of its %d bytes", name, ErrCutHeader, len(got), headerLen)
+		}
 		return nil, fmt.Errorf("%s: offset 0: not a ULog file (bad magic)", name)
 	}
 	rd.Version = rd.win.Buf[7]
@@ -190,7 +196,7 @@ func (rd *Reader) Next() (Message, error) {
 					return Message{}, rd.end()
 				}
 				rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: p,
-					Detail: fmt.Sprintf("last message (type %q) truncated: %d of %d bytes", typ, len(b), 3+size)})
+					Detail: fmt.Sprintf("last message (type %q, at byte %d) truncated: %d of %d bytes", typ, p, len(b), 3+size)})
 				rd.win.R = rd.win.W
 				return Message{}, rd.end()
 			}
@@ -296,7 +302,8 @@ func (rd *Reader) end() error {
 		return fmt.Errorf("%s: read at offset %d: %w", rd.name, rd.win.Base+int64(rd.win.W), rd.win.Err)
 	}
 	if left := rd.win.Len(); left > 0 {
-		rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.win.Pos(), Detail: fmt.Sprintf("%d trailing bytes: a cut message header", left)})
+		rd.problem(Problem{Kind: decoders.CodeTruncated, Offset: rd.win.Pos(),
+			Detail: fmt.Sprintf("%d trailing bytes at byte %d: a cut message header", left, rd.win.Pos())})
 		rd.win.R = rd.win.W
 	}
 	return io.EOF
