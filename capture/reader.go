@@ -93,7 +93,11 @@ type ngState struct {
 // NewReader reads the file header from r and returns a reader of its packets. name is used in
 // errors. r is read sequentially and never seeked, so stdin and pipes work.
 func NewReader(r io.Reader, name string) (*Reader, error) {
-	rd := &Reader{name: name, br: bufio.NewReaderSize(r, 1<<20)}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 1<<20)
+	}
+	rd := &Reader{name: name, br: br}
 	head, err := rd.br.Peek(4)
 	if err != nil {
 		return nil, rd.fail(0, "file too short for a capture header", err)

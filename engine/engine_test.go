@@ -75,6 +75,10 @@ type echo struct {
 	midStream map[string]bool          // inputs whose first segment said it joins mid-stream
 }
 
+func newEcho() *echo {
+	return &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}, midStream: map[string]bool{}}
+}
+
 func (e *echo) Name() string { return "echo" }
 func (e *echo) Sniff(p []byte) bool {
 	return bytes.HasPrefix(p, []byte("ECHO")) || bytes.HasPrefix(p, []byte("BOOM"))
@@ -171,7 +175,7 @@ func twoFiles(t *testing.T) (a, b []byte) {
 func TestFlowAcrossInputs(t *testing.T) {
 	a, b := twoFiles(t)
 	for _, shards := range []int{1, 2} {
-		rec, dec, obs := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}, midStream: map[string]bool{}}, &flowCounter{}
+		rec, dec, obs := newRecorder(), newEcho(), &flowCounter{}
 		cfg := Config{Flows: []decoders.PayloadDecoder{dec}, Observers: []Observer{obs}, Output: rec, Shards: shards}
 		if err := Run(context.Background(), []Source{BytesSource("a.pcap", a), BytesSource("b.pcapng", b)}, cfg); err != nil {
 			t.Fatal(err)
@@ -216,7 +220,7 @@ func TestDecoderPanicFailsOnlyItsInput(t *testing.T) {
 		w.Close()
 		return buf.Bytes()
 	}
-	rec, dec := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}, midStream: map[string]bool{}}
+	rec, dec := newRecorder(), newEcho()
 	srcs := []Source{BytesSource("bad.pcap", mk("BOOM", "BOOM again")), BytesSource("good.pcap", mk("ECHO 1", "ECHO 2"))}
 	if err := Run(context.Background(), srcs, Config{Flows: []decoders.PayloadDecoder{dec}, Output: rec}); err != nil {
 		t.Fatal(err)
@@ -281,8 +285,9 @@ func TestCancelledRun(t *testing.T) {
 	}
 }
 
-// FuzzCapture feeds arbitrary bytes after a valid pcap header through the whole engine with a
-// payload decoder and an observer: no panic, and every input ends in exactly one Done.
+// FuzzCapture feeds arbitrary bytes through the whole engine with a payload decoder and an
+// observer: no panic, and every input ends in exactly one Done. It runs one inline shard (no
+// goroutines to start per input, so it executes fast); the sharded path is the same code.
 func FuzzCapture(f *testing.F) {
 	a, b := twoFiles(&testing.T{})
 	f.Add(a)
@@ -292,8 +297,8 @@ func FuzzCapture(f *testing.F) {
 		if len(data) > 1<<20 {
 			return
 		}
-		rec, dec, obs := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}, midStream: map[string]bool{}}, &flowCounter{}
-		cfg := Config{Flows: []decoders.PayloadDecoder{dec}, Observers: []Observer{obs}, Output: rec, Shards: 2}
+		rec, dec, obs := newRecorder(), newEcho(), &flowCounter{}
+		cfg := Config{Flows: []decoders.PayloadDecoder{dec}, Observers: []Observer{obs}, Output: rec, Shards: 1, Workers: 1}
 		if err := Run(context.Background(), []Source{BytesSource("f", data)}, cfg); err != nil {
 			t.Fatal(err)
 		}

@@ -95,7 +95,7 @@ func TestGzipCapture(t *testing.T) {
 	big, payload := bigCapture(t, 300<<10)
 	za, zb, zbig := gz(t, a), gz(t, b), gz(t, big)
 	for _, cfg := range []Config{{Shards: 2}, {HashFirst: true, Workers: 1, Shards: 1}} {
-		rec, dec, obs := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}}, &flowCounter{}
+		rec, dec, obs := newRecorder(), newEcho(), &flowCounter{}
 		cfg.Flows, cfg.Observers, cfg.Output = []decoders.PayloadDecoder{dec}, []Observer{obs}, rec
 		srcs := []Source{BytesSource("a.bin", za), BytesSource("b.pcapng.gz", zb), BytesSource("big", zbig)}
 		if err := Run(t.Context(), srcs, cfg); err != nil {
@@ -237,7 +237,7 @@ func FuzzGzipInput(f *testing.F) {
 		if len(data) > 1<<20 {
 			return
 		}
-		rec, dec := newRecorder(), &echo{got: map[string]*bytes.Buffer{}, closed: map[string]int{}}
+		rec, dec := newRecorder(), newEcho()
 		cfg := Config{Files: []decoders.FileDecoder{newLogDecoder()}, Flows: []decoders.PayloadDecoder{dec},
 			Observers: []Observer{&flowCounter{}}, Output: rec, Shards: 2, ExpandBudget: 4 << 20}
 		if err := Run(context.Background(), []Source{BytesSource("f", data)}, cfg); err != nil {

@@ -19,7 +19,7 @@ type teeHasher struct {
 	done chan struct{}
 }
 
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+var chunkPool = sync.Pool{New: func() any { return new([]byte) }}
 
 func newTeeHasher(r io.Reader) *teeHasher {
 	t := &teeHasher{r: r, h: sha256.New(), ch: make(chan []byte, 8), done: make(chan struct{})}
@@ -38,7 +38,7 @@ func (t *teeHasher) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if n > 0 {
 		bp := chunkPool.Get().(*[]byte)
-		t.ch <- append((*bp)[:0], p[:n]...)
+		t.ch <- append((*bp)[:0], p[:n]...) // grows to the reader's chunk size once, then reused
 		t.n += int64(n)
 	}
 	return n, err

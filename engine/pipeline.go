@@ -87,7 +87,13 @@ func (pl *pipeline) read(op *opened) {
 		src = hasher
 	}
 	run := &capRun{in: in, sink: cfg.Output.Sink(in, LaneLink), linkOf: map[decoders.LinkDecoder]decoders.LinkStream{}}
-	rd, err := capture.NewReader(bufio.NewReaderSize(src, 1<<20), in.Name)
+	// A 1 MiB read buffer, or the file's size when smaller: a folder of many small captures (or a
+	// fuzz run) must not pay a megabyte per input.
+	bufSize := 1 << 20
+	if in.Size < int64(bufSize) {
+		bufSize = max(int(in.Size), 16<<10)
+	}
+	rd, err := capture.NewReader(bufio.NewReaderSize(src, bufSize), in.Name)
 	if err == nil {
 		in.Format, run.started = rd.Format(), true
 		rd.OnSecrets = func(capture.Secret) { run.sink.Count("decryption_secrets_blocks", 1) }

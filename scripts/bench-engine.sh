@@ -79,7 +79,8 @@ for name in "${order[@]}"; do
 		'BEGIN {printf "%-18s %8.2f %8.2f %9.1f %10.1fx %10.1fx\n", n, w, c, m / 1024, w / tw, c / (tc > 0 ? tc : 0.01)}'
 done
 
-# Flat memory: the new audit's peak RSS on captures of growing size.
+# Flat memory: the new audit's peak RSS on captures of growing size (GROW=0 skips it).
+[ "${GROW:-1}" = 0 ] && exit 0
 echo
 echo "peak RSS of the new audit as the capture grows:"
 for n in 300000 3000000; do

@@ -119,8 +119,17 @@ func newReassembler() *reassembler {
 // EnableReassembly turns on full reassembly for flow directions that meet a hole. flushed, if
 // not nil, receives bytes released when Expire gives up waiting for a hole to fill.
 func (ft *Table) EnableReassembly(flushed func(Delivery)) {
-	ft.reasm = newReassembler()
-	ft.reasm.flushed = flushed
+	ft.reasmOn, ft.flushed = true, flushed
+}
+
+// reassembler returns the table's reassembler, made at the first hole: gopacket's stream pool
+// costs megabytes, and most captures (and every small one) never need it.
+func (ft *Table) reassembler() *reassembler {
+	if ft.reasm == nil {
+		ft.reasm = newReassembler()
+		ft.reasm.flushed = ft.flushed
+	}
+	return ft.reasm
 }
 
 func endpoints(f *Flow, dir netflow.Direction) (gopacket.Flow, layers.TCPPort, layers.TCPPort) {

@@ -86,7 +86,9 @@ type Delivery struct {
 type Table struct {
 	flows map[FlowKey]*Flow
 	order []*Flow
-	reasm *reassembler // nil: fast path only
+	reasm   *reassembler // made at the first hole when reassembly is on
+	reasmOn bool         // EnableReassembly was called
+	flushed func(Delivery)
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
 }
@@ -171,10 +173,10 @@ func (ft *Table) tcp(f *Flow, dir netflow.Direction, t *capture.Transport, d Del
 		}
 		p = p[old:]
 	case diff > 0:
-		if ft.reasm != nil {
+		if ft.reasmOn {
 			// A hole: hand this direction to full reassembly from the expected byte on.
 			f.reasm[dir] = true
-			d.Payload, d.Gap = ft.reasm.assemble(f, dir, seq, t.TCPFlags, p, f.Last)
+			d.Payload, d.Gap = ft.reassembler().assemble(f, dir, seq, t.TCPFlags, p, f.Last)
 			return d
 		}
 		f.SkippedBytes[dir] += int64(diff)
