@@ -106,7 +106,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 		srcs = ins.Sources
 	}
 	if zpath != "" {
-		if zones, err = geo.LoadZones(zpath); err != nil {
+		if zones, err = loadZones(zpath); err != nil {
 			return usageError("%v", err)
 		}
 	} else if zones == nil {
