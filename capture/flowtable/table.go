@@ -84,8 +84,8 @@ type Delivery struct {
 // path: a retransmission is trimmed to its new bytes and a hole is skipped and counted (full
 // reassembly of out-of-order segments is done by the reassembly stage, not here).
 type Table struct {
-	flows map[FlowKey]*Flow
-	order []*Flow
+	flows   map[FlowKey]*Flow
+	order   []*Flow
 	reasm   *reassembler // made at the first hole when reassembly is on
 	reasmOn bool         // EnableReassembly was called
 	flushed func(Delivery)
