@@ -226,6 +226,9 @@ func FuzzReader(f *testing.F) {
 	w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(5, 0), CaptureLength: 4, Length: 4}, []byte{1, 2, 3, 4})
 	w.Flush()
 	f.Add(buf.Bytes())
+	for _, s := range corpus.CaptureSeeds() {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := NewReader(bytes.NewReader(b), "fuzz")
 		if err != nil {

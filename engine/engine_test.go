@@ -12,6 +12,7 @@ import (
 	"droneaudit/capture/flowtable"
 	"droneaudit/decoders"
 	"droneaudit/geo"
+	"droneaudit/internal/corpus"
 	"droneaudit/internal/netfixture"
 )
 
@@ -293,6 +294,9 @@ func FuzzCapture(f *testing.F) {
 	f.Add(a)
 	f.Add(b)
 	f.Add(a[:40])
+	for _, s := range corpus.CaptureSeeds() {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<20 {
 			return

@@ -297,6 +297,9 @@ func FuzzInventoryCapture(f *testing.F) {
 	l.Generate(w, netfixture.Mix{Packets: 60, Seed: 3})
 	w.Close()
 	f.Add(buf.Bytes())
+	for _, s := range corpus.CaptureSeeds() {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := filepath.Join(t.TempDir(), "x.pcap")
 		os.WriteFile(p, b, 0o644)

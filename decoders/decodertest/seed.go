@@ -1,12 +1,9 @@
 package decodertest
 
 import (
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
+
+	"droneaudit/internal/corpus"
 )
 
 // MaxFuzzInput is the largest input the fuzz targets decode. The fuzzer mutates and minimises
@@ -41,74 +38,5 @@ func SeedCorpus(f *testing.F, keep func(name string, data []byte) bool, folders 
 // CorpusSeeds returns what SeedCorpus would add, for targets whose seeds are not plain byte
 // slices of the file (a stream taken out of a capture, say).
 func CorpusSeeds(keep func(name string, data []byte) bool, folders ...string) [][]byte {
-	dir := corpusDir()
-	if dir == "" {
-		return nil
-	}
-	var out [][]byte
-	for _, folder := range folders {
-		entries, _ := os.ReadDir(filepath.Join(dir, folder))
-		var names []string
-		for _, e := range entries {
-			if e.Type().IsRegular() {
-				names = append(names, e.Name())
-			}
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			data, err := readHead(filepath.Join(dir, folder, n))
-			if err != nil || (keep != nil && !keep(n, data)) {
-				continue
-			}
-			out = append(out, data)
-		}
-	}
-	return out
-}
-
-// readHead reads a whole file of at most MaxFuzzInput bytes, or the first SeedHead bytes of a
-// larger one.
-func readHead(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	n := st.Size()
-	if n > MaxFuzzInput {
-		n = SeedHead
-	}
-	b := make([]byte, n)
-	_, err = io.ReadFull(f, b)
-	return b, err
-}
-
-// corpusDir finds the corpus as internal/corpus does, without skipping: a fuzz target must run
-// without it.
-func corpusDir() string {
-	if env := os.Getenv("DRONEAUDIT_CORPUS"); env != "" {
-		return env
-	}
-	d, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			c := filepath.Join(d, "..", "shared", "corpus")
-			if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); errors.Is(err, os.ErrNotExist) {
-				return ""
-			}
-			return c
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return ""
-		}
-		d = parent
-	}
+	return corpus.Seeds(MaxFuzzInput, SeedHead, keep, folders...)
 }

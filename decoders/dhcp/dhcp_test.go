@@ -1,6 +1,7 @@
 package dhcp
 
 import (
+	"droneaudit/internal/netfixture"
 	"net"
 	"net/netip"
 	"testing"
@@ -85,6 +86,10 @@ func TestARPFrame(t *testing.T) {
 func FuzzDHCP(f *testing.F) {
 	f.Add(request(f, "DJI-RC-Pro", []byte{0x04, 0, 0, 3, 'a', 'b', 'c', 0}))
 	f.Add(request(f, "", nil))
+	// Real traffic from the corpus captures: whatever they carry is a protocol's hostile input too.
+	for _, s := range netfixture.CorpusPayloadSeeds(40, nil) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b)
 		if err == nil && m == nil {

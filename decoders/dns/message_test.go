@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"droneaudit/internal/netfixture"
 	"errors"
 	"net/netip"
 	"slices"
@@ -145,6 +146,10 @@ func FuzzDNS(f *testing.F) {
 	f.Add(build(f, 1, "flysafe-api.dji.com", []netip.Addr{netip.MustParseAddr("1.2.3.4")}, "x.edgekey.net"))
 	f.Add(build(f, 2, "a.b", []netip.Addr{netip.MustParseAddr("::1")}, ""))
 	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12})
+	// Real traffic from the corpus captures: whatever they carry is a protocol's hostile input too.
+	for _, s := range netfixture.CorpusPayloadSeeds(40, nil) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b)
 		if err == nil && m == nil {

@@ -2,6 +2,7 @@ package duml
 
 import (
 	"droneaudit/decoders/decodertest"
+	"droneaudit/internal/netfixture"
 	"droneaudit/netflow"
 	"encoding/binary"
 	"encoding/hex"
@@ -114,6 +115,10 @@ func FuzzUDPWrapper(f *testing.F) {
 	f.Add(AppendWrapper(nil, 1, 2, WrapCommand, append(make([]byte, 12), osd...)))
 	f.Add(AppendWrapper(nil, 1, 3, WrapAckA, osd))
 	f.Add([]byte{0x08, 0x80, 0x3a, 0xdd, 0, 0, 0, 0x6f})
+	// Real traffic from the corpus captures: whatever they carry is a protocol's hostile input too.
+	for _, s := range netfixture.CorpusPayloadSeeds(40, nil) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		w, err := ParseWrapper(b)
 		if err == nil && len(w.DUML) > len(b) {

@@ -9,6 +9,7 @@ import (
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
+	"droneaudit/internal/netfixture"
 )
 
 // realRequest serialises a request with Go's net/http client code, the way a real client sends it.
@@ -87,6 +88,10 @@ func FuzzHTTPRequest(f *testing.F) {
 	f.Add(realRequest(f, "GET", "http://[::1]:8080/", ""))
 	f.Add([]byte("CONNECT a:443 HTTP/1.1\n\n"))
 	f.Add([]byte("POST /x?lat=1.5&lng=2.5 HTTP/1.1\r\nContent-Length: 17\r\n\r\n{\"lat\":1,\"lng\":2}"))
+	// Real traffic from the corpus captures: whatever they carry is a protocol's hostile input too.
+	for _, s := range netfixture.CorpusPayloadSeeds(40, nil) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, used, complete, err := ParseHead(b)
 		if complete && (r == nil || err != nil || used > len(b)) {

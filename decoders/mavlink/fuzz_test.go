@@ -17,6 +17,7 @@ import (
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
 	"droneaudit/geo"
+	"droneaudit/internal/netfixture"
 	"droneaudit/netflow"
 )
 
@@ -60,6 +61,9 @@ func FuzzFile(f *testing.F) {
 // FuzzNetFlow drives the flow decoder with a payload split into two TCP segments.
 func FuzzNetFlow(f *testing.F) {
 	f.Add(seedTlog(f)[8:], uint8(10))
+	for _, s := range netfixture.CorpusPayloadSeeds(40, nil) {
+		f.Add(s, uint8(len(s)/2))
+	}
 	f.Fuzz(func(t *testing.T, b []byte, cut uint8) {
 		sink := &decodertest.Sink{}
 		fl := Net{}.NewFlow(decoders.Input{Path: "fuzz"}, sink)

@@ -16,6 +16,7 @@ import (
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
+	"droneaudit/internal/netfixture"
 )
 
 // enc builds packets from the MQTT 3.1.1/5.0 field layouts, for fixtures the test controls.
@@ -236,6 +237,10 @@ func FuzzMQTT(f *testing.F) {
 	f.Add(append(connect(4, "a", "b"), subscribe(4, "a/#")...))
 	f.Add([]byte{0x10, 0xff, 0xff, 0xff, 0x7f})
 	f.Add(append(connect(4, "a", "b"), publish(4, "thing/product/SN0001/osd", []byte(`{"data":{"latitude":22.9,"longitude":113.7}}`))...))
+	// Real traffic from the corpus captures: whatever they carry is a protocol's hostile input too.
+	for _, s := range netfixture.CorpusPayloadSeeds(40, nil) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var c Conn
 		half := len(b) / 2

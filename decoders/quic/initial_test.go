@@ -190,6 +190,9 @@ func FuzzQUICInitial(f *testing.F) {
 	dcid := []byte{9, 8, 7, 6, 5, 4, 3, 2}
 	f.Add(seal(f, Version1, dcid, 0, cryptoFrame(0, hello[:500])), seal(f, Version1, dcid, 1, cryptoFrame(500, hello[500:])))
 	f.Add(seal(f, Version2, dcid, 0, cryptoFrame(0, hello[:900])), seal(f, Version2, dcid, 1, cryptoFrame(900, hello[900:])))
+	for _, s := range netfixture.CorpusPayloadSeeds(20, IsLongHeader) {
+		f.Add(s, []byte{})
+	}
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		tr := NewTracker()
 		tr.ClientDatagram(a)

@@ -139,6 +139,9 @@ func FuzzClientHello(f *testing.F) {
 	f.Add(flight(f, netfixture.TLSOptions{ServerName: "y", MaxVersion: 0x0303, Classic: true}))
 	h := handHello()
 	f.Add(append([]byte{22, 3, 1, byte(len(h) >> 8), byte(len(h))}, h...))
+	for _, s := range netfixture.CorpusPayloadSeeds(40, LooksLike) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var c Collector
 		c.Feed(b)

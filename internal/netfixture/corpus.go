@@ -2,6 +2,7 @@ package netfixture
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"testing"
@@ -53,3 +54,27 @@ func CorpusPayloads(t testing.TB, rel string) []Payload {
 // CorpusCaptures are the IP captures of the shared corpus: real MAVLink traffic over TCP and
 // UDP, which no naming decoder may mistake for its protocol.
 var CorpusCaptures = []string{"mavlink/command_long_over_tcp.pcapng", "mavlink/gps_raw_int.pcapng", "mavlink/mission_item_int.pcapng"}
+
+// CorpusPayloadSeeds returns the TCP and UDP payloads of the corpus captures (at most max of
+// them, those that keep accepts), as fuzz seeds for the protocol decoders: real traffic bytes.
+// Without the corpus it returns nothing and the target runs on its generated seeds.
+func CorpusPayloadSeeds(max int, keep func([]byte) bool) [][]byte {
+	var out [][]byte
+	for _, data := range corpus.CaptureSeeds() {
+		rd, err := capture.NewReader(bytes.NewReader(data), "seed")
+		if err != nil {
+			continue
+		}
+		nd := capture.NewNetDecoder()
+		for len(out) < max {
+			p, err := rd.Next()
+			if err != nil {
+				break
+			}
+			if tr, ok, _ := nd.Decode(p); ok && len(tr.Payload) > 0 && (keep == nil || keep(tr.Payload)) {
+				out = append(out, append([]byte(nil), tr.Payload...))
+			}
+		}
+	}
+	return out
+}
