@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -165,6 +166,20 @@ func FuzzRadiotap(f *testing.F) {
 	b, _ := hex.DecodeString("0000ff002e48000010026c09a000c6070000d4000000881fa1ae9dcbc6304b4b")
 	f.Add(b)
 	f.Add([]byte{0, 0, 20, 0, 0x20, 0, 0, 0xe0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0, 0})
+	// Real 802.11 frames of the corpus captures.
+	for _, data := range corpus.CaptureSeeds() {
+		if rd, err := NewReader(bytes.NewReader(data), "seed"); err == nil {
+			for i := 0; i < 100; i++ {
+				p, err := rd.Next()
+				if err != nil {
+					break
+				}
+				if p.LinkType.IsDot11() {
+					f.Add(append([]byte(nil), p.Data...))
+				}
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lt := range []LinkType{LinkRadiotap, LinkIEEE80211} {
 			var d Dot11

@@ -254,6 +254,12 @@ func FuzzDroneID(f *testing.F) {
 	p := sample(SubPurpose, 0)
 	f.Add(Append(nil, &p, 0))
 	f.Add([]byte{0x26, 0x37, 0x12, 0x58, 0x62, 0x13, 0x11, 0xff})
+	// The real Mavic Air elements of the corpus (hex text files).
+	for _, s := range corpus.Seeds(1<<20, 64<<10, func(name string, _ []byte) bool { return strings.HasSuffix(name, ".hex") }, "ota") {
+		if b, err := hex.DecodeString(strings.TrimSpace(string(s))); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Record
 		if err := Decode(b, &r); err != nil {

@@ -10,6 +10,7 @@ import (
 	"droneaudit/capture"
 	"droneaudit/decoders"
 	"droneaudit/internal/corpus"
+	"droneaudit/internal/netfixture"
 )
 
 func FuzzRemoteIDMessage(f *testing.F) {
@@ -88,6 +89,10 @@ func FuzzScan(f *testing.F) {
 	for _, s := range testFrames() {
 		f.Add(linkVariants[0].wrap(s.dot11))
 		f.Add(linkVariants[2].wrap(s.dot11))
+	}
+	// Real 802.11 frames of the corpus captures, DroneID, Remote ID and spoofed ones among them.
+	for _, s := range netfixture.CorpusFrameSeeds(200, capture.LinkType.IsDot11) {
+		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sink := &decodertest.Sink{}

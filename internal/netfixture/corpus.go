@@ -78,3 +78,25 @@ func CorpusPayloadSeeds(max int, keep func([]byte) bool) [][]byte {
 	}
 	return out
 }
+
+// CorpusFrameSeeds returns the link-layer frames of the corpus captures whose link type keep
+// accepts (at most max), as fuzz seeds for frame decoders such as 802.11 and Remote ID.
+func CorpusFrameSeeds(max int, keep func(capture.LinkType) bool) [][]byte {
+	var out [][]byte
+	for _, data := range corpus.CaptureSeeds() {
+		rd, err := capture.NewReader(bytes.NewReader(data), "seed")
+		if err != nil {
+			continue
+		}
+		for len(out) < max {
+			p, err := rd.Next()
+			if err != nil {
+				break
+			}
+			if keep(p.LinkType) {
+				out = append(out, append([]byte(nil), p.Data...))
+			}
+		}
+	}
+	return out
+}
