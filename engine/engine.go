@@ -31,6 +31,9 @@ type Config struct {
 	// hint), for the observers; one of the same name as a payload decoder gives its port rules.
 	Protocols []decoders.Protocol
 	Links     []decoders.LinkDecoder // link-layer formats (serial taps, 802.11)
+	// Unwrappers open layers (TLS with key logs) whose inner bytes re-enter the engine as the
+	// bytes of an inner flow.
+	Unwrappers []decoders.Unwrapper
 	// Observers watch every capture of the run (destination inventory, devices).
 	Observers []Observer
 	// Output receives the decoders' findings per input.

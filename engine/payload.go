@@ -17,6 +17,7 @@ const sniffSegments = 4
 // current input, and the hole bytes already counted.
 type flowState struct {
 	app      *decoders.Protocol // what the flow carries, once recognised
+	layer    *layer             // the opened layer (TLS) of this flow in the current input
 	dec      decoders.FlowDecoder
 	in       *Input // the input dec belongs to: a flow that runs on into the next file starts afresh
 	tries    int

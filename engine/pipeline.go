@@ -96,7 +96,14 @@ func (pl *pipeline) read(op *opened) {
 	rd, err := capture.NewReader(bufio.NewReaderSize(src, bufSize), in.Name)
 	if err == nil {
 		in.Format, run.started = rd.Format(), true
-		rd.OnSecrets = func(capture.Secret) { run.sink.Count("decryption_secrets_blocks", 1) }
+		rd.OnSecrets = func(sec capture.Secret) {
+			run.sink.Count("decryption_secrets_blocks", 1)
+			for _, u := range cfg.Unwrappers {
+				if t, ok := u.(decoders.SecretsTaker); ok {
+					t.AddSecrets(sec.Type, sec.Data)
+				}
+			}
+		}
 		err = pl.packets(rd, run)
 	} else {
 		in.fail(err)

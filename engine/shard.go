@@ -66,11 +66,12 @@ type shard struct {
 	skipped, gaps int64
 	tcpIdle       time.Duration
 	udpIdle       time.Duration
-	chunk         Chunk // reused for every delivery: observers must not keep it
+	chunk         Chunk                   // reused for every delivery: observers must not keep it
+	layers        map[*flowState]struct{} // flows with an open layer
 }
 
 func newShard(i int, cfg *Config) *shard {
-	s := &shard{idx: i, cfg: cfg, ft: flowtable.New(), in: make(chan *batch, 4)}
+	s := &shard{idx: i, cfg: cfg, ft: flowtable.New(), in: make(chan *batch, 4), layers: map[*flowState]struct{}{}}
 	s.tcpIdle, s.udpIdle = cfg.idle()
 	s.pay = newPayloads(cfg, LaneShard0+i)
 	for _, o := range cfg.Observers {
@@ -194,6 +195,13 @@ func (s *shard) deliver(c *Chunk) {
 	for i, o := range s.obs {
 		o.Chunk(c, &f.Data[1+i])
 	}
+	if len(s.cfg.Unwrappers) > 0 {
+		st := engineState(f)
+		s.unwrap(c, st)
+		if st.layer != nil {
+			s.layers[st] = struct{}{}
+		}
+	}
 }
 
 // expire ends the flows idle since before now-idle.
@@ -204,6 +212,10 @@ func (s *shard) expire(now time.Time, tcpIdle, udpIdle time.Duration) {
 }
 
 func (s *shard) ended(f *flowtable.Flow) {
+	if st, _ := f.Data[0].(*flowState); st != nil && st.layer != nil {
+		delete(s.layers, st)
+		s.closeLayer(st)
+	}
 	s.countSkipped(f)
 	s.pay.ended(f, &f.Data[0])
 	for i, o := range s.obs {
@@ -232,6 +244,12 @@ func (s *shard) endInput(in *Input, tot *inputTotals) {
 	s.ft.Flush()
 	for _, f := range s.ft.Flows() {
 		s.countSkipped(f)
+	}
+	for st := range s.layers {
+		if st.layer == nil || st.layer.in == in {
+			delete(s.layers, st)
+			s.closeLayer(st)
+		}
 	}
 	s.pay.endInput(in)
 	for _, o := range s.obs {

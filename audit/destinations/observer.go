@@ -67,12 +67,19 @@ func (c *Collector) CaptureEnd(*engine.Input, error) { c.captures++ }
 
 // Chunk implements engine.FlowObserver.
 func (p *part) Chunk(c *engine.Chunk, state *any) {
+	if c.Flow.Outer != nil {
+		return // the bytes inside an opened layer: the outer flow is the destination
+	}
 	p.run.name = c.Input.Name
 	p.run.deliver(c.Delivery, c.App, state)
 }
 
 // Ended implements engine.FlowObserver.
-func (p *part) Ended(f *flowtable.Flow, state *any) { p.st.account(f, state) }
+func (p *part) Ended(f *flowtable.Flow, state *any) {
+	if f.Outer == nil {
+		p.st.account(f, state)
+	}
+}
 
 // InputEnd implements engine.FlowObserver.
 func (p *part) InputEnd(*engine.Input) {}

@@ -42,6 +42,10 @@ type Flow struct {
 	Packets      [2]int64
 	Bytes        [2]int64 // payload bytes each way
 	SkippedBytes [2]int64 // TCP bytes lost to gaps, each way
+	// Outer is set on an inner flow: the bytes an opened layer (TLS) of the outer flow carried.
+	// Layer names that layer.
+	Outer *Flow
+	Layer string
 	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
 	// sized by the owner (see Table.Slots).
 	Data []any
@@ -64,9 +68,26 @@ func (f *Flow) Closed() bool { return f.rst || (f.fin[0] && f.fin[1]) }
 // report, so most never pay for the hash.
 func (f *Flow) UID() string {
 	if f.uid == "" {
-		f.uid = flowUID(f)
+		if f.Outer != nil {
+			f.uid = f.Outer.UID() + "-" + f.Layer
+		} else {
+			f.uid = flowUID(f)
+		}
 	}
 	return f.uid
+}
+
+// Inner returns a flow for the bytes an opened layer of f carries: same endpoints and times,
+// its own per-owner slots, not in any table. Its uid is f's with the layer's name appended.
+func Inner(f *Flow, layer string, slots int) *Flow {
+	in := &Flow{Proto: f.Proto, Client: f.Client, Server: f.Server, ClientMAC: f.ClientMAC, ServerMAC: f.ServerMAC,
+		FirstFrame: f.FirstFrame, First: f.First, Last: f.Last, Outer: f, Layer: layer}
+	if slots <= len(in.slots) {
+		in.Data = in.slots[:slots]
+	} else {
+		in.Data = make([]any, slots)
+	}
+	return in
 }
 
 // Delivery is what the flow table hands on for one packet: the in-order payload bytes of one

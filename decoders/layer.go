@@ -1,0 +1,32 @@
+package decoders
+
+import "droneaudit/netflow"
+
+// Unwrapper opens a layer that wraps what a flow carries (TLS with the session keys from a key
+// log), so that the inner bytes are recognised and decoded like clear traffic: the engine feeds
+// the layer the flow's bytes and hands what comes out back to the payload decoders and observers
+// as the bytes of an inner flow. Nothing is changed on the wire; the opening is passive.
+type Unwrapper interface {
+	Name() string
+	// Unwraps reports whether flows the engine recognised as protocol app carry this layer.
+	Unwraps(app string) bool
+	// NewStream returns the layer's state for one flow within one input.
+	NewStream(in Input, sink Sink) LayerStream
+}
+
+// LayerStream opens the layer of one flow.
+type LayerStream interface {
+	// Feed takes the next in-order bytes of one direction (gap: bytes were lost before them) and
+	// calls emit with inner bytes as they become readable, in order within each direction. inner
+	// is valid only during the call.
+	Feed(dir netflow.Direction, b []byte, gap bool, emit func(dir netflow.Direction, inner []byte))
+	// Close is called once when the flow or its input ends.
+	Close()
+}
+
+// SecretsTaker is an Unwrapper that also takes key material found inside the inputs themselves
+// (pcapng Decryption Secrets Blocks). The engine calls it from the reader goroutine while flow
+// shards may already be opening layers: implementations must be safe for that.
+type SecretsTaker interface {
+	AddSecrets(secretsType uint32, data []byte)
+}
