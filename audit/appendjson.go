@@ -156,17 +156,33 @@ const hexDigits = "0123456789abcdef"
 // appendJSONString appends s as a quoted JSON string: '"' and '\\' escaped with a backslash,
 // the control characters as \b \f \n \r \t or \u00XX, each byte of invalid UTF-8 as \ufffd, and
 // U+2028 and U+2029 as \u2028 and \u2029 (encoding/json escapes those two always, for JSONP).
-// '<', '>' and '&' stay as they are.
+// '<', '>' and '&' stay as they are. A string that needs no escaping, the usual case, is
+// checked eight bytes at a time and copied whole.
 func appendJSONString(b []byte, s string) []byte {
+	i := 0
+	for i+8 <= len(s) && safe8(s[i:]) {
+		i += 8
+	}
+	if i+8 > len(s) && len(s) >= 8 && safe8(s[len(s)-8:]) {
+		i = len(s) // the last, overlapping word covers the rest
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
+		i++
+	}
 	b = append(b, '"')
+	if i < len(s) {
+		b = appendEscaped(b, s, i)
+	} else {
+		b = append(b, s...)
+	}
+	return append(b, '"')
+}
+
+// appendEscaped appends s, whose bytes before i need no escaping, escaped as appendJSONString
+// describes, without the quotes.
+func appendEscaped(b []byte, s string, i int) []byte {
 	start := 0
-	for i := 0; i < len(s); {
-		for i+8 <= len(s) && safe8(s[i:i+8]) {
-			i += 8
-		}
-		if i == len(s) {
-			break
-		}
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if jsonSafe[c] {
@@ -209,14 +225,13 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
-// safe8 reports whether the 8 bytes of s are all jsonSafe, testing them at once: no byte has its
-// top bit set (non-ASCII), is below 0x20, or equals '"' or '\\'. Each test is the has-zero-byte
-// trick on the word; it may call a safe byte unsafe (the byte loop then decides) but never the
-// reverse, because with no top bit set the tests are exact.
+// safe8 reports whether the first 8 bytes of s are all jsonSafe, testing them at once: no byte
+// has its top bit set (non-ASCII), is below 0x20, or equals '"' or '\\'. Each test is the
+// has-zero-byte trick on the word; it may call a safe byte unsafe (the byte loop then decides)
+// but never the reverse, because with no top bit set the tests are exact.
 func safe8(s string) bool {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	_ = s[7]
