@@ -125,15 +125,14 @@ func (p *fixPipe) run() {
 // that the input reports are complete, as before.
 func (p *fixPipe) add(f *geo.Fix) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.failed.Load() {
-		return
+	if !p.failed.Load() {
+		p.batch = append(p.batch, *f)
+		if len(p.batch) == fixBatch {
+			p.full <- p.batch
+			p.batch = <-p.free
+		}
 	}
-	p.batch = append(p.batch, *f)
-	if len(p.batch) == fixBatch {
-		p.full <- p.batch
-		p.batch = <-p.free
-	}
+	p.mu.Unlock()
 }
 
 // close hands over the last batch, waits for the writer and returns its first error. Nothing may
