@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -45,16 +47,13 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	defer ins.Close()
 	srcs, bad := ins.Sources, 0
 	bar := startProgress(srcs)
-	var werr error
+	pipe := newFixPipe(fw)
 	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{
 		Policy:   audit.DefaultPolicy(),
 		Progress: bar.Add,
-		OnFix: func(_ *audit.InputReport, f geo.Fix) {
-			if werr == nil {
-				werr = fw.Write(f)
-			}
-		},
+		OnFix:    func(_ *audit.InputReport, f geo.Fix) { pipe.add(&f) },
 	})
+	werr := pipe.close()
 	bar.Finish()
 	if err != nil {
 		return err
@@ -84,4 +83,78 @@ func runFixes(cmd *cobra.Command, args []string) error {
 		return &exitCodeError{code: exitError}
 	}
 	return nil
+}
+
+// fixPipe runs a FixWriter on a goroutine of its own. The callback copies each fix into a batch
+// and hands full batches over, so that formatting and writing (on a position-dense log about
+// half the cost of decoding) run beside the decoding, in decoding order. The engine may call
+// OnFix from two lanes of a capture at once (its link lane and a flow shard): mu keeps their
+// fixes whole and in one sequence.
+type fixPipe struct {
+	fw     audit.FixWriter
+	mu     sync.Mutex
+	batch  []geo.Fix
+	full   chan []geo.Fix // batches for the writer, in order
+	free   chan []geo.Fix // emptied batches back from the writer
+	done   chan struct{}  // closed when the writer has written everything handed to it
+	err    error          // the writer's first error, for close
+	failed atomic.Bool    // err is set: add drops what follows
+}
+
+// fixBatch fixes per hand-over: a channel operation per few hundred fixes is noise, and the
+// batches in flight stay small (under 1 MB).
+const fixBatch = 512
+
+func newFixPipe(fw audit.FixWriter) *fixPipe {
+	p := &fixPipe{fw: fw, full: make(chan []geo.Fix, 2), free: make(chan []geo.Fix, 3), done: make(chan struct{})}
+	for range cap(p.free) {
+		p.free <- make([]geo.Fix, 0, fixBatch)
+	}
+	p.batch = <-p.free
+	go p.run()
+	return p
+}
+
+func (p *fixPipe) run() {
+	defer close(p.done)
+	for b := range p.full {
+		for i := range b {
+			if p.err == nil {
+				p.err = p.fw.Write(b[i])
+			}
+		}
+		if p.err != nil {
+			p.failed.Store(true)
+		}
+		clear(b) // let the strings of written fixes go
+		p.free <- b[:0]
+	}
+}
+
+// add queues one fix. After a write error the remaining fixes are dropped: decoding goes on so
+// that the input reports are complete, as before.
+func (p *fixPipe) add(f *geo.Fix) {
+	p.mu.Lock()
+	if !p.failed.Load() {
+		p.batch = append(p.batch, *f)
+		if len(p.batch) == fixBatch {
+			p.full <- p.batch
+			p.batch = <-p.free
+		}
+	}
+	p.mu.Unlock()
+}
+
+// close hands over the last batch, waits for the writer and returns its first error. Nothing may
+// be added afterwards.
+func (p *fixPipe) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.batch) > 0 {
+		p.full <- p.batch
+		p.batch = nil
+	}
+	close(p.full)
+	<-p.done
+	return p.err
 }

@@ -1,6 +1,7 @@
 // Command mkbig writes large benchmark inputs by repeating a seed file: a tlog (the corpus
 // QuadPlane tlog when present, else a generated one) or a raw DUML stream. Timestamps of repeated
-// tlog copies are shifted so that the file stays a plausible, monotonic log.
+// tlog copies are shifted so that the file stays a plausible, monotonic log. -kind dataflash
+// writes one generated, position-dense ArduPilot DataFlash log of the size asked for.
 package main
 
 import (
@@ -19,13 +20,29 @@ import (
 )
 
 func main() {
-	kind := flag.String("kind", "tlog", "tlog or duml")
+	kind := flag.String("kind", "tlog", "tlog, duml or dataflash")
 	size := flag.Int64("size", 1<<30, "bytes to write (at least)")
 	seed := flag.String("seed", "../shared/corpus/mavlink/arduplane_vtol_sitl_mav1.tlog", "seed tlog (generated when absent)")
 	out := flag.String("o", "", "output file")
 	flag.Parse()
 	if *out == "" {
 		log.Fatal("-o is required")
+	}
+	if *kind == "dataflash" {
+		f, err := os.Create(*out)
+		if err != nil {
+			log.Fatal(err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		n := writeDataflash(w, *size)
+		if err := w.Flush(); err != nil {
+			log.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %d bytes\n", *out, n)
+		return
 	}
 	var unit []byte
 	switch *kind {

@@ -1,0 +1,246 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"math/bits"
+	"strconv"
+	"time"
+
+	"droneaudit/geo"
+)
+
+// ndjsonFixes writes each fix as one line of JSON: byte for byte what a json.Encoder with HTML
+// escaping off writes for NewFixRecord(f), without reflection. The fields are appended in
+// FixRecord's order. What stays the same from fix to fix is encoded once and reused: the run of
+// fields from role to the input's SHA-256 (constant per input and message type), and the date,
+// hour and minute of the time. A fix the fast path cannot vouch for (a NaN or infinite number,
+// an IPv6 zone in its flow) goes through the reference encoder, which reports what it cannot
+// encode as it always did.
+//
+// Lines are gathered in buf and handed to w in blocks of about ndjsonBlock bytes, and at Close:
+// one call per block instead of one per fix, and a bufio.Writer passes a block through without
+// copying it.
+type ndjsonFixes struct {
+	w               io.Writer
+	buf             []byte
+	mids            midCache
+	clock           minuteCache
+	altRef, channel fieldCache
+}
+
+const ndjsonBlock = 64 << 10
+
+func (n *ndjsonFixes) Write(f geo.Fix) error {
+	ev := &f.Evidence
+	alt := 0.0
+	if f.HasAlt {
+		alt = round3(f.AltM)
+	}
+	// Below 1e300, rounding to millimetres cannot overflow: the precision prints as a finite
+	// number. The fast path checks the raw value, the midCache rounds it on a miss.
+	if !finite(f.Lat) || !finite(f.Lon) || !(math.Abs(f.PrecisionM) < 1e300) || !finite(alt) || ev.Network != nil && zoned(ev.Network) {
+		return n.reference(f)
+	}
+	b := append(n.buf, `{"lat":`...)
+	b = appendJSONFloat(b, f.Lat)
+	b = append(b, `,"lon":`...)
+	b = appendJSONFloat(b, f.Lon)
+	if f.HasAlt {
+		b = append(b, `,"alt_m":`...)
+		b = appendJSONFloat(b, alt)
+		if f.AltRef != "" {
+			b = n.altRef.append(b, `,"alt_ref":`, f.AltRef)
+		}
+	}
+	if !f.Time.IsZero() {
+		// RFC 3339 text is plain ASCII: nothing in it needs escaping.
+		b = append(b, `,"time":"`...)
+		b = n.clock.appendRFC3339Nano(b, f.Time)
+		b = append(b, '"')
+	}
+	b = append(b, n.mids.get(&f)...)
+	b = appendJSONString(b, ev.Locator)
+	b = append(b, `,"offset":`...)
+	b = appendInt(b, ev.Offset)
+	b = n.channel.append(b, `,"channel":`, string(ev.Channel))
+	if ev.Network != nil {
+		b = append(b, `,"network":`...)
+		b = ev.Network.AppendJSON(b)
+	}
+	if bc := ev.Broadcast; bc != nil {
+		b = append(b, `,"broadcast":{"transmitter":`...)
+		b = appendJSONString(b, bc.Transmitter)
+		b = append(b, `,"kind":`...)
+		b = appendJSONString(b, bc.Kind)
+		if bc.FreqMHz != 0 {
+			b = append(b, `,"freq_mhz":`...)
+			b = strconv.AppendInt(b, int64(bc.FreqMHz), 10)
+		}
+		if bc.SignalDBm != 0 {
+			b = append(b, `,"signal_dbm":`...)
+			b = strconv.AppendInt(b, int64(bc.SignalDBm), 10)
+		}
+		b = append(b, '}')
+	}
+	if ev.Note != "" {
+		b = append(b, `,"note":`...)
+		b = appendJSONString(b, ev.Note)
+	}
+	n.buf = append(b, '}', '\n')
+	if len(n.buf) >= ndjsonBlock {
+		return n.flush()
+	}
+	return nil
+}
+
+// Close writes the lines still held.
+func (n *ndjsonFixes) Close() error { return n.flush() }
+
+func (n *ndjsonFixes) flush() error {
+	if len(n.buf) == 0 {
+		return nil
+	}
+	_, err := n.w.Write(n.buf)
+	n.buf = n.buf[:0]
+	return err
+}
+
+// reference adds the line encoding/json writes for f, as the writer did before it appended bytes
+// itself; a fix it cannot encode adds nothing.
+func (n *ndjsonFixes) reference(f geo.Fix) error {
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(NewFixRecord(f)); err != nil {
+		return err
+	}
+	n.buf = append(n.buf, line.Bytes()...)
+	return nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// round3 is round(v, 3), the millimetre rounding of NewFixRecord, bit for bit (math.Pow10(3) is
+// exactly 1000), without the call to Pow10.
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// zoned reports whether a flow address carries an IPv6 zone: free text that Network.AppendJSON
+// copies unescaped, so only the reference encoder (which validates what MarshalJSON returns)
+// may write it.
+func zoned(nw *geo.Network) bool { return nw.Src.Addr().Zone() != "" || nw.Dst.Addr().Zone() != "" }
+
+// fieldCache holds the encoding of a string field, key and value, as it was last written.
+type fieldCache struct {
+	value string
+	json  []byte
+}
+
+func (c *fieldCache) append(b []byte, key, value string) []byte {
+	if c.json == nil || value != c.value {
+		c.value = value
+		c.json = appendJSONString(append(c.json[:0], key...), value)
+	}
+	return append(b, c.json...)
+}
+
+// midCache holds the last few encodings of the middle of a line,
+// `,"role":…,"precision_m":…,"decoder":…[,"message":…][,"encoding":…],"input":…,"sha256":…,"locator":`.
+// A log gives the same few (one per message type) for all its fixes; a capture a few per flow.
+type midCache struct {
+	entries [4]midEntry
+	next    int // the entry to replace on a miss
+}
+
+type midEntry struct {
+	role                       geo.Role
+	precision                  uint64 // bits of PrecisionM before rounding: -0 and 0 print differently
+	decoder, message, encoding string
+	input, sha256              string
+	json                       []byte
+}
+
+func (c *midCache) get(f *geo.Fix) []byte {
+	ev := &f.Evidence
+	prec := math.Float64bits(f.PrecisionM)
+	for i := range c.entries {
+		e := &c.entries[i]
+		if e.json != nil && e.message == ev.Message && e.precision == prec && e.role == f.Role && e.decoder == ev.Decoder &&
+			e.encoding == ev.Encoding && e.input == ev.Input && e.sha256 == ev.SHA256 {
+			return e.json
+		}
+	}
+	e := &c.entries[c.next]
+	c.next = (c.next + 1) % len(c.entries)
+	*e = midEntry{role: f.Role, precision: prec, decoder: ev.Decoder, message: ev.Message, encoding: ev.Encoding,
+		input: ev.Input, sha256: ev.SHA256, json: e.json[:0]}
+	b := append(e.json, `,"role":`...)
+	b = appendJSONString(b, string(f.Role))
+	b = append(b, `,"precision_m":`...)
+	b = appendJSONFloat(b, round3(f.PrecisionM))
+	b = append(b, `,"decoder":`...)
+	b = appendJSONString(b, ev.Decoder)
+	if ev.Message != "" {
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, ev.Message)
+	}
+	if ev.Encoding != "" {
+		b = append(b, `,"encoding":`...)
+		b = appendJSONString(b, ev.Encoding)
+	}
+	b = append(b, `,"input":`...)
+	b = appendJSONString(b, ev.Input)
+	b = append(b, `,"sha256":`...)
+	b = appendJSONString(b, ev.SHA256)
+	e.json = append(b, `,"locator":`...)
+	return e.json
+}
+
+// minuteCache holds the RFC 3339 text of one UTC minute, "2006-01-02T15:04:", so that a time in
+// the same minute as the one before costs its seconds and fraction only.
+type minuteCache struct {
+	minute int64 // Unix time of the minute, in minutes
+	prefix []byte
+}
+
+// Unix times of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. Times outside (none a decoder
+// makes) are left to time.Time.AppendFormat, far from any overflow of the minute arithmetic.
+const (
+	minRFC3339Unix = -62135596800
+	maxRFC3339Unix = 253402300799
+)
+
+// appendRFC3339Nano appends t.UTC().Format(time.RFC3339Nano): seconds, then a fraction with its
+// trailing zeros removed (none when it is zero), then Z.
+func (c *minuteCache) appendRFC3339Nano(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	if sec < minRFC3339Unix || sec > maxRFC3339Unix {
+		return t.UTC().AppendFormat(b, time.RFC3339Nano)
+	}
+	minute, s := sec/60, sec%60
+	if s < 0 {
+		minute, s = minute-1, s+60
+	}
+	if c.prefix == nil || minute != c.minute {
+		c.minute = minute
+		p := time.Unix(minute*60, 0).UTC().AppendFormat(c.prefix[:0], time.RFC3339)
+		c.prefix = p[:len(p)-len("00Z")]
+	}
+	// "SS", ".nnnnnnnnn" without its trailing zeros, "Z": built here, appended at once.
+	var d [smallBuf]byte
+	d[0], d[1] = twoDigits[2*s], twoDigits[2*s+1]
+	n := 2
+	if ns := uint32(t.Nanosecond()); ns != 0 {
+		d[2], d[3] = '.', byte('0'+ns/1e8)
+		w := digits8(ns % 1e8)
+		binary.LittleEndian.PutUint64(d[4:], w)
+		// When all eight are zeros, the first digit (d[3]) is not: ns != 0.
+		n = 12 - bits.LeadingZeros64(w^asciiZeros)/8
+	}
+	d[n] = 'Z'
+	b = append(b, c.prefix...)
+	return appendSmall(b, &d, n+1)
+}
