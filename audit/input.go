@@ -28,6 +28,17 @@ type InputReport struct {
 	ZonesTouched []string `json:"zones_touched,omitempty"`
 
 	findings *aggregator
+	input    *engine.Input // the engine's input, for WaitSHA256
+}
+
+// WaitSHA256 returns the input's SHA-256, waiting for it if the input is still being hashed:
+// streamed fixes (Options.OnFix) are emitted before their input's hash is known, and a consumer
+// fills it in with this before it writes them.
+func (r *InputReport) WaitSHA256() string {
+	if r.SHA256 == "" && r.input != nil {
+		return r.input.WaitSHA256()
+	}
+	return r.SHA256
 }
 
 // maxInputNotes caps the notes kept per input; decoders bound theirs too, counters keep tallies.

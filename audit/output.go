@@ -26,7 +26,7 @@ func newOutput(n int, o *Options) *output {
 
 // Sink implements engine.Output.
 func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
-	s := &inputSink{rep: &InputReport{Path: in.Name}, zones: out.o.Zones, onFix: out.o.OnFix, lane: lane}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, onFix: out.o.OnFix, lane: lane}
 	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.mu.Lock()
 	out.lanes[in] = append(out.lanes[in], s)

@@ -25,7 +25,9 @@ type Options struct {
 	// Shards is the number of flow shards a capture is spread over (engine.Config.Shards); 0 means
 	// one per CPU. The report does not depend on it.
 	Shards int
-	// OnFix, when set, is called with every valid fix as it is decoded.
+	// OnFix, when set, is called with every valid fix as it is decoded, in input order. The fix's
+	// Evidence.SHA256 may still be empty then (the input is hashed beside the decoding): fill it
+	// from the report's WaitSHA256 before writing it.
 	OnFix func(*InputReport, geo.Fix)
 	// Progress, when set, is told how many bytes were read (hashing and decoding both count).
 	Progress func(n int64)

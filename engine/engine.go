@@ -43,7 +43,10 @@ type Config struct {
 	Shards int
 	// Workers decode log files in parallel; 0 means one per CPU, 1 decodes inputs in order.
 	Workers int
-	// HashFirst hashes each input before decoding it, so that evidence carries the input's SHA-256
+	// HashFirst hashes each input on a goroutine of its own from the moment it is opened (a second
+	// read of the file), so that a consumer of streamed records can have the input's SHA-256
+	// (Input.WaitSHA256) long before the one pass ends. Without it the SHA-256 comes from the pass
+	// itself and is known at Output.Done.
 	// the moment a decoder emits it (streamed output needs that). It costs a second read; without
 	// it the SHA-256 is known when Output.Done is called.
 	HashFirst bool
@@ -88,6 +91,22 @@ type Input struct {
 	onDone func(*Input)   // Source.OnDone
 	wg     sync.WaitGroup // shards still working on the input
 	mu     sync.Mutex     // guards Err while shards may set it
+	// With HashFirst the hash is computed beside the decoding: shaReady closes when shaAhead and
+	// shaErr are set.
+	shaReady chan struct{}
+	shaAhead string
+	shaErr   error
+}
+
+// WaitSHA256 returns the input's SHA-256 as soon as it is known. With HashFirst that is when the
+// hashing that runs beside the decoding ends, so a consumer of streamed records can wait for it
+// while the decoding goes on; otherwise it is what Done reports.
+func (in *Input) WaitSHA256() string {
+	if in.shaReady != nil {
+		<-in.shaReady
+		return in.shaAhead
+	}
+	return in.SHA256
 }
 
 // fail records the first error that stopped part of the input.

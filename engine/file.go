@@ -52,23 +52,16 @@ func runFile(ctx context.Context, cfg *Config, op *opened) {
 		}
 		return
 	}
-	if cfg.HashFirst {
-		sum, err := op.hashAll()
-		if err != nil {
-			in.Err = err
-			return
-		}
-		in.SHA256, in.dec.SHA256 = sum, sum
-	}
 	hashed := make(chan error, 1)
-	if !cfg.HashFirst {
+	if cfg.HashFirst {
+		op.hashAhead()
+		go func() { hashed <- op.hashedAhead() }()
+	} else {
 		go func() {
 			var err error
 			in.SHA256, err = op.hashAll()
 			hashed <- err
 		}()
-	} else {
-		hashed <- nil
 	}
 	in.dec.R = op.r
 	if err := decodeFile(ctx, dec, in, cfg.Output.Sink(in, LaneFile)); err != nil {

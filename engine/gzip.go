@@ -208,6 +208,16 @@ func (g *gzInput) storedSHA256() (string, error) {
 	if g.storedSum != "" {
 		return g.storedSum, nil
 	}
+	sum, err := g.hashStored()
+	if err == nil {
+		g.storedSum = sum
+	}
+	return sum, err
+}
+
+// hashStored reads the stored file apart from the decompression and returns its SHA-256; it
+// changes nothing, so it may run beside the decompression (HashFirst).
+func (g *gzInput) hashStored() (string, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, io.NewSectionReader(g.r, 0, g.stored))
 	if err != nil {
@@ -216,8 +226,7 @@ func (g *gzInput) storedSHA256() (string, error) {
 	if n != g.stored {
 		return "", fmt.Errorf("%s: size changed while reading (%d, then %d bytes)", g.name, g.stored, n)
 	}
-	g.storedSum = hex.EncodeToString(h.Sum(nil))
-	return g.storedSum, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // stream returns the content as one stream starting with head. When it ends, the input's size

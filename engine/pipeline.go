@@ -74,14 +74,7 @@ func (pl *pipeline) read(op *opened) {
 	var hasher *teeHasher
 	var src io.Reader = op.stream()
 	if cfg.HashFirst {
-		sum, err := op.hashAll()
-		if err != nil {
-			op.close()
-			in.fail(err)
-			cfg.Output.Done(in)
-			return
-		}
-		in.SHA256, in.dec.SHA256 = sum, sum
+		op.hashAhead()
 	} else {
 		hasher = newTeeHasher(src)
 		src = hasher
@@ -128,6 +121,8 @@ func (pl *pipeline) read(op *opened) {
 		if herr != nil {
 			in.fail(herr)
 		}
+	} else if err := op.hashedAhead(); err != nil {
+		in.fail(err)
 	}
 	op.close()
 	pl.endInput(run)

@@ -51,7 +51,7 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{
 		Policy:   audit.DefaultPolicy(),
 		Progress: bar.Add,
-		OnFix:    func(_ *audit.InputReport, f geo.Fix) { pipe.add(&f) },
+		OnFix:    func(r *audit.InputReport, f geo.Fix) { pipe.add(r, &f) },
 	})
 	werr := pipe.close()
 	bar.Finish()
@@ -90,25 +90,38 @@ func runFixes(cmd *cobra.Command, args []string) error {
 // half the cost of decoding) run beside the decoding, in decoding order. The engine may call
 // OnFix from two lanes of a capture at once (its link lane and a flow shard): mu keeps their
 // fixes whole and in one sequence.
+//
+// Fixes come before their input's SHA-256 is known (the input is hashed beside the decoding):
+// the writer fills it in from the input's report, waiting for it if need be, while up to
+// fixQueue batches of decoding run ahead.
 type fixPipe struct {
 	fw     audit.FixWriter
 	mu     sync.Mutex
-	batch  []geo.Fix
-	full   chan []geo.Fix // batches for the writer, in order
-	free   chan []geo.Fix // emptied batches back from the writer
-	done   chan struct{}  // closed when the writer has written everything handed to it
-	err    error          // the writer's first error, for close
-	failed atomic.Bool    // err is set: add drops what follows
+	batch  []queuedFix
+	full   chan []queuedFix // batches for the writer, in order
+	free   chan []queuedFix // emptied batches back from the writer
+	done   chan struct{}    // closed when the writer has written everything handed to it
+	err    error            // the writer's first error, for close
+	failed atomic.Bool      // err is set: add drops what follows
 }
 
-// fixBatch fixes per hand-over: a channel operation per few hundred fixes is noise, and the
-// batches in flight stay small (under 1 MB).
-const fixBatch = 512
+type queuedFix struct {
+	rep *audit.InputReport
+	fix geo.Fix
+}
+
+// fixBatch fixes per hand-over: a channel operation per few hundred fixes is noise. fixQueue
+// batches may wait for the writer (about 10 MB): enough for the decoding to run on while the
+// first input is still being hashed.
+const (
+	fixBatch = 512
+	fixQueue = 64
+)
 
 func newFixPipe(fw audit.FixWriter) *fixPipe {
-	p := &fixPipe{fw: fw, full: make(chan []geo.Fix, 2), free: make(chan []geo.Fix, 3), done: make(chan struct{})}
+	p := &fixPipe{fw: fw, full: make(chan []queuedFix, fixQueue), free: make(chan []queuedFix, fixQueue+1), done: make(chan struct{})}
 	for range cap(p.free) {
-		p.free <- make([]geo.Fix, 0, fixBatch)
+		p.free <- make([]queuedFix, 0, fixBatch)
 	}
 	p.batch = <-p.free
 	go p.run()
@@ -119,8 +132,12 @@ func (p *fixPipe) run() {
 	defer close(p.done)
 	for b := range p.full {
 		for i := range b {
+			q := &b[i]
 			if p.err == nil {
-				p.err = p.fw.Write(b[i])
+				if q.fix.Evidence.SHA256 == "" {
+					q.fix.Evidence.SHA256 = q.rep.WaitSHA256()
+				}
+				p.err = p.fw.Write(q.fix)
 			}
 		}
 		if p.err != nil {
@@ -133,10 +150,10 @@ func (p *fixPipe) run() {
 
 // add queues one fix. After a write error the remaining fixes are dropped: decoding goes on so
 // that the input reports are complete, as before.
-func (p *fixPipe) add(f *geo.Fix) {
+func (p *fixPipe) add(r *audit.InputReport, f *geo.Fix) {
 	p.mu.Lock()
 	if !p.failed.Load() {
-		p.batch = append(p.batch, *f)
+		p.batch = append(p.batch, queuedFix{r, *f})
 		if len(p.batch) == fixBatch {
 			p.full <- p.batch
 			p.batch = <-p.free

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"droneaudit/audit"
 	"droneaudit/geo"
 )
 
@@ -27,6 +28,9 @@ func (w *recordingWriter) Write(f geo.Fix) error {
 
 func (w *recordingWriter) Close() error { return nil }
 
+// testRep stands for the input report of the fixes: its hash is known.
+var testRep = &audit.InputReport{SHA256: "00"}
+
 func fixAt(off int64) geo.Fix { return geo.Fix{Lat: 1, Lon: 2, Evidence: geo.Evidence{Offset: off}} }
 
 // The pipe hands every fix to the writer in the order given, across batch boundaries and for a
@@ -37,7 +41,7 @@ func TestFixPipeOrder(t *testing.T) {
 	n := 3*fixBatch + 7
 	for i := range n {
 		f := fixAt(int64(i))
-		p.add(&f)
+		p.add(testRep, &f)
 	}
 	if err := p.close(); err != nil {
 		t.Fatal(err)
@@ -63,7 +67,7 @@ func TestFixPipeConcurrentLanes(t *testing.T) {
 		wg.Go(func() {
 			for i := range perLane {
 				f := fixAt(int64(lane*perLane + i))
-				p.add(&f)
+				p.add(testRep, &f)
 			}
 		})
 	}
@@ -91,7 +95,7 @@ func TestFixPipeWriteError(t *testing.T) {
 	p := newFixPipe(w)
 	for i := range 20 * fixBatch {
 		f := fixAt(int64(i))
-		p.add(&f)
+		p.add(testRep, &f)
 	}
 	if err := p.close(); !errors.Is(err, errWrite) {
 		t.Fatalf("close: %v, want %v", err, errWrite)
