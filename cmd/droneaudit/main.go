@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	_ "time/tzdata" // --tz Europe/Brussels works on a machine without a zone database
 )
 
 // Exit codes (DESIGN.md): 0 pass, 1 error, 2 usage mistake, 3 policy failed.
