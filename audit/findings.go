@@ -229,8 +229,12 @@ func mostSensitive(hits []geo.Hit) *geo.Hit {
 
 func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 	ch := f.Evidence.Channel
+	team := ch == geo.ChannelBroadcast && isTeamPosition(f.Role)
+	if len(hits) == 0 && !team {
+		return // most fixes: no finding, so no need to name the other party
+	}
 	p := partyOf(f.Evidence)
-	if ch == geo.ChannelBroadcast && isTeamPosition(f.Role) {
+	if team {
 		// One finding per broadcast team position: inside a zone it says which, and fails on
 		// either ground; it is never also a location leak.
 		if h := mostSensitive(hits); h != nil {

@@ -40,7 +40,7 @@ link-local addresses), on the internet, or broadcast (over the air, or to 255.25
 default a position inside a secret or restricted zone fails when it reaches the internet or is
 broadcast; sent to the lab network it is a finding that does not fail.
 
---format defaults to the extension of --out (.json, .txt) when no format is set for audit. Times
+Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
@@ -61,7 +61,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	}
 	f := c.Flags()
 	f.String("zones", "", "zone file (GeoJSON); default: the demo zones when no inputs are given")
-	f.String("format", "text", "report format: text or json")
+	f.String("format", "text", "report format: text or json (without it: from the extension of --out)")
 	f.String("out", "", "also write the report to this file (mode 0600); never an input or a file in an input folder")
 	f.Bool("force", false, "let --out replace an existing file")
 	return c

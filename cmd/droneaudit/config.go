@@ -175,8 +175,7 @@ func unknownEnv(known map[string]bool) []string {
 //   - a global format the command has no use for (format: json for fixes) is ignored, so a
 //     global setting meant for one command does not break another; a flag or a command's own
 //     format is checked strictly;
-//   - --out infers the format from its extension (.json, .txt) unless a format is given for
-//     this command;
+//   - --out infers the format from its extension (.json, .txt) unless --format is given;
 //   - a relative path from a configuration file is taken from that file's folder.
 func applyCommandConfig(cmd *cobra.Command, v, file *viper.Viper, cfgDir string) error {
 	top := topCommand(cmd)
@@ -222,52 +221,54 @@ func applyCommandConfig(cmd *cobra.Command, v, file *viper.Viper, cfgDir string)
 	return nil
 }
 
-// resolveFormat picks the command's output format: the flag; else the command's own setting
-// (environment, then file); else --out's extension; else the global setting (environment, then
-// file) when the command has that format; else the flag's default.
+// resolveFormat picks the command's output format, the first of: the flag; the extension of
+// --out (.json, .txt) on a command that has it; the environment (the command's own variable, then
+// the global one); the file (the command's own section, then the global key); the flag's default.
+// A global value the command has no such format for is passed over (format: json is meant for
+// audit, not for fixes); the flag and the command's own settings are checked strictly.
 func resolveFormat(cmd *cobra.Command, v, file *viper.Viper, name string) error {
 	f := cmd.Flags().Lookup("format")
 	if f == nil {
 		return nil
 	}
 	allowed := commandFormats(name)
-	check := func(val, from string) error {
-		if allowed != nil && !slices.Contains(allowed, val) {
-			return usageError("%s %q: %s wants one of %s", from, val, name, strings.Join(allowed, ", "))
-		}
-		v.Set("format", val)
-		return nil
+	type source struct {
+		val, from string
+		global    bool
 	}
+	var cands []source
 	if f.Changed {
-		return check(f.Value.String(), "--format")
+		cands = append(cands, source{f.Value.String(), "--format", false})
 	}
-	if val, ok := lookupEnv(name + ".format"); ok {
-		return check(val, envName(name+".format"))
-	}
-	if file != nil && file.IsSet(name+".format") {
-		return check(file.GetString(name+".format"), name+".format in the configuration")
-	}
-	if of := cmd.Flags().Lookup("out"); of != nil {
+	if cmd.Flags().Lookup("out") != nil {
 		switch strings.ToLower(filepath.Ext(v.GetString("out"))) {
 		case ".json":
-			return check("json", "--out")
+			cands = append(cands, source{"json", "the extension of --out", false})
 		case ".txt", ".text":
-			return check("text", "--out")
+			cands = append(cands, source{"text", "the extension of --out", false})
 		}
 	}
-	global := []struct{ val, from string }{}
+	if val, ok := lookupEnv(name + ".format"); ok {
+		cands = append(cands, source{val, envName(name + ".format"), false})
+	}
 	if val, ok := lookupEnv("format"); ok {
-		global = append(global, struct{ val, from string }{val, envName("format")})
+		cands = append(cands, source{val, envName("format"), true})
+	}
+	if file != nil && file.IsSet(name+".format") {
+		cands = append(cands, source{file.GetString(name + ".format"), name + ".format in the configuration", false})
 	}
 	if file != nil && file.IsSet("format") {
-		global = append(global, struct{ val, from string }{file.GetString("format"), "format in the configuration"})
+		cands = append(cands, source{file.GetString("format"), "format in the configuration", true})
 	}
-	for _, g := range global {
-		if allowed == nil || slices.Contains(allowed, g.val) {
-			v.Set("format", g.val)
+	for _, c := range cands {
+		if allowed == nil || slices.Contains(allowed, c.val) {
+			v.Set("format", c.val)
 			return nil
 		}
-		slog.Debug("global format not used by this command", "command", name, "format", g.val, "from", g.from)
+		if !c.global {
+			return usageError("%s %q: %s wants one of %s", c.from, c.val, name, strings.Join(allowed, ", "))
+		}
+		slog.Debug("global format not used by this command", "command", name, "format", c.val, "from", c.from)
 	}
 	v.Set("format", f.DefValue)
 	return nil
