@@ -47,7 +47,7 @@ func buildCommit(bi *debug.BuildInfo) string {
 		}
 	}
 	if rev == "" {
-		return "unknown (not built from a git checkout, or built with -buildvcs=false)"
+		return "unknown (no VCS stamp: built outside a git clone, from a git worktree, or with -buildvcs=false)"
 	}
 	s := rev
 	if at != "" {
