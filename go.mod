@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/bluenviron/gomavlib/v3 v3.3.1
+	github.com/go-viper/mapstructure/v2 v2.4.0
 	github.com/gopacket/gopacket v1.7.7
 	github.com/paulmach/orb v0.14.0
 	github.com/quic-go/quic-go v0.65.0
@@ -18,7 +19,6 @@ require (
 
 require (
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
-	github.com/go-viper/mapstructure/v2 v2.4.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
 	github.com/sagikazarmark/locafero v0.11.0 // indirect

@@ -7,33 +7,28 @@ import (
 
 // The findings of one input may be found by several lanes at once (a capture's link lane and its
 // flow shards). Each lane aggregates its own; these methods join them so that the result is the
-// same whatever the number of lanes: counts add up, and the first and last observation are the
-// earliest and latest in the input.
+// same whatever the number of lanes: counts add up, extents join, and the first and last
+// observation are the earliest and latest in the input.
 
 // merge adds the findings of another lane's aggregator for the same input.
 func (a *aggregator) merge(b *aggregator) {
 	for _, fb := range b.order {
-		k := keyOf(fb)
-		fa, ok := a.byKey[k]
+		fa, ok := a.byKey[fb.key]
 		if !ok {
-			a.byKey[k] = fb
+			a.byKey[fb.key] = fb
 			a.order = append(a.order, fb)
 			continue
 		}
 		fa.Count += fb.Count
 		fa.Inside += fb.Inside
-		if fb.First.Evidence.Offset < fa.First.Evidence.Offset {
+		if earlier(fb.First, fa.First) {
 			fa.First = fb.First
 		}
-		if fb.Last.Evidence.Offset > fa.Last.Evidence.Offset {
+		if earlier(fa.Last, fb.Last) {
 			fa.Last = fb.Last
 		}
+		fa.Extent.merge(fb.Extent)
 	}
-}
-
-// keyOf rebuilds the aggregation key of a finding.
-func keyOf(f *Finding) findingKey {
-	return findingKey{kind: f.Kind, zone: f.zoneIndex, role: f.Role, channel: f.Channel, dest: f.Destination, dir: f.Direction}
 }
 
 // sortByFirst orders the findings by their first observation in the input, as one lane would

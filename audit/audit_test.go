@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
+	"droneaudit/audit/destinations"
 	"droneaudit/geo"
 	"droneaudit/internal/corpus"
 	"droneaudit/internal/demo"
@@ -25,9 +27,12 @@ func zonesAround(t *testing.T, lat, lon, r float64, s geo.Sensitivity) *geo.Zone
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// The corpus MAVLink-in-pcapng files through the whole audit: a zone around their position turns
-// the GPS_RAW_INT (UDP) and MISSION_ITEM_INT (TCP) into network location leaks.
-func TestCorpusCapturesLeak(t *testing.T) {
+// The corpus MAVLink-in-pcapng files through the whole audit: a zone around their position finds
+// the GPS_RAW_INT (UDP) and MISSION_ITEM_INT (TCP) positions in network flows. Both flows run on
+// loopback (SITL and a ground station on one computer): the positions did not leave the device,
+// so they are on-device findings that fail only when the policy fails the on-device scope. (They
+// were reported as having "left the device over the network".)
+func TestCorpusCapturesLoopbackStaysOnDevice(t *testing.T) {
 	udp := corpus.Path(t, "mavlink/gps_raw_int.pcapng")
 	tcp := corpus.Path(t, "mavlink/mission_item_int.pcapng")
 	zones := zonesAround(t, 51.4780, -2.5930, 500, geo.Secret)
@@ -35,15 +40,21 @@ func TestCorpusCapturesLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Verdict.Result != Fail || len(rep.Findings) != 2 {
+	if rep.Verdict.Result != Pass || len(rep.Findings) != 2 {
 		t.Fatalf("verdict %+v, %d findings", rep.Verdict, len(rep.Findings))
 	}
 	got := map[geo.Role]string{}
 	for _, f := range rep.Findings {
-		if f.Kind != KindLocationLeak || f.Channel != geo.ChannelNetwork || f.Severity != "critical" {
+		if f.Kind != KindOnDeviceExposure || f.Channel != geo.ChannelNetwork || f.Scope != destinations.ScopeOnDevice || f.FailsPolicy ||
+			f.Destination == nil || f.Destination.IP != "127.0.0.1" || !strings.Contains(f.Summary, "did not leave it") {
 			t.Errorf("finding %+v", f)
 		}
 		got[f.Role] = f.First.Evidence.Message + " " + f.First.Evidence.Network.Proto.String()
+	}
+	p := DefaultPolicy()
+	p.FailScopes = append(p.FailScopes, destinations.ScopeOnDevice)
+	if rep, _ := Run(t.Context(), []Source{FileSource(udp)}, Options{Zones: zones, Policy: p}); rep.Verdict.Result != Fail {
+		t.Fatalf("fail_scopes with on-device: verdict %+v", rep.Verdict)
 	}
 	if got[geo.RoleAircraft] != "GPS_RAW_INT udp" || got[geo.RoleWaypoint] != "MISSION_ITEM_INT seq 7 cmd 85 (mission) tcp" {
 		t.Fatalf("findings by role %v", got)

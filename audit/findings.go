@@ -1,28 +1,30 @@
 package audit
 
 import (
-	"droneaudit/netflow"
 	"fmt"
-	"net/netip"
-
-	"droneaudit/audit/destinations"
 	"math"
+	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
+	"droneaudit/audit/destinations"
+	"droneaudit/decoders"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 // Finding kinds.
 const (
-	KindLocationLeak      = "location-leak"      // a zone position seen on a network or broadcast channel
-	KindBroadcastPosition = "broadcast-position" // a pilot or home position broadcast in clear
-	KindOnDeviceExposure  = "on-device-exposure" // a zone position held in a log file on the device
+	KindLocationLeak      = "location-leak"      // a zone position that left the device: to a network beyond it, or broadcast
+	KindBroadcastPosition = "broadcast-position" // a pilot, home or take-off position broadcast in clear
+	KindOnDeviceExposure  = "on-device-exposure" // a zone position that stayed on the device: in a log file, or over loopback
 	KindDestinationDenied = "destination-denied" // a contact with a destination the policy forbids
 )
 
 // Finding says what left the device (or would, if a log were shared) and how bad it is. Equal
 // observations are aggregated: one finding per kind, zone, role, channel, input and destination,
-// with a count and its first and last evidence.
+// with a count, the first and last observation in time and the extent of all of them.
 type Finding struct {
 	ID          string      `json:"id"`
 	Kind        string      `json:"kind"`
@@ -33,48 +35,111 @@ type Finding struct {
 	Sensitivity string      `json:"sensitivity,omitempty"`
 	Role        geo.Role    `json:"role,omitempty"`
 	Channel     geo.Channel `json:"channel"`
-	Destination string      `json:"destination,omitempty"`
+	// Scope says how far the position or the contact went: on-device, lab-network, internet or
+	// broadcast. The policy's fail_scopes says which scopes fail.
+	Scope string `json:"scope"`
+	// Destination is the server of a network finding, with what the inventory knows of it.
+	Destination *Destination `json:"destination,omitempty"`
+	// Transmitter is the 802.11 address that broadcast the position, for broadcast findings.
+	Transmitter string `json:"transmitter,omitempty"`
 	// Direction is "outbound" (the device sent the position) or "inbound" (a server sent it to
 	// the device: the server holds it) for network findings.
-	Direction string       `json:"direction,omitempty"`
-	Input     string       `json:"input,omitempty"`
-	Count     int64        `json:"count"`
-	Inside    int64        `json:"inside"` // how many of Count are inside the zone, not only within tolerance
-	First     *Observation `json:"first,omitempty"`
-	Last      *Observation `json:"last,omitempty"`
-
-	zoneIndex  int
-	inputIndex int
-	server     serverKey // the flow's server, typed, to join the destination inventory
+	Direction string `json:"direction,omitempty"`
+	// Rules are the policy rules a denied destination breaks, all of them.
+	Rules  []Rule         `json:"rules"`
+	Input  string         `json:"input,omitempty"`
+	Count  int64          `json:"count"`
+	Inside int64          `json:"inside"` // how many of Count are inside the zone, not only within tolerance
+	First  *Observation   `json:"first,omitempty"`
+	Last   *Observation   `json:"last,omitempty"`
+	Extent *Extent        `json:"extent,omitempty"`
+	zoneIx int            // index of the zone in the zone file, -1 for none
+	inIx   int            // index of the input, -1 for none
+	key    findingKey     // the aggregation key
+	server netip.AddrPort // the flow's server, typed, to join the destination inventory
+	proto  netflow.Proto
 }
 
-// serverKey is a flow's server endpoint and transport: the key of a destination inventory row.
-type serverKey struct {
-	addr  netip.AddrPort
-	proto netflow.Proto
+// Destination is the other party of a network finding: the flow's server, with every name, the
+// owner class, the country and the scope the destination inventory has for it.
+type Destination struct {
+	IP           string   `json:"ip"`
+	Port         uint16   `json:"port"`
+	Protocol     string   `json:"protocol"`
+	Names        []string `json:"names"`
+	Owner        string   `json:"owner,omitempty"`
+	Country      string   `json:"country,omitempty"`
+	Scope        string   `json:"scope"`
+	AddressClass string   `json:"address_class"`
+}
+
+// Rule is one policy rule a destination breaks: "owner", "country" or "host", and the denied
+// value (the owner class, the country code or the host pattern).
+type Rule struct {
+	Rule  string `json:"rule"`
+	Value string `json:"value"`
+}
+
+// Extent is the bounding box of every position behind a finding, and its diagonal in metres.
+type Extent struct {
+	South float64 `json:"south"`
+	West  float64 `json:"west"`
+	North float64 `json:"north"`
+	East  float64 `json:"east"`
+	SpanM float64 `json:"span_m"`
 }
 
 // Observation is one fix behind a finding.
 type Observation struct {
-	Lat        float64      `json:"lat"`
-	Lon        float64      `json:"lon"`
-	AltM       *float64     `json:"alt_m,omitempty"`
+	Lat  float64  `json:"lat"`
+	Lon  float64  `json:"lon"`
+	AltM *float64 `json:"alt_m,omitempty"`
+	// AltRef says what the altitude is measured from ("msl", "take-off", "ground", "ellipsoid");
+	// "unknown" when the decoder could not say.
+	AltRef string `json:"alt_ref,omitempty"`
+	// Time is RFC 3339 with its offset for a UTC time; a time read from a device's clock in an
+	// unknown zone (TimeRef "device-local") has no offset, as it was written.
 	Time       string       `json:"time,omitempty"`
+	TimeRef    string       `json:"time_ref,omitempty"`
 	DistanceM  float64      `json:"distance_m"` // 0 inside the zone, else metres to its edge
 	PrecisionM float64      `json:"precision_m"`
 	Evidence   geo.Evidence `json:"evidence"`
+
+	t time.Time
 }
 
+// DeviceLocalLayout is how a device-local time is written in machine formats: RFC 3339 without
+// an offset, since the offset is not known.
+const DeviceLocalLayout = "2006-01-02T15:04:05.999999999"
+
 func observe(f geo.Fix, dist float64) *Observation {
-	o := &Observation{Lat: f.Lat, Lon: f.Lon, DistanceM: round(dist, 2), PrecisionM: round(f.PrecisionM, 3), Evidence: f.Evidence}
+	o := &Observation{Lat: f.Lat, Lon: f.Lon, DistanceM: round(dist, 2), PrecisionM: round(f.PrecisionM, 3), Evidence: f.Evidence, t: f.Time}
 	if f.HasAlt {
 		a := round(f.AltM, 3)
 		o.AltM = &a
+		o.AltRef = f.AltRef
+		if o.AltRef == "" {
+			o.AltRef = "unknown"
+		}
 	}
 	if !f.Time.IsZero() {
-		o.Time = f.Time.UTC().Format(time.RFC3339Nano)
+		o.TimeRef = decoders.TimeRef(f.Time)
+		if decoders.IsDeviceClock(f.Time) {
+			o.Time = f.Time.Format(DeviceLocalLayout)
+		} else {
+			o.Time = f.Time.UTC().Format(time.RFC3339Nano)
+		}
 	}
 	return o
+}
+
+// earlier reports whether a was observed before b: by time when both have one of the same
+// reference, else by where they lie in the input.
+func earlier(a, b *Observation) bool {
+	if !a.t.IsZero() && !b.t.IsZero() && a.TimeRef == b.TimeRef && !a.t.Equal(b.t) {
+		return a.t.Before(b.t)
+	}
+	return a.Evidence.Offset < b.Evidence.Offset
 }
 
 func round(v float64, digits int) float64 {
@@ -87,7 +152,7 @@ type findingKey struct {
 	zone    int
 	role    geo.Role
 	channel geo.Channel
-	dest    string
+	dest    string // the server endpoint and host of a network finding, the transmitter of a broadcast
 	dir     string
 }
 
@@ -104,26 +169,41 @@ func newAggregator(p Policy, input string, idx int) *aggregator {
 	return &aggregator{policy: p, input: input, inputIndex: idx, byKey: map[findingKey]*Finding{}}
 }
 
-// destination names the other party of an off-device fix: the server of its flow (whichever way
-// the position travelled), or the transmitter of a broadcast; and the direction on a network.
-func destination(ev geo.Evidence) (dest, dir string) {
+// party is the other party of an off-device fix: the server of its flow (whichever way the
+// position travelled) or the transmitter of a broadcast, with the scope it puts the fix in.
+type party struct {
+	key    string
+	dir    string
+	scope  string
+	dest   *Destination
+	trans  string
+	server netip.AddrPort
+	proto  netflow.Proto
+}
+
+func partyOf(ev geo.Evidence) party {
 	switch {
 	case ev.Network != nil:
 		n := ev.Network
-		dir := "outbound"
+		p := party{dir: "outbound"}
 		if n.Direction == netflow.ServerToClient {
-			dir = "inbound"
+			p.dir = "inbound"
 		}
-		server := n.Server()
-		to := fmt.Sprintf("%s:%d/%s", server.Addr(), server.Port(), n.Proto)
+		s := n.Server()
+		p.server, p.proto = netip.AddrPortFrom(s.Addr().Unmap(), s.Port()), n.Proto
+		class := destinations.Class(p.server.Addr())
+		p.scope = destinations.ScopeOfClass(class)
+		p.dest = &Destination{IP: p.server.Addr().String(), Port: p.server.Port(), Protocol: n.Proto.String(), Names: []string{},
+			Scope: p.scope, AddressClass: class}
 		if n.Host != "" {
-			to = n.Host + " (" + to + ")"
+			p.dest.Names = append(p.dest.Names, n.Host)
 		}
-		return to, dir
+		p.key = fmt.Sprintf("%s/%s %s", p.server, n.Proto, n.Host)
+		return p
 	case ev.Broadcast != nil:
-		return "broadcast by " + ev.Broadcast.Transmitter, ""
+		return party{key: ev.Broadcast.Transmitter, scope: destinations.ScopeBroadcast, trans: ev.Broadcast.Transmitter}
 	}
-	return "", ""
+	return party{scope: destinations.ScopeOnDevice}
 }
 
 // isTeamPosition reports roles that tell where the police team stands.
@@ -131,60 +211,122 @@ func isTeamPosition(r geo.Role) bool {
 	return r == geo.RolePilot || r == geo.RoleHome || r == geo.RoleTakeoff || r == geo.RoleController
 }
 
+var sensitivityRank = map[geo.Sensitivity]int{geo.Secret: 0, geo.Restricted: 1, geo.Public: 2}
+
+// mostSensitive returns the hit of the most sensitive zone, inside before within tolerance,
+// then in zone-file order.
+func mostSensitive(hits []geo.Hit) *geo.Hit {
+	var best *geo.Hit
+	for i := range hits {
+		h := &hits[i]
+		if best == nil || sensitivityRank[h.Zone.Sensitivity] < sensitivityRank[best.Zone.Sensitivity] ||
+			sensitivityRank[h.Zone.Sensitivity] == sensitivityRank[best.Zone.Sensitivity] && h.Inside && !best.Inside {
+			best = h
+		}
+	}
+	return best
+}
+
 func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 	ch := f.Evidence.Channel
-	dest, dir := destination(f.Evidence)
-	if ch == geo.ChannelBroadcast && isTeamPosition(f.Role) {
-		a.record(findingKey{KindBroadcastPosition, -1, f.Role, ch, dest, dir}, f, 0, true, nil)
+	team := ch == geo.ChannelBroadcast && isTeamPosition(f.Role)
+	if len(hits) == 0 && !team {
+		return // most fixes: no finding, so no need to name the other party
+	}
+	p := partyOf(f.Evidence)
+	if team {
+		// One finding per broadcast team position: inside a zone it says which, and fails on
+		// either ground; it is never also a location leak.
+		if h := mostSensitive(hits); h != nil {
+			a.record(findingKey{KindBroadcastPosition, h.Zone.Index, f.Role, ch, p.key, p.dir}, f, p, h.DistanceM, h.Inside, h.Zone)
+		} else {
+			a.record(findingKey{KindBroadcastPosition, -1, f.Role, ch, p.key, p.dir}, f, p, 0, true, nil)
+		}
+		return
 	}
 	for _, h := range hits {
 		kind := KindOnDeviceExposure
-		if ch.OffDevice() {
+		if ch.OffDevice() && p.scope != destinations.ScopeOnDevice {
 			kind = KindLocationLeak
 		}
-		a.record(findingKey{kind, h.Zone.Index, f.Role, ch, dest, dir}, f, h.DistanceM, h.Inside, h.Zone)
+		a.record(findingKey{kind, h.Zone.Index, f.Role, ch, p.key, p.dir}, f, p, h.DistanceM, h.Inside, h.Zone)
 	}
 }
 
-func (a *aggregator) record(k findingKey, f geo.Fix, dist float64, inside bool, z *geo.Zone) {
+func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, inside bool, z *geo.Zone) {
+	o := observe(f, dist)
 	fd, ok := a.byKey[k]
 	if !ok {
-		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Destination: k.dest, Direction: k.dir, Input: a.input,
-			zoneIndex: k.zone, inputIndex: a.inputIndex, First: observe(f, dist)}
+		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Scope: p.scope, Destination: p.dest, Transmitter: p.trans, Rules: []Rule{},
+			Direction: k.dir, Input: a.input, zoneIx: k.zone, inIx: a.inputIndex, key: k, First: o, Last: o,
+			server: p.server, proto: p.proto, Extent: &Extent{South: f.Lat, North: f.Lat, West: f.Lon, East: f.Lon}}
 		if z != nil {
 			fd.Zone, fd.Sensitivity = z.Name, string(z.Sensitivity)
 		}
-		fd.Severity, fd.FailsPolicy = a.grade(k.kind, z)
-		if n := f.Evidence.Network; n != nil && n.Host == "" {
-			s := n.Server()
-			fd.server = serverKey{netip.AddrPortFrom(s.Addr().Unmap(), s.Port()), n.Proto}
-		}
+		fd.Severity, fd.FailsPolicy = a.policy.grade(k.kind, z, p.scope)
 		a.byKey[k] = fd
 		a.order = append(a.order, fd)
+	} else {
+		if earlier(o, fd.First) {
+			fd.First = o
+		}
+		if !earlier(o, fd.Last) {
+			fd.Last = o
+		}
+		fd.Extent.add(f.Lat, f.Lon)
 	}
 	fd.Count++
 	if inside {
 		fd.Inside++
 	}
-	fd.Last = observe(f, dist)
 }
 
-// grade gives a finding's severity and whether it fails the policy.
-func (a *aggregator) grade(kind string, z *geo.Zone) (string, bool) {
+func (e *Extent) add(lat, lon float64) {
+	e.South, e.North = min(e.South, lat), max(e.North, lat)
+	e.West, e.East = min(e.West, lon), max(e.East, lon)
+}
+
+func (e *Extent) merge(o *Extent) {
+	e.add(o.South, o.West)
+	e.add(o.North, o.East)
+}
+
+// finish computes the span of the box.
+func (e *Extent) finish() { e.SpanM = round(haversine(e.South, e.West, e.North, e.East), 1) }
+
+// haversine is the great-circle distance in metres on the WGS84 mean sphere.
+func haversine(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371008.8
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
+}
+
+// grade gives a finding's severity and whether it fails the policy, from its kind, its zone and
+// how far the position went.
+func (p *Policy) grade(kind string, z *geo.Zone, scope string) (string, bool) {
+	sev := map[geo.Sensitivity]string{geo.Secret: "critical", geo.Restricted: "high", geo.Public: "low"}
 	switch kind {
 	case KindBroadcastPosition:
-		return "high", a.policy.FailOnBroadcastPilot
-	case KindLocationLeak:
-		fails := a.policy.fails(z.Sensitivity)
-		switch z.Sensitivity {
-		case geo.Secret:
-			return "critical", fails
-		case geo.Restricted:
+		fails := p.FailOnBroadcastPilot
+		if z == nil {
 			return "high", fails
 		}
-		return "low", fails
-	default: // on-device
-		fails := a.policy.FailOnDevice && a.policy.fails(z.Sensitivity)
+		fails = fails || p.fails(z.Sensitivity) && p.failsScope(destinations.ScopeBroadcast)
+		if z.Sensitivity == geo.Secret {
+			return "critical", fails
+		}
+		return "high", fails
+	case KindLocationLeak:
+		fails := p.fails(z.Sensitivity) && p.failsScope(scope)
+		if scope == destinations.ScopeLabNetwork {
+			// Left the device, not the site: one step lower.
+			return map[geo.Sensitivity]string{geo.Secret: "high", geo.Restricted: "medium", geo.Public: "low"}[z.Sensitivity], fails
+		}
+		return sev[z.Sensitivity], fails
+	default: // on the device: a log file, or loopback
+		fails := p.failsScope(destinations.ScopeOnDevice) && p.fails(z.Sensitivity)
 		if z.Sensitivity == geo.Public {
 			return "low", fails
 		}
@@ -192,38 +334,189 @@ func (a *aggregator) grade(kind string, z *geo.Zone) (string, bool) {
 	}
 }
 
+// roleNoun names the positions of a finding for a sentence, and a detail to add after the count.
+// The "other" role is never printed as such: it is a position whose kind the format does not say
+// (a latitude and longitude in a JSON body), named with what the decoder knows of it.
+func roleNoun(r geo.Role, ev geo.Evidence) (noun, detail string) {
+	switch r {
+	case geo.RoleAircraft:
+		return "aircraft position", ""
+	case geo.RoleHome:
+		return "home point", ""
+	case geo.RoleTakeoff:
+		return "take-off point", ""
+	case geo.RolePilot:
+		return "pilot position", ""
+	case geo.RoleController:
+		return "remote-controller position", ""
+	case geo.RoleWaypoint:
+		return "waypoint", ""
+	case geo.RolePhoto:
+		return "photo position", ""
+	case geo.RoleOther:
+		switch {
+		case ev.Note != "":
+			return "unlabelled position", " (" + ev.Note + ")"
+		case ev.Message != "":
+			return "unlabelled position", " (" + ev.Message + ")"
+		}
+		return "unlabelled position", ""
+	}
+	return string(r) + " position", ""
+}
+
+// roleName is the name of a role in the text report.
+func roleName(r geo.Role) string {
+	if r == geo.RoleOther {
+		return "unlabelled"
+	}
+	return string(r)
+}
+
+// plural writes n and a noun, with an s when n is not 1.
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// destText names a destination in a sentence: its first name and its endpoint.
+func destText(d *Destination) string {
+	if d == nil {
+		return "an unknown server"
+	}
+	ep := fmt.Sprintf("%s:%d/%s", d.IP, d.Port, d.Protocol)
+	if strings.Contains(d.IP, ":") {
+		ep = fmt.Sprintf("[%s]:%d/%s", d.IP, d.Port, d.Protocol)
+	}
+	if len(d.Names) > 0 {
+		return d.Names[0] + " (" + ep + ")"
+	}
+	return ep
+}
+
+// whereTo says where a destination is, in words.
+func whereTo(d *Destination) string {
+	switch d.Scope {
+	case destinations.ScopeLabNetwork:
+		return "the lab network"
+	case destinations.ScopeBroadcast:
+		return "every host of the local network (broadcast)"
+	case destinations.ScopeOnDevice:
+		return "the device itself"
+	}
+	s := "the internet"
+	if d.Country != "" {
+		s += ", " + d.Country
+	}
+	if d.Owner != "" && d.Owner != destinations.OwnerUnknown {
+		s += ", owner " + d.Owner
+	}
+	return s
+}
+
 // summarise writes the one-line summary of a finding.
 func (f *Finding) summarise() {
-	what := fmt.Sprintf("%d %s position(s)", f.Count, f.Role)
+	noun, detail := roleNoun(f.Role, f.First.Evidence)
+	what := plural(f.Count, noun) + detail
+	in := ""
+	if f.Zone != "" {
+		in = fmt.Sprintf(" inside %s zone %q", f.Sensitivity, f.Zone)
+	}
 	switch f.Kind {
 	case KindLocationLeak:
 		switch {
-		case f.Direction == "inbound":
-			f.Summary = fmt.Sprintf("%s inside %s zone %q were sent to the device by %s: that server holds them", what, f.Sensitivity, f.Zone, f.Destination)
 		case f.Channel == geo.ChannelBroadcast:
-			f.Summary = fmt.Sprintf("%s inside %s zone %q were broadcast in clear (%s)", what, f.Sensitivity, f.Zone, f.Destination)
+			f.Summary = fmt.Sprintf("%s%s were broadcast in clear by %s: anyone in radio range received them", what, in, f.Transmitter)
+		case f.Direction == "inbound":
+			f.Summary = fmt.Sprintf("%s%s were sent to the device by %s (%s): that server holds them", what, in, destText(f.Destination), whereTo(f.Destination))
+		case f.Scope == destinations.ScopeLabNetwork:
+			f.Summary = fmt.Sprintf("%s%s left the device to %s on the lab network (not beyond the site)", what, in, destText(f.Destination))
 		default:
-			f.Summary = fmt.Sprintf("%s inside %s zone %q left the device over the network to %s", what, f.Sensitivity, f.Zone, f.Destination)
+			f.Summary = fmt.Sprintf("%s%s left the site: sent to %s (%s)", what, in, destText(f.Destination), whereTo(f.Destination))
 		}
 	case KindBroadcastPosition:
-		f.Summary = fmt.Sprintf("%s broadcast in clear (%s): anyone in radio range learns where the team stands", what, f.Destination)
+		f.Summary = fmt.Sprintf("%s%s broadcast in clear by %s: anyone in radio range learns where the team stands", what, in, f.Transmitter)
 	case KindOnDeviceExposure:
-		f.Summary = fmt.Sprintf("%s inside %s zone %q held in this file: exposed if the file is shared or synced", what, f.Sensitivity, f.Zone)
+		if f.Channel == geo.ChannelNetwork {
+			f.Summary = fmt.Sprintf("%s%s passed over loopback to %s between programs on the device: they did not leave it", what, in, destText(f.Destination))
+		} else {
+			f.Summary = fmt.Sprintf("%s%s held in this file: exposed if the file is shared or synced", what, in)
+		}
 	case KindDestinationDenied:
-		return // the policy check wrote it
+		return // destinationFindings wrote it
 	}
 	if f.Inside < f.Count && f.Zone != "" {
 		f.Summary += fmt.Sprintf(" (%d within the precision of the encoding, outside the exact zone edge)", f.Count-f.Inside)
 	}
 }
 
-// destinationFindings turns the policy's destination violations into findings.
+// destinationFindings turns the policy's destination violations into findings: one per
+// destination, listing every rule it breaks.
 func destinationFindings(inv *destinations.Inventory, p destinations.Policy) []*Finding {
 	var out []*Finding
+	byRow := map[string]*Finding{}
 	for _, v := range inv.Violations(p) {
-		out = append(out, &Finding{Kind: KindDestinationDenied, Severity: "high", FailsPolicy: true, Summary: v.Reason,
-			Channel: geo.ChannelNetwork, Destination: fmt.Sprintf("%s:%d/%s", v.Row.IP, v.Row.Port, v.Row.Protocol),
-			Count: int64(v.Row.Flows), zoneIndex: -1, inputIndex: -1})
+		r := v.Row
+		k := fmt.Sprintf("%s %d %s", r.IP, r.Port, r.Protocol)
+		f, ok := byRow[k]
+		if !ok {
+			d := destinationOf(r)
+			f = &Finding{Kind: KindDestinationDenied, Severity: "high", FailsPolicy: true, Channel: geo.ChannelNetwork, Scope: r.Scope,
+				Destination: d, Count: int64(r.Flows), zoneIx: -1, inIx: -1, Rules: []Rule{}}
+			byRow[k] = f
+			out = append(out, f)
+		}
+		f.Rules = append(f.Rules, Rule{Rule: v.Rule, Value: v.Value})
+	}
+	for _, f := range out {
+		var why, hosts []string
+		for _, r := range f.Rules {
+			switch r.Rule {
+			case "owner":
+				why = append(why, fmt.Sprintf("its owner class %q is denied", r.Value))
+			case "country":
+				why = append(why, fmt.Sprintf("it is located in %s, a denied country", r.Value))
+			default:
+				hosts = append(hosts, fmt.Sprintf("%q", r.Value))
+			}
+		}
+		switch len(hosts) {
+		case 0:
+		case 1:
+			why = append(why, "it matches the denied host pattern "+hosts[0])
+		default:
+			why = append(why, "it matches the denied host patterns "+strings.Join(hosts, ", "))
+		}
+		f.Summary = fmt.Sprintf("the lab devices contacted %s in %s (%s): %s", destText(f.Destination), plural(f.Count, "flow"),
+			whereTo(f.Destination), strings.Join(why, "; "))
 	}
 	return out
+}
+
+// destinationOf is the typed destination of an inventory row.
+func destinationOf(r destinations.Row) *Destination {
+	d := &Destination{IP: r.IP, Port: r.Port, Protocol: r.Protocol, Names: []string{}, Owner: r.Owner, Country: r.Country,
+		Scope: r.Scope, AddressClass: r.AddressClass}
+	for _, n := range r.Names {
+		if n.Source != destinations.SourceECHOuter && !slices.Contains(d.Names, n.Name) {
+			d.Names = append(d.Names, n.Name)
+		}
+	}
+	return d
+}
+
+// destination names the other party of an off-device fix as text, for the CSV of positions: the
+// server of its flow (whichever way the position travelled) as "host (ip:port/proto)", or the
+// transmitter of a broadcast; and the direction on a network.
+func destination(ev geo.Evidence) (dest, dir string) {
+	p := partyOf(ev)
+	switch {
+	case p.dest != nil:
+		return destText(p.dest), p.dir
+	case p.trans != "":
+		return "broadcast by " + p.trans, ""
+	}
+	return "", ""
 }

@@ -1,34 +1,41 @@
 package audit
 
 import (
+	"slices"
+	"strings"
+
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/geo"
 )
 
-// InputReport is what the audit learnt of one input file.
+// InputReport is what the audit learnt of one input file. Its maps and lists are always present
+// in JSON, empty as {} and [].
 type InputReport struct {
 	Path   string           `json:"path"`
 	SHA256 string           `json:"sha256"`
 	Size   int64            `json:"size"`
 	Format string           `json:"format"` // the decoder that read it, or "pcap"/"pcapng"
 	Fixes  int64            `json:"fixes"`
-	ByRole map[string]int64 `json:"fixes_by_role,omitempty"`
+	ByRole map[string]int64 `json:"fixes_by_role"`
 	// ByChannel counts fixes per channel: on-device, network, broadcast.
-	ByChannel map[string]int64 `json:"fixes_by_channel,omitempty"`
-	Counts    map[string]int64 `json:"counts,omitempty"`
-	Notes     []decoders.Note  `json:"notes,omitempty"`
+	ByChannel map[string]int64 `json:"fixes_by_channel"`
+	Counts    map[string]int64 `json:"counts"`
+	Notes     []decoders.Note  `json:"notes"`
 	Dropped   int64            `json:"notes_dropped,omitempty"` // notes beyond the per-input cap
 	// Exposures are the facts a reader of an on-device file learns without any key.
-	Exposures []decoders.Note `json:"exposed_if_shared,omitempty"`
+	Exposures []decoders.Note `json:"exposed_if_shared"`
 	Error     string          `json:"error,omitempty"`
 	// Skipped says why a file found in a folder was not decoded (not a format droneaudit reads).
 	Skipped string `json:"skipped,omitempty"`
 	// ZonesTouched names the zones any of this input's positions fall in, in zone-file order.
-	ZonesTouched []string `json:"zones_touched,omitempty"`
+	ZonesTouched []string `json:"zones_touched"`
 
 	findings *aggregator
-	input    *engine.Input // the engine's input, for WaitSHA256
+	input    *engine.Input   // the engine's input, for WaitSHA256
+	err      error           // why the input could not be read, typed
+	cuts     []decoders.Note // error notes: the input was not read whole (kept beyond the notes' cap)
+	nCuts    int64
 }
 
 // WaitSHA256 returns the input's SHA-256, waiting for it if the input is still being hashed:
@@ -39,6 +46,27 @@ func (r *InputReport) WaitSHA256() string {
 		return r.input.WaitSHA256()
 	}
 	return r.SHA256
+}
+
+// maxCuts bounds the error notes kept for the verdict's reasons per input.
+const maxCuts = 3
+
+// normalise makes every map and list of the report non-nil.
+func (r *InputReport) normalise() {
+	for _, m := range []*map[string]int64{&r.ByRole, &r.ByChannel, &r.Counts} {
+		if *m == nil {
+			*m = map[string]int64{}
+		}
+	}
+	if r.Notes == nil {
+		r.Notes = []decoders.Note{}
+	}
+	if r.Exposures == nil {
+		r.Exposures = []decoders.Note{}
+	}
+	if r.ZonesTouched == nil {
+		r.ZonesTouched = []string{}
+	}
 }
 
 // maxInputNotes caps the notes kept per input; decoders bound theirs too, counters keep tallies.
@@ -73,6 +101,14 @@ func (s *inputSink) Fix(f geo.Fix) {
 }
 
 func (s *inputSink) Note(n decoders.Note) {
+	if n.Severity == decoders.Error {
+		// A decoder that reports an error stopped before the end of the file, or could not
+		// start: the verdict names it whatever the cap on notes.
+		s.rep.nCuts++
+		if len(s.rep.cuts) < maxCuts {
+			s.rep.cuts = append(s.rep.cuts, n)
+		}
+	}
 	if len(s.rep.Notes) >= maxInputNotes {
 		s.rep.Dropped++
 		return
@@ -82,7 +118,41 @@ func (s *inputSink) Note(n decoders.Note) {
 
 // Exposure lists what a reader of the file learns, apart from the notes and never capped.
 func (s *inputSink) Exposure(e decoders.Exposure) {
-	s.rep.Exposures = append(s.rep.Exposures, e.Note())
+	if e, ok := withoutPlaceholders(e); ok {
+		s.rep.Exposures = append(s.rep.Exposures, e.Note())
+	}
+}
+
+// placeholders are values apps write where they have nothing to say: DJI apps write "Map Loading"
+// as the place name when the reverse geocoding had not answered yet. They are no exposure.
+var placeholders = map[string]bool{"Map Loading": true}
+
+// withoutPlaceholders drops placeholder values (also in a list such as "Map Loading, Map
+// Loading") from an exposure; an exposure left with nothing but its fact is dropped.
+func withoutPlaceholders(e decoders.Exposure) (decoders.Exposure, bool) {
+	var drop []string
+	for k, v := range e.Values {
+		all := v != ""
+		for _, part := range strings.Split(v, ",") {
+			if !placeholders[strings.TrimSpace(part)] {
+				all = false
+			}
+		}
+		if all {
+			drop = append(drop, k)
+		}
+	}
+	if len(drop) == 0 {
+		return e, true
+	}
+	vals := make(map[string]string, len(e.Values))
+	for k, v := range e.Values {
+		if !slices.Contains(drop, k) {
+			vals[k] = v
+		}
+	}
+	e.Values = vals
+	return e, len(vals) > 0
 }
 
 func (s *inputSink) Count(name string, n int64) {

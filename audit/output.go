@@ -55,8 +55,9 @@ func (out *output) Done(in *engine.Input) {
 	}
 	rep.SHA256, rep.Size, rep.Format, rep.Skipped = in.SHA256, in.Size, in.Format, in.Skipped
 	if in.Err != nil {
-		rep.Error = in.Err.Error()
+		rep.Error, rep.err = in.Err.Error(), in.Err
 	}
+	rep.normalise()
 	// Evidence emitted while the input was still being hashed carries its SHA-256 from here on.
 	rep.findings.setSHA256(in.SHA256)
 	out.reps[in.Index] = rep
@@ -71,6 +72,8 @@ func (r *InputReport) merge(p *InputReport) {
 	r.Notes = append(r.Notes, p.Notes...)
 	r.Dropped += p.Dropped
 	r.Exposures = append(r.Exposures, p.Exposures...)
+	r.nCuts += p.nCuts
+	r.cuts = append(r.cuts, p.cuts[:min(len(p.cuts), maxCuts-len(r.cuts))]...)
 	r.findings.merge(p.findings)
 }
 

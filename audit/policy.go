@@ -2,9 +2,10 @@ package audit
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"droneaudit/audit/destinations"
-
 	"droneaudit/geo"
 )
 
@@ -12,38 +13,74 @@ import (
 type Policy struct {
 	// FailOn lists the zone sensitivities whose positions must not leave the device.
 	FailOn []geo.Sensitivity `json:"fail_on" mapstructure:"fail_on"`
+	// FailScopes lists how far a position inside a FailOn zone may not go: "internet" (it left
+	// the site), "broadcast" (anyone in radio range, or every host of the network, got it),
+	// "lab-network" (it left the device for the lab's own network), "on-device" (it is held in a
+	// log file or passed over loopback). A zone position in another scope is still a finding,
+	// one that does not fail.
+	FailScopes []string `json:"fail_scopes" mapstructure:"fail_scopes"`
 	// FailOnBroadcastPilot fails the audit when a pilot or home position is broadcast in clear
 	// (DroneID, Remote ID), inside a zone or not: anyone in radio range learns where the team is.
 	FailOnBroadcastPilot bool `json:"fail_on_broadcast_pilot" mapstructure:"fail_on_broadcast_pilot"`
-	// FailOnDevice also fails on positions inside failing zones that are only in on-device logs.
+	// FailOnDevice also fails on positions inside failing zones that stay on the device: the same
+	// as "on-device" in FailScopes.
 	FailOnDevice bool `json:"fail_on_device" mapstructure:"fail_on_device"`
 	// Destinations fails the audit on contacts with denied owner classes, countries or hosts.
 	Destinations destinations.Policy `json:"destinations" mapstructure:"destinations"`
 }
 
-// DefaultPolicy fails on secret and restricted positions off the device and on pilot or home
-// positions broadcast in clear.
+// PolicyKeys are the keys of a policy in a configuration, under "policy.".
+var PolicyKeys = []string{"fail_on", "fail_scopes", "fail_on_broadcast_pilot", "fail_on_device",
+	"destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts"}
+
+// DefaultPolicy fails on secret and restricted positions that leave the site or are broadcast,
+// and on pilot or home positions broadcast in clear. A zone position sent to the lab network is a
+// finding that does not fail.
 func DefaultPolicy() Policy {
-	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true}
+	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true,
+		FailScopes: []string{destinations.ScopeInternet, destinations.ScopeBroadcast}}
 }
 
-// Validate checks the sensitivities named.
-func (p Policy) Validate() error {
-	for _, s := range p.FailOn {
+// Validate checks every value the policy names and writes it in its canonical form (scopes and
+// sensitivities in lower case, owner classes by their full name, countries in upper case). An
+// error names the key and the value. classes are the owner classes the configuration's own
+// owner rules define, which deny_owners may name besides the built-in ones.
+func (p *Policy) Validate(classes ...string) error {
+	for i, s := range p.FailOn {
+		s = geo.Sensitivity(strings.ToLower(string(s)))
 		switch s {
 		case geo.Secret, geo.Restricted, geo.Public:
+			p.FailOn[i] = s
 		default:
-			return fmt.Errorf("policy: fail_on %q: want secret, restricted or public", s)
+			return fmt.Errorf("policy.fail_on: %q: want secret, restricted or public", p.FailOn[i])
+		}
+	}
+	for i, s := range p.FailScopes {
+		s = strings.ToLower(s)
+		if !slices.Contains(destinations.Scopes, s) {
+			return fmt.Errorf("policy.fail_scopes: %q: want %s", p.FailScopes[i], strings.Join(destinations.Scopes, ", "))
+		}
+		p.FailScopes[i] = s
+	}
+	if p.FailOn == nil {
+		p.FailOn = []geo.Sensitivity{}
+	}
+	if p.FailScopes == nil {
+		p.FailScopes = []string{}
+	}
+	if err := p.Destinations.Validate(classes); err != nil {
+		return fmt.Errorf("policy.destinations.%v", err)
+	}
+	for _, l := range []*[]string{&p.Destinations.DenyOwners, &p.Destinations.DenyCountries, &p.Destinations.DenyHosts} {
+		if *l == nil {
+			*l = []string{}
 		}
 	}
 	return nil
 }
 
-func (p Policy) fails(s geo.Sensitivity) bool {
-	for _, f := range p.FailOn {
-		if f == s {
-			return true
-		}
-	}
-	return false
+func (p *Policy) fails(s geo.Sensitivity) bool { return slices.Contains(p.FailOn, s) }
+
+func (p *Policy) failsScope(scope string) bool {
+	return slices.Contains(p.FailScopes, scope) || scope == destinations.ScopeOnDevice && p.FailOnDevice
 }

@@ -3,16 +3,19 @@ package audit
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/netip"
 	"slices"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/decoders"
 	"droneaudit/engine"
-
 	"droneaudit/geo"
 	"droneaudit/internal/version"
+	"droneaudit/netflow"
 )
 
 // Options configure a run.
@@ -29,7 +32,7 @@ type Options struct {
 	// Evidence.SHA256 may still be empty then (the input is hashed beside the decoding): fill it
 	// from the report's WaitSHA256 before writing it.
 	OnFix func(*InputReport, geo.Fix)
-	// Progress, when set, is told how many bytes were read (hashing and decoding both count).
+	// Progress, when set, is told how many bytes were read; each byte of an input is read once.
 	Progress func(n int64)
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
 	// report and checks it against Policy.Destinations.
@@ -38,18 +41,28 @@ type Options struct {
 
 func (o *Options) progress() func(int64) { return o.Progress }
 
-// Report is the result of an audit: deterministic for the same inputs, zones and policy.
+// Report is the result of an audit: deterministic for the same inputs, zones and policy. Its
+// JSON form is flat and versioned (SchemaVersion), and every list in it is present, empty as [].
 type Report struct {
-	Tool     string         `json:"tool"`
-	Version  string         `json:"version"`
-	Inputs   []*InputReport `json:"inputs"`
-	Zones    *ZonesInfo     `json:"zones,omitempty"`
-	Policy   Policy         `json:"policy"`
-	Findings []*Finding     `json:"findings"`
-	// Destinations is the inventory of who the lab devices talked to, over all capture inputs.
-	Destinations *destinations.Inventory `json:"destinations,omitempty"`
-	Summary      Summary                 `json:"summary"`
-	Verdict      Verdict                 `json:"verdict"`
+	SchemaVersion int            `json:"schema_version"`
+	Tool          string         `json:"tool"`
+	Version       string         `json:"version"`
+	Verdict       Verdict        `json:"verdict"`
+	Summary       Summary        `json:"summary"`
+	Findings      []*Finding     `json:"findings"`
+	Inputs        []*InputReport `json:"inputs"`
+	Zones         *ZonesInfo     `json:"zones"` // null when no zone file was given
+	Policy        Policy         `json:"policy"`
+	// Destinations is the inventory of who the lab devices talked to, over all capture inputs:
+	// one row per server IP, port and transport.
+	Destinations []destinations.Row `json:"destinations"`
+	// DNSQueries lists every name the lab devices asked for in DNS, answered or not.
+	DNSQueries []string `json:"dns_queries"`
+	// DestinationNotes are problems the inventory met (flows whose names could not be read).
+	DestinationNotes []decoders.Note `json:"destination_notes"`
+	// GeoIP names the country and AS databases the destinations were looked up in; null when no
+	// capture was read.
+	GeoIP *destinations.GeoInfo `json:"geoip"`
 }
 
 // ZonesInfo identifies the zone file an audit used.
@@ -75,6 +88,7 @@ type Summary struct {
 	Bytes           int64            `json:"bytes"`
 	Fixes           int64            `json:"fixes"`
 	FixesByChan     map[string]int64 `json:"fixes_by_channel"`
+	Destinations    int              `json:"destinations"`
 	Findings        int              `json:"findings"`
 	FailingFindings int              `json:"failing_findings"`
 }
@@ -86,18 +100,52 @@ const (
 	Incomplete = "incomplete"
 )
 
-// Verdict is the outcome against the policy, with the CLI exit code: 0 pass, 3 policy failed,
-// 1 when no failure was found but some input could not be read (the audit is incomplete).
+// Verdict is the outcome against the policy, with the CLI exit code. PASS (0) claims that every
+// named input was read whole, that positions or destinations were checked against a zone file
+// and the policy, and that nothing failed. FAIL (3) means a finding fails the policy; it stands
+// even when the audit is also incomplete, and Complete says so. INCOMPLETE (1) is every other
+// case: the Reasons say what was not looked at.
 type Verdict struct {
-	Result   string   `json:"result"`
-	ExitCode int      `json:"exit_code"`
-	Reasons  []string `json:"reasons"`
+	Result   string `json:"result"`
+	ExitCode int    `json:"exit_code"`
+	// Complete is false when an input was missing, not read whole, or the run was interrupted,
+	// when no zone file was given, or when nothing was decoded.
+	Complete bool `json:"complete"`
+	// Reasons lists why the audit is incomplete first, then the findings that fail the policy.
+	Reasons []Reason `json:"reasons"`
+}
+
+// Reason codes.
+const (
+	ReasonMissingInput    = "missing-input"        // a named input does not exist
+	ReasonUnreadableInput = "unreadable-input"     // an input could not be read or decoded at all
+	ReasonNotReadWhole    = "input-not-read-whole" // a decoder stopped before the end (a cut or damaged file)
+	ReasonInterrupted     = "interrupted"          // the run was cancelled (Ctrl-C, SIGTERM)
+	ReasonNoZones         = "no-zones"             // positions were not matched against any zone
+	ReasonNothingDecoded  = "nothing-decoded"      // no position and no destination in the inputs
+	ReasonPolicy          = "policy"               // a finding fails the policy
+)
+
+// Reason is one reason for the verdict.
+type Reason struct {
+	Code    string `json:"code"`
+	Input   string `json:"input,omitempty"`
+	Finding string `json:"finding,omitempty"`
+	Text    string `json:"text"`
 }
 
 // Run decodes every source, matches the fixes against the zones and grades the findings. Each
-// input is read once, by the engine; the destination inventory observes the same pass.
+// input is read once, by the engine; the destination inventory observes the same pass. When ctx
+// is cancelled during the run, Run still returns the report of what was read, its verdict
+// INCOMPLETE (or FAIL) with the reason "interrupted", and the context's error beside it.
 func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
-	if err := o.Policy.Validate(); err != nil {
+	var classes []string
+	if o.Destinations != nil {
+		for _, r := range o.Destinations.Owners {
+			classes = append(classes, r.Owner)
+		}
+	}
+	if err := o.Policy.Validate(classes...); err != nil {
 		return nil, err
 	}
 	out := newOutput(len(sources), &o)
@@ -112,8 +160,9 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		inv = destinations.NewCollector(*o.Destinations)
 		cfg.Observers = append(cfg.Observers, inv)
 	}
-	if err := engine.Run(ctx, sources, cfg); err != nil {
-		return nil, err
+	runErr := engine.Run(ctx, sources, cfg)
+	if runErr != nil && ctx.Err() == nil {
+		return nil, runErr
 	}
 	var rows *destinations.Inventory
 	if inv != nil && inv.Captures() > 0 {
@@ -122,24 +171,35 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 			return nil, fmt.Errorf("destination inventory: %w", err)
 		}
 	}
-	return assemble(out.reps, rows, o), nil
+	r := assemble(out.reps, rows, o, runErr != nil)
+	return r, runErr
 }
 
-func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Report {
-	r := &Report{Tool: "droneaudit", Version: version.Number, Inputs: reps, Policy: o.Policy, Findings: []*Finding{}, Destinations: inv}
+func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, interrupted bool) *Report {
+	r := &Report{SchemaVersion: version.Schema, Tool: "droneaudit", Version: version.Number, Inputs: reps, Policy: o.Policy,
+		Findings: []*Finding{}, Destinations: []destinations.Row{}, DNSQueries: []string{}, DestinationNotes: []decoders.Note{}}
+	for i, in := range r.Inputs {
+		if in == nil { // never reached Done: the engine was stopped before it
+			r.Inputs[i] = &InputReport{Path: sourceName(i), err: context.Canceled, Error: context.Canceled.Error()}
+			r.Inputs[i].normalise()
+		}
+	}
 	if inv != nil {
+		inv.Normalise()
+		r.Destinations, r.DNSQueries, r.DestinationNotes, r.GeoIP = inv.Rows, inv.DNSQueries, inv.Notes, &inv.GeoIP
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}
-	named := destinationNames(inv)
+	known := destinationRows(inv)
 	if o.Zones != nil {
-		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256}
+		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256, Zones: []ZoneInfo{}}
 		for _, z := range o.Zones.Zones {
 			zi.Zones = append(zi.Zones, ZoneInfo{Name: z.Name, Sensitivity: string(z.Sensitivity), Kind: z.Kind, RadiusM: z.RadiusM})
 		}
 		r.Zones = zi
 	}
 	r.Summary.FixesByChan = map[string]int64{}
-	for _, in := range reps {
+	r.Summary.Destinations = len(r.Destinations)
+	for _, in := range r.Inputs {
 		r.Summary.Inputs++
 		r.Summary.Bytes += in.Size
 		r.Summary.Fixes += in.Fixes
@@ -152,11 +212,14 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Repo
 		if in.Skipped != "" {
 			r.Summary.InputsSkipped++
 		}
+		if in.findings == nil {
+			continue
+		}
 		touched := map[int]string{}
 		for _, f := range in.findings.order {
 			r.Findings = append(r.Findings, f)
 			if f.Zone != "" {
-				touched[f.zoneIndex] = f.Zone
+				touched[f.zoneIx] = f.Zone
 			}
 		}
 		for _, i := range slices.Sorted(maps.Keys(touched)) {
@@ -169,8 +232,8 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Repo
 		return cmp.Or(
 			cmpBool(b.FailsPolicy, a.FailsPolicy),
 			cmp.Compare(sev[a.Severity], sev[b.Severity]),
-			cmp.Compare(a.zoneIndex, b.zoneIndex),
-			cmp.Compare(a.inputIndex, b.inputIndex),
+			cmp.Compare(a.zoneIx, b.zoneIx),
+			cmp.Compare(a.inIx, b.inIx),
 			cmp.Compare(a.Kind, b.Kind),
 		)
 	})
@@ -178,18 +241,30 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options) *Repo
 		f.ID = fmt.Sprintf("F%03d", i+1)
 		// A flow's decoder may not have seen a name (MQTT, raw UDP); the inventory may have,
 		// from DNS answers or a TLS/QUIC SNI of another flow to the same server.
-		if n, ok := named[f.server]; ok && f.server.addr.IsValid() {
-			f.Destination = n + " (" + f.Destination + ")"
+		if f.Destination != nil && f.server.IsValid() {
+			if row, ok := known[serverKey{f.server, f.proto}]; ok {
+				f.Destination = joinRow(f.Destination, row)
+				f.Scope = f.Destination.Scope
+			}
 		}
-		f.summarise()
+		if f.Extent != nil {
+			f.Extent.finish()
+		}
+		if f.Kind != KindDestinationDenied {
+			f.summarise()
+		}
 		if f.FailsPolicy {
 			r.Summary.FailingFindings++
 		}
 	}
 	r.Summary.Findings = len(r.Findings)
-	r.Verdict = verdict(r)
+	r.Verdict = verdict(r, o, interrupted)
 	return r
 }
+
+// sourceName is the name of an input that never reached the output (it cannot happen while the
+// engine ends every input; kept so that a report never holds a nil input).
+func sourceName(i int) string { return fmt.Sprintf("input %d", i+1) }
 
 func cmpBool(a, b bool) int {
 	switch {
@@ -201,27 +276,84 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-func verdict(r *Report) Verdict {
-	v := Verdict{Result: Pass, ExitCode: 0, Reasons: []string{}}
+// verdict grades the report. The reasons the audit is incomplete come first: they qualify
+// whatever else the report says.
+func verdict(r *Report, o Options, interrupted bool) Verdict {
+	v := Verdict{Reasons: []Reason{}}
+	var cancelled []string
+	for _, in := range r.Inputs {
+		switch {
+		case in.Skipped != "":
+		case in.err != nil && (errors.Is(in.err, context.Canceled) || errors.Is(in.err, context.DeadlineExceeded)):
+			cancelled = append(cancelled, in.Path)
+		case in.err != nil && errors.Is(in.err, fs.ErrNotExist):
+			v.Reasons = append(v.Reasons, Reason{Code: ReasonMissingInput, Input: in.Path,
+				Text: fmt.Sprintf("input %s does not exist: nothing in it was checked", in.Path)})
+		case in.Error != "":
+			v.Reasons = append(v.Reasons, Reason{Code: ReasonUnreadableInput, Input: in.Path,
+				Text: fmt.Sprintf("input %s could not be read: %s", in.Path, trimPath(in.Error, in.Path))})
+		case in.nCuts > 0:
+			text := fmt.Sprintf("input %s was not read to its end: %s", in.Path, trimPath(in.cuts[0].Message, in.Path))
+			if in.nCuts > 1 {
+				text += fmt.Sprintf(" (and %d more errors)", in.nCuts-1)
+			}
+			v.Reasons = append(v.Reasons, Reason{Code: ReasonNotReadWhole, Input: in.Path, Text: text})
+		}
+	}
+	if interrupted || len(cancelled) > 0 {
+		text := "the audit was interrupted before it read every input"
+		if len(cancelled) > 0 {
+			text = fmt.Sprintf("the audit was interrupted: %d input(s) were not read whole", len(cancelled))
+		}
+		v.Reasons = append(v.Reasons, Reason{Code: ReasonInterrupted, Text: text})
+	}
+	if o.Zones == nil {
+		v.Reasons = append(v.Reasons, Reason{Code: ReasonNoZones,
+			Text: "no zone file was given (--zones): no position was matched against sensitive zones"})
+	}
+	if r.Summary.Fixes == 0 && len(r.Destinations) == 0 {
+		read := r.Summary.Inputs - r.Summary.InputsSkipped - r.Summary.InputErrors
+		v.Reasons = append(v.Reasons, Reason{Code: ReasonNothingDecoded,
+			Text: fmt.Sprintf("nothing was decoded: no position and no destination in %d input(s) read (%d skipped, %d not read)",
+				read, r.Summary.InputsSkipped, r.Summary.InputErrors)})
+	}
+	v.Complete = len(v.Reasons) == 0
+	failing := 0
 	for _, f := range r.Findings {
 		if f.FailsPolicy {
-			v.Reasons = append(v.Reasons, f.ID+": "+f.Summary)
+			failing++
+			v.Reasons = append(v.Reasons, Reason{Code: ReasonPolicy, Finding: f.ID, Text: f.Summary})
 		}
 	}
 	switch {
-	case len(v.Reasons) > 0:
+	case failing > 0:
 		v.Result, v.ExitCode = Fail, 3
-	case r.Summary.InputErrors > 0:
+	case !v.Complete:
 		v.Result, v.ExitCode = Incomplete, 1
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%d input(s) could not be read: the audit is incomplete", r.Summary.InputErrors))
+	default:
+		v.Result, v.ExitCode = Pass, 0
 	}
 	return v
 }
 
-// destinationNames maps each inventory row (server endpoint and transport, the same key a
-// flow's evidence gives typed) to the first name the inventory learnt for it.
-func destinationNames(inv *destinations.Inventory) map[serverKey]string {
-	out := map[serverKey]string{}
+// trimPath drops a leading "path: " from an error message that names its input already.
+func trimPath(msg, path string) string {
+	if len(msg) > len(path)+2 && msg[:len(path)] == path && msg[len(path):len(path)+2] == ": " {
+		return msg[len(path)+2:]
+	}
+	return msg
+}
+
+// serverKey is a flow's server endpoint and transport: the key of a destination inventory row.
+type serverKey struct {
+	addr  netip.AddrPort
+	proto netflow.Proto
+}
+
+// destinationRows maps each inventory row by its server endpoint and transport, the key a
+// flow's evidence gives typed.
+func destinationRows(inv *destinations.Inventory) map[serverKey]destinations.Row {
+	out := map[serverKey]destinations.Row{}
 	if inv == nil {
 		return out
 	}
@@ -230,13 +362,21 @@ func destinationNames(inv *destinations.Inventory) map[serverKey]string {
 		if err != nil {
 			continue
 		}
-		k := serverKey{netip.AddrPortFrom(ip, row.Port), row.Proto()}
-		for _, n := range row.Names {
-			if n.Source != destinations.SourceECHOuter {
-				out[k] = n.Name
-				break
-			}
-		}
+		out[serverKey{netip.AddrPortFrom(ip, row.Port), row.Proto()}] = row
 	}
 	return out
+}
+
+// joinRow completes a finding's destination with what the inventory knows of it: the names learnt
+// from other flows (the flow's own name first), the owner class and the country.
+func joinRow(d *Destination, row destinations.Row) *Destination {
+	j := destinationOf(row)
+	names := append([]string{}, d.Names...)
+	for _, n := range j.Names {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	j.Names = names
+	return j
 }

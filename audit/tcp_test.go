@@ -34,7 +34,7 @@ func TestTCPHoleIsCountedAndSkipped(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	write := func(i int, payload []byte, flags func(*layers.TCP)) {
 		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(10, 0, 0, 2)}
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(203, 0, 113, 2)}
 		tcp := &layers.TCP{SrcPort: 40000, DstPort: 5760, Seq: seq, ACK: true, Window: 1000}
 		if flags != nil {
 			flags(tcp)

@@ -113,14 +113,28 @@ func (c *cancelReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return c.r.ReadAt(p, off)
 }
 
-// countingReaderAt reports the bytes read through it.
+// countingReaderAt reports the bytes of the input read through it, each byte once: a log file is
+// read by its decoder and by the hash beside it, and a decoder may read a part twice, but the
+// progress bar counts bytes of the input, not reads. It counts how far the input has been read
+// from its start without a gap (the hash reads every byte in order, so the count reaches the
+// size exactly); a read beyond that mark adds only once the mark reaches it.
 type countingReaderAt struct {
-	r   io.ReaderAt
-	add func(int64)
+	r    io.ReaderAt
+	add  func(int64)
+	mark atomic.Int64 // bytes [0, mark) have been read and counted
 }
 
 func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
-	c.add(int64(n))
-	return n, err
+	end := off + int64(n)
+	for {
+		m := c.mark.Load()
+		if off > m || end <= m {
+			return n, err
+		}
+		if c.mark.CompareAndSwap(m, end) {
+			c.add(end - m)
+			return n, err
+		}
+	}
 }

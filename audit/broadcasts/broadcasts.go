@@ -17,6 +17,7 @@ import (
 	"droneaudit/decoders"
 	"droneaudit/decoders/remoteid"
 	"droneaudit/geo"
+	"droneaudit/internal/safetext"
 )
 
 // Bounds on what one aircraft keeps, so that a long capture stays in bounded memory.
@@ -590,13 +591,21 @@ func ssidModel(ssid string) string {
 
 // WriteText prints the aircraft for a reader.
 func WriteText(w io.Writer, list []Aircraft, st Stats) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d frames, %d with drone broadcasts, %d bad FCS, %d malformed: %d aircraft\n", st.Frames, st.Sightings, st.BadFCS, st.Malformed, len(list))
+	return WriteTextIn(w, list, st, time.Local)
+}
+
+// WriteTextIn prints the aircraft for a reader, times in loc. What the aircraft broadcast
+// (serials, IDs, SSIDs, model names) is chosen by whoever transmits: every line passes through
+// safetext.
+func WriteTextIn(w io.Writer, list []Aircraft, st Stats, loc *time.Location) error {
+	var out strings.Builder
+	b := &out
+	fmt.Fprintf(b, "%d frames, %d with drone broadcasts, %d bad FCS, %d malformed: %d aircraft\n", st.Frames, st.Sightings, st.BadFCS, st.Malformed, len(list))
 	for i, a := range list {
-		fmt.Fprintf(&b, "\naircraft %d\n", i+1)
+		fmt.Fprintf(b, "\naircraft %d\n", i+1)
 		line := func(k string, v []string) {
 			if len(v) > 0 {
-				fmt.Fprintf(&b, "  %-13s %s\n", k, strings.Join(v, ", "))
+				fmt.Fprintf(b, "  %-13s %s\n", k, strings.Join(v, ", "))
 			}
 		}
 		line("serials", a.Serials)
@@ -606,29 +615,45 @@ func WriteText(w io.Writer, list []Aircraft, st Stats) error {
 		line("ssids", a.SSIDs)
 		line("models", a.Models)
 		line("messages", a.Kinds)
-		fmt.Fprintf(&b, "  %-13s %s .. %s (%d transmissions, %d duplicates)\n", "heard", a.First.Format(time.RFC3339Nano), a.Last.Format(time.RFC3339Nano), a.Frames, a.Duplicates)
+		fmt.Fprintf(b, "  %-13s %s .. %s (%d transmissions, %d duplicates)\n", "heard", timeIn(a.First, loc), timeIn(a.Last, loc), a.Frames, a.Duplicates)
 		if len(a.HeardOnMHz) > 0 {
-			fmt.Fprintf(&b, "  %-13s %v MHz", "heard on", a.HeardOnMHz)
+			fmt.Fprintf(b, "  %-13s %v MHz", "heard on", a.HeardOnMHz)
 			if a.MaxSignal != nil {
-				fmt.Fprintf(&b, ", max %d dBm", *a.MaxSignal)
+				fmt.Fprintf(b, ", max %d dBm", *a.MaxSignal)
 			}
 			b.WriteString("\n")
 		}
 		if len(a.Track) > 0 {
 			f, l := a.Track[0], a.Track[len(a.Track)-1]
-			fmt.Fprintf(&b, "  %-13s %d points, %.7f,%.7f (frame %d) .. %.7f,%.7f (frame %d)\n", "track", len(a.Track), f.Lat, f.Lon, f.Frame, l.Lat, l.Lon, l.Frame)
+			fmt.Fprintf(b, "  %-13s %d points, %.7f,%.7f (frame %d) .. %.7f,%.7f (frame %d)\n", "track", len(a.Track), f.Lat, f.Lon, f.Frame, l.Lat, l.Lon, l.Frame)
 		}
 		for _, p := range a.Home {
-			fmt.Fprintf(&b, "  %-13s %.7f,%.7f (%s frame %d)\n", "home", p.Lat, p.Lon, p.Kind, p.Frame)
+			fmt.Fprintf(b, "  %-13s %.7f,%.7f (%s frame %d)\n", "home", p.Lat, p.Lon, p.Kind, p.Frame)
 		}
 		for _, p := range a.Pilot {
-			fmt.Fprintf(&b, "  %-13s %.7f,%.7f (%s, %s frame %d)\n", "PILOT", p.Lat, p.Lon, p.Detail, p.Kind, p.Frame)
+			fmt.Fprintf(b, "  %-13s %.7f,%.7f (%s, %s frame %d)\n", "PILOT", p.Lat, p.Lon, p.Detail, p.Kind, p.Frame)
 		}
 		for _, au := range a.Auth {
-			fmt.Fprintf(&b, "  %-13s type %d, %d of %d pages, %d bytes, complete %v\n", "auth", au.Type, au.Pages, au.LastPage+1, au.Length, au.Complete)
+			fmt.Fprintf(b, "  %-13s type %d, %d of %d pages, %d bytes, complete %v\n", "auth", au.Type, au.Pages, au.LastPage+1, au.Length, au.Complete)
 		}
 		line("anomalies", a.Anomalies)
 	}
-	_, err := io.WriteString(w, b.String())
+	var clean strings.Builder
+	for line := range strings.Lines(out.String()) {
+		body, nl := strings.CutSuffix(line, "\n")
+		clean.WriteString(safetext.String(body))
+		if nl {
+			clean.WriteByte('\n')
+		}
+	}
+	_, err := io.WriteString(w, clean.String())
 	return err
+}
+
+// timeIn shows an instant in loc with the zone's name and offset.
+func timeIn(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05.000 MST -07:00")
 }

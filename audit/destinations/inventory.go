@@ -54,28 +54,31 @@ type Device struct {
 
 // Row is one destination. The JSON field names are a stable interface.
 type Row struct {
-	IP       string    `json:"ip"`
-	Port     uint16    `json:"port"`
-	Protocol string    `json:"protocol"` // "tcp" or "udp"
-	Names    []Name    `json:"names"`
-	Owner    string    `json:"owner"`
-	Country  string    `json:"country"`
-	ASN      uint32    `json:"asn"`
-	ASOrg    string    `json:"as_org"`
-	Scope    string    `json:"scope"`
-	BytesOut int64     `json:"bytes_out"` // payload bytes lab device → destination
-	BytesIn  int64     `json:"bytes_in"`  // payload bytes destination → lab device
-	Flows    int       `json:"flows"`
-	First    time.Time `json:"first"`
-	Last     time.Time `json:"last"`
-	Devices  []Device  `json:"devices"`
+	IP       string `json:"ip"`
+	Port     uint16 `json:"port"`
+	Protocol string `json:"protocol"` // "tcp" or "udp"
+	Names    []Name `json:"names"`
+	Owner    string `json:"owner"`
+	Country  string `json:"country"`
+	ASN      uint32 `json:"asn"`
+	ASOrg    string `json:"as_org"`
+	// Scope says how far the bytes went: on-device, lab-network, internet or broadcast;
+	// AddressClass what kind of address it is (public, private, loopback, multicast, …).
+	Scope        string    `json:"scope"`
+	AddressClass string    `json:"address_class"`
+	BytesOut     int64     `json:"bytes_out"` // payload bytes lab device → destination
+	BytesIn      int64     `json:"bytes_in"`  // payload bytes destination → lab device
+	Flows        int       `json:"flows"`
+	First        time.Time `json:"first"`
+	Last         time.Time `json:"last"`
+	Devices      []Device  `json:"devices"`
 	// App is the application protocol recognised in the flows ("tls", "quic", "http", "mqtt",
 	// "dns", "dhcp"), empty when none was.
 	App   string   `json:"app,omitempty"`
-	Flags []string `json:"flags,omitempty"`
+	Flags []string `json:"flags"`
 	// JA3 and JA4 list the fingerprints of the ClientHellos sent to this destination.
-	JA3 []string `json:"ja3,omitempty"`
-	JA4 []string `json:"ja4,omitempty"`
+	JA3 []string `json:"ja3"`
+	JA4 []string `json:"ja4"`
 	// OwnerRule is the pattern of the owner rule that matched, with its confidence.
 	OwnerRule string `json:"owner_rule,omitempty"`
 }
@@ -94,7 +97,7 @@ type Inventory struct {
 	GeoIP GeoInfo `json:"geoip"`
 	// Notes are problems met on the way: flows whose names could not be read and, when the
 	// inventory is built on its own, damaged capture files with the offset.
-	Notes []decoders.Note `json:"notes,omitempty"`
+	Notes []decoders.Note `json:"notes"`
 	// DNSQueries lists every name asked for in DNS (answered or not), sorted.
 	DNSQueries []string `json:"dns_queries"`
 	// Packets counts the frames read from all inputs.
@@ -167,7 +170,7 @@ func (st *state) acc(k rowKey) *rowAcc {
 }
 
 func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
-	r := Row{IP: acc.key.ip.String(), Port: acc.key.port, Protocol: protoName(acc.key.proto), Scope: Scope(acc.key.ip),
+	r := Row{IP: acc.key.ip.String(), Port: acc.key.port, Protocol: protoName(acc.key.proto), AddressClass: Class(acc.key.ip),
 		BytesOut: acc.bytesOut, BytesIn: acc.bytesIn, Flows: acc.flows, First: acc.first.UTC(), Last: acc.last.UTC(), App: acc.app,
 		Names: []Name{}, Devices: []Device{}}
 	for n := range st.dnsName[acc.key.ip] {
@@ -206,7 +209,8 @@ func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
 	if rule != nil {
 		r.OwnerRule = rule.Pattern + " (" + rule.Confidence + ")"
 	}
-	if r.Scope == ScopePublic {
+	r.Scope = ScopeOfClass(r.AddressClass)
+	if r.AddressClass == ClassPublic {
 		r.Country = geo.Country(acc.key.ip)
 		r.ASN, r.ASOrg = geo.ASN(acc.key.ip)
 	}

@@ -123,7 +123,7 @@ func TestBuildMatchesGeneratedTraffic(t *testing.T) {
 			if !hasName(r, h.Name, SourceTLSSNI) || !hasName(r, h.Name, SourceDNS) {
 				t.Errorf("%s: names %v", h.Name, r.Names)
 			}
-			if r.Scope != ScopePublic || r.App != "tls" || len(r.JA4) == 0 || !strings.HasPrefix(r.JA4[0], "t13d") {
+			if r.AddressClass != ClassPublic || r.Scope != ScopeInternet || r.App != "tls" || len(r.JA4) == 0 || !strings.HasPrefix(r.JA4[0], "t13d") {
 				t.Errorf("%s: scope %s app %s ja4 %v", h.Name, r.Scope, r.App, r.JA4)
 			}
 			if len(r.Devices) != 1 || r.Devices[0] != (Device{MAC: netfixture.MAC(netfixture.Phone).String(), IP: netfixture.Phone.String(), HostName: "DJI-RC-Pro"}) {
@@ -148,7 +148,7 @@ func TestBuildMatchesGeneratedTraffic(t *testing.T) {
 		check("120.76.1.1", 80, "tcp", OwnerDJI, "active.dji.com", SourceHTTPHost)
 		check("192.168.50.10", 1883, "tcp", OwnerUnknown, "", "")
 		broker := rows[netfixture.Key{Addr: netip.MustParseAddrPort("192.168.50.10:1883"), Proto: "tcp"}]
-		if broker.Scope != ScopePrivate || broker.Country != "" || broker.App != "mqtt" {
+		if broker.AddressClass != ClassPrivate || broker.Scope != ScopeLabNetwork || broker.Country != "" || broker.App != "mqtt" {
 			t.Errorf("broker row %+v", broker)
 		}
 		if r := rows[netfixture.Key{Addr: netip.MustParseAddrPort("8.8.4.4:443"), Proto: "tcp"}]; r.Country != "US" {
@@ -247,12 +247,30 @@ func TestConfigOwnersAndGeoOverride(t *testing.T) {
 	}
 }
 
+// Every address has a class and a scope: loopback stays on the device, private and link-local
+// addresses are the lab network, public ones the internet, and 255.255.255.255 is broadcast (it
+// was labelled multicast).
 func TestScope(t *testing.T) {
-	for a, want := range map[string]string{"192.168.50.1": ScopePrivate, "100.64.1.1": ScopeCGNAT, "127.0.0.1": ScopeLoopback, "169.254.1.1": ScopeLinkLocal,
-		"224.0.0.251": ScopeMulticast, "255.255.255.255": ScopeMulticast, "fe80::1": ScopeLinkLocal, "fd00::1": ScopePrivate,
-		"8.8.8.8": ScopePublic, "64:ff9b::808:808": ScopePublic, "64:ff9b::c0a8:101": ScopePrivate, "198.18.0.1": ScopeReserved, "2001:db8::1": ScopeDocumenting} {
-		if got := Scope(netip.MustParseAddr(a)); got != want {
-			t.Errorf("%s: %s, want %s", a, got, want)
+	for a, want := range map[string][2]string{
+		"192.168.50.1":      {ClassPrivate, ScopeLabNetwork},
+		"100.64.1.1":        {ClassCGNAT, ScopeInternet},
+		"127.0.0.1":         {ClassLoopback, ScopeOnDevice},
+		"::1":               {ClassLoopback, ScopeOnDevice},
+		"169.254.1.1":       {ClassLinkLocal, ScopeLabNetwork},
+		"224.0.0.251":       {ClassMulticast, ScopeLabNetwork},
+		"255.255.255.255":   {ClassBroadcast, ScopeBroadcast},
+		"fe80::1":           {ClassLinkLocal, ScopeLabNetwork},
+		"fd00::1":           {ClassPrivate, ScopeLabNetwork},
+		"8.8.8.8":           {ClassPublic, ScopeInternet},
+		"64:ff9b::808:808":  {ClassPublic, ScopeInternet},
+		"64:ff9b::c0a8:101": {ClassPrivate, ScopeLabNetwork},
+		"198.18.0.1":        {ClassReserved, ScopeInternet},
+		"2001:db8::1":       {ClassDocumenting, ScopeInternet},
+		"::ffff:10.0.0.1":   {ClassPrivate, ScopeLabNetwork},
+	} {
+		ip := netip.MustParseAddr(a)
+		if c, s := Class(ip), Scope(ip); c != want[0] || s != want[1] {
+			t.Errorf("%s: class %s scope %s, want %s %s", a, c, s, want[0], want[1])
 		}
 	}
 }
@@ -280,7 +298,7 @@ func TestCorpusCaptures(t *testing.T) {
 			t.Fatalf("%s: rows %+v", c.file, inv.Rows)
 		}
 		r := inv.Rows[0]
-		if r.Port != c.port || r.Protocol != c.proto || r.Scope != ScopeLoopback || r.Country != "" || r.BytesOut+r.BytesIn == 0 || r.Flows != 1 ||
+		if r.Port != c.port || r.Protocol != c.proto || r.Scope != ScopeOnDevice || r.AddressClass != ClassLoopback || r.Country != "" || r.BytesOut+r.BytesIn == 0 || r.Flows != 1 ||
 			r.App != "" || len(r.Names) != 0 || r.Owner != OwnerUnknown {
 			t.Errorf("%s: %+v", c.file, r)
 		}

@@ -1,7 +1,9 @@
 package destinations
 
 import (
+	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -13,6 +15,83 @@ const (
 	OwnerCloud     = "cloud"
 	OwnerUnknown   = "unknown"
 )
+
+// OwnerClasses are the built-in owner classes, in the order the documentation lists them.
+var OwnerClasses = []string{OwnerDJI, OwnerAnalytics, OwnerMaps, OwnerCloud, OwnerUnknown}
+
+// ownerAliases are the short names a configuration may use for a built-in class.
+var ownerAliases = map[string]string{"analytics": OwnerAnalytics, "maps": OwnerMaps, "map": OwnerMaps}
+
+// OwnerClass returns the class a configured owner name stands for: a built-in class, an alias of
+// one ("analytics" for "analytics-sdk", "maps" for "map-provider"), or one of the further classes
+// the configuration's owner rules define. Case does not matter.
+func OwnerClass(name string, extra []string) (string, bool) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if slices.Contains(OwnerClasses, n) {
+		return n, true
+	}
+	if c, ok := ownerAliases[n]; ok {
+		return c, true
+	}
+	for _, e := range extra {
+		if strings.EqualFold(e, n) {
+			return e, true
+		}
+	}
+	return "", false
+}
+
+// ClassNames lists the owner classes a configuration may name, aliases in brackets.
+func ClassNames(extra []string) []string {
+	out := []string{}
+	for _, c := range OwnerClasses {
+		name := c
+		for a, to := range ownerAliases {
+			if to == c && len(a) > 3 {
+				name += " (or " + a + ")"
+			}
+		}
+		out = append(out, name)
+	}
+	for _, e := range extra {
+		if !slices.Contains(OwnerClasses, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// CheckPattern checks a host pattern of an owner rule or a deny_hosts entry: an IP address, a CIDR
+// prefix ("47.88.0.0/16"), a host name ("events.mapbox.com") or "*." and a domain
+// ("*.djicdn.com"). Anything else (a prefix length beyond the address, "47.88.0.0/99", a wildcard
+// elsewhere, spaces, a URL) is an error: a pattern that can never match would silently let the
+// destination it was written for through.
+func CheckPattern(p string) error {
+	if strings.Contains(p, "/") {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return fmt.Errorf("%q is no CIDR prefix (want an address and a prefix length, e.g. 47.88.0.0/16)", p)
+		}
+		return nil
+	}
+	if _, err := netip.ParseAddr(p); err == nil {
+		return nil
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(p, "*."), ".")
+	if name == "" || len(name) > 253 {
+		return fmt.Errorf("%q is no host pattern (want a name, *.domain, an address or a CIDR prefix)", p)
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("%q is no host pattern (want a name, *.domain, an address or a CIDR prefix)", p)
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("%q is no host pattern (want a name, *.domain, an address or a CIDR prefix)", p)
+			}
+		}
+	}
+	return nil
+}
 
 // OwnerRule classifies destinations by host name or address. Pattern is an exact host name
 // ("events.mapbox.com"), a suffix with a leading "*." that matches the domain and every name
@@ -44,63 +123,68 @@ func (r OwnerRule) Match(name string, ip netip.Addr) bool {
 	return name == p
 }
 
+// Sources of the owner table. Each is public: a report, an article or a repository anyone can
+// read, and docs/OWNERS.md in this repository says for each rule what the source shows.
 const (
-	srcDJINet = "shared/formats/dji-network.md §2"
-	srcFTI    = "FTI Consulting 2020 host list (dronexl.co/2020/09/10/cybersecurity-firm-fti-consulting-dji-data-sharing/)"
-	srcKivu   = "Kivu 2018 via theregister.co.uk/2018/04/25/dji_data_security_audit/"
-	srcSynack = "Synacktiv / GRIMM 2020 (grimm-co/dji-go-4@a9ac991)"
-	srcBooz   = "Booz Allen 2020 via dronelife.com/2020/06/09/dji-security-issues-booz-allen-performs-exhaustive-audit/"
+	srcOwners  = "docs/OWNERS.md"
+	srcFTI     = "FTI Consulting 2020 host list (https://dronexl.co/2020/09/10/cybersecurity-firm-fti-consulting-dji-data-sharing/)"
+	srcKivu    = "Kivu 2018 (https://www.theregister.com/2018/04/25/dji_data_security_audit/)"
+	srcSynack  = "Synacktiv / GRIMM 2020 (https://github.com/grimm-co/dji-go-4)"
+	srcSynNews = "Synacktiv 2020 (https://en.secnews.gr/256942/sfalmata-asfaleias-epireazoun-drones-tis-kinezikis-dji/)"
+	srcBooz    = "Booz Allen 2020 (https://dronelife.com/2020/06/09/dji-security-issues-booz-allen-performs-exhaustive-audit/)"
+	srcCloud   = "DJI Cloud API documentation (https://developer.dji.com/doc/cloud-api-tutorial/en/)"
+	srcLogKeys = "dji-log-parser README (https://github.com/lvauvillier/dji-log-parser)"
 )
 
 // BuiltinOwners is the documented table of host patterns, most specific first. Each rule names
-// the public source it comes from (as collected in shared/formats/dji-network.md §2) and its
-// confidence: H stated in an audit, vendor document or decompiled code; M community notes or
-// block lists; L unattributed notes to verify in the lab. The first matching rule wins.
+// the public source it comes from (docs/OWNERS.md explains each one) and its confidence: H stated
+// in an audit, vendor document or decompiled code; M community notes or block lists; L
+// unattributed notes to verify in the lab. The first matching rule wins.
 var BuiltinOwners = []OwnerRule{
 	// DJI first party: specific services.
-	{"flysafe-api.dji.com", OwnerDJI, "GEO/NFZ database and unlock; requests carry aircraft SN and coordinates", srcDJINet + ": decompiled DJI Pilot", "H"},
+	{"flysafe-api.dji.com", OwnerDJI, "GEO/NFZ database and unlock; requests carry aircraft SN and coordinates", srcOwners + ": decompiled DJI Pilot", "H"},
 	{"mydjiflight.dji.com", OwnerDJI, "flight-log service, device registration, geo-IP", srcFTI, "H"},
 	{"active.dji.com", OwnerDJI, "device/app activation", srcFTI, "H"},
-	{"service-adhoc.dji.com", OwnerDJI, "app self-update check", "Synacktiv 2020", "H"},
-	{"statistical-report.djiservice.org", OwnerDJI, "DJI analytics (clientContext, clientUUID)", srcDJINet + ": decompiled app", "H"},
-	{"sentry.djiops.com", OwnerDJI, "crash reporting (Sentry)", srcDJINet + ": block list", "M"},
-	{"*.djigate.com", OwnerDJI, "FlightHub 2 OpenAPI, DEM tiles", srcDJINet + ": public client repos", "H"},
-	{"dev.dji.com", OwnerDJI, "flight-log decryption keychains", "lvauvillier/dji-log-parser README", "H"},
-	{"*.skypixel.com", OwnerDJI, "SkyPixel media sharing", "Kivu 2018; FTI 2020", "H"},
-	// DJI first party: domains (suffix classifier of dji-network.md §2, an inference).
-	{"*.dji.com", OwnerDJI, "DJI first-party domain", srcDJINet + ": suffix classifier", "H"},
-	{"*.djicdn.com", OwnerDJI, "DJI downloads / CDN", srcDJINet, "M"},
-	{"*.djiservice.org", OwnerDJI, "DJI app services", srcDJINet + ": decompiled apps", "H"},
-	{"*.djiops.com", OwnerDJI, "DJI operations", srcDJINet, "M"},
+	{"service-adhoc.dji.com", OwnerDJI, "app self-update check", srcSynNews, "H"},
+	{"statistical-report.djiservice.org", OwnerDJI, "DJI analytics (clientContext, clientUUID)", srcOwners + ": decompiled DJI apps", "H"},
+	{"sentry.djiops.com", OwnerDJI, "crash reporting (Sentry)", srcOwners + ": public block lists", "M"},
+	{"*.djigate.com", OwnerDJI, "FlightHub 2 OpenAPI, DEM tiles", srcOwners + ": public FlightHub 2 client repositories", "H"},
+	{"dev.dji.com", OwnerDJI, "flight-log decryption keychains", srcLogKeys, "H"},
+	{"*.skypixel.com", OwnerDJI, "SkyPixel media sharing", srcKivu + "; " + srcFTI, "H"},
+	// DJI first party: domains (a suffix classifier, an inference; see docs/OWNERS.md).
+	{"*.dji.com", OwnerDJI, "DJI first-party domain", srcOwners + ": first-party suffixes", "H"},
+	{"*.djicdn.com", OwnerDJI, "DJI downloads / CDN", srcOwners + ": DJI download hosts", "M"},
+	{"*.djiservice.org", OwnerDJI, "DJI app services", srcOwners + ": decompiled DJI apps", "H"},
+	{"*.djiops.com", OwnerDJI, "DJI operations", srcOwners + ": first-party suffixes", "M"},
 	{"*.fffsky.net", OwnerDJI, "DJI regional service", srcFTI, "H"},
-	{"*.aasky.net", OwnerDJI, "DJI staging/test environment", srcDJINet + ": code-index excerpts", "M"},
-	{"*.dbeta.me", OwnerDJI, "DJI staging/test environment", srcDJINet + ": code-index excerpts", "M"},
-	{"*.djicorp.com", OwnerDJI, "DJI corporate/staging", srcDJINet + ": code-index excerpts", "M"},
-	{"*.uavservice.org", OwnerDJI, "rebranded DJI Fly remote config", srcDJINet + ": RE notes", "L"},
-	{"*.uav.com", OwnerDJI, "rebranded DJI Fly twin", srcDJINet + ": RE notes", "L"},
+	{"*.aasky.net", OwnerDJI, "DJI staging/test environment", srcOwners + ": staging names in public code", "M"},
+	{"*.dbeta.me", OwnerDJI, "DJI staging/test environment", srcOwners + ": staging names in public code", "M"},
+	{"*.djicorp.com", OwnerDJI, "DJI corporate/staging", srcOwners + ": staging names in public code", "M"},
+	{"*.uavservice.org", OwnerDJI, "rebranded DJI Fly remote config", srcOwners + ": reverse-engineering notes", "L"},
+	{"*.uav.com", OwnerDJI, "rebranded DJI Fly twin", srcOwners + ": reverse-engineering notes", "L"},
 	{"47.91.161.230", OwnerDJI, "first HTTP POST at GO 4 launch (Alibaba Cloud address)", srcKivu, "H"},
-	{"121.43.186.94", OwnerDJI, "plain-HTTP FlySafe fallback in old DJI Pilot", srcDJINet + ": decompiled DJI Pilot smali", "H"},
+	{"121.43.186.94", OwnerDJI, "plain-HTTP FlySafe fallback in old DJI Pilot", srcOwners + ": decompiled DJI Pilot", "H"},
 	// Third-party SDKs compiled into DJI apps.
-	{"*.firebaseio.com", OwnerAnalytics, "Firebase realtime database (GO 4 strings.xml)", srcDJINet + ": code-index excerpt", "M"},
+	{"*.firebaseio.com", OwnerAnalytics, "Firebase realtime database (GO 4 strings.xml)", srcOwners + ": GO 4 strings.xml", "M"},
 	{"bugly.qq.com", OwnerAnalytics, "Tencent Bugly crash reporting", srcKivu, "H"},
 	{"*.bugly.qq.com", OwnerAnalytics, "Tencent Bugly crash reporting", srcKivu, "H"},
 	{"*.qq.com", OwnerAnalytics, "Tencent SDKs (Bugly)", srcKivu, "M"},
 	{"api.weibo.com", OwnerAnalytics, "Weibo SDK check-in", srcSynack, "M"},
 	{"*.weibo.cn", OwnerAnalytics, "Weibo SDK", srcSynack, "M"},
 	{"*.mob.com", OwnerAnalytics, "MobTech device-info SDK", srcSynack, "M"},
-	{"adash.man.aliyuncs.com", OwnerAnalytics, "Alibaba mobile analytics", srcDJINet + ": AI-generated note", "L"},
-	{"*.app-measurement.com", OwnerAnalytics, "Google Analytics for Firebase", "vendor documentation", "M"},
+	{"adash.man.aliyuncs.com", OwnerAnalytics, "Alibaba mobile analytics", srcOwners + ": unverified note", "L"},
+	{"*.app-measurement.com", OwnerAnalytics, "Google Analytics for Firebase", "Google Firebase documentation (https://firebase.google.com/docs/analytics)", "M"},
 	// Maps.
-	{"*.mapbox.com", OwnerMaps, "Mapbox map SDK, tiles and telemetry (events.mapbox.com)", srcDJINet + ": block list; DJI LDM notes", "H"},
-	{"*.amap.com", OwnerMaps, "Amap location SDK", srcDJINet + ": AI-generated note", "L"},
+	{"*.mapbox.com", OwnerMaps, "Mapbox map SDK, tiles and telemetry (events.mapbox.com)", srcOwners + ": public block lists", "H"},
+	{"*.amap.com", OwnerMaps, "Amap location SDK", srcOwners + ": unverified note", "L"},
 	{"*.googleapis.com", OwnerMaps, "Google Maps services (\"Allow Map Services\")", srcBooz, "H"},
 	{"*.google.com", OwnerMaps, "Google services", srcBooz, "L"},
 	// Cloud and object storage.
-	{"*.aliyuncs.com", OwnerCloud, "Alibaba Cloud OSS object storage (unlock licences, Cloud API uploads)", srcDJINet + ": DJI Cloud API docs", "H"},
-	{"*.amazonaws.com", OwnerCloud, "Amazon Web Services (S3 uploads)", srcDJINet + ": DJI Cloud API docs; Kivu 2018", "H"},
-	{"*.cloudfront.net", OwnerCloud, "Amazon CloudFront CDN", "vendor documentation", "M"},
-	{"*.akamaiedge.net", OwnerCloud, "Akamai CDN", "vendor documentation", "M"},
-	{"*.edgekey.net", OwnerCloud, "Akamai CDN", "vendor documentation", "M"},
+	{"*.aliyuncs.com", OwnerCloud, "Alibaba Cloud OSS object storage (unlock licences, Cloud API uploads)", srcCloud, "H"},
+	{"*.amazonaws.com", OwnerCloud, "Amazon Web Services (S3 uploads)", srcCloud + "; " + srcKivu, "H"},
+	{"*.cloudfront.net", OwnerCloud, "Amazon CloudFront CDN", "AWS documentation (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/)", "M"},
+	{"*.akamaiedge.net", OwnerCloud, "Akamai CDN", "Akamai documentation (https://techdocs.akamai.com/)", "M"},
+	{"*.edgekey.net", OwnerCloud, "Akamai CDN", "Akamai documentation (https://techdocs.akamai.com/)", "M"},
 }
 
 // Owners classifies names with config rules first, then the built-in table.

@@ -7,6 +7,33 @@ import (
 	"strings"
 )
 
+// Validate checks the policy and writes every value in its canonical form: owner classes by their
+// full name (an alias such as "analytics" becomes "analytics-sdk"), countries in upper case. An
+// unknown owner class, a country that is no ISO 3166-1 alpha-2 code and a host pattern that is
+// neither a name, "*.suffix", an address nor a CIDR prefix are errors naming the key and the
+// value. classes are the further owner classes the configuration's owner rules define.
+func (p *Policy) Validate(classes []string) error {
+	for i, o := range p.DenyOwners {
+		c, ok := OwnerClass(o, classes)
+		if !ok {
+			return fmt.Errorf("deny_owners: %q is no owner class (want one of %s)", o, strings.Join(ClassNames(classes), ", "))
+		}
+		p.DenyOwners[i] = c
+	}
+	for i, c := range p.DenyCountries {
+		if !IsCountryCode(c) {
+			return fmt.Errorf("deny_countries: %q is no ISO 3166-1 alpha-2 country code (e.g. CN, RU, BE)", c)
+		}
+		p.DenyCountries[i] = strings.ToUpper(c)
+	}
+	for _, h := range p.DenyHosts {
+		if err := CheckPattern(h); err != nil {
+			return fmt.Errorf("deny_hosts: %v", err)
+		}
+	}
+	return nil
+}
+
 // Policy says which destinations an acceptance test forbids. Hosts holds patterns in the
 // OwnerRule syntax: an exact name, "*.suffix", an address or a CIDR prefix.
 type Policy struct {

@@ -2,16 +2,32 @@ package destinations
 
 import "net/netip"
 
-// Scopes of addresses that are never looked up in a geolocation database.
+// Scopes say how far bytes sent to a destination went. A position that reaches a loopback address
+// has not left the device; one sent to a lab address has left the device but not the site; one
+// sent to any other address has left the site. Broadcast is a scope of its own: every listener in
+// range hears it, whoever they are. The policy says which scopes fail an audit.
 const (
-	ScopePublic      = "public"
-	ScopePrivate     = "private"
-	ScopeLoopback    = "loopback"
-	ScopeLinkLocal   = "link-local"
-	ScopeCGNAT       = "cgnat"
-	ScopeMulticast   = "multicast"
-	ScopeReserved    = "reserved"
-	ScopeDocumenting = "documentation"
+	ScopeOnDevice   = "on-device"   // loopback: programs on the device itself
+	ScopeLabNetwork = "lab-network" // private, link-local, multicast: the lab's own network
+	ScopeInternet   = "internet"    // every address that may route beyond the site
+	ScopeBroadcast  = "broadcast"   // the limited broadcast address, and over-the-air broadcasts
+)
+
+// Scopes lists the scopes in order of distance from the device.
+var Scopes = []string{ScopeOnDevice, ScopeLabNetwork, ScopeInternet, ScopeBroadcast}
+
+// Address classes: what kind of address a destination has. Only "public" addresses are looked
+// up in a geolocation database.
+const (
+	ClassPublic      = "public"
+	ClassPrivate     = "private"
+	ClassLoopback    = "loopback"
+	ClassLinkLocal   = "link-local"
+	ClassCGNAT       = "cgnat"
+	ClassMulticast   = "multicast"
+	ClassBroadcast   = "broadcast"
+	ClassReserved    = "reserved"
+	ClassDocumenting = "documentation"
 )
 
 var (
@@ -23,45 +39,60 @@ var (
 	doc6      = netip.MustParsePrefix("2001:db8::/32")                                                                                                   // RFC 3849
 	doc4      = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24")} // RFC 5737
 	thisNet   = netip.MustParsePrefix("0.0.0.0/8")
-	broadcast = netip.MustParseAddr("255.255.255.255")
+	broadcast = netip.MustParseAddr("255.255.255.255") // RFC 919 limited broadcast
 )
 
-// Scope classifies an address (capture-and-performance.md §6.2). A NAT64 address is judged by the
-// IPv4 address it embeds. Only "public" addresses are looked up.
-func Scope(a netip.Addr) string {
-	a = a.Unmap()
-	if nat64.Contains(a) {
-		b := a.As16()
-		a = netip.AddrFrom4([4]byte(b[12:]))
-	}
+// Class classifies an address (RFC 6890 special-purpose registries). A NAT64 address is judged
+// by the IPv4 address it embeds.
+func Class(a netip.Addr) string {
+	a = lookupAddr(a)
 	switch {
 	case !a.IsValid():
-		return ScopeReserved
+		return ClassReserved
 	case a.IsLoopback():
-		return ScopeLoopback
-	case a.IsMulticast() || a == broadcast:
-		return ScopeMulticast
-	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast():
-		return ScopeLinkLocal
+		return ClassLoopback
+	case a == broadcast:
+		return ClassBroadcast
+	case a.IsMulticast():
+		return ClassMulticast
+	case a.IsLinkLocalUnicast():
+		return ClassLinkLocal
 	case a.IsPrivate():
-		return ScopePrivate // 10/8, 172.16/12, 192.168/16, fc00::/7
+		return ClassPrivate // 10/8, 172.16/12, 192.168/16, fc00::/7
 	case cgnat.Contains(a):
-		return ScopeCGNAT
+		return ClassCGNAT
 	case doc6.Contains(a):
-		return ScopeDocumenting
+		return ClassDocumenting
 	case a.IsUnspecified() || ietf.Contains(a) || bench.Contains(a) || class4.Contains(a) || thisNet.Contains(a):
-		return ScopeReserved
+		return ClassReserved
 	}
 	for _, p := range doc4 {
 		if p.Contains(a) {
-			return ScopeDocumenting
+			return ClassDocumenting
 		}
 	}
-	return ScopePublic
+	return ClassPublic
 }
 
-// lookupAddr is the address to look up for a (public) destination: NAT64 addresses are looked
-// up by their embedded IPv4 address.
+// Scope says how far bytes sent to an address went. Carrier-grade NAT, documentation and reserved
+// addresses count as the internet: nothing shows that they stay on the site.
+func Scope(a netip.Addr) string { return ScopeOfClass(Class(a)) }
+
+// ScopeOfClass maps an address class to its scope.
+func ScopeOfClass(class string) string {
+	switch class {
+	case ClassLoopback:
+		return ScopeOnDevice
+	case ClassPrivate, ClassLinkLocal, ClassMulticast:
+		return ScopeLabNetwork
+	case ClassBroadcast:
+		return ScopeBroadcast
+	}
+	return ScopeInternet
+}
+
+// lookupAddr is the address to classify and look up: NAT64 addresses are judged by their
+// embedded IPv4 address.
 func lookupAddr(a netip.Addr) netip.Addr {
 	a = a.Unmap()
 	if nat64.Contains(a) {

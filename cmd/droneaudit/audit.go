@@ -28,15 +28,29 @@ pipes, sockets, devices and symlinks that leave the folder are listed as skipped
 --out writes the report beside the terminal output; it never replaces an input or writes into an
 input folder, and replaces an existing file only with --force.
 
-Exit codes: 0 pass, 3 a position inside a failing zone left the device (or another policy
-failure), 1 error or incomplete audit, 2 usage mistake.
+The verdict is PASS (exit 0) only when every named input was read whole, positions or
+destinations were checked against a zone file and the policy, and nothing fails it. FAIL (exit 3)
+means a finding fails the policy; when the audit was also incomplete the verdict line says so.
+Anything else is INCOMPLETE (exit 1), with the reasons listed first: a missing or unreadable
+input, an input not read to its end, no zone file, nothing decoded, or an interrupted run (Ctrl-C
+or SIGTERM still write the report of what was read). 2 is a usage mistake.
+
+Scopes: a position or a contact is on-device (loopback), on the lab network (private and
+link-local addresses), on the internet, or broadcast (over the air, or to 255.255.255.255). By
+default a position inside a secret or restricted zone fails when it reaches the internet or is
+broadcast; sent to the lab network it is a finding that does not fail.
+
+Without --format, the extension of --out (.json, .txt) gives the format. Times
+in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
+device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
 Without inputs it runs on the embedded demo session: a drone flying over the Kleine-Brogel air
 base while streaming MAVLink telemetry over UDP.
 
-Policy (droneaudit.yaml):
+Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-separated):
   policy:
     fail_on: [secret, restricted]     # zone sensitivities that must not leave the device
+    fail_scopes: [internet, broadcast] # how far such a position may not go (also lab-network, on-device)
     fail_on_broadcast_pilot: true     # pilot/home position broadcast in clear
     fail_on_device: false             # also fail on zone positions held in on-device logs
     destinations:                     # contacts the acceptance test forbids
@@ -47,23 +61,10 @@ Policy (droneaudit.yaml):
 	}
 	f := c.Flags()
 	f.String("zones", "", "zone file (GeoJSON); default: the demo zones when no inputs are given")
-	f.String("format", "text", "report format: text or json")
+	f.String("format", "text", "report format: text or json (without it: from the extension of --out)")
 	f.String("out", "", "also write the report to this file (mode 0600); never an input or a file in an input folder")
 	f.Bool("force", false, "let --out replace an existing file")
 	return c
-}
-
-func loadPolicy() (audit.Policy, error) {
-	p := audit.DefaultPolicy()
-	if cfg.IsSet("policy") {
-		if err := cfg.UnmarshalKey("policy", &p); err != nil {
-			return p, usageError("policy: %v", err)
-		}
-	}
-	if err := p.Validate(); err != nil {
-		return p, usageError("%v", err)
-	}
-	return p, nil
 }
 
 func runAudit(cmd *cobra.Command, args []string) error {
@@ -71,7 +72,11 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if err := oneOf("format", format, "text", "json"); err != nil {
 		return err
 	}
-	policy, err := loadPolicy()
+	dopts, err := destinationOptions()
+	if err != nil {
+		return err
+	}
+	policy, err := loadPolicy(ruleClasses(dopts.Owners))
 	if err != nil {
 		return err
 	}
@@ -110,24 +115,24 @@ func runAudit(cmd *cobra.Command, args []string) error {
 			return usageError("%v", err)
 		}
 	} else if zones == nil {
-		slog.Warn("no --zones given: positions are not matched against sensitive zones")
-	}
-	dopts, err := destinationOptions()
-	if err != nil {
-		return err
+		slog.Warn("no --zones given: positions are not matched against sensitive zones; the verdict cannot be PASS")
 	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts})
 	bar.Finish()
-	if err != nil {
-		return err
+	if rep == nil {
+		return runErr
+	}
+	if runErr != nil {
+		// Interrupted: the report of what was read is still written, its verdict says so.
+		slog.Error("audit interrupted: the report covers what was read before the signal", "err", runErr)
 	}
 	var buf bytes.Buffer
 	if format == "json" {
 		err = rep.WriteJSON(&buf)
 	} else {
-		err = rep.WriteText(&buf)
+		err = rep.WriteTextWith(&buf, audit.TextOptions{Location: reportLocation})
 	}
 	if err != nil {
 		return err

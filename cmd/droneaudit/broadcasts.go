@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/broadcasts"
+	"droneaudit/internal/version"
 )
 
 func init() { addCommand(newBroadcastsCmd) }
@@ -57,14 +58,15 @@ decompressed, and - reads a capture from standard input.`,
 					list = []broadcasts.Aircraft{}
 				}
 				if err := enc.Encode(struct {
-					Captures []string              `json:"captures"`
-					Skipped  []inputEntry          `json:"skipped,omitempty"`
-					Stats    broadcasts.Stats      `json:"stats"`
-					Aircraft []broadcasts.Aircraft `json:"aircraft"`
-				}{args, skipped, st, list}); err != nil {
+					SchemaVersion int                   `json:"schema_version"`
+					Captures      []string              `json:"captures"`
+					Skipped       []inputEntry          `json:"skipped"`
+					Stats         broadcasts.Stats      `json:"stats"`
+					Aircraft      []broadcasts.Aircraft `json:"aircraft"`
+				}{version.Schema, args, skipped, st, list}); err != nil {
 					return err
 				}
-			} else if err := broadcasts.WriteText(out, list, st); err != nil {
+			} else if err := broadcasts.WriteTextIn(out, list, st, reportLocation); err != nil {
 				return err
 			}
 			if len(errs) > 0 {

@@ -144,30 +144,16 @@ func printOwners(cmd *cobra.Command, format string, extra []destinations.OwnerRu
 	return tw.Flush()
 }
 
-// ownerRules reads the extra owner rules of the configuration.
-func ownerRules() ([]destinations.OwnerRule, error) {
-	var rules []destinations.OwnerRule
-	if err := cfg.UnmarshalKey("owners", &rules); err != nil {
-		return nil, usageError("config owners: %v", err)
-	}
-	for i, r := range rules {
-		if r.Pattern == "" || r.Owner == "" {
-			return nil, usageError("config owners[%d]: pattern and owner are required", i)
-		}
-	}
-	return rules, nil
-}
-
 // destinationOptions builds the inventory options from the configuration (owners, geoip).
 func destinationOptions() (destinations.Options, error) {
 	rules, err := ownerRules()
 	if err != nil {
 		return destinations.Options{}, err
 	}
-	var gc destinations.GeoConfig
-	if err := cfg.UnmarshalKey("geoip", &gc); err != nil {
-		return destinations.Options{}, usageError("config geoip: %v", err)
-	}
+	// Key by key, so that DRONEAUDIT_GEOIP_COUNTRY_DB works and a relative path from the
+	// configuration file has been taken from the file's folder.
+	gc := destinations.GeoConfig{CountryDB: cfg.GetString("geoip.country_db"), ASNDB: cfg.GetString("geoip.asn_db"),
+		CountryAttribution: cfg.GetString("geoip.country_attribution"), ASNAttribution: cfg.GetString("geoip.asn_attribution")}
 	geo, err := destinations.NewGeoIP(gc)
 	if err != nil {
 		return destinations.Options{}, err

@@ -88,8 +88,8 @@ func (l *inputLog) skipped() []inputEntry {
 	return out
 }
 
-// startProgress draws one bar for all inputs: each byte is read twice, once to hash it and once
-// to decode it.
+// startProgress draws one bar for all inputs, against their total size: the engine reports each
+// byte of an input once, however often it reads it.
 func startProgress(srcs []engine.Source) *progress.Bar {
 	if cfg.GetBool("no-progress") || !progress.Enabled(os.Stderr) {
 		return nil
@@ -103,7 +103,7 @@ func startProgress(srcs []engine.Source) *progress.Bar {
 			total += fi.Size()
 		}
 	}
-	return progress.Start(os.Stderr, fmt.Sprintf("%d input(s)", len(srcs)), 2*total, false)
+	return progress.Start(os.Stderr, fmt.Sprintf("%d input(s)", len(srcs)), total, false)
 }
 
 // checkNotInput refuses an output that would land on the evidence: one that is, after symlinks

@@ -318,7 +318,7 @@ func TestOutNeverOverwritesInput(t *testing.T) {
 	if now, _ := os.ReadFile(out); code != exitUsage || !strings.Contains(errOut, "exists") || !bytes.Equal(now, first) {
 		t.Errorf("existing report without --force: exit %d: %s", code, errOut)
 	}
-	if code, _, _ := cliIn(t, nil, "audit", "--no-progress", "--force", "--out", out, capture); code == exitUsage {
+	if code, _, _ := cliIn(t, nil, "audit", "--no-progress", "--force", "--format", "text", "--out", out, capture); code == exitUsage {
 		t.Errorf("existing report with --force: exit %d", code)
 	}
 	if now, _ := os.ReadFile(out); bytes.Equal(now, first) || !strings.HasPrefix(string(now), "droneaudit") {

@@ -11,6 +11,9 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	_ "time/tzdata" // --tz Europe/Brussels works on a machine without a zone database
+
+	"droneaudit/internal/safetext"
 )
 
 // Exit codes (DESIGN.md): 0 pass, 1 error, 2 usage mistake, 3 policy failed.
@@ -90,11 +93,11 @@ func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.err != nil {
-			fmt.Fprintln(stderr, "droneaudit:", ec.err)
+			fmt.Fprintln(stderr, "droneaudit:", safetext.String(ec.err.Error()))
 		}
 		return ec.code
 	}
-	fmt.Fprintln(stderr, "droneaudit:", err)
+	fmt.Fprintln(stderr, "droneaudit:", safetext.String(err.Error()))
 	if isUsage(err) {
 		return exitUsage
 	}

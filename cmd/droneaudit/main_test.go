@@ -28,7 +28,7 @@ func TestAuditDemo(t *testing.T) {
 	if code != exitPolicy {
 		t.Fatalf("exit %d, want 3\n%s", code, out)
 	}
-	for _, want := range []string{"VERDICT: FAIL", `secret zone "Kleine-Brogel Air Base"`, "pilot position(s)", demo.CaptureName} {
+	for _, want := range []string{"VERDICT: FAIL", `secret zone "Kleine-Brogel Air Base"`, "pilot positions", demo.CaptureName} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -110,7 +110,7 @@ func TestAuditUnknownInputStillProcessesOthers(t *testing.T) {
 	if code != exitPolicy {
 		t.Fatalf("exit %d, want 3 (the capture still leaks)", code)
 	}
-	if !strings.Contains(out, junk+": not a format droneaudit decodes") || !strings.Contains(out, "Kleine-Brogel") {
+	if !strings.Contains(out, "input "+junk+" could not be read: not a format droneaudit decodes") || !strings.Contains(out, "Kleine-Brogel") {
 		t.Fatalf("report:\n%s", out)
 	}
 	// Without a failing finding the incomplete audit exits 1.
@@ -234,21 +234,30 @@ func TestAuditDestinationPolicy(t *testing.T) {
 		t.Fatalf("exit %d, want 3", code)
 	}
 	var rep struct {
-		Findings []struct {
+		SchemaVersion int `json:"schema_version"`
+		Findings      []struct {
 			Kind        string `json:"kind"`
-			Destination string `json:"destination"`
-			FailsPolicy bool   `json:"fails_policy"`
+			Scope       string `json:"scope"`
+			Destination struct {
+				IP       string   `json:"ip"`
+				Port     int      `json:"port"`
+				Protocol string   `json:"protocol"`
+				Names    []string `json:"names"`
+				Owner    string   `json:"owner"`
+				Scope    string   `json:"scope"`
+			} `json:"destination"`
+			Rules       []struct{ Rule, Value string } `json:"rules"`
+			FailsPolicy bool                           `json:"fails_policy"`
 		} `json:"findings"`
-		Destinations struct {
-			Rows []struct {
-				IP       string `json:"ip"`
-				Port     int    `json:"port"`
-				BytesOut int64  `json:"bytes_out"`
-			} `json:"destinations"`
-			GeoIP struct {
-				Attribution []string `json:"attribution"`
-			} `json:"geoip"`
+		Destinations []struct {
+			IP       string `json:"ip"`
+			Port     int    `json:"port"`
+			BytesOut int64  `json:"bytes_out"`
+			Scope    string `json:"scope"`
 		} `json:"destinations"`
+		GeoIP struct {
+			Attribution []string `json:"attribution"`
+		} `json:"geoip"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
@@ -260,10 +269,14 @@ func TestAuditDestinationPolicy(t *testing.T) {
 		}
 	}
 	// Failing findings come first; with fail_on [public] only the denied destination fails.
-	if failing != 1 || rep.Findings[0].Kind != "destination-denied" || rep.Findings[0].Destination != "198.51.100.23:5760/udp" || !rep.Findings[0].FailsPolicy {
+	f := rep.Findings[0]
+	if failing != 1 || f.Kind != "destination-denied" || f.Destination.IP != "198.51.100.23" || f.Destination.Port != 5760 ||
+		f.Destination.Protocol != "udp" || f.Destination.Scope != "internet" || f.Scope != "internet" || len(f.Rules) != 1 || !f.FailsPolicy {
 		t.Fatalf("findings %+v", rep.Findings)
 	}
-	if len(rep.Destinations.Rows) != 2 || rep.Destinations.Rows[1].IP != "198.51.100.23" || rep.Destinations.Rows[1].BytesOut == 0 || len(rep.Destinations.GeoIP.Attribution) == 0 {
+	// The destination list is flat: .destinations is the list itself.
+	if rep.SchemaVersion != 2 || len(rep.Destinations) != 2 || rep.Destinations[1].IP != "198.51.100.23" || rep.Destinations[1].BytesOut == 0 ||
+		rep.Destinations[0].Scope != "lab-network" || len(rep.GeoIP.Attribution) == 0 {
 		t.Fatalf("destinations %+v", rep.Destinations)
 	}
 }

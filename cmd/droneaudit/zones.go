@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/geo"
+	"droneaudit/internal/safetext"
 )
 
 func init() { addCommand(newZonesCmd) }
@@ -40,14 +41,14 @@ area on the sphere.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%s: %d zone(s), sha256 %s\n", args[0], len(zs.Zones), zs.SHA256)
+			fmt.Fprintf(out, "%s: %d zone(s), sha256 %s\n", safetext.String(args[0]), len(zs.Zones), zs.SHA256)
 			for i := range zs.Zones {
 				z := &zs.Zones[i]
 				desc := z.Kind
 				if z.Kind == "Point" {
 					desc = fmt.Sprintf("Point, radius %.0f m", z.RadiusM)
 				}
-				fmt.Fprintf(out, "  [%d] %-40s %-10s %s\n", z.Index, z.Name, z.Sensitivity, desc)
+				fmt.Fprintf(out, "  [%d] %-40s %-10s %s\n", z.Index, safetext.String(z.Name), z.Sensitivity, desc)
 				b, c := z.Bound(), z.Centre()
 				fmt.Fprintf(out, "      bbox [%s, %s, %s, %s]  centre lat %s lon %s  area %s\n",
 					coord(b.Min[0]), coord(b.Min[1]), coord(wrapLon(b.Max[0])), coord(b.Max[1]), coord(c[1]), coord(c[0]), area(z.AreaM2()))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"time"
 
+	"droneaudit/decoders"
 	"droneaudit/geo"
 )
 
@@ -533,5 +534,6 @@ func dateAt(b []byte) (t time.Time, ms bool, n int) {
 			p = start - 1 // a separator with no digits after it is not part of the date
 		}
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, s, nsec, time.UTC), ms, p
+	// The camera's clock, in a zone the file does not give: a report must not call it UTC.
+	return time.Date(y, time.Month(mo), d, h, mi, s, nsec, decoders.DeviceClock), ms, p
 }

@@ -30,14 +30,18 @@ func Enabled(f *os.File) bool {
 }
 
 // Start draws a bar on f for total bytes, or returns nil when f is not a terminal, CI is set,
-// or disabled is true.
+// or disabled is true. total is the size of the inputs: the engine reports each byte once.
 func Start(f *os.File, label string, total int64, disabled bool) *Bar {
 	if disabled || !Enabled(f) {
 		return nil
 	}
-	b := &Bar{w: f, label: label, total: max(total, 1), stop: make(chan struct{}), start: time.Now()}
+	return start(f, label, total, 200*time.Millisecond)
+}
+
+func start(w io.Writer, label string, total int64, every time.Duration) *Bar {
+	b := &Bar{w: w, label: label, total: max(total, 1), stop: make(chan struct{}), start: time.Now()}
 	b.wg.Add(1)
-	go b.loop()
+	go b.loop(every)
 	return b
 }
 
@@ -48,20 +52,20 @@ func (b *Bar) Add(n int64) {
 	}
 }
 
-// Finish draws the bar once more and ends its line.
+// Finish stops the bar and erases its line: what follows on the terminal (the report, a log
+// line) starts on a clean line, and no stale percentage stays on the screen.
 func (b *Bar) Finish() {
 	if b == nil {
 		return
 	}
 	close(b.stop)
 	b.wg.Wait()
-	b.draw()
-	fmt.Fprintln(b.w)
+	fmt.Fprint(b.w, "\r\x1b[2K")
 }
 
-func (b *Bar) loop() {
+func (b *Bar) loop(every time.Duration) {
 	defer b.wg.Done()
-	t := time.NewTicker(200 * time.Millisecond)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
