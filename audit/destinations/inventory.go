@@ -169,7 +169,7 @@ func (st *state) acc(k rowKey) *rowAcc {
 	return a
 }
 
-func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
+func (st *state) row(acc *rowAcc, ipdb *GeoIP, owners *Owners) Row {
 	r := Row{IP: acc.key.ip.String(), Port: acc.key.port, Protocol: protoName(acc.key.proto), AddressClass: Class(acc.key.ip),
 		BytesOut: acc.bytesOut, BytesIn: acc.bytesIn, Flows: acc.flows, First: acc.first.UTC(), Last: acc.last.UTC(), App: acc.app,
 		Names: []Name{}, Devices: []Device{}}
@@ -211,8 +211,8 @@ func (st *state) row(acc *rowAcc, geo *GeoIP, owners *Owners) Row {
 	}
 	r.Scope = ScopeOfClass(r.AddressClass)
 	if r.AddressClass == ClassPublic {
-		r.Country = geo.Country(acc.key.ip)
-		r.ASN, r.ASOrg = geo.ASN(acc.key.ip)
+		r.Country = ipdb.Country(acc.key.ip)
+		r.ASN, r.ASOrg = ipdb.ASN(acc.key.ip)
 	}
 	for ip, mac := range acc.devices {
 		if mac == "" {

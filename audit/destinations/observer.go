@@ -86,10 +86,10 @@ func (p *part) InputEnd(*engine.Input) {}
 
 // Inventory merges the parts and returns the inventory of everything observed.
 func (c *Collector) Inventory() (*Inventory, error) {
-	geo := c.opt.GeoIP
-	if geo == nil {
+	ipdb := c.opt.GeoIP
+	if ipdb == nil {
 		var err error
-		if geo, err = NewGeoIP(GeoConfig{}); err != nil {
+		if ipdb, err = NewGeoIP(GeoConfig{}); err != nil {
 			return nil, err
 		}
 	}
@@ -105,10 +105,10 @@ func (c *Collector) Inventory() (*Inventory, error) {
 	slices.SortStableFunc(st.notes, func(a, b decoders.Note) int {
 		return cmp.Or(cmp.Compare(a.Input, b.Input), cmp.Compare(a.Locator, b.Locator), cmp.Compare(a.Message, b.Message))
 	})
-	inv := &Inventory{GeoIP: geo.Info, Notes: st.notes, Packets: st.packets}
+	inv := &Inventory{GeoIP: ipdb.Info, Notes: st.notes, Packets: st.packets}
 	owners := NewOwners(c.opt.Owners)
 	for _, acc := range st.rows {
-		inv.Rows = append(inv.Rows, st.row(acc, geo, owners))
+		inv.Rows = append(inv.Rows, st.row(acc, ipdb, owners))
 	}
 	slices.SortFunc(inv.Rows, compareRows)
 	inv.DNSQueries = []string{}

@@ -154,11 +154,11 @@ func destinationOptions() (destinations.Options, error) {
 	// configuration file has been taken from the file's folder.
 	gc := destinations.GeoConfig{CountryDB: cfg.GetString("geoip.country_db"), ASNDB: cfg.GetString("geoip.asn_db"),
 		CountryAttribution: cfg.GetString("geoip.country_attribution"), ASNAttribution: cfg.GetString("geoip.asn_attribution")}
-	geo, err := destinations.NewGeoIP(gc)
+	ipdb, err := destinations.NewGeoIP(gc)
 	if err != nil {
 		return destinations.Options{}, err
 	}
-	return destinations.Options{Owners: rules, GeoIP: geo}, nil
+	return destinations.Options{Owners: rules, GeoIP: ipdb}, nil
 }
 
 // inputsFailed is the error of a command whose output is printed although some inputs could
