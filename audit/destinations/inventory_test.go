@@ -226,11 +226,11 @@ func TestConfigOwnersAndGeoOverride(t *testing.T) {
 	ac := filepath.Join(dir, "asn.csv")
 	os.WriteFile(cc, []byte("8.8.4.0,8.8.4.255,ZZ\n47.0.0.0,47.255.255.255,CN\n"), 0o644)
 	os.WriteFile(ac, []byte("8.8.4.0,8.8.4.255,15169,Google LLC\n"), 0o644)
-	geo, err := NewGeoIP(GeoConfig{CountryDB: cc, ASNDB: ac})
+	ipdb, err := NewGeoIP(GeoConfig{CountryDB: cc, ASNDB: ac})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := Build(context.Background(), []string{lf.path}, Options{GeoIP: geo, Owners: []OwnerRule{{Pattern: "*.mapbox.com", Owner: "cloud"}}})
+	inv, err := Build(context.Background(), []string{lf.path}, Options{GeoIP: ipdb, Owners: []OwnerRule{{Pattern: "*.mapbox.com", Owner: "cloud"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
