@@ -14,7 +14,8 @@ import (
 )
 
 // ndjsonFixes writes each fix as one line of JSON: byte for byte what a json.Encoder with HTML
-// escaping off writes for NewFixRecord(f), without reflection. The fields are appended in
+// escaping off writes for NewFixRecord(f) (newZonedRecord(f, z) with --in-zone), without
+// reflection. The fields are appended in
 // FixRecord's order. What stays the same from fix to fix is encoded once and reused: the run of
 // fields from role to the input's SHA-256 (constant per input and message type), and the date,
 // hour and minute of the time. A fix the fast path cannot vouch for (a NaN or infinite number,
@@ -34,7 +35,10 @@ type ndjsonFixes struct {
 
 const ndjsonBlock = 64 << 10
 
-func (n *ndjsonFixes) Write(f geo.Fix) error {
+func (n *ndjsonFixes) Write(f geo.Fix) error { return n.write(f, nil) }
+
+// write appends f's line; z, from FixOptions.InZone, adds the zone fields at its end.
+func (n *ndjsonFixes) write(f geo.Fix, z *ZoneMatch) error {
 	ev := &f.Evidence
 	alt := 0.0
 	if f.HasAlt {
@@ -43,7 +47,7 @@ func (n *ndjsonFixes) Write(f geo.Fix) error {
 	// Below 1e300, rounding to millimetres cannot overflow: the precision prints as a finite
 	// number. The fast path checks the raw value, the midCache rounds it on a miss.
 	if !finite(f.Lat) || !finite(f.Lon) || !(math.Abs(f.PrecisionM) < 1e300) || !finite(alt) || ev.Network != nil && zoned(ev.Network) {
-		return n.reference(f)
+		return n.reference(f, z)
 	}
 	b := append(n.buf, `{"lat":`...)
 	b = appendJSONFloat(b, f.Lat)
@@ -90,6 +94,12 @@ func (n *ndjsonFixes) Write(f geo.Fix) error {
 		b = append(b, `,"note":`...)
 		b = appendJSONString(b, ev.Note)
 	}
+	if z != nil {
+		b = append(b, `,"zone":`...)
+		b = appendJSONString(b, z.Name)
+		b = append(b, `,"zone_distance_m":`...)
+		b = appendJSONFloat(b, z.DistanceM)
+	}
 	n.buf = append(b, '}', '\n')
 	if len(n.buf) >= ndjsonBlock {
 		return n.flush()
@@ -109,13 +119,23 @@ func (n *ndjsonFixes) flush() error {
 	return err
 }
 
+// newZonedRecord is NewFixRecord with the zone fields of FixOptions.InZone.
+func newZonedRecord(f geo.Fix, z *ZoneMatch) FixRecord {
+	r := NewFixRecord(f)
+	if z != nil {
+		d := z.DistanceM
+		r.Zone, r.ZoneDistanceM = z.Name, &d
+	}
+	return r
+}
+
 // reference adds the line encoding/json writes for f, as the writer did before it appended bytes
 // itself; a fix it cannot encode adds nothing.
-func (n *ndjsonFixes) reference(f geo.Fix) error {
+func (n *ndjsonFixes) reference(f geo.Fix, z *ZoneMatch) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(NewFixRecord(f)); err != nil {
+	if err := enc.Encode(newZonedRecord(f, z)); err != nil {
 		return err
 	}
 	n.buf = append(n.buf, line.Bytes()...)

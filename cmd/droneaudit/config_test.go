@@ -133,7 +133,7 @@ func TestFormatPerCommand(t *testing.T) {
 	capture, _ := writeDemo(t, dir)
 	t.Chdir(dir)
 	os.WriteFile("droneaudit.yaml", []byte("format: json\nfixes:\n  format: csv\n"), 0o600)
-	if code, out, errOut := cli(t, "fixes", "--no-progress", capture); code != exitOK || !strings.HasPrefix(out, "time,lat,lon,") {
+	if code, out, errOut := cli(t, "fixes", "--no-progress", capture); code != exitOK || !strings.HasPrefix(out, "time_utc,") {
 		t.Fatalf("fixes: exit %d %s\n%.200s", code, errOut, out)
 	}
 	if code, out, _ := cli(t, "destinations", "--no-progress", capture); code != exitOK || !strings.HasPrefix(out, "{") {

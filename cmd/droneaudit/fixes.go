@@ -17,16 +17,31 @@ func init() { addCommand(newFixesCmd) }
 
 func newFixesCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "fixes [--format text|ndjson|csv|geojson] INPUT...",
+		Use:   "fixes [--format text|ndjson|csv|geojson] [--zones ZONES [--in-zone]] INPUT...",
 		Short: "Print every position decoded from the inputs",
 		Long: `fixes decodes the inputs (captures, flight logs, telemetry logs; folders are walked) and prints
 every position with its role, time, channel and evidence (input, SHA-256, locator). The input type is
 detected from the content; gzip-compressed inputs are decompressed, and - reads standard input.
-geojson writes one track per file and role.`,
+
+Formats:
+  text     one line per position for a person, times in --tz; text from the inputs shown escaped
+  ndjson   one JSON object per line (lat, lon, alt_m, alt_ref, time in RFC 3339 UTC, role, evidence)
+  csv      time_utc ("YYYY-MM-DD HH:MM:SS.sss" in UTC, which spreadsheets read as a date),
+           time_device_local (a device's clock, zone unknown: SRT), time_rfc3339, time_ref, ...
+  geojson  one RFC 7946 FeatureCollection; each feature's "layer" property is "zones",
+           "tracks" (aircraft LineStrings per input and altitude reference, with alt_ref and
+           per-point coordTimes) or "points" (one Point per photo, home, take-off, pilot,
+           controller or waypoint position, with role, time and evidence)
+
+--zones writes the zones into geojson as the "zones" layer. --in-zone keeps only the positions
+inside a zone or within their precision of one, and names the zone in each record (ndjson:
+"zone" and "zone_distance_m"; csv: the columns zone and zone_distance_m).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runFixes,
 	}
 	c.Flags().String("format", "text", "output format: "+strings.Join(audit.FixFormats, ", "))
+	c.Flags().String("zones", "", "zone file (GeoJSON): written into geojson as the \"zones\" layer, and what --in-zone matches against")
+	c.Flags().Bool("in-zone", false, "only the positions inside a zone of --zones or within their precision of one, each with the zone's name")
 	return c
 }
 
@@ -35,8 +50,19 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	if err := oneOf("format", format, audit.FixFormats...); err != nil {
 		return err
 	}
+	opts := audit.FixOptions{Location: reportLocation}
+	if zpath := cfg.GetString("zones"); zpath != "" {
+		zs, err := loadZones(zpath)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		opts.Zones = zs
+	}
+	if opts.InZone = cfg.GetBool("in-zone"); opts.InZone && opts.Zones == nil {
+		return usageError("--in-zone needs --zones")
+	}
 	out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<16)
-	fw, err := audit.NewFixWriter(format, out)
+	fw, err := audit.NewFixWriterWith(format, out, opts)
 	if err != nil {
 		return err
 	}

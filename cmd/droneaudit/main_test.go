@@ -159,11 +159,12 @@ func TestFixesFormats(t *testing.T) {
 	for _, f := range fc.Features {
 		roles[f.Properties["role"].(string)] = f.Geometry.Type
 	}
-	if roles["aircraft"] != "LineString" || roles["pilot"] != "LineString" || roles["home"] == "" {
+	// The aircraft's positions are a track; the pilot's and home positions are places, a point each.
+	if roles["aircraft"] != "LineString" || roles["pilot"] != "Point" || roles["home"] != "Point" {
 		t.Fatalf("tracks %v", roles)
 	}
 	code, out, _ = cli(t, "fixes", "--format", "csv", capture)
-	if code != 0 || !strings.HasPrefix(out, "time,lat,lon,") || strings.Count(out, "\n") != len(lines)+1 {
+	if code != 0 || !strings.HasPrefix(out, "time_utc,time_device_local,time_rfc3339,time_ref,lat,lon,") || strings.Count(out, "\n") != len(lines)+1 {
 		t.Fatalf("csv: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 }

@@ -268,3 +268,40 @@ func TestFixtureDegE7(t *testing.T) {
 		t.Fatalf("fixes %v (alt %v, time %v, precision %v)", f, f[0].HasAlt, f[0].Time, f[0].PrecisionM)
 	}
 }
+
+// A time column the header marks local ("CUSTOM.date [local]", "local_time") is the phone's or
+// controller's clock in a zone the file does not give: its times carry decoders.DeviceClock,
+// wall clock as written, as SRT's do, so that no report calls them UTC. A UTC column, a cell
+// with its own offset and an epoch number stay instants.
+func TestFixtureLocalTimesAreDeviceClock(t *testing.T) {
+	cases := []struct {
+		name, text string
+		local      bool
+		wall       string
+	}{
+		{"PhantomHelp local date and clock", "CUSTOM.date [local],CUSTOM.updateTime [local],OSD.latitude,OSD.longitude\n8/29/2017,3:04:05.12 PM,59.9,10.7\n", true, "2017-08-29 15:04:05.12"},
+		{"local_time field", "local_time,lat,lon\n2019/02/22 10:11:12.345,59.9,10.7\n", true, "2019-02-22 10:11:12.345"},
+		{"local with its own offset", "time [local],lat,lon\n2019-02-22T10:11:12-05:00,59.9,10.7\n", false, "2019-02-22 15:11:12"},
+		{"local epoch", "timestamp [local],lat,lon\n1550830272,59.9,10.7\n", false, "2019-02-22 10:11:12"},
+		{"Airdata utc", "datetime(utc),latitude,longitude\n2021-09-06 02:23:48,59.9,10.7\n", false, "2021-09-06 02:23:48"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := decodeBytes(t, "local.csv", []byte(c.text))
+			fs := fixesOf(s, geo.RoleAircraft)
+			if len(fs) != 1 {
+				t.Fatalf("%d fixes; notes %+v", len(fs), s.Notes)
+			}
+			tm := fs[0].Time
+			if decoders.IsDeviceClock(tm) != c.local {
+				t.Fatalf("time %v: device-local %v, want %v", tm, decoders.IsDeviceClock(tm), c.local)
+			}
+			if !c.local {
+				tm = tm.UTC()
+			}
+			if got := tm.Format("2006-01-02 15:04:05.999"); got != c.wall {
+				t.Fatalf("time %s, want %s", got, c.wall)
+			}
+		})
+	}
+}

@@ -38,7 +38,7 @@ type layout struct {
 	pos       []*posCols
 	posNames  []string
 	timeCols  []int
-	timeUnits []string
+	timeZones []string // per time column, what its name says of the zone: its unit, or "utc"/"local" from the field
 	identity  []int
 	idKeys    map[int]string // exposure attribute per identity column, e.g. "aircraft_serial"
 	names     []string
@@ -93,7 +93,7 @@ func layoutOf(line []byte, delim byte) (*layout, bool) {
 			}
 		case isTimeName(c.field):
 			l.timeCols = append(l.timeCols, i)
-			l.timeUnits = append(l.timeUnits, c.unit)
+			l.timeZones = append(l.timeZones, zoneHint(c))
 		case isIdentityName(c.field):
 			l.identity = append(l.identity, i)
 			l.idKeys[i] = identityKey(c.field)
@@ -164,6 +164,7 @@ type run struct {
 	timeCol, dateCol, clockCol int
 	timeTried                  int
 	timeNote                   string
+	deviceLocal                bool  // times are a local clock of unknown zone: marked decoders.DeviceClock
 	layouts                    []int // cached index into fullLayouts per column
 	identity                   map[string]string
 	takeoff                    *geo.Fix
@@ -323,7 +324,7 @@ func (r *run) rowTime(fields [][]byte) time.Time {
 	if r.timeCol >= 0 {
 		t, k := parseTime(cell(fields, r.timeCol))
 		if k == fullTime {
-			return t
+			return r.clock(t)
 		}
 		return time.Time{}
 	}
@@ -331,17 +332,27 @@ func (r *run) rowTime(fields [][]byte) time.Time {
 		d, k1 := parseTime(cell(fields, r.dateCol))
 		c, k2 := parseTime(cell(fields, r.clockCol))
 		if k1 == dateOnly && k2 == clockOnly {
-			return combine(d, c)
+			return r.clock(combine(d, c))
 		}
 	}
 	return time.Time{}
+}
+
+// clock marks a time of a local column as a device's clock in an unknown zone, wall clock as
+// written: every report then says so instead of calling it UTC. A cell with its own offset or an
+// epoch number is an instant and stays one.
+func (r *run) clock(t time.Time) time.Time {
+	if !r.deviceLocal || t.Location() != time.UTC {
+		return t
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), decoders.DeviceClock)
 }
 
 func (r *run) chooseTime(fields [][]byte) {
 	for j, i := range r.lay.timeCols {
 		if _, k := parseTime(cell(fields, i)); k == fullTime {
 			r.timeCol = i
-			r.zoneNote(r.lay.timeUnits[j], string(cell(fields, i)))
+			r.zoneNote(r.lay.timeZones[j], string(cell(fields, i)))
 			return
 		}
 	}
@@ -352,27 +363,71 @@ func (r *run) chooseTime(fields [][]byte) {
 		for _, c := range r.lay.timeCols {
 			if _, k := parseTime(cell(fields, c)); k == clockOnly {
 				r.dateCol, r.clockCol = i, c
-				r.zoneNote(r.lay.timeUnits[j], "")
+				r.zoneNote(r.lay.timeZones[j], "")
 				return
 			}
 		}
 	}
 }
 
-// zoneNote records whether the times are UTC; local or unstated zones are said once.
-func (r *run) zoneNote(unit, sample string) {
+// zoneNote records whether the times are UTC; local or unstated zones are said once. A local
+// column ("CUSTOM.date [local]") is the clock of the phone or controller in a zone the file does
+// not give: its times are marked device-local (decoders.DeviceClock), as SRT's are.
+func (r *run) zoneNote(hint, sample string) {
 	switch {
-	case strings.Contains(unit, "utc") || strings.HasSuffix(sample, "Z") || strings.Contains(sample, "+"):
+	case strings.Contains(hint, "utc") || hasOffset(sample) || parseNumber([]byte(sample), false).ok:
 		r.timeNote = "utc"
-	case strings.Contains(unit, "local"):
-		r.timeNote = "local"
+	case strings.Contains(hint, "local"):
+		r.timeNote, r.deviceLocal = "local", true
 	default:
 		r.timeNote = "unstated"
 	}
-	if r.timeNote != "utc" {
+	switch r.timeNote {
+	case "local":
 		r.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeTimeZone, Offset: -1,
-			Message: fmt.Sprintf("%s: the time column is %s time; times are kept as written, labelled UTC", r.in.Path, r.timeNote)})
+			Message: fmt.Sprintf("%s: the time column is local time in a zone the file does not give; times are kept as written, marked device-local", r.in.Path)})
+	case "unstated":
+		r.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeTimeZone, Offset: -1,
+			Message: fmt.Sprintf("%s: the time column is unstated time; times are kept as written, labelled UTC", r.in.Path)})
 	}
+}
+
+// zoneHint is what a time column's name says of its zone: its unit ("[local]", "(utc)"), or,
+// without one, "utc" or "local" when the field's name holds the word.
+func zoneHint(c column) string {
+	switch {
+	case c.unit != "":
+		return c.unit
+	case strings.Contains(c.field, "utc"):
+		return "utc"
+	case strings.Contains(c.field, "local"):
+		return "local"
+	}
+	return ""
+}
+
+// hasOffset reports whether a time cell ends with its zone: Z, or +hh:mm, -hh:mm, +hhmm, -hhmm.
+func hasOffset(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, "Z") || strings.Contains(s, "+") {
+		return true
+	}
+	n := len(s)
+	digits := func(t string) bool {
+		for i := range len(t) {
+			if t[i] < '0' || t[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case n >= 6 && s[n-6] == '-' && s[n-3] == ':' && digits(s[n-5:n-3]) && digits(s[n-2:]):
+		return true
+	case n >= 5 && s[n-5] == '-' && digits(s[n-4:]) && strings.ContainsAny(s[:n-5], ":T"):
+		return true
+	}
+	return false
 }
 
 // finish reports truncation, counts and what a reader of the file learns.
