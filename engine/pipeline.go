@@ -180,7 +180,7 @@ func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
 	}
 	s := pl.shards[shardOf(t, len(pl.shards))]
 	if pl.inline {
-		s.packet(run.in, p.Frame, p.Offset, p.Time, t)
+		s.safePacket(run.in, p.Frame, p.Offset, p.Time, t)
 		return
 	}
 	s.push(run.in, p, t)

@@ -161,7 +161,7 @@ func (s *shard) loop() {
 			if k.hasMAC {
 				t.SrcMAC, t.DstMAC = net.HardwareAddr(k.src[:]), net.HardwareAddr(k.dst[:])
 			}
-			s.packet(b.in, k.frame, k.offset, k.ts, &t)
+			s.safePacket(b.in, k.frame, k.offset, k.ts, &t)
 		}
 		if b.end != nil {
 			s.endInput(b.end.in, b.end.tot)
@@ -170,6 +170,13 @@ func (s *shard) loop() {
 		batchPool.Put(b)
 	}
 	s.finish()
+}
+
+// safePacket is packet with a guard: a bug met on hostile input in the flow table or an observer
+// fails that input, not the run.
+func (s *shard) safePacket(in *Input, frame int, offset int64, ts time.Time, t *capture.Transport) {
+	defer recoverDecoder(in)
+	s.packet(in, frame, offset, ts, t)
 }
 
 // packet accounts one packet to its flow and delivers its in-order bytes.

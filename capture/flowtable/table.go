@@ -186,8 +186,9 @@ func (ft *Table) tcp(f *Flow, dir netflow.Direction, t *capture.Transport, d Del
 	diff := int32(seq - f.nextSeq[dir])
 	switch {
 	case diff < 0:
-		// Retransmission or overlap: keep only the new bytes.
-		old := int64(-diff)
+		// Retransmission or overlap: keep only the new bytes. Negate in 64 bits: -diff overflows
+		// int32 for a segment exactly 2^31 bytes behind (a fuzz finding).
+		old := -int64(diff)
 		if old >= int64(len(p)) {
 			d.Duplicate = true
 			return d
