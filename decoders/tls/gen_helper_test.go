@@ -133,9 +133,9 @@ func configs(t testing.TB, keylog io.Writer) (*tls.Config, *tls.Config) {
 type feedMode int
 
 const (
-	feedInOrder  feedMode = iota // write by write, as they crossed the wire
-	feedBytewise                 // in random small pieces
-	feedClientFirst              // the whole client direction, then the whole server direction
+	feedInOrder     feedMode = iota // write by write, as they crossed the wire
+	feedBytewise                    // in random small pieces
+	feedClientFirst                 // the whole client direction, then the whole server direction
 )
 
 // decryptWire feeds recorded bytes to a new Session.
