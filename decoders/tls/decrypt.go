@@ -88,6 +88,7 @@ type Session struct {
 	decided  Status // a fatal status for the whole session, when not StatusIncomplete
 	reason   string
 	draining bool
+	redrain  bool
 	closed   bool
 }
 
@@ -122,11 +123,8 @@ func (s *Session) stop(h *half, off int64, kind EventKind, format string, args .
 	}
 	h.dead, h.deadErr = true, kind
 	s.event(h.dir, off, kind, format, args...)
-	if s.reason == "" && kind != EventTruncated {
-		s.reason = s.sum.Events[len(s.sum.Events)-1].Reason
-		if len(s.sum.Events) == maxEvents {
-			s.reason = fmt.Sprintf(format, args...)
-		}
+	if s.reason == "" {
+		s.reason = fmt.Sprintf(format, args...)
 	}
 	for _, p := range h.pending {
 		h.skipped += int64(len(p.rec))
@@ -221,7 +219,7 @@ func (s *Session) header(h *half, b []byte) (int, bool) {
 	}
 	if !h.seen {
 		if h.dir == netflow.ClientToServer {
-			s.fail(h, h.pos, StatusNotTLS, EventNotTLS, "the connection does not start with a TLS record (bytes %x)", b[:recordHeaderLen])
+			s.fail(h, h.pos, StatusNotTLS, EventNotTLS, "the connection does not start with a TLS record (bytes %x): not TLS, or joined mid-stream inside a record", b[:recordHeaderLen])
 		} else {
 			s.stop(h, h.pos, EventNotTLS, "the server's bytes are not TLS records (bytes %x)", b[:recordHeaderLen])
 		}
@@ -293,22 +291,33 @@ func (s *Session) mustWait(h *half) bool {
 	return s.ch == nil
 }
 
-// drain processes the records a direction held.
-func (s *Session) drain(h *half) {
-	if len(h.pending) == 0 || s.draining {
+// drain processes the records either direction held, as far as the hellos now allow. Called
+// while a drain runs (a held record brought the awaited hello), it only asks that run for
+// another pass.
+func (s *Session) drain() {
+	if s.draining {
+		s.redrain = true
 		return
 	}
 	s.draining = true
-	for len(h.pending) > 0 && !h.dead && !s.mustWaitNow(h) {
-		p := h.pending[0]
-		h.pending = h.pending[1:]
-		h.pendN -= len(p.rec)
-		s.process(h, p.off, p.idx, p.rec)
+	for again := true; again; {
+		again, s.redrain = false, false
+		for i := range s.h {
+			h := &s.h[i]
+			for len(h.pending) > 0 && !h.dead && !s.mustWaitNow(h) {
+				p := h.pending[0]
+				h.pending = h.pending[1:]
+				h.pendN -= len(p.rec)
+				s.process(h, p.off, p.idx, p.rec)
+				again = true
+			}
+			if len(h.pending) == 0 {
+				h.pending = nil
+			}
+		}
+		again = again || s.redrain
 	}
 	s.draining = false
-	if len(h.pending) == 0 {
-		h.pending = nil
-	}
 }
 
 func (s *Session) mustWaitNow(h *half) bool {
@@ -456,7 +465,7 @@ func (s *Session) message(h *half, off int64, typ uint8, body []byte) {
 		s.sum.ClientRandom = bytes.Clone(ch.Random[:])
 		if first {
 			s.sum.ServerName = ch.ServerName
-			s.drain(&s.h[netflow.ServerToClient])
+			s.drain()
 		} else if !s.tls13 {
 			// A renegotiation (RFC 5246 §7.4.1.2): new randoms, a new master secret at the
 			// next ChangeCipherSpec.
@@ -531,7 +540,7 @@ func (s *Session) serverHello(h *half, off int64, typ uint8, body []byte) {
 	}
 	// After a HelloRetryRequest the client's second ClientHello follows in the clear; after a
 	// ServerHello, its protected records.
-	s.drain(&s.h[netflow.ClientToServer])
+	s.drain()
 }
 
 // Close ends the session: a record cut at the end of a direction, and records still waiting for

@@ -1,0 +1,300 @@
+package tls
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"droneaudit/decoders/tlskeys"
+	"droneaudit/internal/netfixture"
+	"droneaudit/netflow"
+)
+
+// recorded is one Go session with its key log.
+type recorded struct {
+	wire   []wire
+	keylog []byte
+}
+
+func record(t *testing.T, version uint16, suite uint16) recorded {
+	t.Helper()
+	var kl bytes.Buffer
+	c, s := configs(t, &kl)
+	c.MaxVersion = version
+	if suite != 0 {
+		c.CipherSuites, s.CipherSuites = []uint16{suite}, []uint16{suite}
+	}
+	return recorded{goSession(t, c, s, testExchanges), kl.Bytes()}
+}
+
+// corrupt flips one bit in every secret of a key log: the lines still parse, and are wrong.
+func corrupt(keylog []byte) []byte {
+	var out []byte
+	for _, line := range strings.Split(strings.TrimSpace(string(keylog)), "\n") {
+		f := strings.Fields(line)
+		last := f[2][len(f[2])-1]
+		if last == '0' {
+			last = '1'
+		} else {
+			last = '0'
+		}
+		out = fmt.Appendf(out, "%s %s %s%c\n", f[0], f[1], f[2][:len(f[2])-1], last)
+	}
+	return out
+}
+
+func noPlain(t *testing.T, name string, got [2][]byte) {
+	t.Helper()
+	if len(got[0])+len(got[1]) > 0 {
+		t.Errorf("%s: %d plaintext bytes handed on", name, len(got[0])+len(got[1]))
+	}
+}
+
+func TestWrongAndMissingKeys(t *testing.T) {
+	for _, tc := range []struct {
+		v     uint16
+		suite uint16
+	}{
+		{tls.VersionTLS13, 0},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA},
+	} {
+		r := record(t, tc.v, tc.suite)
+		name := VersionName(tc.v) + " " + SuiteName(tc.suite)
+		got, sum := decryptWire(t, r.wire, keysOf(t, corrupt(r.keylog)), feedInOrder)
+		if sum.Status != StatusWrongKeys || sum.Reason == "" {
+			t.Errorf("%s wrong keys: %s %q", name, sum.Status, sum.Reason)
+		}
+		noPlain(t, name+" wrong keys", got)
+		got, sum = decryptWire(t, r.wire, tlskeys.NewLog(), feedInOrder)
+		if sum.Status != StatusNoKeys || !strings.Contains(sum.Reason, fmt.Sprintf("%x", sum.ClientRandom)) {
+			t.Errorf("%s no keys: %s %q", name, sum.Status, sum.Reason)
+		}
+		noPlain(t, name+" no keys", got)
+		got, sum = decryptWire(t, r.wire, nil, feedInOrder)
+		if sum.Status != StatusNoKeys {
+			t.Errorf("%s nil key log: %s", name, sum.Status)
+		}
+		noPlain(t, name+" nil key log", got)
+	}
+}
+
+// streams returns the bytes of each direction.
+func streams(w []wire) [2][]byte {
+	var s [2][]byte
+	for _, x := range w {
+		s[x.dir] = append(s[x.dir], x.data...)
+	}
+	return s
+}
+
+// recordStarts returns the offsets of the records of a stream.
+func recordStarts(b []byte) []int {
+	var out []int
+	for off := 0; off+5 <= len(b); off += 5 + (int(b[off+3])<<8 | int(b[off+4])) {
+		out = append(out, off)
+	}
+	return out
+}
+
+func TestTruncatedRecord(t *testing.T) {
+	r := record(t, tls.VersionTLS13, 0)
+	st := streams(r.wire)
+	want := joined(testExchanges)
+	s := NewSession(Config{Keys: keysOf(t, r.keylog)})
+	var got [2][]byte
+	s.cfg.OnData = func(d *Data) { got[d.Dir] = append(got[d.Dir], d.Bytes...) }
+	s.Feed(netflow.ClientToServer, st[0])
+	// The server's stream cut 7 bytes into its last application data record.
+	starts := recordStarts(st[1])
+	cut := starts[len(starts)-1] + 7
+	s.Feed(netflow.ServerToClient, st[1][:cut])
+	sum := s.Close()
+	if sum.Status != StatusPartial {
+		t.Errorf("status %s", sum.Status)
+	}
+	var ev *Event
+	for i := range sum.Events {
+		if sum.Events[i].Kind == EventTruncated {
+			ev = &sum.Events[i]
+		}
+	}
+	if ev == nil || ev.Dir != netflow.ServerToClient || ev.Offset != int64(starts[len(starts)-1]) {
+		t.Fatalf("truncation event %+v in %v", ev, sum.Events)
+	}
+	if !bytes.Equal(got[0], want[0]) || !bytes.HasPrefix(want[1], got[1]) || len(got[1]) == 0 {
+		t.Errorf("plaintext: client %d/%d, server %d/%d bytes", len(got[0]), len(want[0]), len(got[1]), len(want[1]))
+	}
+}
+
+func TestGapAndMidStream(t *testing.T) {
+	r := record(t, tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+	keys := keysOf(t, r.keylog)
+	st := streams(r.wire)
+	want := joined(testExchanges)
+	run := func(feed func(s *Session)) ([2][]byte, Summary) {
+		var got [2][]byte
+		s := NewSession(Config{Keys: keys, OnData: func(d *Data) { got[d.Dir] = append(got[d.Dir], d.Bytes...) }})
+		feed(s)
+		return got, s.Close()
+	}
+	// A segment of the server's handshake flight lost: nothing can be decrypted.
+	got, sum := run(func(s *Session) {
+		s.Feed(0, st[0])
+		s.Feed(1, st[1][:20])
+		s.Gap(1, 100)
+		s.Feed(1, st[1][120:])
+	})
+	if sum.Status != StatusNoHandshake || !strings.Contains(sum.Reason, "ServerHello") {
+		t.Errorf("lost handshake segment: %s %q", sum.Status, sum.Reason)
+	}
+	noPlain(t, "lost handshake segment", got)
+	// A gap in the server's application data: what came before is kept, the rest skipped.
+	starts := recordStarts(st[1])
+	at := starts[len(starts)-2] + 3
+	got, sum = run(func(s *Session) {
+		s.Feed(0, st[0])
+		s.Feed(1, st[1][:at])
+		s.Gap(1, 0)
+		s.Feed(1, st[1][at+10:])
+	})
+	if sum.Status != StatusPartial || !bytes.Equal(got[0], want[0]) || !bytes.HasPrefix(want[1], got[1]) || len(got[1]) == 0 || sum.Skipped[1] == 0 {
+		t.Errorf("gap in data: %s, server %d of %d bytes, skipped %v", sum.Status, len(got[1]), len(want[1]), sum.Skipped)
+	}
+	// Joined mid-stream: both directions start at an application data record.
+	c0, s0 := recordStarts(st[0]), recordStarts(st[1])
+	got, sum = run(func(s *Session) {
+		s.Feed(0, st[0][c0[len(c0)-3]:])
+		s.Feed(1, st[1][s0[len(s0)-3]:])
+	})
+	if sum.Status != StatusNoHandshake || !strings.Contains(sum.Reason, "mid-stream") {
+		t.Errorf("mid-stream: %s %q", sum.Status, sum.Reason)
+	}
+	noPlain(t, "mid-stream", got)
+	// Mid-stream, starting inside a record.
+	got, sum = run(func(s *Session) {
+		s.Feed(0, st[0][c0[len(c0)-3]+2:])
+		s.Feed(1, st[1][s0[len(s0)-3]+2:])
+	})
+	if sum.Status != StatusNoHandshake && sum.Status != StatusNotTLS {
+		t.Errorf("mid-stream inside a record: %s %q", sum.Status, sum.Reason)
+	}
+	noPlain(t, "mid-stream inside a record", got)
+	// Not TLS at all.
+	got, sum = run(func(s *Session) { s.Feed(0, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")) })
+	if sum.Status != StatusNotTLS {
+		t.Errorf("HTTP: %s", sum.Status)
+	}
+	noPlain(t, "HTTP", got)
+}
+
+// TestCaptureFailures writes one capture holding good sessions and broken ones (wrong keys, no
+// keys, a cut record at the end, a lost handshake segment, a mid-stream start) and reads it
+// like the engine: each broken session is reported and skipped, the good ones decrypt whole.
+func TestCaptureFailures(t *testing.T) {
+	type flowCase struct {
+		name   string
+		rec    recorded
+		keys   []byte
+		write  func(c *netfixture.TCPConn, w []wire) error
+		status Status
+	}
+	sendAll := func(c *netfixture.TCPConn, w []wire) error {
+		for _, x := range w {
+			if err := c.Send(x.dir == netflow.ClientToServer, x.data); err != nil {
+				return err
+			}
+		}
+		return c.Close()
+	}
+	good13, good12 := record(t, tls.VersionTLS13, 0), record(t, tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)
+	wrong, none, cut := record(t, tls.VersionTLS13, 0), record(t, tls.VersionTLS12, 0), record(t, tls.VersionTLS13, 0)
+	lost, mid := record(t, tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA), record(t, tls.VersionTLS13, 0)
+	cases := []flowCase{
+		{"good TLS 1.3", good13, good13.keylog, sendAll, StatusDecrypted},
+		{"wrong keys", wrong, corrupt(wrong.keylog), sendAll, StatusWrongKeys},
+		{"no keys", none, nil, sendAll, StatusNoKeys},
+		{"cut at the end", cut, cut.keylog, func(c *netfixture.TCPConn, w []wire) error {
+			st := streams(w)
+			starts := recordStarts(st[1])
+			if err := c.Send(true, st[0]); err != nil {
+				return err
+			}
+			return c.Send(false, st[1][:starts[len(starts)-1]+9])
+		}, StatusPartial},
+		{"lost handshake segment", lost, lost.keylog, func(c *netfixture.TCPConn, w []wire) error {
+			for i, x := range w {
+				if i == 1 { // the server's first flight: one 1448-byte segment never captured
+					c.Advance(false, min(len(x.data), c.MSS))
+					if err := c.Send(false, x.data[min(len(x.data), c.MSS):]); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := c.Send(x.dir == netflow.ClientToServer, x.data); err != nil {
+					return err
+				}
+			}
+			return c.Close()
+		}, StatusNoHandshake},
+		{"mid-stream", mid, mid.keylog, func(c *netfixture.TCPConn, w []wire) error {
+			st := streams(w)
+			c0, s0 := recordStarts(st[0]), recordStarts(st[1])
+			if err := c.Send(true, st[0][c0[len(c0)-2]:]); err != nil {
+				return err
+			}
+			return c.Send(false, st[1][s0[len(s0)-2]:])
+		}, StatusNoHandshake},
+		{"good TLS 1.2", good12, good12.keylog, sendAll, StatusDecrypted},
+	}
+	var keylog []byte
+	for _, c := range cases {
+		keylog = append(keylog, c.keys...)
+	}
+	var file bytes.Buffer
+	w, err := netfixture.NewWriter(&file, netfixture.Pcapng, keylog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		conn, err := w.TCP(netip.MustParseAddrPort(fmt.Sprintf("10.0.0.2:%d", 40000+i)), netip.MustParseAddrPort("192.0.2.10:443"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.write(conn, c.rec.wire); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	flows := decryptReader(t, &file, "failures.pcapng", tlskeys.NewLog())
+	if len(flows) != len(cases) {
+		t.Fatalf("%d flows, want %d", len(flows), len(cases))
+	}
+	want := joined(testExchanges)
+	for i, c := range cases {
+		fr := flows[i]
+		got := [2][]byte{fr.plain[0].Bytes(), fr.plain[1].Bytes()}
+		if fr.sum.Status != c.status {
+			t.Errorf("%s: status %s (%s), want %s", c.name, fr.sum.Status, fr.sum.Reason, c.status)
+		}
+		switch c.status {
+		case StatusDecrypted:
+			if !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], want[1]) {
+				t.Errorf("%s: plaintext differs", c.name)
+			}
+		case StatusPartial:
+			if !bytes.HasPrefix(want[0], got[0]) || !bytes.HasPrefix(want[1], got[1]) || len(got[1]) == 0 {
+				t.Errorf("%s: plaintext is not a prefix of the sent data", c.name)
+			}
+		default:
+			noPlain(t, c.name, got)
+		}
+		t.Logf("%s: %s %s", c.name, fr.sum.Status, fr.sum.Reason)
+	}
+}
