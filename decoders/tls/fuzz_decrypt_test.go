@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/binary"
-	"testing"
 	"os"
 	"path/filepath"
+	"testing"
 
 	"droneaudit/decoders/tlskeys"
 	"droneaudit/netflow"
