@@ -24,15 +24,15 @@ import (
 // than Go's. Skipped when openssl is not installed (Debian package openssl).
 
 type opensslCase struct {
-	name      string
-	server    []string // extra s_server arguments
-	client    []string // extra s_client arguments
-	input     []string // written to s_client's standard input, one piece at a time
-	suite     string   // the suite name the -www page must show
-	version   uint16
-	updates   int  // key updates expected
-	resume    bool // run twice, the second session resuming the first
-	early     string // 0-RTT data the resumed session sends
+	name    string
+	server  []string // extra s_server arguments
+	client  []string // extra s_client arguments
+	input   []string // written to s_client's standard input, one piece at a time
+	suite   string   // the suite name the -www page must show
+	version uint16
+	updates int    // key updates expected
+	resume  bool   // run twice, the second session resuming the first
+	early   string // 0-RTT data the resumed session sends
 }
 
 func writePEMs(t *testing.T, dir string) (string, string) {
@@ -186,8 +186,27 @@ func runClient(t *testing.T, c opensslCase, addr, ckeys string, extraClient []st
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
+	clientChunks := func() int {
+		px.mu.Lock()
+		defer px.mu.Unlock()
+		n := 0
+		for _, w := range px.wire {
+			if w.dir == netflow.ClientToServer {
+				n++
+			}
+		}
+		return n
+	}
 	for _, s := range c.input {
+		before := clientChunks()
 		io.WriteString(in, s)
+		if s == "k\n" || s == "K\n" {
+			// s_client takes a command only when it reads it alone: wait for the KeyUpdate
+			// record before writing on.
+			for end := time.Now().Add(10 * time.Second); clientChunks() == before && time.Now().Before(end); {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
 		time.Sleep(300 * time.Millisecond)
 	}
 	if c.early != "" {
