@@ -89,6 +89,7 @@ type Session struct {
 	reason   string
 	draining bool
 	redrain  bool
+	data     Data // handed to OnData, reused: valid only during the call
 	closed   bool
 }
 
@@ -408,7 +409,8 @@ func (s *Session) deliver(h *half, off int64, idx int, typ byte, pt []byte, earl
 	case typeApplicationData:
 		s.sum.AppBytes[h.dir] += int64(len(pt))
 		if s.cfg.OnData != nil && len(pt) > 0 {
-			s.cfg.OnData(&Data{Dir: h.dir, Offset: off, Record: idx, Early: early, Bytes: pt})
+			s.data = Data{Dir: h.dir, Offset: off, Record: idx, Early: early, Bytes: pt}
+			s.cfg.OnData(&s.data)
 		}
 	case typeHandshake:
 		s.handshakeBytes(h, off, pt)

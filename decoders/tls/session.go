@@ -41,7 +41,7 @@ type Data struct {
 	Record int
 	// Early marks TLS 1.3 0-RTT data.
 	Early bool
-	// Bytes is the plaintext; it is valid only until OnData returns.
+	// Bytes is the plaintext. The Data and its Bytes are valid only until OnData returns.
 	Bytes []byte
 }
 
