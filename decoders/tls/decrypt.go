@@ -59,14 +59,16 @@ type half struct {
 	pendN   int          // bytes in pending
 	dead    bool         // nothing more is decrypted in this direction
 	deadErr EventKind    //
-	appRecs int          //
-	sum     *[2]int      //
+	appRecs int          // records decrypted
 	skipped int64        //
 	firstOK bool         // the first record of the direction was a handshake record
 	seen    bool         // a record was seen
 	plain   []byte       // scratch for plaintext
-	msgErr  bool         // a kept handshake message did not parse
-	_       [0]func()    // not comparable
+	// after a hole (resync.go)
+	resync   bool
+	rbuf     []byte
+	rscan    int
+	searched int
 }
 
 // Session decrypts one TLS connection. Use NewSession; feed both directions with Feed; call
@@ -89,6 +91,7 @@ type Session struct {
 	reason   string
 	draining bool
 	redrain  bool
+	lossy    bool // a direction had a hole
 	data     Data // handed to OnData, reused: valid only during the call
 	closed   bool
 }
@@ -165,6 +168,12 @@ func (s *Session) Feed(dir netflow.Direction, p []byte) {
 			h.pos += int64(len(p))
 			return
 		}
+		if h.resync {
+			if p = s.feedResync(h, p); p == nil {
+				return
+			}
+			continue
+		}
 		if len(h.buf) == 0 {
 			// Whole records straight from p, without a copy.
 			if len(p) >= recordHeaderLen {
@@ -239,6 +248,8 @@ func (s *Session) Gap(dir netflow.Direction, n int64) {
 		h.pos += n
 		return
 	}
+	s.lossy = true
+	h.skipped += max(n, 0)
 	lost := "bytes"
 	if n > 0 {
 		lost = fmt.Sprintf("%d bytes", n)
@@ -250,6 +261,8 @@ func (s *Session) Gap(dir netflow.Direction, n int64) {
 		s.fail(h, off, StatusNoHandshake, EventGap, "%s lost before the ClientHello was whole: the session cannot be followed", lost)
 	case dir == netflow.ServerToClient && s.sh == nil:
 		s.fail(h, off, StatusNoHandshake, EventGap, "%s lost before the ServerHello was whole: the session cannot be followed", lost)
+	case s.canResync(h) && len(h.pending) == 0:
+		s.startResync(h, off, lost)
 	default:
 		s.stop(h, off, EventGap, "%s lost: the rest of this direction cannot be framed and is skipped", lost)
 	}
@@ -563,6 +576,10 @@ func (s *Session) Close() Summary {
 			}
 			s.stop(h, h.pos, EventTruncated, "the direction ends inside a record: %d of %s bytes", len(h.buf), want)
 		}
+		if h.resync {
+			h.skipped += int64(len(h.rbuf))
+			s.stop(h, h.pos, EventGap, "the direction ended before a record opened after the hole")
+		}
 		if len(h.pending) > 0 {
 			s.stop(h, h.pending[0].off, EventSkipped, "%d records skipped: the %s never came", len(h.pending), s.awaited(h))
 		}
@@ -617,7 +634,7 @@ func (s *Session) status() (Status, string) {
 	decrypted := s.h[0].appRecs + s.h[1].appRecs
 	skipped := s.h[0].skipped + s.h[1].skipped
 	switch {
-	case decrypted > 0 && skipped == 0 && !s.h[0].dead && !s.h[1].dead:
+	case decrypted > 0 && skipped == 0 && !s.lossy && !s.h[0].dead && !s.h[1].dead:
 		return StatusDecrypted, ""
 	case decrypted > 0:
 		return StatusPartial, s.reason

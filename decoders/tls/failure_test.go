@@ -153,7 +153,8 @@ func TestGapAndMidStream(t *testing.T) {
 		t.Errorf("lost handshake segment: %s %q", sum.Status, sum.Reason)
 	}
 	noPlain(t, "lost handshake segment", got)
-	// A gap in the server's application data: what came before is kept, the rest skipped.
+	// A gap in the server's application data: the records the hole touched are lost, those
+	// before and after it are decrypted (resync.go).
 	starts := recordStarts(st[1])
 	at := starts[len(starts)-2] + 3
 	got, sum = run(func(s *Session) {
@@ -162,7 +163,7 @@ func TestGapAndMidStream(t *testing.T) {
 		s.Gap(1, 0)
 		s.Feed(1, st[1][at+10:])
 	})
-	if sum.Status != StatusPartial || !bytes.Equal(got[0], want[0]) || !bytes.HasPrefix(want[1], got[1]) || len(got[1]) == 0 || sum.Skipped[1] == 0 {
+	if sum.Status != StatusPartial || !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], withoutHole(t, st, keys, at, at+10)) || sum.Skipped[1] == 0 {
 		t.Errorf("gap in data: %s, server %d of %d bytes, skipped %v", sum.Status, len(got[1]), len(want[1]), sum.Skipped)
 	}
 	// Joined mid-stream: both directions start at an application data record.
@@ -214,6 +215,8 @@ func TestCaptureFailures(t *testing.T) {
 	good13, good12 := record(t, tls.VersionTLS13, 0), record(t, tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)
 	wrong, none, cut := record(t, tls.VersionTLS13, 0), record(t, tls.VersionTLS12, 0), record(t, tls.VersionTLS13, 0)
 	lost, mid := record(t, tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA), record(t, tls.VersionTLS13, 0)
+	holed := record(t, tls.VersionTLS13, 0)
+	var hole [2]int // bytes of holed's server stream never captured
 	cases := []flowCase{
 		{"good TLS 1.3", good13, good13.keylog, sendAll, StatusDecrypted},
 		{"wrong keys", wrong, corrupt(wrong.keylog), sendAll, StatusWrongKeys},
@@ -249,6 +252,33 @@ func TestCaptureFailures(t *testing.T) {
 			}
 			return c.Send(false, st[1][s0[len(s0)-2]:])
 		}, StatusNoHandshake},
+		{"lost data segment", holed, holed.keylog, func(c *netfixture.TCPConn, w []wire) error {
+			at, done := 0, false
+			for _, x := range w {
+				fromClient := x.dir == netflow.ClientToServer
+				if !fromClient && !done && len(x.data) > 4*c.MSS {
+					// One segment in the middle of the big response is lost.
+					hole = [2]int{at + 2*c.MSS, at + 3*c.MSS}
+					done = true
+					if err := c.Send(false, x.data[:2*c.MSS]); err != nil {
+						return err
+					}
+					c.Advance(false, c.MSS)
+					if err := c.Send(false, x.data[3*c.MSS:]); err != nil {
+						return err
+					}
+					at += len(x.data)
+					continue
+				}
+				if !fromClient {
+					at += len(x.data)
+				}
+				if err := c.Send(fromClient, x.data); err != nil {
+					return err
+				}
+			}
+			return c.Close()
+		}, StatusPartial},
 		{"good TLS 1.2", good12, good12.keylog, sendAll, StatusDecrypted},
 	}
 	var keylog []byte
@@ -289,6 +319,12 @@ func TestCaptureFailures(t *testing.T) {
 				t.Errorf("%s: plaintext differs", c.name)
 			}
 		case StatusPartial:
+			if c.name == "lost data segment" {
+				if !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], withoutHole(t, streams(c.rec.wire), keysOf(t, c.keys), hole[0], hole[1])) {
+					t.Errorf("%s: %d server bytes, not those of the records the hole missed", c.name, len(got[1]))
+				}
+				break
+			}
 			if !bytes.HasPrefix(want[0], got[0]) || !bytes.HasPrefix(want[1], got[1]) || len(got[1]) == 0 {
 				t.Errorf("%s: plaintext is not a prefix of the sent data", c.name)
 			}
@@ -296,5 +332,73 @@ func TestCaptureFailures(t *testing.T) {
 			noPlain(t, c.name, got)
 		}
 		t.Logf("%s: %s %s", c.name, fr.sum.Status, fr.sum.Reason)
+	}
+}
+
+// withoutHole returns the server plaintext of the records that do not touch bytes [from, to)
+// of the server's stream: what a decryptor can give after that hole.
+func withoutHole(t *testing.T, st [2][]byte, keys *tlskeys.Log, from, to int) []byte {
+	t.Helper()
+	var out []byte
+	s := NewSession(Config{Keys: keys, OnData: func(d *Data) {
+		end := int(d.Offset) + 5 + (int(st[d.Dir][d.Offset+3])<<8 | int(st[d.Dir][d.Offset+4]))
+		if d.Dir == netflow.ServerToClient && (end <= from || int(d.Offset) >= to) {
+			out = append(out, d.Bytes...)
+		}
+	}})
+	s.Feed(0, st[0])
+	s.Feed(1, st[1])
+	s.Close()
+	return out
+}
+
+// TestResyncAfterHole: holes of various sizes in the server's application data of TLS 1.3,
+// TLS 1.2 GCM, ChaCha20 and CBC sessions: every record the hole did not touch is decrypted,
+// fed in small pieces.
+func TestResyncAfterHole(t *testing.T) {
+	for _, tc := range []struct {
+		v, suite uint16
+	}{
+		{tls.VersionTLS13, 0},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA},
+	} {
+		r := record(t, tc.v, tc.suite)
+		keys := keysOf(t, r.keylog)
+		st := streams(r.wire)
+		starts := recordStarts(st[1])
+		n := len(starts)
+		for _, hole := range [][2]int{
+			{starts[n-5] + 100, starts[n-4] + 50},  // the end of one record and the start of the next
+			{starts[n-6] + 7, starts[n-3] + 2},     // several whole records
+			{starts[n-4], starts[n-3]},             // exactly one record
+			{starts[n-4] + 1, starts[n-4] + 1 + 1}, // one byte
+		} {
+			var got []byte
+			s := NewSession(Config{Keys: keys, OnData: func(d *Data) {
+				if d.Dir == netflow.ServerToClient {
+					got = append(got, d.Bytes...)
+				}
+			}})
+			s.Feed(0, st[0])
+			feedPieces(s, 1, st[1][:hole[0]], 333)
+			s.Gap(1, int64(hole[1]-hole[0]))
+			feedPieces(s, 1, st[1][hole[1]:], 333)
+			sum := s.Close()
+			want := withoutHole(t, st, keys, hole[0], hole[1])
+			name := fmt.Sprintf("%s %s hole %v", VersionName(tc.v), SuiteName(tc.suite), hole)
+			if !bytes.Equal(got, want) || sum.Status != StatusPartial {
+				t.Errorf("%s: %d bytes, want %d; %s %s %v", name, len(got), len(want), sum.Status, sum.Reason, sum.Events)
+			}
+		}
+	}
+}
+
+func feedPieces(s *Session, dir netflow.Direction, b []byte, n int) {
+	for len(b) > 0 {
+		k := min(n, len(b))
+		s.Feed(dir, b[:k])
+		b = b[k:]
 	}
 }

@@ -95,9 +95,11 @@ func FuzzSession(f *testing.F) {
 			f.Fatal(err)
 		}
 		keys.AddFile(filepath.Join(seedDir, ss.name+".keys"))
-		f.Add(in)
+		f.Add(bytes.Clone(in))
 		binary.BigEndian.PutUint16(in, 7)
-		f.Add(in)
+		f.Add(bytes.Clone(in))
+		binary.BigEndian.PutUint16(in, 0x8000|200)
+		f.Add(bytes.Clone(in))
 	}
 	f.Add([]byte{0, 1, 0, 0, 0, 5, 22, 3, 3, 0, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -120,10 +122,16 @@ func FuzzSession(f *testing.F) {
 			s.Feed(netflow.ClientToServer, st[0])
 			s.Feed(netflow.ServerToClient, st[1])
 		} else {
-			for len(st[0])+len(st[1]) > 0 {
+			// The top bit of the piece size drops every 5th piece of the server's bytes as a hole.
+			hole, piece := piece&0x8000 != 0, max(1, piece&0x7fff)
+			for i := 0; len(st[0])+len(st[1]) > 0; i++ {
 				for d := range st {
 					k := min(piece, len(st[d]))
-					s.Feed(netflow.Direction(d), st[d][:k])
+					if hole && d == 1 && i%5 == 4 {
+						s.Gap(1, int64(k))
+					} else {
+						s.Feed(netflow.Direction(d), st[d][:k])
+					}
 					st[d] = st[d][k:]
 				}
 			}

@@ -151,7 +151,7 @@ type Summary struct {
 	Records      [2]int   // records seen, per direction
 	Decrypted    [2]int   // records decrypted, per direction
 	AppBytes     [2]int64 // application data bytes handed on, per direction
-	Skipped      [2]int64 // bytes not decrypted after decryption became necessary, per direction
+	Skipped      [2]int64 // bytes not decrypted (lost in holes included), per direction
 	Events       []Event  // the first events
 	DroppedEvent int      // events past the first maxEvents
 }
