@@ -119,16 +119,17 @@ func (s *Session) search(h *half) ([]byte, bool) {
 	h.searched += i
 	h.skipped += int64(i)
 	h.pos += int64(i)
-	h.rbuf = append(h.rbuf[:0], b[i:]...)
+	h.rbuf = h.rbuf[:copy(h.rbuf[:cap(h.rbuf)], b[i:])]
 	h.rscan = 0
 	if h.searched > maxResyncBytes {
 		s.stop(h, h.pos, EventGap, "no record opened in %d bytes after the hole: the rest of this direction is skipped", h.searched)
 	}
 	if len(h.rbuf) == cap(h.rbuf) {
-		// A candidate longer than the buffer cannot be: move on one byte.
-		h.rbuf = h.rbuf[1:]
+		// The buffer holds two whole records, so a candidate this long cannot be one: move on.
+		h.rbuf = h.rbuf[:copy(h.rbuf, h.rbuf[1:])]
 		h.pos++
 		h.skipped++
+		h.searched++
 	}
 	return nil, false
 }
