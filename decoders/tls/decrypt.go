@@ -72,7 +72,8 @@ type half struct {
 }
 
 // Session decrypts one TLS connection. Use NewSession; feed both directions with Feed; call
-// Close at the end.
+// Close at the end. A Session is used by one goroutine at a time; the Log it shares is safe for
+// concurrent use.
 type Session struct {
 	cfg Config
 	h   [2]half

@@ -24,15 +24,16 @@ import (
 // than Go's. Skipped when openssl is not installed (Debian package openssl).
 
 type opensslCase struct {
-	name    string
-	server  []string // extra s_server arguments
-	client  []string // extra s_client arguments
-	input   []string // written to s_client's standard input, one piece at a time
-	suite   string   // the suite name the -www page must show
-	version uint16
-	updates int    // key updates expected
-	resume  bool   // run twice, the second session resuming the first
-	early   string // 0-RTT data the resumed session sends
+	name       string
+	server     []string // extra s_server arguments
+	client     []string // extra s_client arguments
+	input      []string // written to s_client's standard input, one piece at a time
+	suite      string   // the suite name the -www page must show
+	version    uint16
+	updates    int    // key updates expected
+	resume     bool   // run twice, the second session resuming the first
+	early      string // 0-RTT data the resumed session sends
+	handshakes int    // full key setups expected (2 with a renegotiation), 0 = not checked
 }
 
 func writePEMs(t *testing.T, dir string) (string, string) {
@@ -200,7 +201,7 @@ func runClient(t *testing.T, c opensslCase, addr, ckeys string, extraClient []st
 	for _, s := range c.input {
 		before := clientChunks()
 		io.WriteString(in, s)
-		if s == "k\n" || s == "K\n" {
+		if s == "k\n" || s == "K\n" || s == "R\n" {
 			// s_client takes a command only when it reads it alone: wait for the KeyUpdate
 			// record before writing on.
 			for end := time.Now().Add(10 * time.Second); clientChunks() == before && time.Now().Before(end); {
@@ -255,6 +256,7 @@ func TestOpenSSL(t *testing.T) {
 		{name: "tls12-rsa-aes256-sha256", server: []string{"-tls1_2", "-cipher", "AES256-SHA256"}, input: []string{get}, suite: "AES256-SHA256", version: VersionTLS12},
 		{name: "tls12-psk-aes128-cbc-sha256", server: append([]string{"-tls1_2", "-cipher", "PSK-AES128-CBC-SHA256"}, psk...), client: psk[:4], input: []string{get}, suite: "PSK-AES128-CBC-SHA256", version: VersionTLS12},
 		{name: "tls12-ecdhe-psk-chacha", server: append([]string{"-tls1_2", "-cipher", "ECDHE-PSK-CHACHA20-POLY1305"}, psk...), client: psk[:4], input: []string{get}, suite: "ECDHE-PSK-CHACHA20-POLY1305", version: VersionTLS12},
+		{name: "tls12-renegotiated", server: []string{"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-client_renegotiation", "-no_resumption_on_reneg"}, input: []string{"R\n", get}, suite: "ECDHE-RSA-AES128-GCM-SHA256", version: VersionTLS12, handshakes: 2},
 		{name: "tls12-resumed", server: []string{"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"}, input: []string{get}, suite: "ECDHE-RSA-AES128-GCM-SHA256", version: VersionTLS12, resume: true},
 	}
 	for _, c := range cases {
@@ -310,6 +312,17 @@ func TestOpenSSL(t *testing.T) {
 				// What s_client printed of the page is what was decrypted.
 				if i := strings.Index(out, "HTTP/1.0 200 ok"); i < 0 || !strings.Contains(strings.ReplaceAll(out[i:], "\r", ""), strings.ReplaceAll(page[:min(len(page), 400)], "\r", "")) {
 					t.Errorf("%s: decrypted page differs from s_client's output", name)
+				}
+				if c.handshakes > 0 {
+					n := 0
+					for _, e := range sum.Events {
+						if e.Kind == EventKeys {
+							n++
+						}
+					}
+					if n != c.handshakes {
+						t.Errorf("%s: %d key setups, want %d: %v", name, n, c.handshakes, sum.Events)
+					}
 				}
 				if sum.KeyUpdates != c.updates {
 					t.Errorf("%s: %d key updates, want %d", name, sum.KeyUpdates, c.updates)
