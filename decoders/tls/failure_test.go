@@ -5,6 +5,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -302,7 +305,37 @@ func TestCaptureFailures(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	capBytes := bytes.Clone(file.Bytes())
 	flows := decryptReader(t, &file, "failures.pcapng", tlskeys.NewLog())
+	defer func() {
+		// tshark as an oracle on the sessions that decrypted whole (keys from the capture's DSB).
+		if _, err := exec.LookPath("tshark"); err != nil || testing.Short() {
+			return
+		}
+		path := filepath.Join(t.TempDir(), "failures.pcapng")
+		os.WriteFile(path, capBytes, 0o600)
+		ts := tsharkFollow(t, path, "", len(flows))
+		compared := 0
+		defer func() { t.Logf("tshark agrees on %d sessions", compared) }()
+		for i, fr := range flows {
+			if fr.sum.Status != StatusDecrypted {
+				continue
+			}
+			compared++
+			w := ts[i]
+			if w == nil {
+				t.Errorf("%s: tshark followed nothing", cases[i].name)
+				continue
+			}
+			tw := w.data
+			if w.node0 != fr.flow.Client.String() {
+				tw[0], tw[1] = tw[1], tw[0]
+			}
+			if !bytes.Equal(tw[0], fr.plain[0].Bytes()) || !bytes.Equal(tw[1], fr.plain[1].Bytes()) {
+				t.Errorf("%s: tshark decrypts %d/%d bytes, droneaudit %d/%d", cases[i].name, len(tw[0]), len(tw[1]), fr.plain[0].Len(), fr.plain[1].Len())
+			}
+		}
+	}()
 	if len(flows) != len(cases) {
 		t.Fatalf("%d flows, want %d", len(flows), len(cases))
 	}
