@@ -20,6 +20,12 @@ const (
 	extSupportedVersions = 0x002b
 	extQUICParams        = 0x0039
 	extECH               = 0xfe0d
+	extEncryptThenMAC    = 0x0016
+	extSessionTicket     = 0x0023
+	extPreSharedKey      = 0x0029
+	extEarlyData         = 0x002a
+	extKeyShareDraft     = 0x0028 // key_share before TLS 1.3 draft-23
+	extKeyShare          = 0x0033
 )
 
 // ClientHello holds the fields of a ClientHello that name and fingerprint a client.
@@ -39,6 +45,19 @@ type ClientHello struct {
 	ECH bool
 	// QUIC is set when the quic_transport_parameters extension is present.
 	QUIC bool
+	// Random is the client random, the key of the session's secrets in a key log.
+	Random [32]byte
+	// SessionID is the legacy session ID (a TLS 1.2 resumption offer, or a TLS 1.3
+	// compatibility value).
+	SessionID []byte
+	// SessionTicket is the ticket offered for TLS 1.2 resumption (RFC 5077), if any.
+	SessionTicket []byte
+	// EarlyData is set when the client offers TLS 1.3 0-RTT data.
+	EarlyData bool
+	// EncryptThenMAC is set when the client offers encrypt_then_mac (RFC 7366).
+	EncryptThenMAC bool
+	// PSK is set when the client offers a TLS 1.3 pre-shared key (resumption).
+	PSK bool
 }
 
 // ErrNotClientHello means the bytes are not a ClientHello handshake message.
@@ -112,8 +131,10 @@ func ParseClientHello(msg []byte) (*ClientHello, error) {
 	}
 	c := &cursor{b: msg[:4+n], off: 4}
 	ch := &ClientHello{LegacyVersion: uint16(c.u16("legacy_version"))}
-	c.bytes(32, "random")
-	c.bytes(c.u8("session id length"), "session id")
+	copy(ch.Random[:], c.bytes(32, "random"))
+	if id := c.bytes(c.u8("session id length"), "session id"); len(id) > 0 {
+		ch.SessionID = append([]byte(nil), id...)
+	}
 	suites := c.bytes(c.u16("cipher suites length"), "cipher suites")
 	for i := 0; i+1 < len(suites); i += 2 {
 		ch.CipherSuites = append(ch.CipherSuites, binary.BigEndian.Uint16(suites[i:]))
@@ -189,6 +210,16 @@ func (ch *ClientHello) extension(typ uint16, body []byte) *Error {
 		ch.ECH = true
 	case extQUICParams:
 		ch.QUIC = true
+	case extSessionTicket:
+		if len(body) > 0 && len(body) <= 4096 {
+			ch.SessionTicket = append([]byte(nil), body...)
+		}
+	case extEarlyData:
+		ch.EarlyData = true
+	case extEncryptThenMAC:
+		ch.EncryptThenMAC = true
+	case extPreSharedKey:
+		ch.PSK = true
 	}
 	return c.err
 }
