@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/internal/version"
 )
 
@@ -21,6 +22,7 @@ func newVersionCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "droneaudit %s\n", version.Number)
 			fmt.Fprintf(out, "built-in IP data: %s; %s\n", destinations.DBIPAttribution, destinations.ASNAttribution)
+			fmt.Fprintf(out, "built-in MAC vendor data: %s\n", devices.OUIAttribution)
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				fmt.Fprintf(out, "go %s\n", bi.GoVersion)
 				for _, d := range bi.Deps {
