@@ -1,0 +1,335 @@
+package devices
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"droneaudit/capture/flowtable"
+	"droneaudit/decoders/dhcp"
+	"droneaudit/decoders/llmnr"
+	"droneaudit/decoders/mdns"
+	"droneaudit/decoders/ssdp"
+	"droneaudit/decoders/wsdiscovery"
+	"droneaudit/engine"
+	"droneaudit/netflow"
+)
+
+// field names one kind of thing a device announced.
+type field int
+
+const (
+	fHostName      field = iota // DHCP option 12
+	fFQDN                       // DHCP option 81
+	fVendorClass                // DHCP option 60
+	fFingerprint                // DHCP option 55, as "1,3,6,…"
+	fAddr                       // addresses the device was given (DHCP ACK) or claimed (mDNS, LLMNR)
+	fMDNSName                   // host names of A/AAAA records and SRV targets
+	fMDNSService                // service types
+	fMDNSInstance               // "name\x00service\x00host\x00port"
+	fMDNSTXT                    // "service\x00name\x00key=value"
+	fLLMNRName                  // names the device answered for
+	fSSDPServer                 // SERVER headers
+	fSSDPUSN                    // USN headers
+	fSSDPLocation               // LOCATION headers
+	fSSDPType                   // NT of a NOTIFY, ST of an answer
+	fSSDPAgent                  // USER-AGENT of an M-SEARCH
+	fWSDEndpoint                // WS-Discovery endpoint addresses
+	fWSDType                    // WS-Discovery types (local names) and ONVIF "type" scopes
+	fWSDXAddr                   // service addresses
+	fONVIFModel                 // "hardware" scope
+	fONVIFName                  // "name" scope
+	fONVIFFirmware              // "firmware" scope
+	fONVIFLocation              // "location" scopes
+	fONVIFProfile               // "Profile" scopes
+	nFields
+)
+
+// limits bounds each field's members per device.
+var limits = [nFields]int{fAddr: 64, fMDNSTXT: 64, fSSDPUSN: 16, fSSDPLocation: 16}
+
+func limit(f field) int {
+	if limits[f] > 0 {
+		return limits[f]
+	}
+	return 32
+}
+
+// who identifies the sender of a message: its MAC address, or its IP address in captures
+// without link-layer addresses.
+type who struct {
+	mac uint64
+	ip  netip.Addr
+}
+
+// info is what one device announced.
+type info struct {
+	sets       [nFields]set
+	dhcpServer bool
+	gateway    bool // internet servers answered through it
+}
+
+func (in *info) add(f field, v string) { in.sets[f].add(v, limit(f)) }
+
+func (in *info) merge(o *info) {
+	for f := range nFields {
+		in.sets[f].merge(o.sets[f], limit(f))
+	}
+	in.dhcpServer = in.dhcpServer || o.dhcpServer
+	in.gateway = in.gateway || o.gateway
+}
+
+// contactKey is a destination one device opened flows to.
+type contactKey struct {
+	client who
+	server netip.AddrPort
+	proto  netflow.Proto
+}
+
+// contact is what one device sent to and received from one destination.
+type contact struct {
+	flows             int
+	bytesOut, bytesIn int64
+	first, last       time.Time
+}
+
+var broadcast4 = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// maxContacts bounds the device/destination pairs one shard follows.
+const maxContacts = 1 << 18
+
+// part is the inventory's state in one flow shard.
+type part struct {
+	infos    map[who]*info
+	contacts map[contactKey]*contact
+	dropped  int // contacts not followed beyond maxContacts
+}
+
+func newPart() *part { return &part{infos: map[who]*info{}, contacts: map[contactKey]*contact{}} }
+
+func (p *part) info(w who) *info {
+	in := p.infos[w]
+	if in == nil {
+		in = &info{}
+		p.infos[w] = in
+	}
+	return in
+}
+
+// endpoints is a flow's two ends as message senders, worked out once per flow.
+type endpoints struct{ client, server who }
+
+func flowEnds(f *flowtable.Flow, slot *any) endpoints {
+	if e, ok := (*slot).(endpoints); ok {
+		return e
+	}
+	e := endpoints{client: whoOf(f.ClientMAC, f.Client.Addr()), server: whoOf(f.ServerMAC, f.Server.Addr())}
+	*slot = e
+	return e
+}
+
+func whoOf(mac string, ip netip.Addr) who {
+	if hw, err := net.ParseMAC(mac); err == nil {
+		if v, ok := macBits(hw); ok && v != 0 && v&groupBit == 0 {
+			return who{mac: v}
+		}
+	}
+	return who{ip: ip.Unmap()}
+}
+
+// Chunk implements engine.FlowObserver: the datagrams of the discovery protocols are read.
+func (p *part) Chunk(c *engine.Chunk, slot *any) {
+	f := c.Flow
+	if f.Proto != netflow.UDP || len(c.Payload) == 0 {
+		return
+	}
+	switch c.App {
+	case AppDHCP, AppMDNS, AppLLMNR, AppSSDP, AppWSDiscovery:
+	default:
+		return
+	}
+	e := flowEnds(f, slot)
+	sender := e.client
+	if c.Dir == netflow.ServerToClient {
+		sender = e.server
+	}
+	switch c.App {
+	case AppDHCP:
+		p.dhcp(c.Payload, sender)
+	case AppMDNS:
+		p.mdns(c.Payload, sender)
+	case AppLLMNR:
+		p.llmnr(c.Payload, sender)
+	case AppSSDP:
+		p.ssdp(c.Payload, sender)
+	case AppWSDiscovery:
+		p.wsd(c.Payload, sender)
+	}
+}
+
+// Ended implements engine.FlowObserver: the flow counts as a contact of its client. A flow
+// to an internet server also tells the client's own internet address (a global IPv6 address),
+// and that the link-layer address the server's frames come from is a gateway's.
+func (p *part) Ended(f *flowtable.Flow, slot *any) {
+	e := flowEnds(f, slot)
+	*slot = nil
+	srv := f.Server.Addr().Unmap()
+	if !labScope(srv) && !srv.IsLoopback() {
+		if cl := f.Client.Addr().Unmap(); e.client.mac != 0 && !labScope(cl) && cl.IsGlobalUnicast() {
+			p.info(e.client).add(fAddr, cl.String())
+		}
+		if e.server.mac != 0 && !srv.IsMulticast() && srv != broadcast4 {
+			p.info(e.server).gateway = true
+		}
+	}
+	k := contactKey{client: e.client, server: netip.AddrPortFrom(srv, f.Server.Port()), proto: f.Proto}
+	ct := p.contacts[k]
+	if ct == nil {
+		if len(p.contacts) >= maxContacts {
+			p.dropped++
+			return
+		}
+		ct = &contact{first: f.First}
+		p.contacts[k] = ct
+	}
+	ct.flows++
+	ct.bytesOut += f.Bytes[netflow.ClientToServer]
+	ct.bytesIn += f.Bytes[netflow.ServerToClient]
+	if f.First.Before(ct.first) {
+		ct.first = f.First
+	}
+	if f.Last.After(ct.last) {
+		ct.last = f.Last
+	}
+}
+
+// InputEnd implements engine.FlowObserver.
+func (p *part) InputEnd(*engine.Input) {}
+
+func (p *part) dhcp(b []byte, sender who) {
+	m, _ := dhcp.Parse(b)
+	if m == nil {
+		return
+	}
+	client := sender
+	if v, ok := macBits(m.ClientMAC); ok && v != 0 && v&groupBit == 0 {
+		client = who{mac: v}
+	}
+	if m.Op == 2 {
+		p.info(sender).dhcpServer = true
+		if m.Type == dhcp.Ack && m.YourIP.IsValid() {
+			p.info(client).add(fAddr, m.YourIP.String())
+		}
+		return
+	}
+	in := p.info(client)
+	in.add(fHostName, m.HostName)
+	in.add(fFQDN, m.FQDN)
+	in.add(fVendorClass, m.VendorClass)
+	in.add(fFingerprint, m.Fingerprint())
+	if m.ClientIP.IsValid() {
+		in.add(fAddr, m.ClientIP.String())
+	}
+}
+
+func (p *part) mdns(b []byte, sender who) {
+	m, _ := mdns.Parse(b)
+	if m == nil {
+		return
+	}
+	a := m.Announcement()
+	if len(a.Hosts)+len(a.Services)+len(a.Instances) == 0 {
+		return
+	}
+	in := p.info(sender)
+	for _, h := range a.Hosts {
+		in.add(fMDNSName, h)
+	}
+	for _, s := range a.Services {
+		in.add(fMDNSService, s)
+	}
+	for _, ad := range a.Addrs {
+		in.add(fAddr, ad.Unmap().String())
+	}
+	for _, i := range a.Instances {
+		in.add(fMDNSInstance, i.Name+"\x00"+i.Service+"\x00"+i.Host+"\x00"+strconv.Itoa(int(i.Port)))
+		for _, kv := range i.TXT {
+			in.add(fMDNSTXT, i.Service+"\x00"+i.Name+"\x00"+kv)
+		}
+	}
+}
+
+func (p *part) llmnr(b []byte, sender who) {
+	m, _ := llmnr.Parse(b)
+	if m == nil || !m.Response || m.Name == "" {
+		return
+	}
+	in := p.info(sender)
+	in.add(fLLMNRName, m.Name)
+	for _, a := range m.Addrs {
+		in.add(fAddr, a.Unmap().String())
+	}
+}
+
+func (p *part) ssdp(b []byte, sender who) {
+	m, _ := ssdp.Parse(b)
+	if m == nil {
+		return
+	}
+	in := p.info(sender)
+	if m.Kind == ssdp.Search {
+		in.add(fSSDPAgent, m.UserAgent)
+		return
+	}
+	in.add(fSSDPServer, m.Server)
+	in.add(fSSDPUSN, m.USN)
+	in.add(fSSDPLocation, m.Location)
+	in.add(fSSDPType, m.Type())
+}
+
+func (p *part) wsd(b []byte, sender who) {
+	m, _ := wsdiscovery.Parse(b)
+	if m == nil {
+		return
+	}
+	switch m.Action {
+	case wsdiscovery.Hello, wsdiscovery.Bye, wsdiscovery.ProbeMatches, wsdiscovery.ResolveMatches:
+	default:
+		return // a Probe or Resolve says what the sender looks for, not what it is
+	}
+	in := p.info(sender)
+	for i := range m.Matches {
+		x := &m.Matches[i]
+		in.add(fWSDEndpoint, x.Address)
+		for _, a := range x.XAddrs {
+			in.add(fWSDXAddr, a)
+		}
+		o, ok := x.ONVIF()
+		for _, t := range o.Types {
+			in.add(fWSDType, t)
+		}
+		if !ok {
+			continue
+		}
+		in.add(fONVIFModel, o.Hardware)
+		in.add(fONVIFName, o.Name)
+		in.add(fONVIFFirmware, o.Firmware)
+		for _, l := range o.Location {
+			in.add(fONVIFLocation, l)
+		}
+		for _, pr := range o.Profiles {
+			in.add(fONVIFProfile, pr)
+		}
+	}
+}
+
+// splitNUL splits a composite member of a set.
+func splitNUL(s string, n int) []string {
+	parts := strings.SplitN(s, "\x00", n)
+	for len(parts) < n {
+		parts = append(parts, "")
+	}
+	return parts
+}
