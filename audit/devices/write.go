@@ -86,7 +86,15 @@ func contactText(c Contact) string {
 	if c.Scope != destinations.ScopePublic {
 		where = "(" + c.Scope + ")"
 	}
-	return fmt.Sprintf("%s %s %s: %d flows, %d B out, %d B in", s, c.Owner, where, c.Flows, c.BytesOut, c.BytesIn)
+	return fmt.Sprintf("%s %s %s: %s, %d B out, %d B in", s, c.Owner, where, count(c.Flows, "flow"), c.BytesOut, c.BytesIn)
+}
+
+// count writes "1 flow", "2 flows".
+func count[N int | int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func addrPort(ip string, port uint16) string {
@@ -148,7 +156,7 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 			if !r.First.IsZero() {
 				seen = timeText(r.First) + " to " + timeText(r.Last)
 			}
-			line("seen", seen, fmt.Sprintf("sent %d frames, %d B; received %d frames, %d B", r.FramesOut, r.BytesOut, r.FramesIn, r.BytesIn))
+			line("seen", seen, fmt.Sprintf("sent %s, %d B; received %s, %d B", count(r.FramesOut, "frame"), r.BytesOut, count(r.FramesIn, "frame"), r.BytesIn))
 		}
 		server := ""
 		if r.DHCP.Server {
@@ -173,14 +181,14 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 			if len(r.Owners) > 0 {
 				owners = " (owners: " + strings.Join(r.Owners, ", ") + ")"
 			}
-			ew.printf("  %-10s %d destinations, %d on the internet%s\n", "contacted", len(r.Destinations), r.InternetContacts, owners)
+			ew.printf("  %-10s %s, %d on the internet%s\n", "contacted", count(len(r.Destinations), "destination"), r.InternetContacts, owners)
 			for _, c := range r.Destinations {
 				ew.printf("  %-10s %s\n", "", contactText(c))
 			}
 		}
 		ew.printf("\n")
 	}
-	ew.printf("%d devices from %d packets. Vendors: %s.\n", len(inv.Devices), inv.Packets, inv.OUI.Version)
+	ew.printf("%s from %s. Vendors: %s.\n", count(len(inv.Devices), "device"), count(inv.Packets, "packet"), inv.OUI.Version)
 	ew.printf("%s\n", inv.OUI.Attribution)
 	for _, a := range inv.GeoIP.Attribution {
 		ew.printf("%s\n", a)
