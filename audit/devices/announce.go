@@ -131,12 +131,46 @@ func flowEnds(f *flowtable.Flow, slot *any) endpoints {
 }
 
 func whoOf(mac string, ip netip.Addr) who {
-	if hw, err := net.ParseMAC(mac); err == nil {
-		if v, ok := macBits(hw); ok && v != 0 && v&groupBit == 0 {
-			return who{mac: v}
-		}
+	if v, ok := parseMAC(mac); ok && v != 0 && v&groupBit == 0 {
+		return who{mac: v}
 	}
 	return who{ip: ip.Unmap()}
+}
+
+// parseMAC reads the "aa:bb:cc:dd:ee:ff" form net.HardwareAddr.String writes (the flow table's
+// ClientMAC and ServerMAC), once per flow without allocating.
+func parseMAC(s string) (uint64, bool) {
+	if len(s) != 17 {
+		if hw, err := net.ParseMAC(s); err == nil {
+			return macBits(hw)
+		}
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < 17; i += 3 {
+		if i > 0 && s[i-1] != ':' {
+			return 0, false
+		}
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return 0, false
+		}
+		v = v<<8 | uint64(hi<<4|lo)
+	}
+	return v, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // Chunk implements engine.FlowObserver: the datagrams of the discovery protocols are read.
@@ -173,14 +207,21 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 // to an internet server also tells the client's own internet address (a global IPv6 address),
 // and that the link-layer address the server's frames come from is a gateway's.
 func (p *part) Ended(f *flowtable.Flow, slot *any) {
-	e := flowEnds(f, slot)
+	// Most flows carry no discovery protocol: their server end is worked out only when needed.
+	e, known := (*slot).(endpoints)
 	*slot = nil
+	if !known {
+		e.client = whoOf(f.ClientMAC, f.Client.Addr())
+	}
 	srv := f.Server.Addr().Unmap()
-	if !labScope(srv) && !srv.IsLoopback() {
+	if !labScope(srv) && !srv.IsLoopback() && !srv.IsMulticast() && srv != broadcast4 {
 		if cl := f.Client.Addr().Unmap(); e.client.mac != 0 && !labScope(cl) && cl.IsGlobalUnicast() {
 			p.info(e.client).add(fAddr, cl.String())
 		}
-		if e.server.mac != 0 && !srv.IsMulticast() && srv != broadcast4 {
+		if !known {
+			e.server = whoOf(f.ServerMAC, f.Server.Addr())
+		}
+		if e.server.mac != 0 {
 			p.info(e.server).gateway = true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"droneaudit/audit/destinations"
 	"droneaudit/decoders"
@@ -244,7 +245,9 @@ func deviceRow(w who, d *frameDev, in *info, contacts []Contact) Row {
 	}
 	addrs := set{}
 	if d != nil {
-		r.First, r.Last = d.first.UTC(), d.last.UTC()
+		if d.framesOut > 0 {
+			r.First, r.Last = time.Unix(0, d.first).UTC(), time.Unix(0, d.last).UTC()
+		}
 		r.FramesOut, r.FramesIn, r.BytesOut, r.BytesIn = d.framesOut, d.framesIn, d.bytesOut, d.bytesIn
 		for a := range d.local {
 			addrs.add(a.String(), 1<<10)

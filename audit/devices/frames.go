@@ -3,7 +3,6 @@ package devices
 import (
 	"encoding/binary"
 	"net/netip"
-	"time"
 
 	"droneaudit/capture"
 	"droneaudit/decoders/dhcp"
@@ -25,18 +24,18 @@ const groupBit = 1 << 40
 // only when it opens flows from it (part.Ended): a gateway sends frames from every internet
 // server whose answers it forwards.
 type frameDev struct {
-	first, last         time.Time
+	first, last         int64 // Unix nanoseconds: comparing integers is cheaper than times, per frame
 	framesOut, framesIn int64
 	bytesOut, bytesIn   int64
 	lastSrc             netip.Addr
 	local               map[netip.Addr]struct{}
 }
 
-func (d *frameDev) sent(t time.Time, n int64) {
-	if d.framesOut == 0 || t.Before(d.first) {
+func (d *frameDev) sent(t int64, n int64) {
+	if d.framesOut == 0 || t < d.first {
 		d.first = t
 	}
-	if t.After(d.last) {
+	if t > d.last {
 		d.last = t
 	}
 	d.framesOut++
@@ -141,7 +140,7 @@ func (f *frames) packet(ev *engine.PacketEvent) {
 	if hasSrc {
 		if src != 0 && src&groupBit == 0 {
 			if d := f.dev(src); d != nil {
-				d.sent(p.Time, n)
+				d.sent(p.Time.UnixNano(), n)
 				if t != nil {
 					f.own(d, src, t.Src.Addr())
 				} else if p.LinkType == capture.LinkEthernet {
@@ -164,7 +163,7 @@ func (f *frames) packet(ev *engine.PacketEvent) {
 	}
 	if a := t.Src.Addr().Unmap(); labScope(a) {
 		if d := f.devIP(a); d != nil {
-			d.sent(p.Time, n)
+			d.sent(p.Time.UnixNano(), n)
 			d.source(a)
 		}
 	}

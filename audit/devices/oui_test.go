@@ -65,3 +65,18 @@ func BenchmarkLookupVendor(b *testing.B) {
 		LookupVendor(mac)
 	}
 }
+
+func TestParseMAC(t *testing.T) {
+	for _, s := range []string{"44:47:cc:aa:bb:cc", "44:47:CC:AA:BB:CC", "00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"} {
+		hw, _ := net.ParseMAC(s)
+		want, _ := macBits(hw)
+		if got, ok := parseMAC(s); !ok || got != want {
+			t.Errorf("%s: %x %v, want %x", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"", "44:47:cc:aa:bb:c", "44-47-cc-aa-bb-cc", "44:47:cc:aa:bb:cg", "44:47:cc:aa:bb:cc:dd"} {
+		if _, ok := parseMAC(s); ok && s != "44-47-cc-aa-bb-cc" {
+			t.Errorf("%q parsed", s)
+		}
+	}
+}

@@ -187,3 +187,28 @@ func TestDevicesCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditDenyCameraClouds makes the camera cloud owner classes policy: an audit of the
+// segment with deny_owners [hikvision-cloud, dahua-cloud] fails on each contact with them,
+// including the Dahua relay recognised by its P2P traffic alone.
+func TestAuditDenyCameraClouds(t *testing.T) {
+	dir := t.TempDir()
+	p := segmentFile(t, dir)
+	conf := filepath.Join(dir, "droneaudit.yaml")
+	os.WriteFile(conf, []byte("policy:\n  destinations:\n    deny_owners: [hikvision-cloud, dahua-cloud]\n"), 0o644)
+	zones := filepath.Join("..", "..", "internal", "demo", "belgian-sensitive-sites.geojson")
+	code, out, errOut := cli(t, "--config", conf, "audit", "--no-progress", "--zones", zones, p)
+	if code != exitPolicy {
+		t.Fatalf("exit %d, want 3: %s\n%s", code, errOut, out)
+	}
+	for _, s := range []string{`litedev.hik-connect.com (47.91.88.171:443/tcp) is owned by a denied class "hikvision-cloud"`,
+		`www.easy4ipcloud.com (47.254.34.11:8800/udp) is owned by a denied class "dahua-cloud"`,
+		`47.254.40.40:20000/udp is owned by a denied class "dahua-cloud"`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	if n := strings.Count(out, "destination-denied"); n != 5 {
+		t.Errorf("%d destination-denied findings, want 5", n)
+	}
+}

@@ -112,6 +112,9 @@ func Parse(b []byte) (*Message, error) {
 		counts[i] = int(binary.BigEndian.Uint16(b[4+2*i:]))
 	}
 	off, read := 12, 0
+	if n := counts[1] + counts[2] + counts[3]; n > 0 {
+		m.Records = make([]Record, 0, min(n, 32))
+	}
 	for range counts[0] {
 		if read++; read > maxRecords {
 			return m, &Error{off, "too many questions and records"}
