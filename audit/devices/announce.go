@@ -67,8 +67,38 @@ type who struct {
 // info is what one device announced.
 type info struct {
 	sets       [nFields]set
+	pub        addrSet // internet addresses it opened flows from (global IPv6)
 	dhcpServer bool
 	gateway    bool // internet servers answered through it
+}
+
+// addrSet is a set of addresses bounded, like set, to its smallest members; an address already
+// in it is found without formatting it (once per flow).
+type addrSet map[netip.Addr]struct{}
+
+const maxPub = 64
+
+func (s *addrSet) add(a netip.Addr) {
+	if _, ok := (*s)[a]; ok {
+		return
+	}
+	if *s == nil {
+		*s = addrSet{}
+	}
+	if len(*s) < maxPub {
+		(*s)[a] = struct{}{}
+		return
+	}
+	var greatest netip.Addr
+	for k := range *s {
+		if k.Compare(greatest) > 0 {
+			greatest = k
+		}
+	}
+	if a.Less(greatest) {
+		delete(*s, greatest)
+		(*s)[a] = struct{}{}
+	}
 }
 
 func (in *info) add(f field, v string) { in.sets[f].add(v, limit(f)) }
@@ -76,6 +106,9 @@ func (in *info) add(f field, v string) { in.sets[f].add(v, limit(f)) }
 func (in *info) merge(o *info) {
 	for f := range nFields {
 		in.sets[f].merge(o.sets[f], limit(f))
+	}
+	for a := range o.pub {
+		in.pub.add(a)
 	}
 	in.dhcpServer = in.dhcpServer || o.dhcpServer
 	in.gateway = in.gateway || o.gateway
@@ -105,6 +138,27 @@ type part struct {
 	infos    map[who]*info
 	contacts map[contactKey]*contact
 	dropped  int // contacts not followed beyond maxContacts
+	// macs remembers the last addresses parsed: a capture's flows come from a few devices.
+	macs [2]struct {
+		s string
+		w who
+	}
+	next int
+}
+
+// whoOf is the package whoOf with a two-entry cache of the flow table's MAC strings.
+func (p *part) whoOf(mac string, ip netip.Addr) who {
+	for _, c := range p.macs {
+		if c.s == mac && mac != "" {
+			return c.w
+		}
+	}
+	w := whoOf(mac, ip)
+	if w.mac != 0 {
+		p.macs[p.next].s, p.macs[p.next].w = mac, w
+		p.next ^= 1
+	}
+	return w
 }
 
 func newPart() *part { return &part{infos: map[who]*info{}, contacts: map[contactKey]*contact{}} }
@@ -211,15 +265,15 @@ func (p *part) Ended(f *flowtable.Flow, slot *any) {
 	e, known := (*slot).(endpoints)
 	*slot = nil
 	if !known {
-		e.client = whoOf(f.ClientMAC, f.Client.Addr())
+		e.client = p.whoOf(f.ClientMAC, f.Client.Addr())
 	}
 	srv := f.Server.Addr().Unmap()
 	if !labScope(srv) && !srv.IsLoopback() && !srv.IsMulticast() && srv != broadcast4 {
 		if cl := f.Client.Addr().Unmap(); e.client.mac != 0 && !labScope(cl) && cl.IsGlobalUnicast() {
-			p.info(e.client).add(fAddr, cl.String())
+			p.info(e.client).pub.add(cl)
 		}
 		if !known {
-			e.server = whoOf(f.ServerMAC, f.Server.Addr())
+			e.server = p.whoOf(f.ServerMAC, f.Server.Addr())
 		}
 		if e.server.mac != 0 {
 			p.info(e.server).gateway = true

@@ -258,6 +258,9 @@ func deviceRow(w who, d *frameDev, in *info, contacts []Contact) Row {
 		addrs.add(w.ip.String(), 1<<10)
 	}
 	addrs.merge(in.sets[fAddr], 1<<10)
+	for a := range in.pub {
+		addrs.add(a.String(), 1<<10)
+	}
 	var ips []netip.Addr
 	for a := range addrs {
 		if ip, err := netip.ParseAddr(a); err == nil {

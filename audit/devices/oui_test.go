@@ -47,14 +47,24 @@ func TestLookupVendorKnownPrefixes(t *testing.T) {
 }
 
 func TestOUITableSize(t *testing.T) {
-	m, err := loadOUI()
+	tab, err := loadOUI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ieee-data 20220827.1: 32,527 MA-L prefixes (080030 is listed three times, 0001C8 twice), 4,390 MA-M, 5,029 MA-S and
-	// 4,575 IAB blocks.
-	if n24, n28, n36 := len(m.by[2]), len(m.by[1]), len(m.by[0]); n24 != 32527 || n28 != 4390 || n36 != 5029+4575 {
-		t.Errorf("table sizes %d/%d/%d", n24, n28, n36)
+	// ieee-data 20220827.1: 32,527 MA-L prefixes (080030 is listed three times, 0001C8 twice),
+	// 4,390 MA-M, 5,029 MA-S and 4,575 IAB blocks.
+	count := map[string]int{}
+	for n := range tab.lines {
+		count[tab.field(n, 1)]++
+		if n > 0 && tab.field(n-1, 0) >= tab.field(n, 0) {
+			t.Fatalf("line %d: %s after %s: not sorted", n, tab.field(n, 0), tab.field(n-1, 0))
+		}
+	}
+	if count["MA-L"] != 32527 || count["MA-M"] != 4390 || count["MA-S"] != 5029 || count["IAB"] != 4575 {
+		t.Errorf("table sizes %v", count)
+	}
+	if v := LookupVendor(net.HardwareAddr{0x08, 0x00, 0x30, 1, 2, 3}); v.Org != "CERN / NETWORK RESEARCH CORPORATION / ROYAL MELBOURNE INST OF TECH" {
+		t.Errorf("080030: %q", v.Org)
 	}
 }
 
@@ -77,6 +87,14 @@ func TestParseMAC(t *testing.T) {
 	for _, s := range []string{"", "44:47:cc:aa:bb:c", "44-47-cc-aa-bb-cc", "44:47:cc:aa:bb:cg", "44:47:cc:aa:bb:cc:dd"} {
 		if _, ok := parseMAC(s); ok && s != "44-47-cc-aa-bb-cc" {
 			t.Errorf("%q parsed", s)
+		}
+	}
+}
+
+func BenchmarkLoadOUI(b *testing.B) {
+	for b.Loop() {
+		if _, err := parseOUI(ouiTable); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
