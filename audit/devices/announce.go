@@ -67,9 +67,29 @@ type who struct {
 // info is what one device announced.
 type info struct {
 	sets       [nFields]set
+	local      addrSet // lab-scope addresses it sent flows from
 	pub        addrSet // internet addresses it opened flows from (global IPv6)
 	dhcpServer bool
 	gateway    bool // internet servers answered through it
+	// Its TCP and UDP traffic: packets and payload bytes each way, and the first and last
+	// packet of its flows (Unix nanoseconds).
+	framesOut, framesIn int64
+	bytesOut, bytesIn   int64
+	first, last         int64
+}
+
+// traffic adds one flow's packets and bytes, seen from the device's end.
+func (in *info) traffic(out, inn, bout, bin, first, last int64) {
+	in.framesOut += out
+	in.framesIn += inn
+	in.bytesOut += bout
+	in.bytesIn += bin
+	if in.first == 0 || first < in.first {
+		in.first = first
+	}
+	if last > in.last {
+		in.last = last
+	}
 }
 
 // addrSet is a set of addresses bounded, like set, to its smallest members; an address already
@@ -103,12 +123,32 @@ func (s *addrSet) add(a netip.Addr) {
 
 func (in *info) add(f field, v string) { in.sets[f].add(v, limit(f)) }
 
+// listed reports whether the device is one of the segment's: it sent something, or something
+// was announced about it (a DHCP server acknowledged an address for it).
+func (in *info) listed() bool {
+	if in.framesOut > 0 || in.dhcpServer || in.gateway || len(in.pub) > 0 {
+		return true
+	}
+	for f := range nFields {
+		if len(in.sets[f]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (in *info) merge(o *info) {
 	for f := range nFields {
 		in.sets[f].merge(o.sets[f], limit(f))
 	}
 	for a := range o.pub {
 		in.pub.add(a)
+	}
+	for a := range o.local {
+		in.local.add(a)
+	}
+	if o.framesOut+o.framesIn > 0 {
+		in.traffic(o.framesOut, o.framesIn, o.bytesOut, o.bytesIn, o.first, o.last)
 	}
 	in.dhcpServer = in.dhcpServer || o.dhcpServer
 	in.gateway = in.gateway || o.gateway
@@ -163,6 +203,15 @@ func (p *part) whoOf(mac string, ip netip.Addr) who {
 
 func newPart() *part { return &part{infos: map[who]*info{}, contacts: map[contactKey]*contact{}} }
 
+// device returns the info of a flow end that can be a device of the segment: one with a MAC
+// address, or a lab-scope address in a capture without them; nil for an internet host.
+func (p *part) device(w who) *info {
+	if w.mac == 0 && !labScope(w.ip) {
+		return nil
+	}
+	return p.info(w)
+}
+
 func (p *part) info(w who) *info {
 	in := p.infos[w]
 	if in == nil {
@@ -175,13 +224,25 @@ func (p *part) info(w who) *info {
 // endpoints is a flow's two ends as message senders, worked out once per flow.
 type endpoints struct{ client, server who }
 
-func flowEnds(f *flowtable.Flow, slot *any) endpoints {
-	if e, ok := (*slot).(endpoints); ok {
-		return e
+// flowState is the inventory's state on a flow that carries a discovery protocol.
+type flowState struct {
+	ends endpoints
+	// shared is set on a flow from the unspecified address (0.0.0.0:68 → 255.255.255.255:67):
+	// every DHCP client of the segment sends on it, so its datagrams are accounted to their
+	// senders one by one rather than to the flow's first client; counted lists those that have
+	// a contact on it already.
+	shared  bool
+	counted map[who]struct{}
+}
+
+func (p *part) state(f *flowtable.Flow, slot *any) *flowState {
+	if st, ok := (*slot).(*flowState); ok {
+		return st
 	}
-	e := endpoints{client: whoOf(f.ClientMAC, f.Client.Addr()), server: whoOf(f.ServerMAC, f.Server.Addr())}
-	*slot = e
-	return e
+	st := &flowState{ends: endpoints{client: p.whoOf(f.ClientMAC, f.Client.Addr()), server: p.whoOf(f.ServerMAC, f.Server.Addr())},
+		shared: f.Client.Addr().IsUnspecified()}
+	*slot = st
+	return st
 }
 
 func whoOf(mac string, ip netip.Addr) who {
@@ -238,14 +299,14 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 	default:
 		return
 	}
-	e := flowEnds(f, slot)
-	sender := e.client
+	st := p.state(f, slot)
+	sender := st.ends.client
 	if c.Dir == netflow.ServerToClient {
-		sender = e.server
+		sender = st.ends.server
 	}
 	switch c.App {
 	case AppDHCP:
-		p.dhcp(c.Payload, sender)
+		sender = p.dhcp(c.Payload, sender)
 	case AppMDNS:
 		p.mdns(c.Payload, sender)
 	case AppLLMNR:
@@ -255,46 +316,105 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 	case AppWSDiscovery:
 		p.wsd(c.Payload, sender)
 	}
+	if st.shared && c.Dir == netflow.ClientToServer {
+		p.sharedDatagram(f, st, sender, int64(len(c.Payload)), c.Time)
+	}
 }
 
-// Ended implements engine.FlowObserver: the flow counts as a contact of its client. A flow
-// to an internet server also tells the client's own internet address (a global IPv6 address),
-// and that the link-layer address the server's frames come from is a gateway's.
-func (p *part) Ended(f *flowtable.Flow, slot *any) {
-	// Most flows carry no discovery protocol: their server end is worked out only when needed.
-	e, known := (*slot).(endpoints)
-	*slot = nil
-	if !known {
-		e.client = p.whoOf(f.ClientMAC, f.Client.Addr())
+// sharedDatagram accounts one datagram of a shared flow to its sender.
+func (p *part) sharedDatagram(f *flowtable.Flow, st *flowState, sender who, n int64, at time.Time) {
+	in := p.device(sender)
+	if in == nil {
+		return
 	}
-	srv := f.Server.Addr().Unmap()
-	if !labScope(srv) && !srv.IsLoopback() && !srv.IsMulticast() && srv != broadcast4 {
-		if cl := f.Client.Addr().Unmap(); e.client.mac != 0 && !labScope(cl) && cl.IsGlobalUnicast() {
-			p.info(e.client).pub.add(cl)
-		}
-		if !known {
-			e.server = p.whoOf(f.ServerMAC, f.Server.Addr())
-		}
-		if e.server.mac != 0 {
-			p.info(e.server).gateway = true
-		}
+	ts := at.UnixNano()
+	in.traffic(1, 0, n, 0, ts, ts)
+	k := contactKey{client: sender, server: netip.AddrPortFrom(f.Server.Addr().Unmap(), f.Server.Port()), proto: f.Proto}
+	ct := p.contact(k, at)
+	if ct == nil {
+		return
 	}
-	k := contactKey{client: e.client, server: netip.AddrPortFrom(srv, f.Server.Port()), proto: f.Proto}
+	if _, ok := st.counted[sender]; !ok {
+		if st.counted == nil {
+			st.counted = map[who]struct{}{}
+		}
+		st.counted[sender] = struct{}{}
+		ct.flows++
+	}
+	ct.bytesOut += n
+	if at.After(ct.last) {
+		ct.last = at
+	}
+}
+
+// contact returns the contact of k, or nil when too many are followed already.
+func (p *part) contact(k contactKey, first time.Time) *contact {
 	ct := p.contacts[k]
 	if ct == nil {
 		if len(p.contacts) >= maxContacts {
 			p.dropped++
-			return
+			return nil
 		}
-		ct = &contact{first: f.First}
+		ct = &contact{first: first}
 		p.contacts[k] = ct
 	}
-	ct.flows++
-	ct.bytesOut += f.Bytes[netflow.ClientToServer]
-	ct.bytesIn += f.Bytes[netflow.ServerToClient]
-	if f.First.Before(ct.first) {
-		ct.first = f.First
+	if first.Before(ct.first) {
+		ct.first = first
 	}
+	return ct
+}
+
+// Ended implements engine.FlowObserver: the flow is accounted to the devices at both ends (their
+// packets, payload bytes, times and lab-scope addresses) and counts as a contact of its
+// client. A flow to an internet server also tells the client's own internet address (a global
+// IPv6 address), and that the link-layer address the server's frames come from is a gateway's.
+func (p *part) Ended(f *flowtable.Flow, slot *any) {
+	var e endpoints
+	shared := false
+	if st, ok := (*slot).(*flowState); ok {
+		e, shared = st.ends, st.shared
+	} else {
+		e = endpoints{client: p.whoOf(f.ClientMAC, f.Client.Addr()), server: p.whoOf(f.ServerMAC, f.Server.Addr())}
+	}
+	*slot = nil
+	c2s, s2c := netflow.ClientToServer, netflow.ServerToClient
+	first, last := f.First.UnixNano(), f.Last.UnixNano()
+	cl, srv := f.Client.Addr().Unmap(), f.Server.Addr().Unmap()
+	if shared {
+		// Its datagrams were accounted to their senders as they came (sharedDatagram); what
+		// the server end sent (nothing, to a broadcast address) is all that is left.
+		if si := p.device(e.server); si != nil && f.Packets[s2c] > 0 {
+			si.traffic(f.Packets[s2c], 0, f.Bytes[s2c], 0, first, last)
+		}
+		return
+	}
+	if ci := p.device(e.client); ci != nil {
+		ci.traffic(f.Packets[c2s], f.Packets[s2c], f.Bytes[c2s], f.Bytes[s2c], first, last)
+		if labScope(cl) {
+			ci.local.add(cl)
+		}
+	}
+	if si := p.device(e.server); si != nil {
+		si.traffic(f.Packets[s2c], f.Packets[c2s], f.Bytes[s2c], f.Bytes[c2s], first, last)
+		if labScope(srv) && f.Packets[s2c] > 0 {
+			si.local.add(srv)
+		}
+	}
+	if !labScope(srv) && !srv.IsLoopback() && !srv.IsMulticast() && srv != broadcast4 {
+		if e.client.mac != 0 && !labScope(cl) && cl.IsGlobalUnicast() {
+			p.info(e.client).pub.add(cl)
+		}
+		if e.server.mac != 0 && f.Packets[s2c] > 0 {
+			p.info(e.server).gateway = true
+		}
+	}
+	ct := p.contact(contactKey{client: e.client, server: netip.AddrPortFrom(srv, f.Server.Port()), proto: f.Proto}, f.First)
+	if ct == nil {
+		return
+	}
+	ct.flows++
+	ct.bytesOut += f.Bytes[c2s]
+	ct.bytesIn += f.Bytes[s2c]
 	if f.Last.After(ct.last) {
 		ct.last = f.Last
 	}
@@ -303,10 +423,12 @@ func (p *part) Ended(f *flowtable.Flow, slot *any) {
 // InputEnd implements engine.FlowObserver.
 func (p *part) InputEnd(*engine.Input) {}
 
-func (p *part) dhcp(b []byte, sender who) {
+// dhcp reads a DHCP message and returns who sent it: the client its hardware address names, or
+// the flow's end for a server's answer.
+func (p *part) dhcp(b []byte, sender who) who {
 	m, _ := dhcp.Parse(b)
 	if m == nil {
-		return
+		return sender
 	}
 	client := sender
 	if v, ok := macBits(m.ClientMAC); ok && v != 0 && v&groupBit == 0 {
@@ -317,7 +439,7 @@ func (p *part) dhcp(b []byte, sender who) {
 		if m.Type == dhcp.Ack && m.YourIP.IsValid() {
 			p.info(client).add(fAddr, m.YourIP.String())
 		}
-		return
+		return sender
 	}
 	in := p.info(client)
 	in.add(fHostName, m.HostName)
@@ -327,6 +449,7 @@ func (p *part) dhcp(b []byte, sender who) {
 	if m.ClientIP.IsValid() {
 		in.add(fAddr, m.ClientIP.String())
 	}
+	return client
 }
 
 func (p *part) mdns(b []byte, sender who) {

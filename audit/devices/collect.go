@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -17,11 +18,12 @@ import (
 )
 
 // Collector builds the device inventory as an observer of the engine's one pass over the
-// captures. The reader goroutine tells it every frame: who sent it and to whom, how long it
-// was, from which address (engine.Observer.Packet). Each flow shard reads the discovery
-// protocols of its flows (DHCP, mDNS, LLMNR, SSDP, WS-Discovery) and counts each device's
-// flows to each destination. The parts are merged when the run is over, and the merged result
-// does not depend on the number of shards.
+// captures. Each flow shard reads the discovery protocols of its flows (DHCP, mDNS, LLMNR,
+// SSDP, WS-Discovery) and, as each flow ends, accounts it to the devices at both ends (packets,
+// payload bytes, times, addresses) and to its client's destinations: the per-frame path stays
+// the destination inventory's. The reader goroutine only sees the frames no flow carries (ARP,
+// ICMP; and the MAC addresses of cooked captures, whose flows have none). The parts are merged
+// when the run is over, and the merged result does not depend on the number of shards.
 type Collector struct {
 	fr    *frames
 	mu    sync.Mutex
@@ -86,11 +88,26 @@ func (c *Collector) Inventory(dest *destinations.Inventory) *Inventory {
 	if dest != nil {
 		inv.GeoIP, inv.Notes = dest.GeoIP, dest.Notes
 	}
-	// A sender known only by its IP address (a flow without link-layer addresses) is the device
-	// that sent frames from that address, where one did.
+	// A flow end known only by its IP address (a capture without link-layer addresses, or a
+	// cooked one) is the device that claimed that address, where one did: in ARP or cooked
+	// frames first, else in flows (the smallest MAC address, so that the shards' order does not
+	// matter).
+	ipMAC := maps.Clone(fr.ipMAC)
+	for _, p := range c.parts {
+		for w, in := range p.infos {
+			if w.mac == 0 {
+				continue
+			}
+			for a := range in.local {
+				if m, ok := ipMAC[a]; !ok || (w.mac < m && fr.ipMAC[a] == 0) {
+					ipMAC[a] = w.mac
+				}
+			}
+		}
+	}
 	resolve := func(w who) who {
 		if w.mac == 0 {
-			if mac, ok := fr.ipMAC[w.ip]; ok {
+			if mac, ok := ipMAC[w.ip]; ok {
 				return who{mac: mac}
 			}
 		}
@@ -126,20 +143,15 @@ func (c *Collector) Inventory(dest *destinations.Inventory) *Inventory {
 		}
 		dropped += p.dropped
 	}
-	// Devices: every address that sent a frame, and every one that announced something.
+	// Devices: every address that sent a frame, and every one something was announced about.
 	keys := map[who]struct{}{}
 	for mac, d := range fr.byMAC {
 		if d.framesOut > 0 {
 			keys[who{mac: mac}] = struct{}{}
 		}
 	}
-	for ip, d := range fr.byIP {
-		if d.framesOut > 0 {
-			keys[who{ip: ip}] = struct{}{}
-		}
-	}
-	for w := range infos {
-		if w.mac != 0 || labScope(w.ip) {
+	for w, in := range infos {
+		if (w.mac != 0 || labScope(w.ip)) && in.listed() {
 			keys[w] = struct{}{}
 		}
 	}
@@ -152,13 +164,7 @@ func (c *Collector) Inventory(dest *destinations.Inventory) *Inventory {
 		byDevice[k.client] = append(byDevice[k.client], contactRow(k, ct, rows))
 	}
 	for w := range keys {
-		var d *frameDev
-		if w.mac != 0 {
-			d = fr.byMAC[w.mac]
-		} else {
-			d = fr.byIP[w.ip]
-		}
-		inv.Devices = append(inv.Devices, deviceRow(w, d, infos[w], byDevice[w]))
+		inv.Devices = append(inv.Devices, deviceRow(w, fr.byMAC[w.mac], infos[w], byDevice[w]))
 	}
 	slices.SortFunc(inv.Devices, compareDevices)
 	if fr.dropped > 0 {
@@ -244,23 +250,29 @@ func deviceRow(w who, d *frameDev, in *info, contacts []Contact) Row {
 		r.Vendor, r.OUI, r.OUIRegistry, r.Randomised = v.Org, v.Assignment, v.Registry, v.Local
 	}
 	addrs := set{}
-	if d != nil {
-		if d.framesOut > 0 {
-			r.First, r.Last = time.Unix(0, d.first).UTC(), time.Unix(0, d.last).UTC()
-		}
-		r.FramesOut, r.FramesIn, r.BytesOut, r.BytesIn = d.framesOut, d.framesIn, d.bytesOut, d.bytesIn
-		for a := range d.local {
+	if d == nil {
+		d = &frameDev{} // no frames outside flows (or none can be: no MAC address)
+	}
+	r.FramesOut, r.FramesIn = d.framesOut+in.framesOut, d.framesIn+in.framesIn
+	r.BytesOut, r.BytesIn = in.bytesOut, in.bytesIn
+	first, last := d.first, d.last
+	if in.first != 0 && (first == 0 || in.first < first) {
+		first = in.first
+	}
+	last = max(last, in.last)
+	if first != 0 {
+		r.First, r.Last = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+	}
+	r.Gateway = in.gateway
+	for _, l := range []addrSet{d.local, in.local, in.pub} {
+		for a := range l {
 			addrs.add(a.String(), 1<<10)
 		}
 	}
-	r.Gateway = in.gateway
 	if w.mac == 0 {
 		addrs.add(w.ip.String(), 1<<10)
 	}
 	addrs.merge(in.sets[fAddr], 1<<10)
-	for a := range in.pub {
-		addrs.add(a.String(), 1<<10)
-	}
 	var ips []netip.Addr
 	for a := range addrs {
 		if ip, err := netip.ParseAddr(a); err == nil {

@@ -12,38 +12,33 @@ import (
 // Bounds on the reader goroutine's state.
 const (
 	maxDevices = 1 << 16 // devices followed; frames of further addresses are counted as dropped
-	maxLocal   = 64      // lab-scope source addresses kept per device
+	maxLocal   = 64      // lab-scope addresses kept per device
 )
 
 // groupBit is the I/G bit of an address packed by macBits: a group (multicast) address names no
 // device.
 const groupBit = 1 << 40
 
-// frameDev is what the frames say about one device: when it was seen, how much it sent and
-// received, and the lab-scope addresses it sent from. An internet address is a device's own
-// only when it opens flows from it (part.Ended): a gateway sends frames from every internet
-// server whose answers it forwards.
+// frameDev is what the frames outside TCP and UDP flows (ARP, ICMP, other link-layer
+// protocols) say about one device; its flows are accounted by the shards (part.Ended).
 type frameDev struct {
-	first, last         int64 // Unix nanoseconds: comparing integers is cheaper than times, per frame
+	first, last         int64 // Unix nanoseconds
 	framesOut, framesIn int64
-	bytesOut, bytesIn   int64
 	lastSrc             netip.Addr
-	local               map[netip.Addr]struct{}
+	local               addrSet // lab-scope addresses it claimed in ARP (or sent from, in cooked captures)
 }
 
-func (d *frameDev) sent(t int64, n int64) {
-	if d.framesOut == 0 || t < d.first {
+func (d *frameDev) seen(t int64) {
+	if d.first == 0 || t < d.first {
 		d.first = t
 	}
 	if t > d.last {
 		d.last = t
 	}
-	d.framesOut++
-	d.bytesOut += n
 }
 
-// source records an address the device sent from. It reports whether the address is a new
-// lab-scope address of the device.
+// source records an address the device sent from or claimed. It reports whether the address is
+// a new lab-scope address of the device.
 func (d *frameDev) source(a netip.Addr) bool {
 	if a == d.lastSrc {
 		return false
@@ -55,10 +50,7 @@ func (d *frameDev) source(a netip.Addr) bool {
 	if _, ok := d.local[a]; ok || len(d.local) >= maxLocal {
 		return false
 	}
-	if d.local == nil {
-		d.local = map[netip.Addr]struct{}{}
-	}
-	d.local[a] = struct{}{}
+	d.local.add(a)
 	return true
 }
 
@@ -70,35 +62,22 @@ func labScope(a netip.Addr) bool {
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
-// cached is one entry of the reader's small cache of recently used devices.
-type cached struct {
-	mac uint64
-	dev *frameDev
-}
-
-// frames is the reader goroutine's part of the inventory.
+// frames is the reader goroutine's part of the inventory. TCP and UDP frames of Ethernet
+// captures are left to the shards, which account them per flow: per frame the reader only
+// counts.
 type frames struct {
 	byMAC   map[uint64]*frameDev
-	byIP    map[netip.Addr]*frameDev // devices of captures without link-layer addresses (raw IP)
-	ipMAC   map[netip.Addr]uint64    // an address → the device that sent from it first
-	recent  [2]cached                // a flow's frames alternate between two devices
-	next    int
+	ipMAC   map[netip.Addr]uint64 // an address → the device that claimed it first (ARP, cooked captures)
 	packets int64
 	dropped int64 // frames of devices beyond maxDevices
 }
 
 func newFrames() *frames {
-	return &frames{byMAC: map[uint64]*frameDev{}, byIP: map[netip.Addr]*frameDev{}, ipMAC: map[netip.Addr]uint64{}}
+	return &frames{byMAC: map[uint64]*frameDev{}, ipMAC: map[netip.Addr]uint64{}}
 }
 
 // dev returns the device of a MAC address, or nil when too many are followed already.
 func (f *frames) dev(mac uint64) *frameDev {
-	if f.recent[0].mac == mac && f.recent[0].dev != nil {
-		return f.recent[0].dev
-	}
-	if f.recent[1].mac == mac && f.recent[1].dev != nil {
-		return f.recent[1].dev
-	}
 	d := f.byMAC[mac]
 	if d == nil {
 		if len(f.byMAC) >= maxDevices {
@@ -108,74 +87,49 @@ func (f *frames) dev(mac uint64) *frameDev {
 		d = &frameDev{}
 		f.byMAC[mac] = d
 	}
-	f.recent[f.next] = cached{mac, d}
-	f.next ^= 1
 	return d
 }
 
-func (f *frames) devIP(a netip.Addr) *frameDev {
-	d := f.byIP[a]
-	if d == nil {
-		if len(f.byIP) >= maxDevices {
-			f.dropped++
-			return nil
-		}
-		d = &frameDev{}
-		f.byIP[a] = d
-	}
-	return d
-}
-
-// packet accounts one frame: to the device that sent it (by its link-layer source address, or
-// by its lab-scope IP address where the capture has none) and to the device it was sent to.
+// packet accounts one frame that no flow accounts: to the device that sent it and the one it
+// was sent to, by link-layer address; an ARP packet also binds its sender's address. In Linux
+// cooked captures (SLL, SLL2) flows carry no MAC address, so there the reader binds each TCP
+// or UDP sender's address to the MAC address of the frame.
 func (f *frames) packet(ev *engine.PacketEvent) {
 	f.packets++
 	p := ev.Packet
-	n := int64(p.OrigLen)
-	if n == 0 {
-		n = int64(len(p.Data))
+	t := ev.Transport
+	if t != nil && p.LinkType == capture.LinkEthernet {
+		return
 	}
 	src, dst, hasSrc, hasDst := linkAddrs(p.LinkType, p.Data)
-	t := ev.Transport
-	if hasSrc {
-		if src != 0 && src&groupBit == 0 {
-			if d := f.dev(src); d != nil {
-				d.sent(p.Time.UnixNano(), n)
-				if t != nil {
-					f.own(d, src, t.Src.Addr())
-				} else if p.LinkType == capture.LinkEthernet {
-					if a, ok := dhcp.ParseARPFrame(p.Data); ok {
-						f.own(d, src, a.SenderIP)
-					}
-				}
-			}
-		}
-		if hasDst && dst != 0 && dst&groupBit == 0 {
-			if d := f.dev(dst); d != nil {
-				d.framesIn++
-				d.bytesIn += n
-			}
-		}
+	if !hasSrc || src == 0 || src&groupBit != 0 {
 		return
 	}
-	if t == nil {
+	d := f.dev(src)
+	if d == nil {
 		return
 	}
-	if a := t.Src.Addr().Unmap(); labScope(a) {
-		if d := f.devIP(a); d != nil {
-			d.sent(p.Time.UnixNano(), n)
-			d.source(a)
+	if t != nil {
+		f.own(d, src, t.Src.Addr())
+		return
+	}
+	ts := p.Time.UnixNano()
+	d.seen(ts)
+	d.framesOut++
+	if p.LinkType == capture.LinkEthernet {
+		if a, ok := dhcp.ParseARPFrame(p.Data); ok {
+			f.own(d, src, a.SenderIP)
 		}
 	}
-	if a := t.Dst.Addr().Unmap(); labScope(a) {
-		if d := f.devIP(a); d != nil {
-			d.framesIn++
-			d.bytesIn += n
+	if hasDst && dst != 0 && dst&groupBit == 0 {
+		if r := f.dev(dst); r != nil {
+			r.seen(ts)
+			r.framesIn++
 		}
 	}
 }
 
-// own records a source address of the device with MAC mac.
+// own records a lab-scope address of the device with MAC mac.
 func (f *frames) own(d *frameDev, mac uint64, a netip.Addr) {
 	a = a.Unmap()
 	if d.source(a) {

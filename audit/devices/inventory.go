@@ -101,8 +101,10 @@ type Row struct {
 	LLMNRNames []string `json:"llmnr_names"`
 	SSDP       SSDP     `json:"ssdp"`
 	ONVIF      ONVIF    `json:"onvif"`
-	// First and Last are the times of its first and last frame sent; the counts are frames and
-	// bytes on the wire (link layer) sent by and addressed to it.
+	// First and Last are the times of the first and last frame it sent or that was sent to it.
+	// FramesOut and FramesIn count the packets of its TCP and UDP flows each way and the other
+	// frames (ARP, ICMP, …) it sent or that were addressed to it; BytesOut and BytesIn are the
+	// transport payload bytes of its flows each way, as the destination inventory counts them.
 	First     time.Time `json:"first"`
 	Last      time.Time `json:"last"`
 	FramesOut int64     `json:"frames_out"`

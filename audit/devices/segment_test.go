@@ -2,14 +2,18 @@ package devices
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"droneaudit/audit/destinations"
@@ -43,7 +47,9 @@ func segmentCapture(t testing.TB) (string, map[netfixture.SegmentFlow]*netfixtur
 	return p, tls
 }
 
-// frameTotals is what an independent reader (gopacket's pcapgo) counts per link-layer address.
+// frameTotals is what an independent reader (gopacket's pcapgo and layers) counts per
+// link-layer address: frames sent and frames received (unicast), the transport payload bytes of
+// those, and the first and last of them.
 type frameTotals struct {
 	first, last                            time.Time
 	framesOut, framesIn, bytesOut, bytesIn int64
@@ -61,12 +67,20 @@ func countFrames(t testing.TB, path string) map[string]*frameTotals {
 		t.Fatal(err)
 	}
 	out := map[string]*frameTotals{}
-	get := func(mac []byte) *frameTotals {
+	get := func(mac []byte, ts time.Time) *frameTotals {
 		k := netHW(mac)
-		if out[k] == nil {
-			out[k] = &frameTotals{}
+		ft := out[k]
+		if ft == nil {
+			ft = &frameTotals{first: ts}
+			out[k] = ft
 		}
-		return out[k]
+		if ts.Before(ft.first) {
+			ft.first = ts
+		}
+		if ts.After(ft.last) {
+			ft.last = ts
+		}
+		return ft
 	}
 	for {
 		data, ci, err := r.ReadPacketData()
@@ -76,17 +90,19 @@ func countFrames(t testing.TB, path string) map[string]*frameTotals {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := get(data[6:12])
-		if src.framesOut == 0 {
-			src.first = ci.Timestamp.UTC()
+		ts := ci.Timestamp.UTC()
+		payload := 0
+		pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
+		if tl := pkt.TransportLayer(); tl != nil {
+			payload = len(tl.LayerPayload())
 		}
-		src.last = ci.Timestamp.UTC()
+		src := get(data[6:12], ts)
 		src.framesOut++
-		src.bytesOut += int64(ci.Length)
+		src.bytesOut += int64(payload)
 		if data[0]&1 == 0 {
-			dst := get(data[0:6])
+			dst := get(data[0:6], ts)
 			dst.framesIn++
-			dst.bytesIn += int64(ci.Length)
+			dst.bytesIn += int64(payload)
 		}
 	}
 }
@@ -150,6 +166,7 @@ func expectedRows() []Row {
 				Models: []string{"DS-2CD2143G0-I"}, Names: []string{"HIKVISION DS-2CD2143G0-I"}, Firmware: []string{"V5.5.82"}, Locations: []string{"city/hangzhou"},
 				Profiles: []string{"Streaming"}},
 			Destinations: []Contact{
+				udp("255.255.255.255", 67, "dhcp", unknown, multicast, 6, 6, 1, 301, 0),
 				udp("224.0.0.251", 5353, "mdns", unknown, multicast, 11, 11, 1, 376, 0),
 				udp("ff02::fb", 5353, "mdns", unknown, multicast, 12, 12, 1, 376, 0),
 				udp("239.255.255.250", 1900, "ssdp", unknown, multicast, 13, 13, 1, 322, 0),
@@ -166,7 +183,7 @@ func expectedRows() []Row {
 			ClassSigns: []string{"dji: oui: SZ DJI TECHNOLOGY CO.,LTD", "dji: dhcp host name: DJI-RC-Pro"}, IPv4: []string{"192.168.50.30"},
 			DHCP: DHCP{HostNames: []string{"DJI-RC-Pro"}, VendorClasses: []string{"android-dhcp-10"}, Fingerprints: []string{"1,3,6,15,26,28,51,58,59,43"}},
 			Destinations: []Contact{
-				udp("255.255.255.255", 67, "dhcp", unknown, multicast, 0, 8, 1, 1498, 0),
+				udp("255.255.255.255", 67, "dhcp", unknown, multicast, 0, 2, 1, 604, 0),
 				udp("192.168.50.1", 53, "dns", unknown, private, 64, 65, 1, 37, 53),
 				tlsTo("47.91.161.230", "flysafe-api.dji.com", destinations.OwnerDJI, "HK", 45102, 66, 77),
 			},
@@ -181,6 +198,7 @@ func expectedRows() []Row {
 				XAddrs: []string{"http://192.168.50.108/onvif/device_service"}, Models: []string{"DHI-NVR4208-8P-4KS2"}, Names: []string{"Dahua"},
 				Locations: []string{"country/china"}, Profiles: []string{"G", "Streaming"}},
 			Destinations: []Contact{
+				udp("255.255.255.255", 67, "dhcp", unknown, multicast, 8, 8, 1, 286, 0),
 				udp("239.255.255.250", 3702, "ws-discovery", unknown, multicast, 15, 16, 2, 2205, 0),
 				udp("192.168.50.23", 50123, "ssdp", unknown, private, 19, 19, 1, 240, 0),
 				udp("224.0.0.252", 5355, "llmnr", unknown, multicast, 20, 20, 1, 27, 0),
@@ -201,6 +219,7 @@ func expectedRows() []Row {
 			DHCP: DHCP{HostNames: []string{"Pixel-7"}, VendorClasses: []string{"android-dhcp-14"}, Fingerprints: []string{"1,3,6,15,26,28,51,58,59,43,114,108"}},
 			SSDP: SSDP{UserAgents: []string{"Android/14 UPnP/1.1 Hik-Connect/5.3"}},
 			Destinations: []Contact{
+				udp("255.255.255.255", 67, "dhcp", unknown, multicast, 4, 4, 1, 307, 0),
 				udp("239.255.255.250", 1900, "ssdp", unknown, multicast, 18, 18, 1, 150, 0),
 				udp("192.168.50.1", 53, "dns", unknown, private, 36, 51, 2, 80, 124),
 				tlsTo("3.120.0.20", "apiieu.hik-connect.com", destinations.OwnerHikvision, "DE", 16509, 38, 49),
@@ -248,9 +267,7 @@ func TestSegmentRows(t *testing.T) {
 			}
 			got := inv.Devices[i]
 			if !reflect.DeepEqual(got, w) {
-				gj, _ := json.MarshalIndent(got, "", " ")
-				wj, _ := json.MarshalIndent(w, "", " ")
-				t.Errorf("%d shards, device %d:\n got %s\nwant %s", shards, i, gj, wj)
+				t.Errorf("%d shards, device %d (%s): %s", shards, i, w.MAC, fieldDiff(got, w))
 			}
 		}
 		b, _ := json.Marshal(inv)
@@ -270,4 +287,20 @@ func firstAddr(l []string) netip.Addr {
 		return netip.Addr{}
 	}
 	return netip.MustParseAddr(l[0])
+}
+
+// fieldDiff lists the JSON fields in which two rows differ.
+func fieldDiff(got, want Row) string {
+	var g, w map[string]json.RawMessage
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(want)
+	json.Unmarshal(gb, &g)
+	json.Unmarshal(wb, &w)
+	out := ""
+	for k := range g {
+		if string(g[k]) != string(w[k]) {
+			out += fmt.Sprintf("\n  %s: got %s\n  %s  want %s", k, g[k], strings.Repeat(" ", len(k)), w[k])
+		}
+	}
+	return out
 }

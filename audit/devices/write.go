@@ -156,7 +156,7 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 			if !r.First.IsZero() {
 				seen = timeText(r.First) + " to " + timeText(r.Last)
 			}
-			line("seen", seen, fmt.Sprintf("sent %s, %d B; received %s, %d B", count(r.FramesOut, "frame"), r.BytesOut, count(r.FramesIn, "frame"), r.BytesIn))
+			line("seen", seen, fmt.Sprintf("sent %s (%d B of payload); received %s (%d B)", count(r.FramesOut, "frame"), r.BytesOut, count(r.FramesIn, "frame"), r.BytesIn))
 		}
 		server := ""
 		if r.DHCP.Server {
