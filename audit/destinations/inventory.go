@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"droneaudit/decoders"
+	"droneaudit/engine"
 	"droneaudit/netflow"
 )
 
@@ -111,6 +112,13 @@ type Options struct {
 	// IdleTimeout ends a flow after this long without packets (default 5 minutes; UDP 2
 	// minutes), as flow tables of capture tools do.
 	IdleTimeout time.Duration
+	// Observers watch the same pass over the captures (the device inventory), and Protocols are
+	// the further flow protocols they read, recognised beside the inventory's own.
+	Observers []engine.Observer
+	Protocols []decoders.Protocol
+	// Shards is the number of flow shards (0: one per CPU, at most 4); the inventory does not
+	// depend on it.
+	Shards int
 }
 
 type rowKey struct {
@@ -204,7 +212,7 @@ func (st *state) row(acc *rowAcc, ipdb *GeoIP, owners *Owners) Row {
 	}
 	slices.SortFunc(r.Names, func(a, b Name) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Source, b.Source)) })
 	slices.Sort(plain)
-	owner, rule := owners.Classify(slices.Compact(plain), acc.key.ip)
+	owner, rule := owners.Classify(slices.Compact(plain), acc.key.ip, acc.app)
 	r.Owner = owner
 	if rule != nil {
 		r.OwnerRule = rule.Pattern + " (" + rule.Confidence + ")"

@@ -138,7 +138,9 @@ func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error)
 func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inventory, error) {
 	c := NewCollector(opt)
 	out := &captureNotes{}
-	cfg := engine.Config{Protocols: Protocols, Observers: []engine.Observer{c}, Output: out, Workers: 1, IdleTimeout: opt.IdleTimeout}
+	protocols := append(append([]decoders.Protocol(nil), Protocols...), opt.Protocols...)
+	observers := append([]engine.Observer{c}, opt.Observers...)
+	cfg := engine.Config{Protocols: protocols, Observers: observers, Output: out, Workers: 1, Shards: opt.Shards, IdleTimeout: opt.IdleTimeout}
 	if err := engine.Run(ctx, srcs, cfg); err != nil {
 		return nil, err
 	}

@@ -14,10 +14,16 @@ const (
 	OwnerMaps      = "map-provider"
 	OwnerCloud     = "cloud"
 	OwnerUnknown   = "unknown"
+	// OwnerHikvision is Hikvision's cloud: Hik-Connect, Hik-ProConnect and EZVIZ (its consumer
+	// brand) device registration, P2P/relay and app services.
+	OwnerHikvision = "hikvision-cloud"
+	// OwnerDahua is Dahua's cloud: the Easy4ip P2P service that DMSS and SmartPSS use, and the
+	// Imou (its consumer brand, formerly Lechange) open platform and app services.
+	OwnerDahua = "dahua-cloud"
 )
 
 // OwnerClasses are the built-in owner classes, in the order the documentation lists them.
-var OwnerClasses = []string{OwnerDJI, OwnerAnalytics, OwnerMaps, OwnerCloud, OwnerUnknown}
+var OwnerClasses = []string{OwnerDJI, OwnerAnalytics, OwnerMaps, OwnerCloud, OwnerHikvision, OwnerDahua, OwnerUnknown}
 
 // ownerAliases are the short names a configuration may use for a built-in class.
 var ownerAliases = map[string]string{"analytics": OwnerAnalytics, "maps": OwnerMaps, "map": OwnerMaps}
@@ -63,10 +69,16 @@ func ClassNames(extra []string) []string {
 
 // CheckPattern checks a host pattern of an owner rule or a deny_hosts entry: an IP address, a CIDR
 // prefix ("47.88.0.0/16"), a host name ("events.mapbox.com") or "*." and a domain
-// ("*.djicdn.com"). Anything else (a prefix length beyond the address, "47.88.0.0/99", a wildcard
+// ("*.djicdn.com"), or "app:" and a protocol name ("app:dahua-p2p"). Anything else (a prefix length beyond the address, "47.88.0.0/99", a wildcard
 // elsewhere, spaces, a URL) is an error: a pattern that can never match would silently let the
 // destination it was written for through.
 func CheckPattern(p string) error {
+	if name, ok := strings.CutPrefix(strings.ToLower(p), appPrefix); ok {
+		if name == "" || strings.ContainsAny(name, " /*") {
+			return fmt.Errorf("%q is no protocol pattern (want app: and a recognised protocol name, e.g. app:dahua-p2p)", p)
+		}
+		return nil
+	}
 	if strings.Contains(p, "/") {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			return fmt.Errorf("%q is no CIDR prefix (want an address and a prefix length, e.g. 47.88.0.0/16)", p)
@@ -93,9 +105,11 @@ func CheckPattern(p string) error {
 	return nil
 }
 
-// OwnerRule classifies destinations by host name or address. Pattern is an exact host name
-// ("events.mapbox.com"), a suffix with a leading "*." that matches the domain and every name
-// below it ("*.djicdn.com"), or an IP address or CIDR prefix ("47.91.161.230", "10.0.0.0/8").
+// OwnerRule classifies destinations by host name, address or content. Pattern is an exact host
+// name ("events.mapbox.com"), a suffix with a leading "*." that matches the domain and every
+// name below it ("*.djicdn.com"), an IP address or CIDR prefix ("47.91.161.230", "10.0.0.0/8"),
+// or "app:" and the name of a protocol recognised by content ("app:dahua-p2p"), for services
+// whose servers are handed out at run time on varying addresses and ports.
 type OwnerRule struct {
 	Pattern    string `json:"pattern" mapstructure:"pattern"`
 	Owner      string `json:"owner" mapstructure:"owner"`
@@ -114,13 +128,22 @@ func (r OwnerRule) Match(name string, ip netip.Addr) bool {
 	if a, err := netip.ParseAddr(p); err == nil {
 		return ip.IsValid() && a == ip.Unmap()
 	}
-	if name == "" {
+	if name == "" || strings.HasPrefix(p, appPrefix) {
 		return false
 	}
 	if suffix, ok := strings.CutPrefix(p, "*."); ok {
 		return name == suffix || strings.HasSuffix(name, "."+suffix)
 	}
 	return name == p
+}
+
+// appPrefix starts a pattern that matches a destination by the protocol recognised on it.
+const appPrefix = "app:"
+
+// MatchApp reports whether the rule is an "app:" rule for the recognised protocol app.
+func (r OwnerRule) MatchApp(app string) bool {
+	name, ok := strings.CutPrefix(strings.ToLower(r.Pattern), appPrefix)
+	return ok && app != "" && name == app
 }
 
 // Sources of the owner table. Each is public: a report, an article or a repository anyone can
@@ -185,7 +208,35 @@ var BuiltinOwners = []OwnerRule{
 	{"*.cloudfront.net", OwnerCloud, "Amazon CloudFront CDN", "AWS documentation (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/)", "M"},
 	{"*.akamaiedge.net", OwnerCloud, "Akamai CDN", "Akamai documentation (https://techdocs.akamai.com/)", "M"},
 	{"*.edgekey.net", OwnerCloud, "Akamai CDN", "Akamai documentation (https://techdocs.akamai.com/)", "M"},
+	// Hikvision: Hik-Connect, Hik-ProConnect and EZVIZ.
+	{"*.hik-connect.com", OwnerHikvision, "Hik-Connect device registration (dev./litedev.hik-connect.com), P2P/relay and app API", srcHikTB + "; " + srcHikISAPI, "H"},
+	{"*.hik-proconnect.com", OwnerHikvision, "Hik-ProConnect installer cloud", srcHikPro, "H"},
+	{"*.ezvizlife.com", OwnerHikvision, "EZVIZ cloud: app API (apiieu.), CAS signalling (eucas.:6500), VTM video relays (vtm*.:8554)", srcHAEzviz + "; " + srcEzvizCAS, "H"},
+	{"*.ezvizru.com", OwnerHikvision, "EZVIZ cloud for Russia (apirus.ezvizru.com)", srcHAEzviz, "H"},
+	{"*.ys7.com", OwnerHikvision, "EZVIZ (Ys7) cloud and open platform in China (open.ys7.com)", "EZVIZ open platform documentation (https://open.ys7.com/doc/)", "M"},
+	{"*.hikvision.com", OwnerHikvision, "Hikvision first-party domain (firmware downloads, web services)", "vendor web site (https://www.hikvision.com/)", "M"},
+	// Dahua: Easy4ip P2P (DMSS, SmartPSS), Imou and Lechange.
+	{"*.easy4ipcloud.com", OwnerDahua, "Dahua P2P server (www.easy4ipcloud.com, UDP 8800): device registration, NAT traversal, relay hand-out", srcDHP2P, "H"},
+	{"*.easy4ip.com", OwnerDahua, "Imou/Dahua open platform API (openapi.easy4ip.com and regional openapi-*.)", srcImou, "H"},
+	{"*.imoulife.com", OwnerDahua, "Imou Life cloud and open platform (open.imoulife.com)", srcImou, "H"},
+	{"*.lechange.cn", OwnerDahua, "Imou (Lechange) cloud in China (openapi.lechange.cn)", srcLechange, "M"},
+	{"*.lechange.com", OwnerDahua, "Imou (Lechange) cloud", srcLechange, "L"},
+	{"*.dahuasecurity.com", OwnerDahua, "Dahua first-party domain (web site, firmware downloads)", "vendor web site (https://www.dahuasecurity.com/)", "M"},
+	{"*.dahuatech.com", OwnerDahua, "Dahua first-party domain", "vendor web site (https://www.dahuatech.com/)", "M"},
+	{"app:dahua-p2p", OwnerDahua, "Dahua P2P/PTCP traffic recognised by content (DHGET/DHPOST requests over UDP, PTCP frames) on servers handed out at run time", srcDHP2P, "H"},
 }
+
+// Public sources of the camera cloud rules.
+const (
+	srcHikTB    = "Hikvision TB \"Adding a Device to a Hik-Connect Account\" v2.0 (https://manuals.plus/hikvision/)"
+	srcHikISAPI = "Hikvision ISAPI /ISAPI/System/Network/EZVIZ configuration as devices return it, hostName litedev.hik-connect.com (https://www.hikvision.com/en/support/download/sdk/)"
+	srcHikPro   = "Hik-ProConnect mobile user manual (https://ieu.hik-proconnect.com/)"
+	srcHAEzviz  = "home-assistant/core homeassistant/components/ezviz/const.py, EU_URL apiieu.ezvizlife.com, RUSSIA_URL apirus.ezvizru.com (https://github.com/home-assistant/core)"
+	srcEzvizCAS = "RenierM26/pyEzvizApi pyezvizapi.cas, eucas.ezvizlife.com:6500 (https://github.com/RenierM26/pyEzvizApi)"
+	srcDHP2P    = "khoanguyen-3fc/dh-p2p helpers.py, MAIN_SERVER www.easy4ipcloud.com, MAIN_PORT 8800, DHGET/DHPOST, PTCP (https://github.com/khoanguyen-3fc/dh-p2p)"
+	srcImou     = "user2684/imou_life README and imouapi, Imou Life Open API, openapi.easy4ip.com, open.imoulife.com (https://github.com/user2684/imou_life)"
+	srcLechange = "LCOpenSDK demo constants, openapi.lechange.cn:443 in China, openapi.easy4ip.com:443 overseas (https://open.imoulife.com/)"
+)
 
 // Owners classifies names with config rules first, then the built-in table.
 type Owners struct{ rules []OwnerRule }
@@ -196,12 +247,12 @@ func NewOwners(extra []OwnerRule) *Owners {
 }
 
 // Classify returns the owner class of a destination and the rule that decided it: the rule
-// earliest in the table matching any of its names or its address. Unmatched destinations are
-// "unknown".
-func (o *Owners) Classify(names []string, ip netip.Addr) (string, *OwnerRule) {
+// earliest in the table matching any of its names, its address or the protocol recognised on it
+// (app, "" when none was). Unmatched destinations are "unknown".
+func (o *Owners) Classify(names []string, ip netip.Addr, app string) (string, *OwnerRule) {
 	for i := range o.rules {
 		r := &o.rules[i]
-		if r.Match("", ip) {
+		if r.Match("", ip) || r.MatchApp(app) {
 			return r.Owner, r
 		}
 		for _, n := range names {

@@ -2,6 +2,7 @@ package destinations
 
 import (
 	"droneaudit/decoders"
+	"droneaudit/decoders/dahuap2p"
 	"droneaudit/decoders/dhcp"
 	"droneaudit/decoders/dns"
 	"droneaudit/decoders/http"
@@ -19,6 +20,9 @@ var Protocols = []decoders.Protocol{
 	{Name: "dns", Transport: netflow.UDP, Ports: []uint16{53}, PortRequired: true, Sniff: dns.LooksLike},
 	{Name: "dns", Transport: netflow.TCP, Ports: []uint16{53}, PortRequired: true, Sniff: func([]byte) bool { return true }},
 	{Name: "dhcp", Transport: netflow.UDP, Ports: []uint16{67, 68}, PortRequired: true, Sniff: dhcp.LooksLike},
+	// Dahua's P2P service hands out servers and ports at run time: recognised by content, and
+	// classified by it (owner rule "app:dahua-p2p").
+	{Name: "dahua-p2p", Transport: netflow.UDP, Ports: []uint16{dahuap2p.Port}, Sniff: dahuap2p.LooksLike},
 	{Name: "quic", Transport: netflow.UDP, Ports: []uint16{443}, Sniff: quic.IsLongHeader},
 	{Name: "tls", Transport: netflow.TCP, Ports: []uint16{443, 853, 8883}, Sniff: tls.LooksLike},
 	{Name: "http", Transport: netflow.TCP, Ports: []uint16{80, 8080}, Sniff: http.LooksLike},

@@ -54,7 +54,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
     fail_on_broadcast_pilot: true     # pilot/home position broadcast in clear
     fail_on_device: false             # also fail on zone positions held in on-device logs
     destinations:                     # contacts the acceptance test forbids
-      deny_owners: [dji, analytics]   # owner classes (see 'droneaudit destinations --list-owners')
+      deny_owners: [dji, hikvision-cloud, dahua-cloud]   # owner classes (see 'droneaudit destinations --list-owners')
       deny_countries: [CN]            # ISO 3166-1 alpha-2
       deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]`,
 		RunE: runAudit,

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/internal/version"
 )
 
@@ -20,6 +21,7 @@ func writeVersion(out io.Writer, bi *debug.BuildInfo) {
 	fmt.Fprintf(out, "commit %s\n", buildCommit(bi))
 	fmt.Fprintf(out, "json schema %d\n", version.Schema)
 	fmt.Fprintf(out, "built-in IP data: %s; %s\n", destinations.DBIPAttribution, destinations.ASNAttribution)
+	fmt.Fprintf(out, "built-in MAC vendor data: %s\n", devices.OUIAttribution)
 	if bi != nil {
 		fmt.Fprintf(out, "go %s\n", bi.GoVersion)
 		for _, d := range bi.Deps {

@@ -1,14 +1,17 @@
 // Package dhcp ties addresses to lab devices: DHCPv4 messages (RFC 2131, options RFC 2132 and
-// RFC 4702) give a device's hardware address, the IP address it was offered or asked for, and
-// the host name and vendor class it announced; ARP (RFC 826) gives IPv4-to-MAC bindings for
-// devices that kept an address from an earlier lease.
+// RFC 4702) give a device's hardware address, the IP address it was offered or asked for, the
+// host name and vendor class it announced, and the list of parameters it asked for (option 55,
+// whose order fingerprints the client's DHCP stack); ARP (RFC 826) gives IPv4-to-MAC bindings
+// for devices that kept an address from an earlier lease.
 package dhcp
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -17,7 +20,11 @@ const (
 	Discover = 1
 	Offer    = 2
 	Request  = 3
+	Decline  = 4
 	Ack      = 5
+	Nak      = 6
+	Release  = 7
+	Inform   = 8
 )
 
 // Message is what a DHCPv4 message says about its client.
@@ -32,6 +39,23 @@ type Message struct {
 	HostName    string     // option 12
 	FQDN        string     // option 81
 	VendorClass string     // option 60, e.g. "android-dhcp-14"
+	// ParamList is the parameter request list (option 55) in the client's order.
+	ParamList []byte
+	ClientID  string     // option 61 in hex: type byte, then usually the hardware address
+	ServerID  netip.Addr // option 54: the DHCP server that offered or acknowledged
+}
+
+// Fingerprint returns the parameter request list as DHCP fingerprint databases write it:
+// the option codes in order, joined by commas ("1,3,6,15,26,28,51,58,59,43"); "" without one.
+func (m *Message) Fingerprint() string {
+	var sb strings.Builder
+	for i, c := range m.ParamList {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.Itoa(int(c)))
+	}
+	return sb.String()
 }
 
 // Error says where in a message decoding stopped.
@@ -95,6 +119,14 @@ func Parse(b []byte) (*Message, error) {
 			}
 		case 60:
 			m.VendorClass = clean(v)
+		case 55:
+			m.ParamList = append([]byte(nil), v...)
+		case 61:
+			m.ClientID = hex.EncodeToString(v)
+		case 54:
+			if len(v) == 4 {
+				m.ServerID = addr4(v)
+			}
 		case 81:
 			// flags, rcode1, rcode2, then the name: wire format when flag E is set (RFC 4702 §2.3.1).
 			if len(v) > 3 {

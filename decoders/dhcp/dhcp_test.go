@@ -23,6 +23,9 @@ func request(t testing.TB, host string, fqdn []byte) []byte {
 		layers.NewDHCPOption(layers.DHCPOptRequestIP, []byte{192, 168, 50, 23}),
 		layers.NewDHCPOption(layers.DHCPOptHostname, []byte(host)),
 		layers.NewDHCPOption(layers.DHCPOptClassID, []byte("android-dhcp-14")),
+		layers.NewDHCPOption(layers.DHCPOptParamsRequest, []byte{1, 3, 6, 15, 26, 28, 51, 58, 59, 43}),
+		layers.NewDHCPOption(layers.DHCPOptClientID, append([]byte{1}, phoneMAC...)),
+		layers.NewDHCPOption(layers.DHCPOptServerID, []byte{192, 168, 50, 1}),
 	)
 	if fqdn != nil {
 		d.Options = append(d.Options, layers.NewDHCPOption(81, fqdn))
@@ -48,6 +51,12 @@ func TestParseRequest(t *testing.T) {
 	if m.Type != Request || m.XID != 0xdeadbeef || m.ClientMAC.String() != phoneMAC.String() || m.HostName != "DJI-RC-Pro" ||
 		m.RequestedIP != netip.MustParseAddr("192.168.50.23") || m.VendorClass != "android-dhcp-14" || m.FQDN != "rc-pro.lab" || m.ClientIP.IsValid() {
 		t.Fatalf("%+v", m)
+	}
+	if m.Fingerprint() != "1,3,6,15,26,28,51,58,59,43" || m.ClientID != "013c286d112233" || m.ServerID != netip.MustParseAddr("192.168.50.1") {
+		t.Fatalf("fingerprint %q client id %q server %v", m.Fingerprint(), m.ClientID, m.ServerID)
+	}
+	if (&Message{}).Fingerprint() != "" {
+		t.Error("fingerprint without option 55")
 	}
 }
 

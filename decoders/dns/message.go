@@ -196,7 +196,14 @@ const maxPointers = 64
 // readName decodes a possibly compressed domain name starting at off. It returns the name in
 // lower case without the trailing dot ("" for the root) and the offset after the name's bytes at
 // off (not after the bytes a pointer led to).
-func readName(b []byte, off int) (string, int, error) {
+func readName(b []byte, off int) (string, int, error) { return ReadName(b, off, true) }
+
+// ReadName decodes a possibly compressed domain name starting at off in the message b, with the
+// bounds Parse keeps (pointers only backwards and at most 64 of them, 255 bytes). fold lowers
+// ASCII letters, as names are compared; without it the name keeps the case it was sent in (the
+// instance names of mDNS services are shown to people). It returns the name without the
+// trailing dot ("" for the root) and the offset after the name's bytes at off.
+func ReadName(b []byte, off int, fold bool) (string, int, error) {
 	var sb strings.Builder
 	end := -1
 	pos := off
@@ -224,7 +231,7 @@ func readName(b []byte, off int) (string, int, error) {
 				sb.WriteByte('.')
 			}
 			for _, c := range b[pos+1 : pos+1+l] {
-				if 'A' <= c && c <= 'Z' {
+				if fold && 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
 				}
 				sb.WriteByte(c)

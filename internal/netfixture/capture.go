@@ -31,6 +31,16 @@ type Writer struct {
 	Step   time.Duration
 	Frames int
 	buf    gopacket.SerializeBuffer
+	// MACOf, when set, gives the link-layer address frames to and from an IP address carry;
+	// without it every address has MAC(addr).
+	MACOf func(netip.Addr) net.HardwareAddr
+}
+
+func (w *Writer) mac(a netip.Addr) net.HardwareAddr {
+	if w.MACOf != nil {
+		return w.MACOf(a)
+	}
+	return MAC(a)
 }
 
 // Start is the time of the first frame of every fixture.
@@ -85,7 +95,7 @@ func MAC(a netip.Addr) net.HardwareAddr {
 }
 
 func (w *Writer) serialize(src, dst netip.Addr, l4 gopacket.SerializableLayer, setNet func(gopacket.NetworkLayer) error, payload []byte) ([]byte, error) {
-	eth := &layers.Ethernet{SrcMAC: MAC(src), DstMAC: MAC(dst)}
+	eth := &layers.Ethernet{SrcMAC: w.mac(src), DstMAC: w.mac(dst)}
 	var nl gopacket.SerializableLayer
 	var proto layers.IPProtocol
 	switch l4.(type) {

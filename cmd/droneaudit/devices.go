@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"droneaudit/audit/devices"
+	"droneaudit/decoders"
+	"droneaudit/engine"
+)
+
+func init() { addCommand(newDevicesCmd) }
+
+func newDevicesCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "devices [--format text|json|csv] CAPTURE|FOLDER|-...",
+		Short: "List every device seen on the lab segment: vendor, addresses, names it announced, and whom it contacted",
+		Long: `devices reads pcap and pcapng captures and prints one row per device seen on the lab segment
+(per MAC address): the vendor the IEEE registry gives for the address, or that it is randomised
+(locally administered); its IPv4 and IPv6 addresses; what it announced about itself (DHCP host
+name, vendor class and parameter request list, mDNS names, services and TXT records, SSDP
+SERVER/USN/LOCATION and types, LLMNR names, ONVIF WS-Discovery types, model, name, firmware
+and location); the maker class these signs point to (dji, hikvision, dahua, ...); first and last
+frame, frames and bytes each way; and the destinations it opened flows to, with their names,
+owner class, country and its own bytes, from the destination inventory of the same pass.
+
+Inputs are read as by 'droneaudit destinations': folders are walked, gzip-compressed captures
+decompressed, - reads a capture from standard input; an input that cannot be read is named on
+stderr and in the notes, the others are still listed, and the exit code is 1.
+
+Configuration (droneaudit.yaml): owners and geoip as for 'droneaudit destinations'.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format := cfg.GetString("format")
+			if err := oneOf("format", format, "text", "json", "csv"); err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				return usageError("devices: name at least one capture file (see 'droneaudit devices --help')")
+			}
+			opts, err := destinationOptions()
+			if err != nil {
+				return err
+			}
+			for _, a := range args {
+				if _, err := os.Stat(a); err != nil && a != engine.StdinName {
+					return usageError("%v", err)
+				}
+			}
+			ins, ilog, err := openInputs(cmd, args)
+			if err != nil {
+				return err
+			}
+			defer ins.Close()
+			tuneGC()
+			inv, ierr := devices.BuildSources(cmd.Context(), ins.Sources, devices.Options{Destinations: opts})
+			if inv == nil {
+				return ierr
+			}
+			for _, e := range ilog.sorted() {
+				switch {
+				case e.skipped:
+					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Info, Code: decoders.CodeSkipped, Offset: -1, Message: e.Reason})
+				case e.err != nil:
+					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Error, Code: decoders.CodeNotRead, Offset: -1, Message: e.err.Error()})
+				}
+			}
+			for _, n := range inv.Notes {
+				slog.Warn("capture problem", "input", n.Input, "code", n.Code, "offset", n.Offset, "locator", n.Locator, "message", n.Message)
+			}
+			slog.Info("devices", "rows", len(inv.Devices), "packets", inv.Packets)
+			out := cmd.OutOrStdout()
+			switch format {
+			case "json":
+				err = inv.WriteJSON(out)
+			case "csv":
+				err = inv.WriteCSV(out)
+			default:
+				if err = inv.WriteText(out); err != nil {
+					err = fmt.Errorf("writing: %w", err)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			return inputsFailed(ierr, len(ins.Sources))
+		},
+	}
+	c.Flags().String("format", "text", "output format: text, json or csv")
+	return c
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"droneaudit/internal/corpus"
+	"droneaudit/internal/netfixture"
+)
+
+// segmentFile writes the generated lab segment (netfixture.GenerateSegment).
+func segmentFile(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "segment.pcapng")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := netfixture.NewWriter(f, netfixture.Pcapng, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netfixture.GenerateSegment(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return p
+}
+
+type devicesJSON struct {
+	Devices []struct {
+		MAC        string   `json:"mac"`
+		Vendor     string   `json:"vendor"`
+		Randomised bool     `json:"randomised"`
+		Class      string   `json:"class"`
+		IPv4       []string `json:"ipv4"`
+		Owners     []string `json:"owners"`
+		DHCP       struct {
+			HostNames []string `json:"host_names"`
+		} `json:"dhcp"`
+		Destinations []struct {
+			IP    string   `json:"ip"`
+			Names []string `json:"names"`
+			Owner string   `json:"owner"`
+		} `json:"destinations"`
+	} `json:"devices"`
+	OUI struct {
+		Attribution string `json:"attribution"`
+	} `json:"oui"`
+	GeoIP struct {
+		Attribution []string `json:"attribution"`
+	} `json:"geoip"`
+	Packets int `json:"packets"`
+}
+
+func TestDevicesCommand(t *testing.T) {
+	p := segmentFile(t, t.TempDir())
+	code, out, errOut := cli(t, "devices", "--format", "json", p)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc devicesJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	type row struct{ mac, class, host string }
+	var got []row
+	for _, d := range doc.Devices {
+		h := ""
+		if len(d.DHCP.HostNames) > 0 {
+			h = d.DHCP.HostNames[0]
+		}
+		got = append(got, row{d.MAC, d.Class, h})
+	}
+	want := []row{{"44:47:cc:aa:bb:cc", "hikvision", "IPC-Front"}, {"50:c7:bf:01:02:03", "", ""}, {"60:60:1f:aa:00:01", "dji", "DJI-RC-Pro"},
+		{"6c:1c:71:11:22:33", "dahua", "NVR-Lab"}, {"da:a1:19:2b:3c:4d", "", "Pixel-7"}, {"f4:8e:38:0a:0b:0c", "", ""}}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	if doc.Packets != 84 || !strings.Contains(doc.OUI.Attribution, "IEEE") || len(doc.GeoIP.Attribution) < 2 || !doc.Devices[4].Randomised {
+		t.Errorf("packets %d, attributions %q %q", doc.Packets, doc.OUI.Attribution, doc.GeoIP.Attribution)
+	}
+	if o := doc.Devices[0].Owners; !slices.Equal(o, []string{"hikvision-cloud"}) {
+		t.Errorf("camera owners %q", o)
+	}
+
+	code, out, _ = cli(t, "devices", "--format", "csv", p)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != exitOK || err != nil || len(recs) != 7 || recs[0][0] != "mac" || recs[1][0] != "44:47:cc:aa:bb:cc" || recs[1][4] != "hikvision" {
+		t.Fatalf("csv: exit %d err %v rows %d %q", code, err, len(recs), recs[:min(2, len(recs))])
+	}
+	code, out, _ = cli(t, "devices", p)
+	for _, s := range []string{"DEVICE 44:47:cc:aa:bb:cc  Hangzhou Hikvision", "class dahua", "randomised (locally administered) address",
+		"litedev.hik-connect.com hikvision-cloud", "www.easy4ipcloud.com dahua-cloud", "MAC vendors: IEEE Registration Authority", "DB-IP"} {
+		if code != exitOK || !strings.Contains(out, s) {
+			t.Errorf("text lacks %q (exit %d)\n%s", s, code, out)
+		}
+	}
+}
+
+// TestDevicesInputs reads the segment as the other commands read inputs: from a folder, gzip
+// compressed, and from standard input; the rows are the same.
+func TestDevicesInputs(t *testing.T) {
+	dir := t.TempDir()
+	p := segmentFile(t, dir)
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(raw)
+	zw.Close()
+	gzDir := filepath.Join(dir, "gz")
+	os.Mkdir(gzDir, 0o755)
+	if err := os.WriteFile(filepath.Join(gzDir, "segment.pcapng.gz"), z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(gzDir, "notes.txt"), []byte("lab notes, not a capture\n"), 0o644)
+	devicesOf := func(code int, out, errOut string) string {
+		t.Helper()
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(doc["devices"])
+		return string(b)
+	}
+	plain := devicesOf(cli(t, "devices", "--format", "json", p))
+	if got := devicesOf(cli(t, "devices", "--format", "json", gzDir)); got != plain {
+		t.Errorf("gzip in a folder differs")
+	}
+	if got := devicesOf(cliIn(t, bytes.NewReader(z.Bytes()), "devices", "--no-progress", "--format", "json", "-")); got != plain {
+		t.Errorf("standard input differs")
+	}
+}
+
+func TestDevicesUsage(t *testing.T) {
+	if code, _, _ := cli(t, "devices", "--format", "xml", "x.pcap"); code != exitUsage {
+		t.Errorf("bad format: exit %d", code)
+	}
+	if code, _, _ := cli(t, "devices"); code != exitUsage {
+		t.Errorf("no capture: exit %d", code)
+	}
+	if code, _, _ := cli(t, "devices", filepath.Join(t.TempDir(), "missing.pcap")); code != exitUsage {
+		t.Errorf("missing capture: exit %d", code)
+	}
+	// A named input that is no capture is an error naming it; the others are still listed.
+	dir := t.TempDir()
+	p := segmentFile(t, dir)
+	bad := filepath.Join(dir, "bad.pcap")
+	os.WriteFile(bad, []byte("not a capture at all"), 0o644)
+	code, out, errOut := cli(t, "devices", "--format", "json", p, bad)
+	if code != exitError || !strings.Contains(errOut, "bad.pcap") || !strings.Contains(out, "44:47:cc:aa:bb:cc") {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+}
+
+// TestDevicesCorpus runs `devices` on every capture of the shared real-sample corpus.
+func TestDevicesCorpus(t *testing.T) {
+	var caps []string
+	for _, e := range corpus.Files(t, "") {
+		if strings.HasPrefix(e.Format, "pcap") {
+			caps = append(caps, corpus.Path(t, e.File))
+		}
+	}
+	if len(caps) == 0 {
+		t.Fatal("no corpus captures")
+	}
+	for _, format := range []string{"text", "json", "csv"} {
+		code, _, errOut := cli(t, append([]string{"devices", "--format", format}, caps...)...)
+		if code != exitOK {
+			t.Errorf("%s: exit %d: %s", format, code, errOut)
+		}
+	}
+}
+
+// TestAuditDenyCameraClouds makes the camera cloud owner classes policy: an audit of the
+// segment with deny_owners [hikvision-cloud, dahua-cloud] fails on each contact with them,
+// including the Dahua relay recognised by its P2P traffic alone.
+func TestAuditDenyCameraClouds(t *testing.T) {
+	dir := t.TempDir()
+	p := segmentFile(t, dir)
+	conf := filepath.Join(dir, "droneaudit.yaml")
+	os.WriteFile(conf, []byte("policy:\n  destinations:\n    deny_owners: [hikvision-cloud, dahua-cloud]\n"), 0o644)
+	zones := filepath.Join("..", "..", "internal", "demo", "belgian-sensitive-sites.geojson")
+	code, out, errOut := cli(t, "--config", conf, "audit", "--no-progress", "--zones", zones, p)
+	if code != exitPolicy {
+		t.Fatalf("exit %d, want 3: %s\n%s", code, errOut, out)
+	}
+	for _, s := range []string{`litedev.hik-connect.com (47.91.88.171:443/tcp) in 1 flow (the internet, DE, owner hikvision-cloud): its owner class "hikvision-cloud" is denied`,
+		`www.easy4ipcloud.com (47.254.34.11:8800/udp) in 1 flow (the internet, US, owner dahua-cloud): its owner class "dahua-cloud" is denied`,
+		`47.254.40.40:20000/udp in 1 flow (the internet, US, owner dahua-cloud): its owner class "dahua-cloud" is denied`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	if n := strings.Count(out, "destination-denied"); n != 5 {
+		t.Errorf("%d destination-denied findings, want 5", n)
+	}
+}
