@@ -34,7 +34,7 @@ declare -A path=([new]="$new" [old]="$old")
 measure() {
 	local name=$1; shift
 	/usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" > /dev/null 2> "$work/stderr.txt" || true
-	read -r wall user sys rss < "$work/time.txt"
+	read -r wall user sys rss < <(tail -n 1 "$work/time.txt") # the last line: an exit status line may come first
 	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
 	printf '%-10s wall %6.2f s  cpu %6.2f s (user %s, sys %s)  rss %d MiB\n' "$name" "$wall" "$cpu" "$user" "$sys" $((rss / 1024))
 	echo "$wall $cpu $rss" >> "$work/$name.times"
