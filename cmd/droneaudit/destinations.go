@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/destinations"
-	"droneaudit/decoders"
 	"droneaudit/engine"
 )
 
@@ -84,30 +83,9 @@ Configuration (droneaudit.yaml):
 				return ierr
 			}
 			// Inputs not read are part of the result: the inventory covers the others only.
-			for _, e := range ilog.sorted() {
-				switch {
-				case e.skipped:
-					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Info, Code: decoders.CodeSkipped, Offset: -1, Message: e.Reason})
-				case e.err != nil:
-					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Error, Code: decoders.CodeNotRead, Offset: -1, Message: e.err.Error()})
-				}
-			}
-			for _, n := range inv.Notes {
-				slog.Warn("capture problem", "input", n.Input, "code", n.Code, "offset", n.Offset, "locator", n.Locator, "message", n.Message)
-			}
+			inv.Notes = inputNotes(inv.Notes, ilog)
 			slog.Info("destinations", "rows", len(inv.Rows), "packets", inv.Packets)
-			out := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				err = inv.WriteJSON(out)
-			case "csv":
-				err = inv.WriteCSV(out)
-			default:
-				if err = inv.WriteText(out); err != nil {
-					err = fmt.Errorf("writing: %w", err)
-				}
-			}
-			if err != nil {
+			if err := writeInventory(cmd, format, inv); err != nil {
 				return err
 			}
 			return inputsFailed(ierr, len(ins.Sources))

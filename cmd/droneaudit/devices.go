@@ -1,14 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/devices"
-	"droneaudit/decoders"
 	"droneaudit/engine"
 )
 
@@ -60,30 +58,9 @@ Configuration (droneaudit.yaml): owners and geoip as for 'droneaudit destination
 			if inv == nil {
 				return ierr
 			}
-			for _, e := range ilog.sorted() {
-				switch {
-				case e.skipped:
-					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Info, Code: decoders.CodeSkipped, Offset: -1, Message: e.Reason})
-				case e.err != nil:
-					inv.Notes = append(inv.Notes, decoders.Note{Input: e.Path, Severity: decoders.Error, Code: decoders.CodeNotRead, Offset: -1, Message: e.err.Error()})
-				}
-			}
-			for _, n := range inv.Notes {
-				slog.Warn("capture problem", "input", n.Input, "code", n.Code, "offset", n.Offset, "locator", n.Locator, "message", n.Message)
-			}
+			inv.Notes = inputNotes(inv.Notes, ilog)
 			slog.Info("devices", "rows", len(inv.Devices), "packets", inv.Packets)
-			out := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				err = inv.WriteJSON(out)
-			case "csv":
-				err = inv.WriteCSV(out)
-			default:
-				if err = inv.WriteText(out); err != nil {
-					err = fmt.Errorf("writing: %w", err)
-				}
-			}
-			if err != nil {
+			if err := writeInventory(cmd, format, inv); err != nil {
 				return err
 			}
 			return inputsFailed(ierr, len(ins.Sources))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/internal/progress"
 )
@@ -246,4 +248,43 @@ func isDir(p string) bool {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// inputNotes adds a note for every input that was skipped or could not be read (an inventory
+// covers the others only, and says so) and logs every note of the inventory.
+func inputNotes(notes []decoders.Note, ilog *inputLog) []decoders.Note {
+	for _, e := range ilog.sorted() {
+		switch {
+		case e.skipped:
+			notes = append(notes, decoders.Note{Input: e.Path, Severity: decoders.Info, Code: decoders.CodeSkipped, Offset: -1, Message: e.Reason})
+		case e.err != nil:
+			notes = append(notes, decoders.Note{Input: e.Path, Severity: decoders.Error, Code: decoders.CodeNotRead, Offset: -1, Message: e.err.Error()})
+		}
+	}
+	for _, n := range notes {
+		slog.Warn("capture problem", "input", n.Input, "code", n.Code, "offset", n.Offset, "locator", n.Locator, "message", n.Message)
+	}
+	return notes
+}
+
+// inventoryWriter is what the destination and device inventories print.
+type inventoryWriter interface {
+	WriteJSON(io.Writer) error
+	WriteCSV(io.Writer) error
+	WriteText(io.Writer) error
+}
+
+// writeInventory prints an inventory in the command's format.
+func writeInventory(cmd *cobra.Command, format string, inv inventoryWriter) error {
+	out := cmd.OutOrStdout()
+	switch format {
+	case "json":
+		return inv.WriteJSON(out)
+	case "csv":
+		return inv.WriteCSV(out)
+	}
+	if err := inv.WriteText(out); err != nil {
+		return fmt.Errorf("writing: %w", err)
+	}
+	return nil
 }

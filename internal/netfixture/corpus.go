@@ -100,3 +100,23 @@ func CorpusFrameSeeds(max int, keep func(capture.LinkType) bool) [][]byte {
 	}
 	return out
 }
+
+// CorpusNotRead runs read on every TCP and UDP payload of the IP captures of the shared corpus
+// (MAVLink over TCP and UDP, per MANIFEST.tsv) and fails the test for each payload read claims
+// as protocol proto: none of them is, so a decoder that finds something there gives false
+// positives. read returns what it found, for the message, and whether it claims the payload.
+func CorpusNotRead(t *testing.T, proto string, read func(payload []byte) (found any, claimed bool)) {
+	t.Helper()
+	n := 0
+	for _, rel := range CorpusCaptures {
+		for _, p := range CorpusPayloads(t, rel) {
+			n++
+			if found, claimed := read(p.Payload); claimed {
+				t.Errorf("%s frame %d: MAVLink read as %s: %+v", rel, p.Frame, proto, found)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no payloads read from the corpus captures")
+	}
+}
