@@ -78,6 +78,48 @@ type inputSink struct {
 	zones *geo.Zones
 	onFix func(*InputReport, geo.Fix)
 	lane  int
+	// Per-fix tallies by role and channel, kept without a map operation per fix (a dense log
+	// has millions of fixes) and added to the report's maps when the input is done.
+	byRole, byChannel tally
+}
+
+// tally counts a few distinct keys, the last one used first: positions come in runs of one role.
+type tally struct {
+	keys []string
+	ns   []int64
+	last int
+}
+
+func (t *tally) add(k string) {
+	if t.last < len(t.keys) && t.keys[t.last] == k {
+		t.ns[t.last]++
+		return
+	}
+	for i, x := range t.keys {
+		if x == k {
+			t.last = i
+			t.ns[i]++
+			return
+		}
+	}
+	t.keys, t.ns, t.last = append(t.keys, k), append(t.ns, 1), len(t.keys)
+}
+
+// into adds the tally to a report map.
+func (t *tally) into(m *map[string]int64) {
+	for i, k := range t.keys {
+		if *m == nil {
+			*m = map[string]int64{}
+		}
+		(*m)[k] += t.ns[i]
+	}
+}
+
+// flush moves the sink's tallies into its report.
+func (s *inputSink) flush() {
+	s.byRole.into(&s.rep.ByRole)
+	s.byChannel.into(&s.rep.ByChannel)
+	s.byRole, s.byChannel = tally{}, tally{}
 }
 
 func (s *inputSink) Fix(f geo.Fix) {
@@ -86,14 +128,8 @@ func (s *inputSink) Fix(f geo.Fix) {
 		return
 	}
 	s.rep.Fixes++
-	if s.rep.ByRole == nil {
-		s.rep.ByRole = map[string]int64{}
-	}
-	s.rep.ByRole[string(f.Role)]++
-	if s.rep.ByChannel == nil {
-		s.rep.ByChannel = map[string]int64{}
-	}
-	s.rep.ByChannel[string(f.Evidence.Channel)]++
+	s.byRole.add(string(f.Role))
+	s.byChannel.add(string(f.Evidence.Channel))
 	s.rep.findings.add(f, s.zones.Match(f))
 	if s.onFix != nil {
 		s.onFix(s.rep, f)

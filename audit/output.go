@@ -44,6 +44,7 @@ func (out *output) Done(in *engine.Input) {
 	rep := &InputReport{Path: in.Name}
 	rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	for _, l := range lanes {
+		l.flush()
 		rep.merge(l.rep)
 	}
 	if len(lanes) > 1 {
