@@ -14,6 +14,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"droneaudit/capture"
@@ -44,6 +46,25 @@ type Note struct {
 	Message string `json:"message"`
 	// Attrs carries structured values, e.g. {"aircraft_serial": "…"} for an identity note.
 	Attrs map[string]string `json:"attrs,omitempty"`
+}
+
+// Line prints the note on one line, as "input: locator (offset N): message", leaving out what it
+// does not have.
+func (n Note) Line() string {
+	s := n.Input
+	if n.Locator != "" {
+		if s != "" {
+			s += ": "
+		}
+		s += n.Locator
+	}
+	if n.Offset >= 0 {
+		s += " (offset " + strconv.FormatInt(n.Offset, 10) + ")"
+	}
+	if s == "" {
+		return n.Message
+	}
+	return strings.TrimSpace(s) + ": " + n.Message
 }
 
 // Sink receives what a decoder finds. Implementations are not required to be safe for concurrent

@@ -108,6 +108,15 @@ func kindOf(m fs.FileMode) string {
 	return "an irregular file"
 }
 
+// FileSources are the files at paths, in that order.
+func FileSources(paths []string) []Source {
+	srcs := make([]Source, len(paths))
+	for i, p := range paths {
+		srcs[i] = FileSource(p)
+	}
+	return srcs
+}
+
 // BytesSource is an input held in memory under a name.
 func BytesSource(name string, b []byte) Source {
 	return Source{Name: name, Open: func() (ReadAtCloser, int64, error) {

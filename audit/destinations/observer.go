@@ -121,11 +121,7 @@ func (c *Collector) Inventory() (*Inventory, error) {
 
 // Build reads the captures and returns their destination inventory.
 func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error) {
-	srcs := make([]engine.Source, len(paths))
-	for i, p := range paths {
-		srcs[i] = engine.FileSource(p)
-	}
-	return BuildSources(ctx, srcs, opt)
+	return BuildSources(ctx, engine.FileSources(paths), opt)
 }
 
 // BuildSources is Build over captures that need not be files (the audit's embedded demo). The

@@ -136,19 +136,7 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, a)
 	}
 	for _, n := range inv.Notes {
-		fmt.Fprintln(w, "note:", safetext.String(noteLine(n)))
+		fmt.Fprintln(w, "note:", safetext.String(n.Line()))
 	}
 	return nil
-}
-
-// noteLine prints a note as "input: locator (offset N): message".
-func noteLine(n decoders.Note) string {
-	s := n.Input
-	if n.Locator != "" {
-		s += ": " + n.Locator
-	}
-	if n.Offset >= 0 {
-		s += fmt.Sprintf(" (offset %d)", n.Offset)
-	}
-	return s + ": " + n.Message
 }

@@ -57,11 +57,7 @@ type Options struct {
 
 // Build reads the captures and returns their device inventory.
 func Build(ctx context.Context, paths []string, opt Options) (*Inventory, error) {
-	srcs := make([]engine.Source, len(paths))
-	for i, p := range paths {
-		srcs[i] = engine.FileSource(p)
-	}
-	return BuildSources(ctx, srcs, opt)
+	return BuildSources(ctx, engine.FileSources(paths), opt)
 }
 
 // BuildSources reads the captures once, building the destination inventory and the device

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"droneaudit/audit/destinations"
-	"droneaudit/decoders"
 )
 
 // WriteJSON writes the inventory as one JSON document: {"devices": [...], "oui": {...}, "geoip": {...}}.
@@ -194,7 +193,7 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 		ew.printf("%s\n", a)
 	}
 	for _, n := range inv.Notes {
-		ew.printf("note: %s\n", noteLine(n))
+		ew.printf("note: %s\n", n.Line())
 	}
 	return ew.err
 }
@@ -205,21 +204,6 @@ func quoted(l []string) []string {
 		out[i] = strconv.Quote(s)
 	}
 	return out
-}
-
-// noteLine prints a note as "input: locator (offset N): message".
-func noteLine(n decoders.Note) string {
-	s := n.Input
-	if n.Locator != "" {
-		s += ": " + n.Locator
-	}
-	if n.Offset >= 0 {
-		s += fmt.Sprintf(" (offset %d)", n.Offset)
-	}
-	if s == "" {
-		return n.Message
-	}
-	return s + ": " + n.Message
 }
 
 // errWriter keeps the first write error.

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/destinations"
-	"droneaudit/engine"
 )
 
 func init() { addCommand(newDestinationsCmd) }
@@ -60,24 +59,11 @@ Configuration (droneaudit.yaml):
 			if show, _ := cmd.Flags().GetBool("list-owners"); show {
 				return printOwners(cmd, format, rules)
 			}
-			if len(args) == 0 {
-				return usageError("destinations: name at least one capture file (see 'droneaudit destinations --help')")
-			}
-			opts, err := destinationOptions()
-			if err != nil {
-				return err
-			}
-			for _, a := range args {
-				if _, err := os.Stat(a); err != nil && a != engine.StdinName {
-					return usageError("%v", err)
-				}
-			}
-			ins, ilog, err := openInputs(cmd, args)
+			ins, ilog, opts, err := openCaptures(cmd, "destinations", args)
 			if err != nil {
 				return err
 			}
 			defer ins.Close()
-			tuneGC()
 			inv, ierr := destinations.BuildSources(cmd.Context(), ins.Sources, opts)
 			if inv == nil {
 				return ierr

@@ -2,12 +2,10 @@ package main
 
 import (
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit/devices"
-	"droneaudit/engine"
 )
 
 func init() { addCommand(newDevicesCmd) }
@@ -36,24 +34,11 @@ Configuration (droneaudit.yaml): owners and geoip as for 'droneaudit destination
 			if err := oneOf("format", format, "text", "json", "csv"); err != nil {
 				return err
 			}
-			if len(args) == 0 {
-				return usageError("devices: name at least one capture file (see 'droneaudit devices --help')")
-			}
-			opts, err := destinationOptions()
-			if err != nil {
-				return err
-			}
-			for _, a := range args {
-				if _, err := os.Stat(a); err != nil && a != engine.StdinName {
-					return usageError("%v", err)
-				}
-			}
-			ins, ilog, err := openInputs(cmd, args)
+			ins, ilog, opts, err := openCaptures(cmd, "devices", args)
 			if err != nil {
 				return err
 			}
 			defer ins.Close()
-			tuneGC()
 			inv, ierr := devices.BuildSources(cmd.Context(), ins.Sources, devices.Options{Destinations: opts})
 			if inv == nil {
 				return ierr

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"droneaudit/audit/destinations"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/internal/progress"
@@ -287,4 +288,28 @@ func writeInventory(cmd *cobra.Command, format string, inv inventoryWriter) erro
 		return fmt.Errorf("writing: %w", err)
 	}
 	return nil
+}
+
+// openCaptures is the start the inventory commands share: at least one input, every named one
+// present (or -), the inventory options from the configuration, the inputs opened, and the GC
+// tuned for the flow tables.
+func openCaptures(cmd *cobra.Command, name string, args []string) (*engine.Inputs, *inputLog, destinations.Options, error) {
+	if len(args) == 0 {
+		return nil, nil, destinations.Options{}, usageError("%s: name at least one capture file (see 'droneaudit %s --help')", name, name)
+	}
+	opts, err := destinationOptions()
+	if err != nil {
+		return nil, nil, opts, err
+	}
+	for _, a := range args {
+		if _, err := os.Stat(a); err != nil && a != engine.StdinName {
+			return nil, nil, opts, usageError("%v", err)
+		}
+	}
+	ins, ilog, err := openInputs(cmd, args)
+	if err != nil {
+		return nil, nil, opts, err
+	}
+	tuneGC()
+	return ins, ilog, opts, nil
 }

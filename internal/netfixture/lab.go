@@ -203,34 +203,7 @@ func (g *gen) dhcp() error {
 
 func (g *gen) dnsPair(client netip.AddrPort, h LabHost, v6 bool) error {
 	id := uint16(g.rng.Uint32())
-	typ := dnsmessage.TypeA
-	if v6 {
-		typ = dnsmessage.TypeAAAA
-	}
-	name := dnsmessage.MustNewName(h.Name + ".")
-	q := dnsmessage.Question{Name: name, Type: typ, Class: dnsmessage.ClassINET}
-	qb := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, RecursionDesired: true})
-	qb.StartQuestions()
-	qb.Question(q)
-	query, err := qb.Finish()
-	if err != nil {
-		return err
-	}
-	rb := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, Response: true, RecursionDesired: true, RecursionAvailable: true})
-	rb.EnableCompression()
-	rb.StartQuestions()
-	rb.Question(q)
-	rb.StartAnswers()
-	hdr := dnsmessage.ResourceHeader{Name: name, Class: dnsmessage.ClassINET, TTL: 300}
-	if v6 {
-		err = rb.AAAAResource(hdr, dnsmessage.AAAAResource{AAAA: h.V6.As16()})
-	} else {
-		err = rb.AResource(hdr, dnsmessage.AResource{A: h.V4.As4()})
-	}
-	if err != nil {
-		return err
-	}
-	resp, err := rb.Finish()
+	query, resp, err := dnsExchange(id, h, v6)
 	if err != nil {
 		return err
 	}
@@ -407,4 +380,36 @@ func HandClientHello(sni string, ech bool) []byte {
 	body = append(u16(body, len(ext)), ext...)
 	msg := append([]byte{1, 0, byte(len(body) >> 8), byte(len(body))}, body...)
 	return append([]byte{22, 3, 1, byte(len(msg) >> 8), byte(len(msg))}, msg...)
+}
+
+// dnsExchange builds a query for h's address (AAAA when v6, else A) and its answer, with id.
+func dnsExchange(id uint16, h LabHost, v6 bool) (query, resp []byte, err error) {
+	typ := dnsmessage.TypeA
+	if v6 {
+		typ = dnsmessage.TypeAAAA
+	}
+	name := dnsmessage.MustNewName(h.Name + ".")
+	q := dnsmessage.Question{Name: name, Type: typ, Class: dnsmessage.ClassINET}
+	qb := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, RecursionDesired: true})
+	qb.StartQuestions()
+	qb.Question(q)
+	if query, err = qb.Finish(); err != nil {
+		return nil, nil, err
+	}
+	rb := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, Response: true, RecursionDesired: true, RecursionAvailable: true})
+	rb.EnableCompression()
+	rb.StartQuestions()
+	rb.Question(q)
+	rb.StartAnswers()
+	hdr := dnsmessage.ResourceHeader{Name: name, Class: dnsmessage.ClassINET, TTL: 300}
+	if v6 {
+		err = rb.AAAAResource(hdr, dnsmessage.AAAAResource{AAAA: h.V6.As16()})
+	} else {
+		err = rb.AResource(hdr, dnsmessage.AResource{A: h.V4.As4()})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err = rb.Finish()
+	return query, resp, err
 }

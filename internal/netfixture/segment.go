@@ -412,36 +412,13 @@ func (s *seg) llmnr() error {
 
 // lookupAndTLS writes a DNS lookup of h through the router and a real crypto/tls session to it.
 func (s *seg) lookupAndTLS(client netip.Addr, port uint16, h LabHost, v6 bool) error {
-	typ, addr := dnsmessage.TypeA, h.V4
+	query, resp, err := dnsExchange(port, h, v6)
+	if err != nil {
+		return err
+	}
+	addr := h.V4
 	if v6 {
-		typ, addr = dnsmessage.TypeAAAA, h.V6
-	}
-	name := dnsmessage.MustNewName(h.Name + ".")
-	q := dnsmessage.Question{Name: name, Type: typ, Class: dnsmessage.ClassINET}
-	qb := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: port, RecursionDesired: true})
-	qb.StartQuestions()
-	qb.Question(q)
-	query, err := qb.Finish()
-	if err != nil {
-		return err
-	}
-	rb := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: port, Response: true, RecursionDesired: true, RecursionAvailable: true})
-	rb.EnableCompression()
-	rb.StartQuestions()
-	rb.Question(q)
-	rb.StartAnswers()
-	hdr := dnsmessage.ResourceHeader{Name: name, Class: dnsmessage.ClassINET, TTL: 300}
-	if v6 {
-		err = rb.AAAAResource(hdr, dnsmessage.AAAAResource{AAAA: addr.As16()})
-	} else {
-		err = rb.AResource(hdr, dnsmessage.AResource{A: addr.As4()})
-	}
-	if err != nil {
-		return err
-	}
-	resp, err := rb.Finish()
-	if err != nil {
-		return err
+		addr = h.V6
 	}
 	// Lookups go over IPv4 to the router whatever the family asked for.
 	src := client
