@@ -27,7 +27,10 @@ type Initial struct {
 	Payload []byte // decrypted frames
 }
 
-// varint reads a QUIC variable-length integer (RFC 9000 §16).
+// Varint reads the QUIC variable-length integer (RFC 9000 §16) at b[off:] and returns it with
+// the offset after it; ok is false when b ends inside it. HTTP/3 frames use the same integers.
+func Varint(b []byte, off int) (v uint64, next int, ok bool) { return varint(b, off) }
+
 func varint(b []byte, off int) (uint64, int, bool) {
 	if off >= len(b) {
 		return 0, off, false

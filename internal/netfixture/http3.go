@@ -32,7 +32,7 @@ type HTTP3Options struct {
 }
 
 // HTTP3Response is the body the fixture's server answers a request with: the method, path and
-// SHA-256 of the request body it received, so a test can tell each response from the others.
+// SHA-256 of the request body it received (path is the request URI, query included), so a test can tell each response from the others.
 func HTTP3Response(method, path string, body []byte) []byte {
 	sum := sha256.Sum256(body)
 	return fmt.Appendf(nil, "%s %s %d %s\n", method, path, len(body), hex.EncodeToString(sum[:]))
@@ -61,7 +61,7 @@ func HTTP3Session(ctx context.Context, o HTTP3Options) ([]Chunk, error) {
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
 			w.Header().Set("Content-Type", "text/plain")
-			w.Write(HTTP3Response(r.Method, r.URL.Path, body))
+			w.Write(HTTP3Response(r.Method, r.URL.RequestURI(), body))
 		}),
 	}
 	go srv.Serve(srvUDP)
@@ -78,7 +78,7 @@ func HTTP3Session(ctx context.Context, o HTTP3Options) ([]Chunk, error) {
 	defer tr.Close()
 	rt := &http3.Transport{
 		TLSClientConfig: &tls.Config{ServerName: o.ServerName, InsecureSkipVerify: true, KeyLogWriter: o.KeyLog},
-		QUICConfig:      qc,
+		QUICConfig:      qc.Clone(), // the transport changes its config; the server's must stay as it is
 		Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
 			return tr.DialEarly(ctx, srvUDP.LocalAddr(), tlsCfg, cfg)
 		},
