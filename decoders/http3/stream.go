@@ -94,14 +94,14 @@ type Stream struct {
 
 // frameReader follows the frames of one direction.
 type frameReader struct {
-	off     int64  // stream offset of the next byte
-	hdr     []byte // a frame header being read, or a HEADERS frame being collected
-	typ     uint64
-	left    uint64 // payload bytes of the current frame still to come
-	inFrame bool
-	collect bool // the current frame's payload is collected (HEADERS) rather than streamed
-	dead    bool // a malformed frame or a gap: the rest of the direction is not read
-	frameAt int64
+	off      int64  // stream offset of the next byte
+	hdr      []byte // a frame header being read, or a HEADERS frame being collected
+	typ      uint64
+	left     uint64 // payload bytes of the current frame still to come
+	inFrame  bool
+	collect  bool // the current frame's payload is collected (HEADERS) rather than streamed
+	dead     bool // a malformed frame or a gap: the rest of the direction is not read
+	frameAt  int64
 	headers  int  // HEADERS frames seen
 	headDone bool // the head (final, for a response) was read; later HEADERS are trailers
 }
