@@ -295,7 +295,10 @@ func (c *Conn) short(dir netflow.Direction, pkt []byte) error {
 	}
 	if ph == nil {
 		c.sum.Counts.Undecrypted++
-		return nil
+		if c.secrets != nil {
+			return errNoOpen()
+		}
+		return nil // no keys: said once, by Close
 	}
 	work := make([]byte, len(pkt))
 	for _, n := range c.cidLengths(dir, pkt) {
@@ -318,6 +321,11 @@ func (c *Conn) short(dir netflow.Direction, pkt []byte) error {
 		return c.frames(dir, pt, true)
 	}
 	c.sum.Counts.Undecrypted++
+	return errNoOpen()
+}
+
+// errNoOpen is a new error each time: Datagram shifts its offset to the packet's.
+func errNoOpen() error {
 	return &Error{0, "1-RTT packet does not authenticate under the key log's secrets"}
 }
 
