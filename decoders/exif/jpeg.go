@@ -28,7 +28,9 @@ type Error struct {
 }
 
 // Error implements error.
-func (e *Error) Error() string { return "jpeg offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Reason }
+func (e *Error) Error() string {
+	return "jpeg offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Reason
+}
 
 // The APP1 identifiers (CIPA DC-008 §4.5.4; XMP Part 3 §1.1.3).
 const (
