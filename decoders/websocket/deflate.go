@@ -38,6 +38,8 @@ type inflater struct {
 	broken   bool // a message was cut or damaged: the next ones miss their context
 	out      []byte
 	in       []byte
+	r        io.ReadCloser
+	buf      []byte
 }
 
 const windowSize = 32 << 10
@@ -46,14 +48,19 @@ const windowSize = 32 << 10
 // cut, so an early end is expected and the context is lost for the messages after.
 func (f *inflater) inflate(payload []byte, max int, partial bool) (out []byte, cut bool, err error) {
 	f.in = append(append(f.in[:0], payload...), tail...)
-	var r io.Reader
-	if f.takeover && len(f.window) > 0 {
-		r = flate.NewReaderDict(bytes.NewReader(f.in), f.window)
-	} else {
-		r = flate.NewReader(bytes.NewReader(f.in))
+	var dict []byte
+	if f.takeover {
+		dict = f.window
 	}
+	// One inflater per direction, reset for each message: its state is tens of kilobytes.
+	if f.r == nil {
+		f.r = flate.NewReaderDict(bytes.NewReader(f.in), dict)
+		f.buf = make([]byte, 8<<10)
+	} else if err := f.r.(flate.Resetter).Reset(bytes.NewReader(f.in), dict); err != nil {
+		return nil, false, err
+	}
+	r, buf := f.r, f.buf
 	f.out = f.out[:0]
-	buf := make([]byte, 8<<10)
 	for {
 		n, rerr := r.Read(buf)
 		if n > 0 {

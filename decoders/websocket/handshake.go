@@ -112,4 +112,3 @@ func (c *Conn) Close() {
 	c.dir[0].Close()
 	c.dir[1].Close()
 }
-
