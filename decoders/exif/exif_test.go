@@ -21,6 +21,9 @@ func TestJPEGGPS(t *testing.T) {
 		}
 		// The TIFF header follows SOI (2), the APP1 marker and length (4) and "Exif\0\0" (6); the
 		// GPS IFD is 26 bytes into the TIFF data.
+		if g.PrecisionM != 30.87/2/1e6 {
+			t.Errorf("precision %g", g.PrecisionM)
+		}
 		if g.TIFFOffset != 12 || g.Offset != 12+26 {
 			t.Errorf("%v: offsets TIFF %d GPS %d, want 12 and 38", bo, g.TIFFOffset, g.Offset)
 		}

@@ -7,6 +7,9 @@ type GPS struct {
 	Lat, Lon float64
 	HasAlt   bool
 	AltM     float64 // metres above (negative: below) sea level
+	// PrecisionM is half the ground distance of one unit of the latitude's seconds rational
+	// (one arc-second is about 30.9 m): the precision the writer kept.
+	PrecisionM float64
 	// Offset is where the GPS IFD starts, TIFFOffset where the TIFF header starts: offsets in
 	// the bytes handed to JPEGGPS, or in the TIFF data for TIFFGPS (TIFFOffset 0).
 	Offset, TIFFOffset int64
@@ -29,6 +32,9 @@ const (
 	// maxIFDEntries bounds the entries read of one IFD: real GPS IFDs hold about 30.
 	maxIFDEntries = 1024
 )
+
+// arcSecondM is the length of one arc-second of latitude in metres (WGS84 mean).
+const arcSecondM = 30.87
 
 // tiff is a bounded view of the TIFF structure inside an APP1 segment.
 type tiff struct {
@@ -68,6 +74,7 @@ func TIFFGPS(b []byte) (g GPS, found bool, err error) {
 	var lat, lon []float64
 	var altRef byte
 	var alt []float64
+	var secDen uint32
 	t.entries(gpsOff, func(tag, typ uint16, count uint32, val []byte) {
 		switch {
 		case tag == TagLatRef && typ == TypeASCII:
@@ -78,6 +85,9 @@ func TIFFGPS(b []byte) (g GPS, found bool, err error) {
 			altRef = val[0]
 		case tag == TagLat && typ == TypeRational && count == 3:
 			lat = t.rationals(val, 3)
+			if lat != nil {
+				secDen = t.bo.Uint32(val[20:])
+			}
 		case tag == TagLon && typ == TypeRational && count == 3:
 			lon = t.rationals(val, 3)
 		case tag == TagAlt && typ == TypeRational && count == 1:
@@ -88,6 +98,7 @@ func TIFFGPS(b []byte) (g GPS, found bool, err error) {
 		return g, false, nil
 	}
 	g.Offset = int64(gpsOff)
+	g.PrecisionM = arcSecondM / 2 / float64(secDen)
 	g.Lat = lat[0] + lat[1]/60 + lat[2]/3600
 	g.Lon = lon[0] + lon[1]/60 + lon[2]/3600
 	if latRef == 'S' {
