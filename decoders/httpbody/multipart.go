@@ -239,14 +239,3 @@ func (m *Multipart) part(body []byte, start, end, maxHdr int) Part {
 	}
 	return p
 }
-
-// NotesWith returns the notes of one code.
-func (m *Multipart) NotesWith(code decoders.Code) []decoders.Note {
-	var out []decoders.Note
-	for _, n := range m.Notes {
-		if n.Code == code {
-			out = append(out, n)
-		}
-	}
-	return out
-}

@@ -91,18 +91,18 @@ func TestSplitDamage(t *testing.T) {
 	// Cut inside the last part: the parts before stand, the last is marked.
 	cut := body[:bytes.Index(body, []byte("\r\n\r\n3"))+5]
 	m, err := httpbody.SplitMultipart(ct, cut, httpbody.PartLimits{})
-	if err != nil || m.Closed || len(m.Parts) != 3 || !m.Parts[2].Cut || string(m.Parts[2].Data) != "3" || len(m.NotesWith(decoders.CodeTruncated)) != 1 {
+	if err != nil || m.Closed || len(m.Parts) != 3 || !m.Parts[2].Cut || string(m.Parts[2].Data) != "3" || codes(m.Notes) != "truncated" {
 		t.Errorf("cut: err %v closed %v parts %+v notes %+v", err, m.Closed, m.Parts, m.Notes)
 	}
 	// The part bound.
 	m, _ = httpbody.SplitMultipart(ct, body, httpbody.PartLimits{MaxParts: 2})
-	if len(m.Parts) != 2 || len(m.NotesWith(decoders.CodeTooManyEntries)) != 1 {
+	if len(m.Parts) != 2 || codes(m.Notes) != "too-many-entries" {
 		t.Errorf("bound: %d parts, notes %+v", len(m.Parts), m.Notes)
 	}
 	// A header block longer than its bound is reported; the next part is still read.
 	long := strings.Replace(string(body), "Content-Disposition: form-data; name=\"a\"", "X-Pad: "+strings.Repeat("p", 300)+"\r\nContent-Disposition: form-data; name=\"a\"", 1)
 	m, _ = httpbody.SplitMultipart(ct, []byte(long), httpbody.PartLimits{MaxPartHeaders: 200})
-	if len(m.Parts) != 3 || m.Parts[0].Name != "" || m.Parts[1].Name != "b" || len(m.NotesWith(decoders.CodeMalformed)) != 1 {
+	if len(m.Parts) != 3 || m.Parts[0].Name != "" || m.Parts[1].Name != "b" || codes(m.Notes) != "malformed" {
 		t.Errorf("long header: %+v %+v", m.Parts, m.Notes)
 	}
 	// Not multipart, no boundary, no delimiter.
@@ -213,4 +213,13 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// codes lists the codes of notes, comma-separated.
+func codes(notes []decoders.Note) string {
+	var s []string
+	for _, n := range notes {
+		s = append(s, string(n.Code))
+	}
+	return strings.Join(s, ",")
 }

@@ -7,34 +7,7 @@ import (
 	"runtime/debug"
 
 	"droneaudit/decoders"
-	"droneaudit/geo"
 )
-
-// FileResult is what a file decoder found in a body.
-type FileResult struct {
-	Decoder   string // the decoder's Name, "" when none recognised the body
-	Fixes     []geo.Fix
-	Notes     []decoders.Note
-	Exposures []decoders.Exposure
-	Counts    map[string]int64
-}
-
-// Fix implements decoders.Sink.
-func (r *FileResult) Fix(f geo.Fix) { r.Fixes = append(r.Fixes, f) }
-
-// Note implements decoders.Sink.
-func (r *FileResult) Note(n decoders.Note) { r.Notes = append(r.Notes, n) }
-
-// Exposure implements decoders.Sink.
-func (r *FileResult) Exposure(e decoders.Exposure) { r.Exposures = append(r.Exposures, e) }
-
-// Count implements decoders.Sink.
-func (r *FileResult) Count(name string, n int64) {
-	if r.Counts == nil {
-		r.Counts = map[string]int64{}
-	}
-	r.Counts[name] += n
-}
 
 // FindFileDecoder returns the first decoder of files whose Sniff accepts the body's first
 // decoders.SniffLen bytes, as the engine picks the decoder of a file on disk (the registry's
@@ -66,12 +39,4 @@ func DecodeFile(ctx context.Context, files []decoders.FileDecoder, in decoders.I
 		}
 	}()
 	return d.Name(), d.Decode(ctx, in, sink)
-}
-
-// DecodeFileCollect is DecodeFile into a FileResult.
-func DecodeFileCollect(ctx context.Context, files []decoders.FileDecoder, in decoders.Input, body []byte) (*FileResult, error) {
-	r := &FileResult{}
-	name, err := DecodeFile(ctx, files, in, body, r)
-	r.Decoder = name
-	return r, err
 }

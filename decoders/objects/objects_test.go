@@ -184,9 +184,10 @@ func TestUploadedFlightRecord(t *testing.T) {
 		t.Fatalf("part %d bytes, kind %s", len(part.Data), objects.Identify(part.Data))
 	}
 	o := objects.Describe(part.Data)
-	res, err := objects.DecodeFileCollect(t.Context(), files, decoders.Input{Path: "upload", SHA256: o.SHA256}, part.Data)
-	if err != nil || res.Decoder != djilog.Name {
-		t.Fatalf("%s %v", res.Decoder, err)
+	res := &decodertest.Sink{}
+	name, err := objects.DecodeFile(t.Context(), files, decoders.Input{Path: "upload", SHA256: o.SHA256}, part.Data, res)
+	if err != nil || name != djilog.Name {
+		t.Fatalf("%s %v", name, err)
 	}
 	// The same decoder over the file on disk.
 	f, _ := os.Open(path)
@@ -209,11 +210,13 @@ func TestUploadedFlightRecord(t *testing.T) {
 	}
 }
 
-// FuzzIdentify: no panic, and a kind for every body.
+// FuzzIdentify: no panic, a kind for every body, picture positions inside it. Seeds include
+// the corpus flight records (cut to their heads).
 func FuzzIdentify(f *testing.F) {
 	f.Add([]byte{0x08, 0x96, 0x01, 0x12, 0x01, 'a'})
 	f.Add([]byte(`{"a":1}`))
 	f.Add(exiftest.Tiny(exiftest.XMPSegment(exiftest.DJIXMP("1", "2", "3", "4"))))
+	decodertest.SeedCorpus(f, nil, "djilog")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if objects.Identify(data) == "" {
 			t.Fatal("no kind")
