@@ -223,3 +223,21 @@ func codes(notes []decoders.Note) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// TestOpen: a gzip-coded form and a multipart body go through one call.
+func TestOpen(t *testing.T) {
+	form := "lat=22.9&blob=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(`{"latitude":22.907809968}`)))
+	o := httpbody.Open("application/x-www-form-urlencoded", "gzip", encode(t, "gzip", []byte(form)), httpbody.Options{})
+	if !o.Complete || len(o.Fields) != 2 || o.Fields[1].Name != "blob" || len(o.Values) != 1 || string(o.Values[0].Decoded) != `{"latitude":22.907809968}` {
+		t.Errorf("form: %+v", o)
+	}
+	ct, body := upload(t, [][2]string{{"sn", "x"}}, nil)
+	o = httpbody.Open(ct, "", body, httpbody.Options{})
+	if o.Multipart == nil || len(o.Multipart.Parts) != 1 || len(o.Notes) != 0 {
+		t.Errorf("multipart: %+v", o)
+	}
+	o = httpbody.Open("multipart/form-data", "br", []byte("not brotli"), httpbody.Options{})
+	if o.Complete || o.Multipart != nil || len(o.Notes) != 2 {
+		t.Errorf("broken: %+v", o.Notes)
+	}
+}

@@ -213,15 +213,21 @@ func worth(b []byte) bool {
 	return printable*10 >= utf8.RuneCount(b)*9
 }
 
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+// Byte classes, as tables: the search looks at every byte of a body.
+var hexTab, b64Tab, urlTab [256]bool
 
-func b64Byte(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
+func init() {
+	for c := range 256 {
+		b := byte(c)
+		alnum := b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
+		hexTab[c] = b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
+		b64Tab[c] = alnum || b == '+' || b == '/' || b == '-' || b == '_'
+		// The characters a percent-encoded value is made of (RFC 3986 unreserved and
+		// sub-delimiters, '%', and '+' for a space in forms), without '&' and '=', which end a value.
+		urlTab[c] = alnum || strings.IndexByte("%-._~!$'()*+,;:@/", b) >= 0
+	}
 }
 
-// urlByte: the characters a percent-encoded value is made of (RFC 3986 unreserved and
-// sub-delimiters, '%', and '+' for a space in forms), without '&' and '=', which end a value.
-func urlByte(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
-		strings.IndexByte("%-._~!$'()*+,;:@/", c) >= 0
-}
+func isHex(c byte) bool   { return hexTab[c] }
+func b64Byte(c byte) bool { return b64Tab[c] }
+func urlByte(c byte) bool { return urlTab[c] }
