@@ -1,6 +1,10 @@
 package httpbody
 
-import "droneaudit/decoders"
+import (
+	"strconv"
+
+	"droneaudit/decoders"
+)
 
 // Opened is a body with everything this package reads in it.
 type Opened struct {
@@ -45,5 +49,34 @@ func Open(contentType, contentEncoding string, body []byte, opt Options) Opened 
 	vals, notes := FindEncoded(d.Body, opt.Find)
 	o.Values = vals
 	o.Notes = append(o.Notes, notes...)
+	// A form's values are percent-encoded, which cuts a base64 value at every '+', '/' and '='
+	// in the body: the decoded values are searched too, within what the bounds leave.
+	find := opt.Find
+	if find.MaxValues <= 0 {
+		find.MaxValues = DefaultMaxValues
+	}
+	if find.MaxDecoded <= 0 {
+		find.MaxDecoded = DefaultMaxDecoded
+	}
+	for i, f := range o.Fields {
+		if f.Raw || f.Value == "" {
+			continue
+		}
+		find.MaxValues -= len(vals)
+		for _, v := range vals {
+			find.MaxDecoded -= len(v.Decoded)
+		}
+		if find.MaxValues <= 0 || find.MaxDecoded <= 0 {
+			break
+		}
+		vals, _ = FindEncoded([]byte(f.Value), find)
+		for _, v := range vals {
+			if v.Kind == KindPercent {
+				continue // already undone by the form's own decoding
+			}
+			v.In = "field " + strconv.Itoa(i)
+			o.Values = append(o.Values, v)
+		}
+	}
 	return o
 }

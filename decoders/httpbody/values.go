@@ -41,7 +41,10 @@ type FindLimits struct {
 
 // Value is an encoded run found in a body, with what it decodes to.
 type Value struct {
-	Kind    string
+	Kind string
+	// In says where the run was found: "" for the body, "field N" for the decoded value of a
+	// form's field N (0-based), whose offsets are then in that value.
+	In      string
 	Offset  int64 // offset of the run in the data searched
 	Len     int   // length of the run as encoded
 	Decoded []byte
