@@ -26,10 +26,10 @@ const (
 // observations are aggregated: one finding per kind, zone, role, channel, input and destination,
 // with a count, the first and last observation in time and the extent of all of them.
 type Finding struct {
-	ID          string      `json:"id"`
-	Kind        string      `json:"kind"`
-	Severity    Severity    `json:"severity"` // critical, high, medium, low
-	FailsPolicy bool        `json:"fails_policy"`
+	ID          string   `json:"id"`
+	Kind        string   `json:"kind"`
+	Severity    Severity `json:"severity"` // critical, high, medium, low
+	FailsPolicy bool     `json:"fails_policy"`
 	// Rule is the policy rule that graded the finding: the one that fails it when it fails.
 	Rule        RuleName    `json:"rule"`
 	Summary     string      `json:"summary"`
