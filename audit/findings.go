@@ -48,18 +48,20 @@ type Finding struct {
 	// the device: the server holds it) for network findings.
 	Direction string `json:"direction,omitempty"`
 	// Rules are the policy rules a denied destination breaks, all of them.
-	Rules  []Rule         `json:"rules"`
-	Input  string         `json:"input,omitempty"`
-	Count  int64          `json:"count"`
-	Inside int64          `json:"inside"` // how many of Count are inside the zone, not only within tolerance
-	First  *Observation   `json:"first,omitempty"`
-	Last   *Observation   `json:"last,omitempty"`
-	Extent *Extent        `json:"extent,omitempty"`
-	zoneIx int            // index of the zone in the zone file, -1 for none
-	inIx   int            // index of the input, -1 for none
-	key    findingKey     // the aggregation key
-	server netip.AddrPort // the flow's server, typed, to join the destination inventory
-	proto  netflow.Proto
+	// Request is the HTTP request that carried the first position, when one did.
+	Request *Request       `json:"request,omitempty"`
+	Rules   []Rule         `json:"rules"`
+	Input   string         `json:"input,omitempty"`
+	Count   int64          `json:"count"`
+	Inside  int64          `json:"inside"` // how many of Count are inside the zone, not only within tolerance
+	First   *Observation   `json:"first,omitempty"`
+	Last    *Observation   `json:"last,omitempty"`
+	Extent  *Extent        `json:"extent,omitempty"`
+	zoneIx  int            // index of the zone in the zone file, -1 for none
+	inIx    int            // index of the input, -1 for none
+	key     findingKey     // the aggregation key
+	server  netip.AddrPort // the flow's server, typed, to join the destination inventory
+	proto   netflow.Proto
 }
 
 // Destination is the other party of a network finding: the flow's server, with every name, the

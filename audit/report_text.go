@@ -126,18 +126,7 @@ func (r *Report) writeVerdict(t *textOut) {
 			incomplete = append(incomplete, x)
 		}
 	}
-	head := fmt.Sprintf("VERDICT: %s (exit code %d)", strings.ToUpper(v.Result), v.ExitCode)
-	switch {
-	case v.Result == Fail && !v.Complete:
-		head += fmt.Sprintf(": %s fail the policy, and the audit is INCOMPLETE (%s below)", plural(int64(len(failing)), "finding"), plural(int64(len(incomplete)), "reason"))
-	case v.Result == Fail:
-		head += fmt.Sprintf(": %s fail the policy", plural(int64(len(failing)), "finding"))
-	case v.Result == Incomplete:
-		head += ": the audit could not look at everything it was asked to, so it cannot pass"
-	default:
-		head += ": every input was read whole, the positions and destinations were checked against the zones and the policy, and nothing fails it"
-	}
-	t.line("%s", head)
+	t.line("%s", verdictHeadline(v))
 	if len(incomplete) > 0 {
 		t.line("Incomplete because:")
 		for _, x := range incomplete {
@@ -150,6 +139,30 @@ func (r *Report) writeVerdict(t *textOut) {
 			t.line("  - %s: %s", x.Finding, x.Text)
 		}
 	}
+}
+
+// verdictHeadline is the verdict in one sentence, as every human report opens.
+func verdictHeadline(v Verdict) string {
+	var incomplete, failing int
+	for _, x := range v.Reasons {
+		if x.Code == ReasonPolicy {
+			failing++
+		} else {
+			incomplete++
+		}
+	}
+	head := fmt.Sprintf("VERDICT: %s (exit code %d)", strings.ToUpper(v.Result), v.ExitCode)
+	switch {
+	case v.Result == Fail && !v.Complete:
+		head += fmt.Sprintf(": %s fail the policy, and the audit is INCOMPLETE (%s below)", plural(int64(failing), "finding"), plural(int64(incomplete), "reason"))
+	case v.Result == Fail:
+		head += fmt.Sprintf(": %s fail the policy", plural(int64(failing), "finding"))
+	case v.Result == Incomplete:
+		head += ": the audit could not look at everything it was asked to, so it cannot pass"
+	default:
+		head += ": every input was read whole, the positions and destinations were checked against the zones and the policy, and nothing fails it"
+	}
+	return head
 }
 
 func (r *Report) checkedLine() string {
@@ -280,8 +293,13 @@ func (t *textOut) obs(label string, o *Observation, zone string) {
 		s += fmt.Sprintf(" (%.1f m outside the edge, precision ±%.1f m)", o.DistanceM, o.PrecisionM)
 	}
 	t.line("%s", s)
-	ev := o.Evidence
-	e := fmt.Sprintf("      evidence: %s %s, %s, %s", ev.Decoder, ev.Message, ev.Locator, ev.Encoding)
+	t.line("      evidence: %s", evidenceText(o.Evidence))
+}
+
+// evidenceText says where an observation was read: decoder, message, locator, encoding, and the
+// flow or the frame that carried it.
+func evidenceText(ev geo.Evidence) string {
+	e := fmt.Sprintf("%s %s, %s, %s", ev.Decoder, ev.Message, ev.Locator, ev.Encoding)
 	if n := ev.Network; n != nil {
 		e += fmt.Sprintf(", %s %s -> %s flow %s", n.Proto, n.Src, n.Dst, n.FlowUID)
 	}
@@ -291,7 +309,7 @@ func (t *textOut) obs(label string, o *Observation, zone string) {
 	if ev.Note != "" {
 		e += " (" + ev.Note + ")"
 	}
-	t.line("%s", e)
+	return e
 }
 
 func (r *Report) writeZones(t *textOut) {

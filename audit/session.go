@@ -256,6 +256,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Kind != KindDestinationDenied {
 			f.summarise()
 		}
+		f.Request = requestOf(f.First)
 		if f.FailsPolicy {
 			r.Summary.FailingFindings++
 		}

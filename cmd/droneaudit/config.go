@@ -51,7 +51,7 @@ func commandFormats(name string) []string {
 
 // pathKeys are the keys whose values are file or folder names: a relative one in a configuration
 // file is taken from the file's folder, wherever droneaudit runs.
-var pathKeys = []string{"zones", "out", "keylog", "write-dir", "geoip.country_db", "geoip.asn_db"}
+var pathKeys = []string{"zones", "out", "report-dir", "keylog", "write-dir", "geoip.country_db", "geoip.asn_db"}
 
 // topCommand is the command under the root that cmd belongs to ("zones" for "zones check").
 func topCommand(cmd *cobra.Command) *cobra.Command {
