@@ -64,7 +64,9 @@ func TestAuditReportDir(t *testing.T) {
 	var doc struct {
 		Commit string
 		Inputs []struct{ Path, SHA256 string }
-		Config struct{ ZonesFile string `json:"zones_file"` }
+		Config struct {
+			ZonesFile string `json:"zones_file"`
+		}
 	}
 	if err := json.Unmarshal(runs[0]["report.json"], &doc); err != nil {
 		t.Fatal(err)
