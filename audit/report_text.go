@@ -71,7 +71,11 @@ type textOut struct {
 }
 
 func (t *textOut) line(format string, a ...any) {
-	t.b.WriteString(safetext.String(fmt.Sprintf(format, a...)))
+	l := fmt.Sprintf(format, a...)
+	if t.redact {
+		l = redactText(l)
+	}
+	t.b.WriteString(safetext.String(l))
 	t.b.WriteByte('\n')
 }
 

@@ -135,6 +135,9 @@ func (d *Document) view() *reportView {
 func (t *textOut) viewFinding(f *Finding) viewFinding {
 	vf := viewFinding{ID: f.ID, Severity: string(f.Severity), Kind: f.Kind, Rule: "policy." + string(f.Rule), Summary: s(f.Summary), Fails: f.FailsPolicy}
 	add := func(k, val string) {
+		if t.redact {
+			val = redactText(val)
+		}
 		if val != "" {
 			vf.Fields = append(vf.Fields, [2]string{k, s(val)})
 		}

@@ -115,10 +115,17 @@ func TestAuditReportDir(t *testing.T) {
 func TestAuditRedact(t *testing.T) {
 	dir := t.TempDir()
 	capture, zones := writeDemo(t, dir)
+	// A flight log inside the zone: its positions are findings, and what a reader of the file
+	// learns (its first position) is listed as exposed, in free text.
+	log := filepath.Join(dir, "flight.csv")
+	os.WriteFile(log, []byte("time,latitude,longitude,altitude\n2021-09-06 02:23:48,51.1601234,5.4701234,10\n"), 0o400)
 	out := filepath.Join(dir, "r")
-	code, stdout, _ := cli(t, "audit", "--no-progress", "--zones", zones, "-o", out, "--redact", capture)
+	code, stdout, _ := cli(t, "audit", "--no-progress", "--zones", zones, "-o", out, "--redact", capture, log)
 	if code != exitPolicy {
 		t.Fatalf("exit %d", code)
+	}
+	if strings.Contains(stdout, "51.16012") || !strings.Contains(stdout, "first position: [coordinate withheld]") {
+		t.Errorf("the exposure of the flight log is not redacted:\n%s", stdout)
 	}
 	const lat = "51.1545798" // the demo's first leaked position
 	for name, data := range map[string]string{"stdout": stdout, "report.md": read(t, out, "report.md"), "report.html": read(t, out, "report.html")} {
