@@ -150,6 +150,10 @@ func TestReportHTMLInChromium(t *testing.T) {
 			north := check(`document.querySelector("svg#map g#north text").textContent`)
 			result := check(`document.querySelector("#verdict .result").textContent`)
 			first := check(`document.body.firstElementChild.nextElementSibling.id`)
+			// The style sheet applied (its hash is the one the CSP allows): the verdict's border.
+			if w := check(`getComputedStyle(document.getElementById("verdict")).borderTopWidth`); w != "2px" {
+				t.Errorf("the style sheet was not applied: verdict border %v", w)
+			}
 			if zones.(float64) < 1 || points.(float64) < 1 || scale == "" || north != "N" {
 				t.Errorf("map: %v zone polygons, %v points, %v tracks, scale %q, north %q", zones, points, tracks, scale, north)
 			}

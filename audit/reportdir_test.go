@@ -208,7 +208,7 @@ func TestReportHumanFiles(t *testing.T) {
 	if strings.Contains(string(plain[ReportMDName]), "<script") || strings.Contains(string(plain[ReportMDName]), "\x1b") {
 		t.Error("report.md holds unescaped input text")
 	}
-	if !strings.Contains(h, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:`) ||
+	if !strings.Contains(h, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'sha256-`+styleHash+`'; img-src data:`) ||
 		!strings.Contains(h, `<svg id="map"`) || !strings.Contains(h, `class="zone secret"`) {
 		t.Error("report.html lacks its CSP or its map")
 	}
