@@ -21,7 +21,7 @@ func redactedPlace(o *Observation, zone string) string {
 // degrees or finer): how coordinates appear in decoded text (notes, exposures, evidence notes).
 // Nothing else the human reports print has that many decimals (altitudes, distances and
 // precisions have one, times at most three).
-var coordinateText = regexp.MustCompile(`-?\b[0-9]{1,3}\.[0-9]{4,}\b`)
+var coordinateText = regexp.MustCompile(`-?\b[0-9]{1,3}\.[0-9]{4,}(?:[eE][-+]?[0-9]+)?\b`)
 
 // redactText withholds the coordinates a line of free text may carry: the net under --redact for
 // what the report does not know to be a position (a note's message, an exposure's value).
