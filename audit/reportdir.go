@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"droneaudit/geo"
 )
@@ -29,10 +30,7 @@ type ReportFile struct {
 // SHA256SUMS over them, in that order. The same document gives the same bytes.
 func (d *Document) Files() ([]ReportFile, error) {
 	var j bytes.Buffer
-	enc := json.NewEncoder(&j)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
+	if err := d.WriteJSON(&j); err != nil {
 		return nil, fmt.Errorf("%s: %w", ReportJSONName, err)
 	}
 	h, err := d.HTML()
@@ -52,6 +50,14 @@ func (d *Document) Files() ([]ReportFile, error) {
 		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(s[:]), f.Name)
 	}
 	return append(files, ReportFile{ReportSumsName, sums.Bytes()}), nil
+}
+
+// WriteJSON writes report.json, indented: what `audit --format json` prints too.
+func (d *Document) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(d)
 }
 
 // leakProps are the properties of a point of the "leaks" layer: one observation behind a finding.

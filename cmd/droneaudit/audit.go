@@ -148,9 +148,11 @@ func runAudit(cmd *cobra.Command, args []string) error {
 		// Interrupted: the report of what was read is still written, its verdict says so.
 		slog.Error("audit interrupted: the report covers what was read before the signal", "err", runErr)
 	}
+	// One document for every machine output: --format json prints what report.json holds.
+	doc := audit.NewDocument(rep, reportMeta(zones, len(dopts.Owners)))
 	var buf bytes.Buffer
 	if format == "json" {
-		err = rep.WriteJSON(&buf)
+		err = doc.WriteJSON(&buf)
 	} else {
 		err = rep.WriteTextWith(&buf, audit.TextOptions{Location: reportLocation, Case: cfg.GetString("case"),
 			Examiner: cfg.GetString("examiner"), Redact: cfg.GetBool("redact")})
@@ -167,7 +169,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if dir != "" {
-		if err := writeReportDir(dir, audit.NewDocument(rep, reportMeta(zones, len(dopts.Owners))), force); err != nil {
+		if err := writeReportDir(dir, doc, force); err != nil {
 			return fmt.Errorf("writing the report folder: %w", err)
 		}
 	}

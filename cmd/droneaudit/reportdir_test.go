@@ -75,6 +75,13 @@ func TestAuditReportDir(t *testing.T) {
 		t.Fatalf("report.json: %+v", doc)
 	}
 
+	// --format json prints report.json.
+	jsonDir := filepath.Join(dir, "reports", "json")
+	code, stdout, _ := cli(t, append(args("-o", jsonDir), "--format", "json")...)
+	if code != exitPolicy || stdout != read(t, jsonDir, "report.json") || !bytes.Equal([]byte(stdout), runs[0]["report.json"]) {
+		t.Fatalf("--format json: exit %d, not the bytes of report.json", code)
+	}
+
 	// Existing report files: refused without --force (before the audit runs), replaced with it.
 	out := filepath.Join(dir, "reports", "-o")
 	if code, _, stderr := cli(t, args("-o", out)...); code != exitUsage || !strings.Contains(stderr, "exists") {
