@@ -32,6 +32,7 @@ type InputReport struct {
 	ZonesTouched []string `json:"zones_touched"`
 
 	findings *aggregator
+	tracks   trackSet        // the aircraft's paths, thinned, for the map
 	input    *engine.Input   // the engine's input, for WaitSHA256
 	err      error           // why the input could not be read, typed
 	cuts     []decoders.Note // error notes: the input was not read whole (kept beyond the notes' cap)
@@ -131,6 +132,7 @@ func (s *inputSink) Fix(f geo.Fix) {
 	s.byRole.add(string(f.Role))
 	s.byChannel.add(string(f.Evidence.Channel))
 	s.rep.findings.add(f, s.zones.Match(f))
+	s.rep.tracks.add(&f)
 	if s.onFix != nil {
 		s.onFix(s.rep, f)
 	}

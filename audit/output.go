@@ -76,6 +76,7 @@ func (r *InputReport) merge(p *InputReport) {
 	r.nCuts += p.nCuts
 	r.cuts = append(r.cuts, p.cuts[:min(len(p.cuts), maxCuts-len(r.cuts))]...)
 	r.findings.merge(p.findings)
+	r.tracks.merge(&p.tracks)
 }
 
 func addCounts(dst *map[string]int64, src map[string]int64) {

@@ -113,6 +113,8 @@ type Verdict struct {
 	Complete bool `json:"complete"`
 	// Reasons lists why the audit is incomplete first, then the findings that fail the policy.
 	Reasons []Reason `json:"reasons"`
+	// FailedRules lists the policy rules that failing findings broke, in the order of PolicyKeys.
+	FailedRules []RuleName `json:"failed_rules"`
 }
 
 // Reason codes.
@@ -131,7 +133,9 @@ type Reason struct {
 	Code    string `json:"code"`
 	Input   string `json:"input,omitempty"`
 	Finding string `json:"finding,omitempty"`
-	Text    string `json:"text"`
+	// Rule is the policy rule a failing finding broke.
+	Rule RuleName `json:"rule,omitempty"`
+	Text string   `json:"text"`
 }
 
 // Run decodes every source, matches the fixes against the zones and grades the findings. Each
@@ -227,11 +231,10 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		}
 	}
 	// Failing findings first, then by severity, zone, input and kind: stable and readable.
-	sev := map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3}
 	slices.SortStableFunc(r.Findings, func(a, b *Finding) int {
 		return cmp.Or(
 			cmpBool(b.FailsPolicy, a.FailsPolicy),
-			cmp.Compare(sev[a.Severity], sev[b.Severity]),
+			cmp.Compare(severityRank[a.Severity], severityRank[b.Severity]),
 			cmp.Compare(a.zoneIx, b.zoneIx),
 			cmp.Compare(a.inIx, b.inIx),
 			cmp.Compare(a.Kind, b.Kind),
@@ -253,6 +256,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Kind != KindDestinationDenied {
 			f.summarise()
 		}
+		f.Request = requestOf(f.First)
 		if f.FailsPolicy {
 			r.Summary.FailingFindings++
 		}
@@ -322,9 +326,10 @@ func verdict(r *Report, o Options, interrupted bool) Verdict {
 	for _, f := range r.Findings {
 		if f.FailsPolicy {
 			failing++
-			v.Reasons = append(v.Reasons, Reason{Code: ReasonPolicy, Finding: f.ID, Text: f.Summary})
+			v.Reasons = append(v.Reasons, Reason{Code: ReasonPolicy, Finding: f.ID, Rule: f.Rule, Text: f.Summary})
 		}
 	}
+	v.FailedRules = failedRules(r.Findings)
 	switch {
 	case failing > 0:
 		v.Result, v.ExitCode = Fail, 3
