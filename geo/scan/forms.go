@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -239,8 +241,56 @@ func (v *varintForm) value(u uint64) float64 {
 // band is an interval of degrees.
 type band struct{ lo, hi float64 }
 
-func (b band) has(v float64) bool { return v >= b.lo && v <= b.hi }
+// bandSet is a few disjoint intervals in ascending order: the latitudes (or longitudes) of the
+// targets, so that a value between two zones is refused without a zone lookup.
+type bandSet []band
 
-func bands(box orb.Bound) (lat, lon band) {
-	return band{box.Min[1], box.Max[1]}, band{box.Min[0], box.Max[0]}
+func (s bandSet) has(v float64) bool {
+	for _, b := range s {
+		if v < b.lo {
+			return false
+		}
+		if v <= b.hi {
+			return true
+		}
+	}
+	return false
+}
+
+// maxBands bounds a set: beyond it the nearest intervals are merged (a long track).
+const maxBands = 16
+
+// bandsOf returns the latitude and longitude sets of the boxes.
+func bandsOf(boxes []orb.Bound) (lat, lon bandSet) {
+	for _, b := range boxes {
+		lat = append(lat, band{b.Min[1], b.Max[1]})
+		lon = append(lon, band{b.Min[0], b.Max[0]})
+	}
+	return merge(lat), merge(lon)
+}
+
+func merge(s bandSet) bandSet {
+	slices.SortFunc(s, func(a, b band) int { return cmp.Compare(a.lo, b.lo) })
+	for {
+		var out bandSet
+		for _, b := range s {
+			if n := len(out); n > 0 && b.lo <= out[n-1].hi {
+				out[n-1].hi = math.Max(out[n-1].hi, b.hi)
+				continue
+			}
+			out = append(out, b)
+		}
+		if len(out) <= maxBands {
+			return out
+		}
+		// Merge the closest neighbours: widen every interval by half the smallest gap.
+		gap := math.Inf(1)
+		for i := 1; i < len(out); i++ {
+			gap = math.Min(gap, out[i].lo-out[i-1].hi)
+		}
+		for i := range out {
+			out[i].hi += gap
+		}
+		s = out
+	}
 }

@@ -1,6 +1,9 @@
 package scan
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Hit is one latitude/longitude pair found in the bytes and inside a target.
 type Hit struct {
@@ -22,10 +25,10 @@ type Pattern struct {
 	t       *Targets
 	any     [1 << 10]uint64 // bit w set when tab[w] != 0, so that the common case stays in L1
 	tab     [1 << 16]uint64 // per 16-bit window: the table bits of what may be there
-	binLat  band            // latitude band of the binary forms
-	binLon  band
-	textLat band // of decimal text and geohash, widened by their coarser cells
-	textLon band
+	binLat  bandSet         // latitudes of the targets for the binary forms
+	binLon  bandSet
+	textLat bandSet // for decimal text, widened by its coarser cells
+	textLon bandSet
 	// MaxSpan is the most bytes one hit spans in plain form; a stream scanned in pieces must
 	// overlap them by at least this much (plus the longest wrapped run it wants to see whole).
 	MaxSpan int
@@ -44,31 +47,33 @@ const geohashWidenM = 5000
 // Compile prepares the search for the targets.
 func Compile(t *Targets) *Pattern {
 	p := &Pattern{t: t, MaxSpan: 64}
-	box, ok := t.Box(binaryWidenM)
-	if !ok {
+	if t.Empty() {
 		return p
 	}
-	p.binLat, p.binLon = bands(box)
-	tbox, _ := t.Box(textWidenM)
-	p.textLat, p.textLon = bands(tbox)
+	p.binLat, p.binLon = bandsOf(t.Boxes(binaryWidenM))
+	p.textLat, p.textLon = bandsOf(t.Boxes(textWidenM))
 	for i := range forms {
 		f := &forms[i]
-		for k, bd := range [2]band{p.binLat, p.binLon} {
+		for k, bs := range [2]bandSet{p.binLat, p.binLon} {
 			bit := uint64(1) << (2*i + k)
-			f.keys(bd.lo, bd.hi, func(key uint32) {
-				w := key
-				if !f.be { // the window reads the two key bytes least significant first
-					w = key>>8 | key&0xff<<8
-				}
-				p.tab[w&0xffff] |= bit
-			})
+			for _, bd := range bs {
+				f.keys(bd.lo, bd.hi, func(key uint32) {
+					w := key
+					if !f.be { // the window reads the two key bytes least significant first
+						w = key>>8 | key&0xff<<8
+					}
+					p.tab[w&0xffff] |= bit
+				})
+			}
 		}
 	}
 	for i := range varints {
 		v := &varints[i]
-		for k, bd := range [2]band{p.binLat, p.binLon} {
+		for k, bs := range [2]bandSet{p.binLat, p.binLon} {
 			bit := uint64(1) << (varintBit0 + 2*i + k)
-			v.keys(bd.lo, bd.hi, func(w uint32) { p.tab[w&0xffff] |= bit })
+			for _, bd := range bs {
+				v.keys(bd.lo, bd.hi, func(w uint32) { p.tab[w&0xffff] |= bit })
+			}
 		}
 	}
 	// Decimal text: a digit before a decimal mark.
@@ -76,8 +81,9 @@ func Compile(t *Targets) *Pattern {
 		p.tab[uint32(d)<<8|'.'] |= 1 << bitText
 		p.tab[uint32(d)<<8|','] |= 1 << bitText
 	}
-	gbox, _ := t.Box(geohashWidenM)
-	geohashPrefixes(gbox, func(w uint32) { p.tab[w] |= 1 << bitGeohash })
+	for _, gbox := range t.Boxes(geohashWidenM) {
+		geohashPrefixes(gbox, func(w uint32) { p.tab[w] |= 1 << bitGeohash })
+	}
 	for w, m := range p.tab {
 		if m != 0 {
 			p.any[w>>6] |= 1 << (w & 63)
@@ -158,14 +164,28 @@ func (s *Scanner) scan(b []byte) {
 	if len(b) < 2 {
 		return
 	}
-	// The hot loop: one L1 bitmap probe per byte.
-	w := uint32(b[0])
-	for i := 1; i < len(b); i++ {
-		w = (w<<8 | uint32(b[i])) & 0xffff
-		if p.any[w>>6]&(1<<(w&63)) == 0 {
-			continue
+	// The hot loop: one probe of an 8 KiB bitmap (in L1) per byte, with eight bytes loaded at
+	// once.
+	any, tab := &p.any, &p.tab
+	i := 0
+	for ; i+9 <= len(b); i += 8 {
+		x := binary.BigEndian.Uint64(b[i:])
+		for k := 0; k < 7; k++ {
+			w := uint16(x >> (48 - 8*k))
+			if any[w>>6]&(1<<(w&63)) != 0 {
+				s.at(b, i+k, tab[w])
+			}
 		}
-		s.at(b, i-1, p.tab[w])
+		w := uint16(x)<<8 | uint16(b[i+8])
+		if any[w>>6]&(1<<(w&63)) != 0 {
+			s.at(b, i+7, tab[w])
+		}
+	}
+	for ; i < len(b)-1; i++ {
+		w := uint16(b[i])<<8 | uint16(b[i+1])
+		if any[w>>6]&(1<<(w&63)) != 0 {
+			s.at(b, i, tab[w])
+		}
 	}
 }
 
@@ -234,7 +254,7 @@ func (s *Scanner) varint(b []byte, i, vi int) {
 }
 
 // maxGap is how many bytes may lie between the two values of a fixed-width pair: none in a
-// packed struct, a protobuf field key (one or two bytes) between fields.
+// packed record, a protobuf field key between fields.
 const maxGap = 2
 
 // add pairs a new candidate with an earlier one just before it, then keeps it.
@@ -276,13 +296,15 @@ func (s *Scanner) pairEncoding(b []byte, o, c *cand, gap int) (Encoding, bool) {
 		return varints[int(o.form)-len(forms)].enc, true
 	}
 	f := &forms[o.form]
-	if gap > maxGap {
-		return 0, false
+	if gap == 0 {
+		return f.enc, true // a packed record
 	}
-	if f.pb != DecimalText && gap > 0 && isPBKey(b, int(o.start), f.size) && isPBKey(b, int(c.start), f.size) {
+	// Between two values only a protobuf field key: each gap offered to random bytes is one
+	// more chance of a false pair.
+	if f.pb != DecimalText && gap <= maxGap && isPBKey(b, int(o.start), f.size) && isPBKey(b, int(c.start), f.size) {
 		return f.pb, true
 	}
-	return f.enc, true
+	return 0, false
 }
 
 // isPBKey reports whether a one-byte protobuf key of the fixed wire type of a size-byte value

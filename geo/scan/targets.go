@@ -70,6 +70,27 @@ func (t *Targets) Box(m float64) (orb.Bound, bool) {
 	return widen(t.box, m), true
 }
 
+// Boxes returns the box of each target widened by m metres: one per zone, one per track point.
+func (t *Targets) Boxes(m float64) []orb.Bound {
+	if t.Empty() {
+		return nil
+	}
+	var out []orb.Bound
+	if t.zones != nil {
+		for i := range t.zones.Zones {
+			b := t.zones.Zones[i].Bound()
+			if b.Max[0] > 180 {
+				b.Min[0], b.Max[0] = -180, 180
+			}
+			out = append(out, widen(b, m))
+		}
+	}
+	for _, p := range t.track {
+		out = append(out, widen(orb.Bound{Min: p, Max: p}, t.trackM+m))
+	}
+	return out
+}
+
 // widen grows a box by m metres on every side, clamped to the earth's range.
 func widen(b orb.Bound, m float64) orb.Bound {
 	dLat := m / metresPerDegree

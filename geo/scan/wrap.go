@@ -42,29 +42,24 @@ const (
 	minHexRun = 16 // 8 bytes
 	// maxDecoded bounds what one run is decoded to: a larger run is searched in its first part.
 	maxDecoded = 1 << 20
-	// runStride samples the bytes for runs: a run of minB64Run or more holds a sample.
-	runStride = 8
+	// runStride samples the bytes for runs: a run of minB64Run or more holds two samples
+	// runStride apart, and both must be run characters before the run is measured.
+	runStride = 6
 )
 
 // wrapped searches the hex, base64 and percent-encoded runs of b.
 func (s *Scanner) wrapped(b []byte) {
 	last := 0
-	for i := 0; i < len(b); i += runStride {
-		if i < last || class[b[i]] == 0 {
+	i := 0
+	for ; i+runStride < len(b); i += runStride {
+		// One branch per sample, rarely taken in binary bytes: both samples in a run.
+		if class[b[i]]&class[b[i+runStride]] == 0 || i < last {
 			continue
 		}
-		lo, hi := i, i+1
-		for lo > last && class[b[lo-1]] != 0 {
-			lo--
-		}
-		for hi < len(b) && class[b[hi]] != 0 {
-			hi++
-		}
-		last = hi
-		if hi-lo >= minB64Run {
-			s.run(b, lo, hi)
-		}
-		i = (hi+runStride-1)/runStride*runStride - runStride
+		i = s.runAround(b, i, &last)
+	}
+	if i < len(b) && i >= last && class[b[i]] != 0 {
+		s.runAround(b, i, &last)
 	}
 	for at := 0; at < len(b); {
 		k := bytes.IndexByte(b[at:], '%')
@@ -73,6 +68,23 @@ func (s *Scanner) wrapped(b []byte) {
 		}
 		at = s.percent(b, at+k)
 	}
+}
+
+// runAround measures the run of base64/hex characters around b[i], searches it when it is long
+// enough, and returns the sample index to go on from.
+func (s *Scanner) runAround(b []byte, i int, last *int) int {
+	lo, hi := i, i+1
+	for lo > *last && class[b[lo-1]] != 0 {
+		lo--
+	}
+	for hi < len(b) && class[b[hi]] != 0 {
+		hi++
+	}
+	*last = hi
+	if hi-lo >= minB64Run {
+		s.run(b, lo, hi)
+	}
+	return (hi+runStride-1)/runStride*runStride - runStride
 }
 
 // run decodes one run of base64/hex characters b[lo:hi].
@@ -135,6 +147,9 @@ func unhex(c byte) byte {
 // percent decodes the percent-encoded stretch around the '%' at b[at] and returns where to look
 // for the next '%'.
 func (s *Scanner) percent(b []byte, at int) int {
+	if at+2 >= len(b) || class[b[at+1]]&clsHex == 0 || class[b[at+2]]&clsHex == 0 {
+		return at + 1
+	}
 	lo, hi := at, at
 	for lo > 0 && b[lo-1] > 0x20 && b[lo-1] < 0x7f && at-lo < maxDecoded {
 		lo--
