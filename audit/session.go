@@ -11,9 +11,11 @@ import (
 	"slices"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/geo"
+	"droneaudit/geo/scan"
 	"droneaudit/internal/version"
 	"droneaudit/netflow"
 )
@@ -37,6 +39,9 @@ type Options struct {
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
 	// report and checks it against Policy.Destinations.
 	Destinations *destinations.Options
+	// NoSearch turns off the known-value search (audit/search): by default every off-device
+	// payload of the captures is searched for the zones' coordinates in any encoding.
+	NoSearch bool
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -154,6 +159,11 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	if o.OnFix != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
+	}
+	if !o.NoSearch && o.Zones != nil && len(o.Zones.Zones) > 0 {
+		out.searching = true
+		pat := scan.Compile(scan.NewTargets(o.Zones, nil, 0))
+		cfg.Observers = append(cfg.Observers, search.New(search.Options{Pattern: pat, Sink: out.Sink}))
 	}
 	var inv *destinations.Collector
 	if o.Destinations != nil {
