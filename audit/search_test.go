@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"droneaudit/audit/search"
 	"droneaudit/decoders/mavlink"
@@ -169,5 +172,45 @@ func TestSearchFindingsInAudit(t *testing.T) {
 	}
 	if off.Summary.Fixes != rep.Summary.Fixes-int64(len(want)) {
 		t.Errorf("fixes without search %d, with %d", off.Summary.Fixes, rep.Summary.Fixes)
+	}
+}
+
+// A position in the body of an 802.11 frame (here a vendor element of a beacon that no decoder
+// reads) is found as a broadcast, with the transmitter's address.
+func TestSearchBroadcastFrame(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := scantest.Plant(scan.Float32DegBE, searchLat, searchLon, scan.LonLat)
+	frame := []byte{0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x60, 0x60, 0x1f, 1, 2, 3, 0x60, 0x60, 0x1f, 1, 2, 3, 0x10, 0}
+	frame = append(frame, make([]byte, 8)...)       // timestamp
+	frame = append(frame, 0x64, 0, 0x01, 0x04)      // beacon interval, capabilities
+	frame = append(frame, 0, 4, 'd', 'r', 'o', 'n') // SSID
+	vendor := append([]byte{0x00, 0x11, 0x22, 0x01}, pair...)
+	frame = append(append(frame, 221, byte(len(vendor))), vendor...)
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeIEEE802_11); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: netfixture.Start, CaptureLength: len(frame), Length: len(frame)}, frame); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(t.Context(), []Source{BytesSource("air.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+	f := rep.Findings[0]
+	ev := f.First.Evidence
+	// The pair starts after the 24-byte header, 12 fixed bytes, the SSID (6) and the vendor
+	// element's header and OUI (6): byte 48 of the frame.
+	if f.Channel != geo.ChannelBroadcast || ev.Decoder != search.Decoder || ev.Encoding != "float32be-deg" ||
+		ev.Broadcast == nil || ev.Broadcast.Transmitter != "60:60:1f:01:02:03" || !strings.HasSuffix(ev.Locator, "802.11 body byte 48") ||
+		!strings.Contains(ev.Note, "lon,lat") {
+		t.Fatalf("finding %+v, evidence %+v", f, ev)
 	}
 }
