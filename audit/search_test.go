@@ -214,3 +214,41 @@ func TestSearchBroadcastFrame(t *testing.T) {
 		t.Fatalf("finding %+v, evidence %+v", f, ev)
 	}
 }
+
+// With the flown track among the targets, a pair near the track and outside every zone is a
+// search fix; without it, it is nothing.
+func TestSearchTrack(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := scantest.Plant(scan.Int32RadE7LE, 50.8507, 4.3525, scan.LatLon) // Brussels: in no zone
+	if err := w.UDP(netip.MustParseAddrPort("192.168.1.20:5000"), netip.MustParseAddrPort("203.0.113.5:6000"), append([]byte("TRK"), pair...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	track := []geo.Fix{{Lat: 50.8503, Lon: 4.3517}, {Lat: 50.8510, Lon: 4.3530}}
+	var got []geo.Fix
+	for _, tr := range [][]geo.Fix{nil, track} {
+		got = got[:0]
+		_, err := Run(t.Context(), []Source{BytesSource("trk.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy(), SearchTrack: tr, SearchTrackM: 100,
+			OnFix: func(_ *InputReport, f geo.Fix) { got = append(got, f) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr == nil && len(got) != 0 {
+			t.Fatalf("without the track: %+v", got)
+		}
+	}
+	if len(got) != 1 || got[0].Evidence.Encoding != "int32le-rad-e7" || !strings.Contains(got[0].Evidence.Note, scan.TargetTrack) ||
+		!strings.HasSuffix(got[0].Evidence.Locator, "client-to-server byte 3") {
+		t.Fatalf("with the track: %+v", got)
+	}
+}

@@ -170,15 +170,24 @@ func (s *Scanner) scan(b []byte) {
 	i := 0
 	for ; i+9 <= len(b); i += 8 {
 		x := binary.BigEndian.Uint64(b[i:])
-		for k := 0; k < 7; k++ {
-			w := uint16(x >> (48 - 8*k))
+		// Unrolled: constant shifts, and one test of the OR of the eight probes first.
+		w0 := uint16(x >> 48)
+		w1 := uint16(x >> 40)
+		w2 := uint16(x >> 32)
+		w3 := uint16(x >> 24)
+		w4 := uint16(x >> 16)
+		w5 := uint16(x >> 8)
+		w6 := uint16(x >> 0)
+		w7 := uint16(x)<<8 | uint16(b[i+8])
+		m := any[w0>>6]&(1<<(w0&63)) | any[w1>>6]&(1<<(w1&63)) | any[w2>>6]&(1<<(w2&63)) | any[w3>>6]&(1<<(w3&63)) |
+			any[w4>>6]&(1<<(w4&63)) | any[w5>>6]&(1<<(w5&63)) | any[w6>>6]&(1<<(w6&63)) | any[w7>>6]&(1<<(w7&63))
+		if m == 0 {
+			continue
+		}
+		for k, w := range [8]uint16{w0, w1, w2, w3, w4, w5, w6, w7} {
 			if any[w>>6]&(1<<(w&63)) != 0 {
 				s.at(b, i+k, tab[w])
 			}
-		}
-		w := uint16(x)<<8 | uint16(b[i+8])
-		if any[w>>6]&(1<<(w&63)) != 0 {
-			s.at(b, i+7, tab[w])
 		}
 	}
 	for ; i < len(b)-1; i++ {
