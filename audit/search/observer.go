@@ -109,10 +109,12 @@ type part struct {
 	held map[*flowState]struct{}
 	dot  capture.Dot11
 	// the chunk being searched, for emit
-	c       *engine.Chunk
-	fs      *flowState
-	tailLen int
-	base    int64
+	c  *engine.Chunk
+	fs *flowState
+	// lo, hi: when searching the seam between two chunks, a hit must start before lo (in the
+	// kept bytes) and end at hi or later (in the new ones); 0, 0 otherwise.
+	lo, hi int
+	base   int64
 }
 
 func (o *Observer) newPart(lane int) *part {
@@ -185,27 +187,36 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 		return // ciphertext: a hit there is chance; the opened layer is searched instead
 	}
 	p.sinkFor(c.Input)
-	data := c.Payload
+	pl := c.Payload
 	tcp := c.Flow.Proto == netflow.TCP
-	tail := 0
 	if tcp && len(fs.tail[d]) > 0 {
-		p.buf = append(append(p.buf[:0], fs.tail[d]...), c.Payload...)
-		data, tail = p.buf, len(fs.tail[d])
+		// The seam: the kept bytes and the start of the new ones, for the hits that cross it.
+		// The chunk itself is searched in place, not copied.
+		t := len(fs.tail[d])
+		p.buf = append(append(p.buf[:0], fs.tail[d]...), pl[:min(len(pl), overlap)]...)
+		p.c, p.fs, p.lo, p.hi, p.base = c, fs, t, t+1, fs.off[d]-int64(t)
+		if len(p.buf) > t {
+			p.sc.Scan(p.buf, p.emit)
+		}
 	}
-	p.c, p.fs, p.tailLen, p.base = c, fs, tail, fs.off[d]-int64(tail)
-	p.sc.Scan(data, p.emit)
+	p.c, p.fs, p.lo, p.hi, p.base = c, fs, 0, 0, fs.off[d]
+	p.sc.Scan(pl, p.emit)
 	p.c, p.fs = nil, nil
-	fs.off[d] += int64(len(c.Payload))
+	fs.off[d] += int64(len(pl))
 	if tcp {
-		keep := data[max(len(data)-overlap, 0):]
-		fs.tail[d] = append(fs.tail[d][:0], keep...)
+		if len(pl) >= overlap {
+			fs.tail[d] = append(fs.tail[d][:0], pl[len(pl)-overlap:]...)
+		} else {
+			keep := append(fs.tail[d], pl...)
+			fs.tail[d] = append(fs.tail[d][:0], keep[max(len(keep)-overlap, 0):]...)
+		}
 	}
 }
 
 // emit turns a hit in the current chunk into a fix.
 func (p *part) emit(h scan.Hit) {
-	if h.Offset+h.Len <= p.tailLen {
-		return // wholly in the bytes kept from the last chunk: reported then
+	if p.hi > 0 && (h.Offset >= p.lo || h.Offset+h.Len < p.hi) {
+		return // on the seam, only hits that cross it: the others are found in either chunk alone
 	}
 	c := p.c
 	where := fmt.Sprintf("frame %d, %s byte %d", c.Frame, c.Dir, p.base+int64(h.Offset))
