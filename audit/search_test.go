@@ -133,7 +133,7 @@ func TestSearchFindingsInAudit(t *testing.T) {
 		decoders[ev.Decoder]++
 		if ev.Decoder == search.Decoder {
 			got[ev.Encoding] = f
-			if f.Zone != "Kleine-Brogel Air Base" || f.Channel != geo.ChannelNetwork || ev.Network == nil || !f.FailsPolicy {
+			if f.Zone != "Kleine-Brogel Air Base" || f.Channel != geo.ChannelNetwork || ev.Network == nil || !f.FailsPolicy || len(ev.SHA256) != 64 {
 				t.Errorf("search finding %+v / %+v", f, ev)
 			}
 		}

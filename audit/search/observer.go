@@ -229,7 +229,8 @@ func (p *part) emit(h scan.Hit) {
 	p.report(f, p.fs.uid, p.fs)
 }
 
-// fix makes the fix of a hit.
+// fix makes the fix of a hit. Its SHA-256 is left to the audit: the input may still be being
+// hashed (engine.Input.SHA256 is set before Output.Done).
 func (p *part) fix(h scan.Hit, in *engine.Input, ch geo.Channel, off int64, where string) geo.Fix {
 	enc := h.Encoding.String()
 	if h.Wrap != scan.Plain {
@@ -240,7 +241,7 @@ func (p *part) fix(h scan.Hit, in *engine.Input, ch geo.Channel, off int64, wher
 		note = fmt.Sprintf("known-value search: %d-character geohash, in %s", h.Len, h.Target)
 	}
 	return geo.Fix{Lat: h.Lat, Lon: h.Lon, Role: geo.RoleOther, PrecisionM: h.PrecisionM, Evidence: geo.Evidence{
-		Input: in.Name, SHA256: in.SHA256, Locator: where, Offset: off, Decoder: Decoder, Encoding: enc, Channel: ch, Note: note,
+		Input: in.Name, Locator: where, Offset: off, Decoder: Decoder, Encoding: enc, Channel: ch, Note: note,
 	}}
 }
 
