@@ -257,6 +257,16 @@ func (s bandSet) has(v float64) bool {
 	return false
 }
 
+// meets reports whether any interval meets [lo, hi].
+func (s bandSet) meets(lo, hi float64) bool {
+	for _, b := range s {
+		if b.lo <= hi && lo <= b.hi {
+			return true
+		}
+	}
+	return false
+}
+
 // maxBands bounds a set: beyond it the nearest intervals are merged (a long track).
 const maxBands = 16
 

@@ -41,6 +41,18 @@ func (s *Scanner) decimal(b []byte, i int) {
 	if j > 0 && (b[j-1] == '-' || b[j-1] == '+') {
 		start = j - 1
 	}
+	// The integer part alone rules out most numbers of text before any parsing.
+	iv := 0.0
+	for _, c := range b[j : i+1] {
+		iv = iv*10 + float64(c-'0')
+	}
+	lo, hi := iv, iv+1
+	if start < j && b[start] == '-' {
+		lo, hi = -iv-1, -iv
+	}
+	if !s.p.textLat.meets(lo, hi) && !s.p.textLon.meets(lo, hi) {
+		return
+	}
 	k := i + 2
 	for k < len(b) && isDigit(b[k]) && k-i-2 < maxFracDigits {
 		k++
