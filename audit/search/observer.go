@@ -49,7 +49,6 @@ type Observer struct {
 	opt  Options
 	mu   sync.Mutex
 	link *part // the reader goroutine's part: 802.11 frames
-	st   Stats
 	// parts are the shard parts, for Stats.
 	parts []*part
 }
