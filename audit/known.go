@@ -12,7 +12,7 @@ import (
 
 // knownPerKey bounds the positions remembered per flow: the search asks right after the decoder
 // of the same bytes, or when the flow ends.
-const knownPerKey = 64
+const knownPerKey = 32
 
 // maxKnownKeys bounds the flows remembered at once in a lane; flows are forgotten as they end.
 const maxKnownKeys = 1 << 14

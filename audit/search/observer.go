@@ -93,20 +93,26 @@ func add(a *scan.Stats, b scan.Stats) {
 // more than the longest plain hit (scan.Pattern.MaxSpan) and short wrapped runs.
 const overlap = 128
 
-// maxHeld bounds the hits a flow holds until it ends; beyond it they are reported at once.
-const maxHeld = 256
+// maxHeld bounds the hits a flow holds until it ends, maxHeldLane those of all the flows of a
+// lane; beyond them hits are reported at once (after the check against what the decoders of the
+// lane reported so far).
+const (
+	maxHeld     = 256
+	maxHeldLane = 4096
+)
 
 // part is the observer's state in one lane.
 type part struct {
-	o    *Observer
-	lane int
-	sc   *scan.Scanner
-	st   Stats
-	in   *engine.Input
-	sink decoders.Sink
-	buf  []byte
-	held map[*flowState]struct{}
-	dot  capture.Dot11
+	o     *Observer
+	lane  int
+	sc    *scan.Scanner
+	st    Stats
+	in    *engine.Input
+	sink  decoders.Sink
+	buf   []byte
+	held  map[*flowState]struct{}
+	nHeld int // hits held in all flows
+	dot   capture.Dot11
 	// the chunk being searched, for emit
 	c  *engine.Chunk
 	fs *flowState
@@ -257,9 +263,10 @@ func (p *part) report(f geo.Fix, key string, fs *flowState) {
 			p.st.Duplicates++
 			return
 		}
-		if fs != nil && len(fs.held) < maxHeld {
+		if fs != nil && len(fs.held) < maxHeld && p.nHeld < maxHeldLane {
 			fs.held = append(fs.held, held{f: f, in: p.in})
 			p.held[fs] = struct{}{}
+			p.nHeld++
 			return
 		}
 	}
@@ -283,6 +290,7 @@ func (p *part) release(fs *flowState, in *engine.Input) {
 		p.st.Fixes++
 		sink.Fix(h.f)
 	}
+	p.nHeld -= len(fs.held) - len(kept)
 	fs.held = kept
 	if len(kept) == 0 {
 		delete(p.held, fs)
