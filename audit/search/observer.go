@@ -90,8 +90,8 @@ func add(a *scan.Stats, b scan.Stats) {
 }
 
 // overlap is how many bytes of a TCP direction are kept to search again with the next chunk:
-// more than the longest plain hit (scan.Pattern.MaxSpan) and short wrapped runs.
-const overlap = 128
+// more than the longest plain hit (scan.MaxSpan) and short wrapped runs.
+const overlap = 2 * scan.MaxSpan
 
 // maxHeld bounds the hits a flow holds until it ends, maxHeldLane those of all the flows of a
 // lane; beyond them hits are reported at once (after the check against what the decoders of the

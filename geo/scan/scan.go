@@ -29,10 +29,12 @@ type Pattern struct {
 	binLon  bandSet
 	textLat bandSet // for decimal text, widened by its coarser cells
 	textLon bandSet
-	// MaxSpan is the most bytes one hit spans in plain form; a stream scanned in pieces must
-	// overlap them by at least this much (plus the longest wrapped run it wants to see whole).
-	MaxSpan int
 }
+
+// MaxSpan is the most bytes one hit spans in plain form (two decimal numbers of 3+20 digits and
+// a sign, 16 bytes apart): a stream searched in pieces must overlap them by at least this much,
+// plus the longest wrapped run it wants to see whole.
+const MaxSpan = 64
 
 // binaryWidenM widens the box for the binary forms: more than the half-cell of any of them
 // (float32 radians near π: 1.5 m).
@@ -46,7 +48,7 @@ const geohashWidenM = 5000
 
 // Compile prepares the search for the targets.
 func Compile(t *Targets) *Pattern {
-	p := &Pattern{t: t, MaxSpan: 64}
+	p := &Pattern{t: t}
 	if t.Empty() {
 		return p
 	}

@@ -16,8 +16,6 @@ type Targets struct {
 	zones  *geo.Zones
 	track  []orb.Point // lon, lat; sorted by latitude
 	trackM float64
-	box    orb.Bound // of every target before any widening; empty when there is none
-	empty  bool
 }
 
 // TargetTrack is the name Match gives a candidate that is near the track rather than in a zone.
@@ -26,48 +24,19 @@ const TargetTrack = "flown track"
 // NewTargets makes the targets of a search: zones may be nil, track may be empty; a track point
 // counts within trackM metres (plus the candidate's precision). Invalid track points are left out.
 func NewTargets(zones *geo.Zones, track []geo.Fix, trackM float64) *Targets {
-	t := &Targets{zones: zones, trackM: max(trackM, 0), empty: true}
-	add := func(b orb.Bound) {
-		if t.empty {
-			t.box, t.empty = b, false
-			return
-		}
-		t.box = t.box.Union(b)
-	}
-	if zones != nil {
-		for i := range zones.Zones {
-			b := zones.Zones[i].Bound()
-			if b.Max[0] > 180 { // across the antimeridian: the whole band of longitudes
-				b.Min[0], b.Max[0] = -180, 180
-			}
-			add(b)
-		}
-	}
+	t := &Targets{zones: zones, trackM: max(trackM, 0)}
 	for _, f := range track {
 		if f.Valid() {
 			t.track = append(t.track, orb.Point{f.Lon, f.Lat})
 		}
 	}
 	sort.Slice(t.track, func(i, j int) bool { return t.track[i][1] < t.track[j][1] })
-	if len(t.track) > 0 {
-		b := orb.Bound{Min: t.track[0], Max: t.track[0]}
-		for _, p := range t.track {
-			b = b.Extend(p)
-		}
-		add(widen(b, t.trackM))
-	}
 	return t
 }
 
 // Empty reports whether there is nothing to look for.
-func (t *Targets) Empty() bool { return t == nil || t.empty }
-
-// Box returns the box of every target widened by m metres; ok is false when there is no target.
-func (t *Targets) Box(m float64) (orb.Bound, bool) {
-	if t.Empty() {
-		return orb.Bound{}, false
-	}
-	return widen(t.box, m), true
+func (t *Targets) Empty() bool {
+	return t == nil || (t.zones == nil || len(t.zones.Zones) == 0) && len(t.track) == 0
 }
 
 // Boxes returns the box of each target widened by m metres: one per zone, one per track point.
