@@ -82,6 +82,9 @@ type inputSink struct {
 	// Per-fix tallies by role and channel, kept without a map operation per fix (a dense log
 	// has millions of fixes) and added to the report's maps when the input is done.
 	byRole, byChannel tally
+	// known remembers the lane's off-device positions for the known-value search (known.go).
+	known     map[string]*knownRing
+	searching bool // the search runs: remember
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -133,6 +136,9 @@ func (s *inputSink) Fix(f geo.Fix) {
 	s.byChannel.add(string(f.Evidence.Channel))
 	s.rep.findings.add(f, s.zones.Match(f))
 	s.rep.tracks.add(&f)
+	if s.searching {
+		s.remember(f)
+	}
 	if s.onFix != nil {
 		s.onFix(s.rep, f)
 	}

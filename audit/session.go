@@ -11,9 +11,11 @@ import (
 	"slices"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/geo"
+	"droneaudit/geo/scan"
 	"droneaudit/internal/version"
 	"droneaudit/netflow"
 )
@@ -37,6 +39,15 @@ type Options struct {
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
 	// report and checks it against Policy.Destinations.
 	Destinations *destinations.Options
+	// NoSearch turns off the known-value search (audit/search): by default every off-device
+	// payload of the captures is searched for the zones' coordinates in any encoding.
+	NoSearch bool
+	// SearchTrack adds the flown track to the search's targets: a pair within SearchTrackM
+	// metres of one of these positions is reported as a fix (decoder "search", note "flown
+	// track") even outside every zone. The positions are the lab's own (a flight log decoded
+	// beforehand); findings are still made from zones only.
+	SearchTrack  []geo.Fix
+	SearchTrackM float64
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -158,6 +169,11 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	if o.OnFix != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
+	}
+	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.SearchTrackM); !o.NoSearch && !targets.Empty() {
+		out.searching = true
+		pat := scan.Compile(targets)
+		cfg.Observers = append(cfg.Observers, search.New(search.Options{Pattern: pat, Sink: out.Sink}))
 	}
 	var inv *destinations.Collector
 	if o.Destinations != nil {

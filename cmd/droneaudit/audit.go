@@ -48,6 +48,12 @@ link-local addresses), on the internet, or broadcast (over the air, or to 255.25
 default a position inside a secret or restricted zone fails when it reaches the internet or is
 broadcast; sent to the lab network it is a finding that does not fail.
 
+The known-value search (on unless --no-search) looks for the zones' coordinates in every
+off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7,
+radians, IEEE floats, protobuf fields, geohashes, also inside hex, base64 and percent-encoded
+runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
+a decoder already understood are not reported twice.
+
 Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
@@ -78,6 +84,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.String("case", "", "case reference printed in every report")
 	f.String("examiner", "", "examiner's name printed in every report")
 	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
+	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
 	return c
 }
 
@@ -139,7 +146,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search")})
 	bar.Finish()
 	if rep == nil {
 		return runErr
