@@ -35,10 +35,10 @@ type ndjsonFixes struct {
 
 const ndjsonBlock = 64 << 10
 
-func (n *ndjsonFixes) Write(f geo.Fix) error { return n.write(f, nil) }
+func (n *ndjsonFixes) Write(f *geo.Fix) error { return n.write(f, nil) }
 
 // write appends f's line; z, from FixOptions.InZone, adds the zone fields at its end.
-func (n *ndjsonFixes) write(f geo.Fix, z *ZoneMatch) error {
+func (n *ndjsonFixes) write(f *geo.Fix, z *ZoneMatch) error {
 	ev := &f.Evidence
 	alt := 0.0
 	if f.HasAlt {
@@ -66,7 +66,7 @@ func (n *ndjsonFixes) write(f geo.Fix, z *ZoneMatch) error {
 		b = n.clock.appendRFC3339Nano(b, f.Time)
 		b = append(b, '"')
 	}
-	b = append(b, n.mids.get(&f)...)
+	b = append(b, n.mids.get(f)...)
 	b = appendJSONString(b, ev.Locator)
 	b = append(b, `,"offset":`...)
 	b = appendInt(b, ev.Offset)
@@ -131,11 +131,11 @@ func newZonedRecord(f geo.Fix, z *ZoneMatch) FixRecord {
 
 // reference adds the line encoding/json writes for f, as the writer did before it appended bytes
 // itself; a fix it cannot encode adds nothing.
-func (n *ndjsonFixes) reference(f geo.Fix, z *ZoneMatch) error {
+func (n *ndjsonFixes) reference(f *geo.Fix, z *ZoneMatch) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(newZonedRecord(f, z)); err != nil {
+	if err := enc.Encode(newZonedRecord(*f, z)); err != nil {
 		return err
 	}
 	n.buf = append(n.buf, line.Bytes()...)

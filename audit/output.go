@@ -18,15 +18,20 @@ type output struct {
 	reps  []*InputReport
 	mu    sync.Mutex
 	lanes map[*engine.Input][]*inputSink
+	fixes *fixStream // Options.OnFixes; nil without it
 }
 
 func newOutput(n int, o *Options) *output {
-	return &output{o: o, reps: make([]*InputReport, n), lanes: map[*engine.Input][]*inputSink{}}
+	out := &output{o: o, reps: make([]*InputReport, n), lanes: map[*engine.Input][]*inputSink{}}
+	if o.OnFixes != nil {
+		out.fixes = newFixStream(o.OnFixes)
+	}
+	return out
 }
 
 // Sink implements engine.Output.
 func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
-	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, onFix: out.o.OnFix, lane: lane}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane}
 	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.mu.Lock()
 	out.lanes[in] = append(out.lanes[in], s)
