@@ -51,7 +51,9 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 	if !(abs >= 1e-6 && abs < 1e7) {
 		return b, false
 	}
-	m := math.Round(abs * scale)
+	// Any integer m with m/10⁷ == |f| will do; RoundToEven is one instruction (ROUNDSD), Round
+	// a dozen, and they differ only at ties, where the check fails either way.
+	m := math.RoundToEven(abs * scale)
 	if m/scale != abs {
 		return b, false
 	}
@@ -64,7 +66,16 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 		d[0] = '-'
 		n = 1
 	}
-	n += putTrimmed(d[n:], digits8(whole))
+	switch {
+	case whole < 10: // most latitudes and longitudes have two or three digits, altitudes up to four
+		d[n] = byte('0' + whole)
+		n++
+	case whole < 100:
+		d[n], d[n+1] = twoDigits[2*whole], twoDigits[2*whole+1]
+		n += 2
+	default:
+		n += putTrimmed(d[n:], digits8(whole))
+	}
 	if frac != 0 {
 		// frac < 1e7: its first digit of 8 is '0', replaced by the point.
 		w := digits8(frac)&^0xff | '.'

@@ -36,7 +36,8 @@ func (s *fixStream) add(r *InputReport, f *geo.Fix) {
 	n := len(s.batch)
 	s.batch = s.batch[:n+1]
 	q := &s.batch[n]
-	q.Input, q.Fix = r, *f
+	q.Input = r
+	q.Fix = *f // one assignment each: a pair would be copied through a temporary
 	if n+1 == cap(s.batch) {
 		s.handOver()
 	}
