@@ -171,10 +171,10 @@ const hexDigits = "0123456789abcdef"
 // checked eight bytes at a time and copied whole.
 func appendJSONString(b []byte, s string) []byte {
 	i := 0
-	for i+8 <= len(s) && safe8(s[i:]) {
+	for i+8 <= len(s) && safeWord(word8(s[i:])) {
 		i += 8
 	}
-	if i+8 > len(s) && len(s) >= 8 && safe8(s[len(s)-8:]) {
+	if i+8 > len(s) && len(s) >= 8 && safeWord(word8(s[len(s)-8:])) {
 		i = len(s) // the last, overlapping word covers the rest
 	}
 	for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
@@ -239,17 +239,21 @@ func appendEscaped(b []byte, s string, i int) []byte {
 	return append(b, s[start:]...)
 }
 
-// safe8 reports whether the first 8 bytes of s are all jsonSafe, testing them at once: no byte
-// has its top bit set (non-ASCII), is below 0x20, or equals '"' or '\\'. Each test is the
+// word8 is the first 8 bytes of s, the first in the low byte: one load. word8 and safeWord are
+// two functions, not one, so that the compiler inlines both into appendJSONString's loop.
+func word8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// safeWord reports whether the 8 bytes of x are all jsonSafe, testing them at once: no byte has
+// its top bit set (non-ASCII), is below 0x20, or equals '"' or '\\'. Each test is the
 // has-zero-byte trick on the word; it may call a safe byte unsafe (the byte loop then decides)
 // but never the reverse, because with no top bit set the tests are exact.
-func safe8(s string) bool {
+func safeWord(x uint64) bool {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	_ = s[7]
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 	q := x ^ lsb*'"'
 	bs := x ^ lsb*'\\'
-	unsafe := x | (x-lsb*0x20)&^x | (q-lsb)&^q | (bs-lsb)&^bs
-	return unsafe&msb == 0
+	return (x|(x-lsb*0x20)&^x|(q-lsb)&^q|(bs-lsb)&^bs)&msb == 0
 }
