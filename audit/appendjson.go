@@ -39,7 +39,7 @@ func appendJSONFloat(b []byte, f float64) []byte {
 
 // appendShortDecimal is the fast path of appendJSONFloat for the numbers positions are made of:
 // degrees×1e7, metres rounded to millimetres, anything with at most seven decimals. It applies
-// when 1e-6 <= |f| < 1e7 and m/10⁷, m = round(|f|·10⁷), is a decimal that reads back as f
+// when 1e-6 <= |f| < 1e7 and m/10⁷, m = round(|f|·10⁷) (an integer), is a decimal that reads back as f
 // (float64(m)/1e7, the correctly rounded quotient of two exact values, is |f|). That decimal is
 // then the shortest one that reads back as f, which is what strconv prints: any other decimal
 // that does lies within an ulp of it (ulp < 2e-9 below 1e7), so off the 10⁻⁸ grid; with at
@@ -67,7 +67,8 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 		n = 1
 	}
 	switch {
-	case whole < 10: // most latitudes and longitudes have two or three digits, altitudes up to four
+	// Whole parts below 100 (most latitudes and longitudes) need no digits8.
+	case whole < 10:
 		d[n] = byte('0' + whole)
 		n++
 	case whole < 100:
