@@ -12,8 +12,9 @@ type StreamedFix struct {
 	Fix   geo.Fix
 }
 
-// FixBatch is the number of fixes Options.OnFixes gets per call, but for the last call of a run.
-const FixBatch = 256
+// FixBatch is the number of fixes Options.OnFixes gets per call, but for the last call of a run:
+// large enough that handing a batch to another goroutine (and waking it) is rare, about 256 KB.
+const FixBatch = 1024
 
 // fixStream gathers the valid fixes of a run in one batch, in the order the sinks report them,
 // and hands the batch over when it is full and at the end of the run. A fix is copied once, into

@@ -127,10 +127,10 @@ type fixPipe struct {
 	failed atomic.Bool              // err is set: hand drops what follows
 }
 
-// fixQueue batches may wait for the writer. A few are enough to keep the writer busy; more would
-// only move cold memory between the cores (the decoding waits for the input's hash anyway, at
-// most FixBatch*fixQueue fixes ahead of it).
-const fixQueue = 8
+// fixQueue batches may wait for the writer (about 1 MB). A few are enough to keep the writer
+// busy; more would only move cold memory between the cores: the decoding waits for the input's
+// hash anyway, at most FixBatch*fixQueue fixes ahead of it.
+const fixQueue = 4
 
 func newFixPipe(fw audit.FixWriter) *fixPipe {
 	p := &fixPipe{fw: fw, full: make(chan []audit.StreamedFix, fixQueue), free: make(chan []audit.StreamedFix, fixQueue+1),
