@@ -13,8 +13,9 @@ type StreamedFix struct {
 }
 
 // FixBatch is the number of fixes Options.OnFixes gets per call, but for the last call of a run:
-// large enough that handing a batch to another goroutine (and waking it) is rare, about 256 KB.
-const FixBatch = 1024
+// handing a batch to another goroutine (and waking it) is rare, and the batches in flight (about
+// 128 KB each, full of pointers the garbage collector scans) stay few.
+const FixBatch = 512
 
 // fixStream gathers the valid fixes of a run in one batch, in the order the sinks report them,
 // and hands the batch over when it is full and at the end of the run. A fix is copied once, into

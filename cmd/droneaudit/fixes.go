@@ -127,7 +127,7 @@ type fixPipe struct {
 	failed atomic.Bool              // err is set: hand drops what follows
 }
 
-// fixQueue batches may wait for the writer (about 1 MB). A few are enough to keep the writer
+// fixQueue batches may wait for the writer (about 0.5 MB). A few are enough to keep the writer
 // busy; more would only move cold memory between the cores: the decoding waits for the input's
 // hash anyway, at most FixBatch*fixQueue fixes ahead of it.
 const fixQueue = 4
