@@ -40,7 +40,7 @@ type InputReport struct {
 }
 
 // WaitSHA256 returns the input's SHA-256, waiting for it if the input is still being hashed:
-// streamed fixes (Options.OnFix) are emitted before their input's hash is known, and a consumer
+// streamed fixes (Options.OnFixes) are emitted before their input's hash is known, and a consumer
 // fills it in with this before it writes them.
 func (r *InputReport) WaitSHA256() string {
 	if r.SHA256 == "" && r.input != nil {
@@ -77,7 +77,7 @@ const maxInputNotes = 500
 type inputSink struct {
 	rep   *InputReport
 	zones *geo.Zones
-	onFix func(*InputReport, geo.Fix)
+	fixes *fixStream // nil unless the run streams its fixes (Options.OnFixes)
 	lane  int
 	// Per-fix tallies by role and channel, kept without a map operation per fix (a dense log
 	// has millions of fixes) and added to the report's maps when the input is done.
@@ -139,8 +139,8 @@ func (s *inputSink) Fix(f geo.Fix) {
 	if s.searching {
 		s.remember(f)
 	}
-	if s.onFix != nil {
-		s.onFix(s.rep, f)
+	if s.fixes != nil {
+		s.fixes.add(s.rep, &f)
 	}
 }
 

@@ -20,10 +20,15 @@ type output struct {
 	lanes map[*engine.Input][]*inputSink
 	// searching says the known-value search runs: the sinks remember what the decoders found.
 	searching bool
+	fixes     *fixStream // Options.OnFixes; nil without it
 }
 
 func newOutput(n int, o *Options) *output {
-	return &output{o: o, reps: make([]*InputReport, n), lanes: map[*engine.Input][]*inputSink{}}
+	out := &output{o: o, reps: make([]*InputReport, n), lanes: map[*engine.Input][]*inputSink{}}
+	if o.OnFixes != nil {
+		out.fixes = newFixStream(o.OnFixes)
+	}
+	return out
 }
 
 // Sink implements engine.Output. A lane asked for again gets the same sink: the known-value
@@ -36,7 +41,7 @@ func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
 			return s
 		}
 	}
-	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, onFix: out.o.OnFix, lane: lane, searching: out.searching}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching}
 	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.lanes[in] = append(out.lanes[in], s)
 	return s

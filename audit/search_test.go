@@ -239,7 +239,12 @@ func TestSearchTrack(t *testing.T) {
 	for _, tr := range [][]geo.Fix{nil, track} {
 		got = got[:0]
 		_, err := Run(t.Context(), []Source{BytesSource("trk.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy(), SearchTrack: tr, SearchTrackM: 100,
-			OnFix: func(_ *InputReport, f geo.Fix) { got = append(got, f) }})
+			OnFixes: func(b []StreamedFix) []StreamedFix {
+				for i := range b {
+					got = append(got, b[i].Fix)
+				}
+				return b[:0]
+			}})
 		if err != nil {
 			t.Fatal(err)
 		}

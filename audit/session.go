@@ -24,16 +24,19 @@ import (
 type Options struct {
 	Zones  *geo.Zones // nil: no zone matching (broadcast and exposure findings still come)
 	Policy Policy
-	// Workers decode inputs in parallel; 0 means one per CPU. With OnFix set, inputs are decoded
-	// one after the other so that the callback sees them in order.
+	// Workers decode inputs in parallel; 0 means one per CPU. With OnFixes set, inputs are
+	// decoded one after the other so that the callback sees them in order.
 	Workers int
 	// Shards is the number of flow shards a capture is spread over (engine.Config.Shards); 0 means
 	// one per CPU. The report does not depend on it.
 	Shards int
-	// OnFix, when set, is called with every valid fix as it is decoded, in input order. The fix's
-	// Evidence.SHA256 may still be empty then (the input is hashed beside the decoding): fill it
-	// from the report's WaitSHA256 before writing it.
-	OnFix func(*InputReport, geo.Fix)
+	// OnFixes, when set, is handed every valid fix as it is decoded, in input order, in batches
+	// of FixBatch (the last one shorter). The callee owns the batch from then on, and returns an
+	// empty slice (length 0) whose capacity the next batch is built in: the batch it was given
+	// once it is through with it, or another; one of capacity 0 gets a new one. Calls come one at
+	// a time, the last before Run returns. A fix's Evidence.SHA256 may still be empty (the input
+	// is hashed beside the decoding): fill it from Input.WaitSHA256 before writing it.
+	OnFixes func(batch []StreamedFix) (next []StreamedFix)
 	// Progress, when set, is told how many bytes were read; each byte of an input is read once.
 	Progress func(n int64)
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
@@ -166,7 +169,7 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	out := newOutput(len(sources), &o)
 	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Protocols: protocols, Output: out,
 		Workers: o.Workers, Shards: o.Shards, Progress: o.Progress}
-	if o.OnFix != nil {
+	if o.OnFixes != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
 	}
@@ -181,6 +184,9 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		cfg.Observers = append(cfg.Observers, inv)
 	}
 	runErr := engine.Run(ctx, sources, cfg)
+	if out.fixes != nil {
+		out.fixes.flush()
+	}
 	if runErr != nil && ctx.Err() == nil {
 		return nil, runErr
 	}
