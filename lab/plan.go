@@ -100,7 +100,9 @@ func (p Plan) DHCPRange() (first, last netip.Addr) {
 	if size >= 64 {
 		lo, hi = b+10, min(b+size-2, b+250)
 	}
-	at := func(v uint32) netip.Addr { return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}) }
+	at := func(v uint32) netip.Addr {
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
 	return at(lo), at(hi)
 }
 

@@ -143,4 +143,3 @@ func run(path string, args ...string) error {
 	}
 	return nil
 }
-

@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"droneaudit/audit"
 	"droneaudit/internal/version"
 	"droneaudit/lab"
+	"droneaudit/lab/fakenet"
 )
 
 func init() { addCommand(newLabCmd) }
@@ -138,4 +142,29 @@ func runLabUp(cmd *cobra.Command, _ []string) error {
 		fmt.Fprintf(out, "%s  %s  %d packets\n", f.SHA256, f.Name, f.Packets)
 	}
 	return err
+}
+
+// readLabLog finds the fake-internet log of a lab session among the audit's inputs: a session
+// folder holding fakenet.ndjson, or the file itself. One session per audit: the first is read.
+func readLabLog(args []string) (*audit.LabLog, error) {
+	for _, a := range args {
+		path := ""
+		if fi, err := os.Stat(a); err == nil && fi.IsDir() {
+			if _, err := os.Stat(filepath.Join(a, fakenet.LogName)); err == nil {
+				path = filepath.Join(a, fakenet.LogName)
+			}
+		} else if filepath.Base(a) == fakenet.LogName {
+			path = a
+		}
+		if path == "" {
+			continue
+		}
+		l, err := audit.ReadLabLog(path)
+		if err != nil {
+			return nil, fmt.Errorf("lab session log: %w", err)
+		}
+		slog.Info("lab session: fake-internet log read beside the captures", "path", path, "records", l.Lines-l.Rejected, "names", len(l.Attempts))
+		return l, nil
+	}
+	return nil, nil
 }

@@ -12,8 +12,8 @@ import (
 
 	"droneaudit/decoders/http"
 	"droneaudit/decoders/mqtt"
-	dtls "droneaudit/decoders/tls"
 	"droneaudit/decoders/quic"
+	dtls "droneaudit/decoders/tls"
 )
 
 // MaxFirst bounds the client bytes kept per connection for classification: a ClientHello, an

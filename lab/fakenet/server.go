@@ -289,4 +289,3 @@ func drain(c net.Conn, idle time.Duration) {
 		}
 	}
 }
-
