@@ -160,6 +160,10 @@ func (l *lab) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	// dnsmasq creates its lease file with mode 0644; made here first, it keeps 0600.
+	if f, err := os.OpenFile(p.Path("dnsmasq.leases"), os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+		f.Close()
+	}
 	if err := l.startChild("dnsmasq", []string{"--keep-in-foreground", "--conf-file=" + p.Path(DnsmasqConf)}, l.dnsLine); err != nil {
 		return err
 	}

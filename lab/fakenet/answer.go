@@ -73,7 +73,9 @@ const (
 // serveMQTT plays a broker that accepts everything: CONNACK (§3.2), PUBACK/PUBREC for QoS 1/2
 // PUBLISH (§3.4, §3.5), PUBCOMP for PUBREL (§3.7), SUBACK granting QoS 0 (§3.9) and PINGRESP
 // (§3.13). MQTT 5 adds a properties length after the reason code of CONNACK and SUBACK.
-func serveMQTT(c net.Conn, buf []byte, idle time.Duration) {
+//
+// onRead, when set, sees every chunk read after buf.
+func serveMQTT(c net.Conn, buf []byte, idle time.Duration, onRead func([]byte)) {
 	buf = append([]byte(nil), buf...)
 	var level byte
 	for {
@@ -99,8 +101,12 @@ func serveMQTT(c net.Conn, buf []byte, idle time.Duration) {
 			buf = buf[1+n+rl:]
 		}
 		var ok bool
+		n := len(buf)
 		if buf, ok = readMore(c, buf, idle); !ok {
 			return
+		}
+		if onRead != nil {
+			onRead(buf[n:])
 		}
 	}
 }

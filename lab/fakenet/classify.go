@@ -57,7 +57,7 @@ func (s Summary) Name() string {
 }
 
 // Complete reports whether b (a client's first bytes, in order) holds enough to classify: a
-// whole ClientHello, a whole HTTP head and its declared body, a whole MQTT packet after CONNECT,
+// whole ClientHello, a whole HTTP head and its declared body, a whole MQTT CONNECT,
 // or anything that is none of these. Servers call it to decide whether to read on.
 func Complete(b []byte) bool {
 	if len(b) >= MaxFirst {
@@ -74,12 +74,18 @@ func Complete(b []byte) bool {
 		}
 		return r.ContentLength <= 0 || int64(len(b)-used) >= min(r.ContentLength, int64(MaxFirst-used))
 	case mqtt.LooksLike(b):
-		n := 0
-		var c mqtt.Conn
-		c.Feed(0, b, func(*mqtt.Packet) { n++ })
-		return n >= 2 // CONNECT and the packet after it (PUBLISH, SUBSCRIBE)
+		// The CONNECT alone: the client waits for CONNACK before it publishes.
+		return mqttPackets(b) >= 1
 	}
 	return len(b) > 0
+}
+
+// mqttPackets counts the whole MQTT packets at the start of b.
+func mqttPackets(b []byte) int {
+	n := 0
+	var c mqtt.Conn
+	c.Feed(0, b, func(*mqtt.Packet) { n++ })
+	return n
 }
 
 // Classify reads a client's first bytes. It never fails: bytes it cannot read are described by

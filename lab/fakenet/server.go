@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	dtls "droneaudit/decoders/tls"
 )
 
 // Config describes the fake internet.
@@ -151,19 +153,55 @@ func (s *Server) serve(c net.Conn) {
 		}
 	}
 	first, err := readFirst(c, s.cfg.Idle)
-	sum := Classify(first)
-	rec.First, rec.Protocol, rec.Name = &sum, sum.Protocol, sum.Name()
 	if err != nil && len(first) == 0 {
 		rec.Error = err.Error()
 	}
-	if sum.Protocol == "tls" && s.cfg.CA != nil {
+	if dtls.LooksLike(first) && s.cfg.CA != nil {
 		s.intercept(c, first, &rec)
 		return
 	}
-	if err := s.cfg.Log.Write(rec); err != nil {
-		slog.Warn("fakenet log", "err", err)
+	s.finish(c, first, &rec, false)
+}
+
+// finish logs the record and answers. The record is written once the first bytes classify;
+// for MQTT after the packet that follows CONNECT (PUBLISH, SUBSCRIBE), because the client
+// waits for CONNACK before it sends it. inner says the bytes came from inside intercepted TLS.
+func (s *Server) finish(c net.Conn, first []byte, rec *Record, inner bool) {
+	write := func(b []byte) {
+		sum := Classify(b)
+		if inner {
+			rec.Inner = &sum
+			if rec.Name == "" {
+				rec.Name = sum.Host
+			}
+		} else {
+			rec.First, rec.Protocol, rec.Name = &sum, sum.Protocol, sum.Name()
+		}
+		if err := s.cfg.Log.Write(*rec); err != nil {
+			slog.Warn("fakenet log", "err", err)
+		}
 	}
-	s.answer(c, first, sum.Protocol)
+	proto := Classify(first).Protocol
+	if proto != "mqtt" {
+		write(first)
+		s.answer(c, first, proto)
+		return
+	}
+	seen := append([]byte(nil), first...)
+	logged := false
+	serveMQTT(c, first, s.cfg.Idle, func(b []byte) {
+		if logged {
+			return
+		}
+		seen = append(seen, b[:min(len(b), max(0, MaxFirst-len(seen)))]...)
+		if mqttPackets(seen) >= 2 || len(seen) >= MaxFirst {
+			write(seen)
+			logged = true
+		}
+	})
+	if !logged {
+		write(seen)
+	}
 }
 
 // answer keeps the client talking: HTTP gets 200 with an empty JSON object for each request,
@@ -174,7 +212,7 @@ func (s *Server) answer(c net.Conn, first []byte, proto string) {
 	case "http":
 		serveHTTP(c, first, s.cfg.Idle)
 	case "mqtt":
-		serveMQTT(c, first, s.cfg.Idle)
+		serveMQTT(c, first, s.cfg.Idle, nil)
 	default:
 		drain(c, s.cfg.Idle)
 	}
@@ -184,7 +222,8 @@ func (s *Server) answer(c net.Conn, first []byte, proto string) {
 // dialled), then classifies and answers what it sends inside. A handshake the client aborts
 // with an alert is the sign of pinning.
 func (s *Server) intercept(c net.Conn, first []byte, rec *Record) {
-	rec.Intercepted = true
+	sum := Classify(first)
+	rec.Intercepted, rec.First, rec.Protocol, rec.Name = true, &sum, sum.Protocol, sum.Name()
 	fallback := rec.Dst
 	if ap, err := netip.ParseAddrPort(rec.Dst); err == nil {
 		fallback = ap.Addr().String()
@@ -223,16 +262,10 @@ func (s *Server) intercept(c net.Conn, first []byte, rec *Record) {
 	}
 	c.SetDeadline(time.Time{})
 	inner, err := readFirst(tc, s.cfg.Idle)
-	sum := Classify(inner)
-	rec.Inner = &sum
 	if err != nil && len(inner) == 0 {
 		rec.Error = "inside TLS: " + err.Error()
 	}
-	if sum.Host != "" && rec.Name == "" {
-		rec.Name = sum.Host
-	}
-	s.cfg.Log.Write(*rec)
-	s.answer(tc, inner, sum.Protocol)
+	s.finish(tc, inner, rec, true)
 }
 
 // prefixConn replays bytes already read before the rest of the connection.

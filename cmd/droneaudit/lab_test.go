@@ -1,0 +1,512 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"droneaudit/audit"
+	"droneaudit/internal/netlab"
+	"droneaudit/lab"
+	"droneaudit/lab/fakenet"
+)
+
+// lockedBuffer collects a child's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// labBench is the acceptance test's network: the phone namespace (NSA) joined by a veth to the
+// lab namespace (NSB), where droneaudit lab up runs with the veth as --ap, and an "internet"
+// namespace behind an uplink veth of the lab namespace, with routing on, so that anything the
+// lab forwarded would arrive there.
+type labBench struct {
+	*netlab.Lab
+	inet      string // the namespace behind the uplink
+	upl       string // the lab's uplink veth
+	inetAddr  netip.Addr
+	phoneMAC  net.HardwareAddr
+	sessDir   string
+	cmd       *exec.Cmd
+	out, errb *lockedBuffer
+}
+
+func needLabPrograms(t *testing.T) {
+	t.Helper()
+	needRoot(t)
+	for _, p := range []string{"dnsmasq", "nft", "ip"} {
+		if _, err := lab.FindProgram(p); err != nil {
+			t.Skipf("the lab test needs %s: %v", p, err)
+		}
+	}
+}
+
+func ipc(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %s: %v %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func nsRun(t *testing.T, ns string, name string, args ...string) string {
+	t.Helper()
+	out, err := netlab.Cmd(ns, name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s in %s: %v %s", name, strings.Join(args, " "), ns, err, out)
+	}
+	return string(out)
+}
+
+func newLabBench(t *testing.T) *labBench {
+	l := netlab.New(t)
+	b := &labBench{Lab: l, inet: l.NSB + "-i", upl: "upl" + l.IfB[3:], inetAddr: netip.MustParseAddr("203.0.113.2")}
+	// The lab side starts without an address: lab up gives it one, and must take it away.
+	ipc(t, "-n", l.NSA, "addr", "flush", "dev", l.IfA)
+	ipc(t, "-n", l.NSB, "addr", "flush", "dev", l.IfB)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", b.inet).Run() })
+	ipc(t, "netns", "add", b.inet)
+	ipc(t, "link", "add", b.upl, "netns", l.NSB, "type", "veth", "peer", "name", "inet0", "netns", b.inet)
+	ipc(t, "-n", l.NSB, "addr", "add", "203.0.113.1/24", "dev", b.upl)
+	ipc(t, "-n", b.inet, "addr", "add", b.inetAddr.String()+"/24", "dev", "inet0")
+	ipc(t, "-n", l.NSB, "link", "set", b.upl, "up")
+	ipc(t, "-n", b.inet, "link", "set", "inet0", "up")
+	ipc(t, "-n", l.NSB, "route", "add", "default", "via", b.inetAddr.String())
+	// Routing is on in the lab namespace: only the lab's forward chain stops packets going out.
+	nsRun(t, l.NSB, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf."+b.upl+".disable_ipv6=1")
+	nsRun(t, b.inet, "sysctl", "-qw", "net.ipv6.conf.inet0.disable_ipv6=1")
+	iface, err := net.InterfaceByName(l.IfA)
+	if err != nil {
+		// The interface lives in the phone namespace: read its address there.
+		mac := strings.Fields(nsRun(t, l.NSA, "cat", "/sys/class/net/"+l.IfA+"/address"))[0]
+		b.phoneMAC, _ = net.ParseMAC(mac)
+	} else {
+		b.phoneMAC = iface.HardwareAddr
+	}
+	// curl in the phone namespace resolves through the lab: ip netns exec bind-mounts this file
+	// over /etc/resolv.conf.
+	etc := filepath.Join("/etc/netns", l.NSA)
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(etc) })
+	if err := os.WriteFile(filepath.Join(etc, "resolv.conf"), []byte("nameserver 192.168.50.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// start runs droneaudit lab up in the lab namespace and waits until it says it is up.
+func (b *labBench) start(t *testing.T, bin string, extra ...string) {
+	b.sessDir = filepath.Join(t.TempDir(), "session")
+	args := append([]string{"lab", "up", "--ap", b.IfB, "-w", b.sessDir, "--offline"}, extra...)
+	b.out, b.errb = &lockedBuffer{}, &lockedBuffer{}
+	b.cmd = netlab.Cmd(b.NSB, bin, args...)
+	b.cmd.Stdout, b.cmd.Stderr = b.out, b.errb
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if b.cmd.ProcessState == nil {
+			b.cmd.Process.Kill()
+			b.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(b.out.String(), "lab: up on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("lab did not come up\nstdout: %s\nstderr: %s", b.out, b.errb)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and checks that the lab left nothing behind: no child, no table, no
+// address.
+func (b *labBench) stop(t *testing.T) {
+	t.Helper()
+	pid := b.cmd.Process.Pid
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- b.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("lab up: %v\nstdout: %s\nstderr: %s", err, b.out, b.errb)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("lab did not stop after SIGTERM\nstderr: %s", b.errb)
+	}
+	if kids := childrenOf(pid, b.sessDir); len(kids) > 0 {
+		t.Errorf("processes left after SIGTERM: %v", kids)
+	}
+	if out, err := netlab.Cmd(b.NSB, "nft", "list", "table", "inet", lab.Table).CombinedOutput(); err == nil {
+		t.Errorf("nftables table still there after SIGTERM:\n%s", out)
+	}
+	addrs := ipc(t, "-n", b.NSB, "-o", "addr", "show", "dev", b.IfB)
+	if strings.Contains(addrs, "inet ") || strings.Contains(addrs, "fd64:") {
+		t.Errorf("addresses left on %s after SIGTERM:\n%s", b.IfB, addrs)
+	}
+	if _, err := os.Stat(filepath.Join(lab.RunDir, "lab-"+b.IfB+".json")); err == nil {
+		t.Errorf("state file left in %s", lab.RunDir)
+	}
+}
+
+// childrenOf lists processes whose parent was pid or whose command line names the session
+// folder (a child reparented after its parent died).
+func childrenOf(pid int, dir string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if (len(f) > 2 && f[1] == strconv.Itoa(pid)) || bytes.Contains(cmdline, []byte(dir)) {
+			out = append(out, strconv.Itoa(n)+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return out
+}
+
+// phoneUp gets the phone an address by DHCP and routes through the lab.
+func (b *labBench) phoneUp(t *testing.T) (addr, router netip.Addr) {
+	t.Helper()
+	inNS(t, b.NSA, func() error {
+		var err error
+		addr, router, err = dhcpLease(b.IfA, b.phoneMAC)
+		return err
+	})
+	if !netip.MustParsePrefix("192.168.50.0/24").Contains(addr) || router != netip.MustParseAddr("192.168.50.1") {
+		t.Fatalf("DHCP gave %s via %s", addr, router)
+	}
+	ipc(t, "-n", b.NSA, "addr", "add", addr.String()+"/24", "dev", b.IfA)
+	ipc(t, "-n", b.NSA, "route", "add", "default", "via", router.String())
+	return addr, router
+}
+
+func readFakenet(t *testing.T, dir string) []fakenet.Record {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, fakenet.LogName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var recs []fakenet.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r fakenet.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("fakenet.ndjson: %v: %s", err, sc.Text())
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+func findRecord(recs []fakenet.Record, fn func(fakenet.Record) bool) *fakenet.Record {
+	for i := range recs {
+		if fn(recs[i]) {
+			return &recs[i]
+		}
+	}
+	return nil
+}
+
+// checkLabEvidence checks the session folder's pcapng files against SHA256SUMS (sha256sum -c), and
+// with tshark that every file reads whole and DHCP and DNS are in them.
+func checkLabEvidence(t *testing.T, dir string) {
+	t.Helper()
+	if out, err := exec.Command("sh", "-c", "cd '"+dir+"' && sha256sum -c SHA256SUMS").CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c: %v %s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "capture-*.pcapng"))
+	if len(files) == 0 {
+		t.Fatal("no pcapng file in the session folder")
+	}
+	for _, c := range append(files, filepath.Join(dir, lab.DnsmasqConf), filepath.Join(dir, lab.NftRuleset), filepath.Join(dir, fakenet.LogName)) {
+		if fi, err := os.Stat(c); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: want mode 0600: %v %v", c, fi.Mode(), err)
+		}
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Log("tshark not installed: pcapng files not checked with it")
+		return
+	}
+	for _, proto := range []string{"dhcp", "dns", "tls.handshake.type == 1", "mqtt"} {
+		args := []string{"-n"}
+		for _, f := range files {
+			args = append(args, "-r", f)
+			break
+		}
+		out, err := exec.Command("tshark", append(args, "-Y", proto)...).CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) == 0 {
+			t.Errorf("tshark finds no %s in %s: %v %s", proto, files[0], err, out)
+		}
+	}
+}
+
+func TestLabOfflineAcceptance(t *testing.T) {
+	needLabPrograms(t)
+	bin := droneauditBinary(t)
+	b := newLabBench(t)
+	b.start(t, bin)
+	_, router := b.phoneUp(t)
+	names := []string{"mydji.dji.com", "flysafe-api.dji.com", "mqtt-telemetry.djiservice.org", "log-upload.djicdn.com"}
+	inNS(t, b.NSA, func() error {
+		for _, n := range names {
+			a, err := dnsAsk(router, n, 1)
+			if err != nil || len(a) != 1 || a[0] != router {
+				t.Errorf("A %s: %v %v", n, a, err)
+			}
+		}
+		a, err := dnsAsk(router, names[0], 28)
+		if err != nil || len(a) != 1 || a[0] != lab.LabULA.Addr() {
+			t.Errorf("AAAA %s: %v %v", names[0], a, err)
+		}
+		return nil
+	})
+	// TLS with Go: the lab keeps the connection open and never answers.
+	var tlsConn net.Conn
+	inNS(t, b.NSA, func() (err error) { tlsConn, err = net.Dial("tcp", router.String()+":443"); return err })
+	tc := tls.Client(tlsConn, &tls.Config{ServerName: names[0]})
+	tc.SetDeadline(time.Now().Add(time.Second))
+	if err := tc.Handshake(); err == nil || !isTimeout(err) {
+		t.Errorf("TLS handshake with the offline lab: want a timeout (no answer), got %v", err)
+	}
+	tc.Close()
+	// MQTT to a hard-coded address beyond the lab: redirected, answered, logged with the
+	// address it wanted.
+	mqttPayload := `{"lat":51.1680,"lon":5.4700,"sn":"1581F5FHD2"}`
+	var mc net.Conn
+	inNS(t, b.NSA, func() (err error) { mc, err = net.Dial("tcp", "198.51.100.7:1883"); return err })
+	mc.SetDeadline(time.Now().Add(5 * time.Second))
+	mc.Write(mqttConnectPacket("drone-1581F5FHD2"))
+	ack := make([]byte, 4)
+	if _, err := io.ReadFull(mc, ack); err != nil || !bytes.Equal(ack, []byte{0x20, 2, 0, 0}) {
+		t.Errorf("CONNACK: % x %v", ack, err)
+	}
+	mc.Write(mqttPublishPacket("thing/product/1581F5FHD2/osd", 7, []byte(mqttPayload)))
+	if _, err := io.ReadFull(mc, ack); err != nil || !bytes.Equal(ack, []byte{0x40, 2, 0, 7}) {
+		t.Errorf("PUBACK: % x %v", ack, err)
+	}
+	mc.Close()
+	httpBody := `{"home":{"lat":51.1681,"lon":5.4699},"flight":"F-0042"}`
+	if _, err := exec.LookPath("curl"); err == nil {
+		out, err := netlab.Cmd(b.NSA, "curl", "-sS", "--max-time", "5", "-H", "Content-Type: application/json", "-d", httpBody, "http://log-upload.djicdn.com/api/v1/flight").CombinedOutput()
+		if err != nil || string(out) != "{}" {
+			t.Errorf("curl HTTP POST: %v %q", err, out)
+		}
+		// curl over TLS: the ClientHello is recorded, the handshake never completes.
+		netlab.Cmd(b.NSA, "curl", "-sS", "--max-time", "2", "https://flysafe-api.dji.com/api/v2/areas").Run()
+	} else {
+		t.Log("curl not installed: HTTP and TLS only from Go")
+	}
+	// Nothing is forwarded: a datagram and a TCP SYN beyond the lab never reach the uplink.
+	txBefore := nsRun(t, b.NSB, "cat", "/sys/class/net/"+b.upl+"/statistics/tx_packets")
+	inNS(t, b.NSA, func() error {
+		c, err := net.Dial("udp", b.inetAddr.String()+":40000")
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for i := 0; i < 5; i++ {
+			c.Write([]byte("must not leave the lab"))
+		}
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond)
+	if after := nsRun(t, b.NSB, "cat", "/sys/class/net/"+b.upl+"/statistics/tx_packets"); after != txBefore {
+		t.Errorf("packets left through the uplink: tx_packets %s -> %s", strings.TrimSpace(txBefore), strings.TrimSpace(after))
+	}
+	rules := nsRun(t, b.NSB, "nft", "list", "chain", "inet", lab.Table, "forward")
+	if !strings.Contains(rules, "policy drop") || strings.Contains(rules, "counter packets 0 ") {
+		t.Errorf("forward chain does not drop (or dropped nothing):\n%s", rules)
+	}
+	time.Sleep(2500 * time.Millisecond) // curl's ClientHello is logged after the read pause
+	b.stop(t)
+	checkLabEvidence(t, b.sessDir)
+
+	recs := readFakenet(t, b.sessDir)
+	for _, n := range names {
+		if findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "dns" && r.Name == n && r.QType == "A" }) == nil {
+			t.Errorf("fakenet.ndjson: no DNS record for %s", n)
+		}
+	}
+	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "tls" && r.Name == names[0] }); r == nil || r.First.JA4 == "" || r.Dst != router.String()+":443" {
+		t.Errorf("fakenet.ndjson: Go TLS ClientHello: %+v", r)
+	}
+	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "mqtt" }); r == nil || r.Dst != "198.51.100.7:1883" ||
+		r.First.ClientID != "drone-1581F5FHD2" || r.First.Payload != mqttPayload {
+		t.Errorf("fakenet.ndjson: MQTT: %+v %+v", r, r.First)
+	}
+	if _, err := exec.LookPath("curl"); err == nil {
+		if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "http" }); r == nil || r.Name != "log-upload.djicdn.com" ||
+			r.First.Method != "POST" || r.First.Body != httpBody {
+			t.Errorf("fakenet.ndjson: HTTP: %+v", r)
+		}
+		if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "tls" && r.Name == "flysafe-api.dji.com" }); r == nil {
+			t.Errorf("fakenet.ndjson: no curl ClientHello")
+		}
+	}
+
+	rep := auditSession(t, b.sessDir)
+	if rep.Lab == nil {
+		t.Fatal("audit report has no lab section")
+	}
+	for _, n := range append(names, "198.51.100.7:1883/tcp") {
+		found := false
+		for _, a := range rep.Lab.Attempts {
+			found = found || a.Name == n || (a.Name == "" && strings.Join(a.Destinations, ",") == n)
+		}
+		if !found {
+			t.Errorf("audit: %s not among the offline attempts", n)
+		}
+	}
+	flagged := 0
+	for _, d := range rep.Destinations {
+		if len(d.Flags) > 0 && strings.Contains(strings.Join(d.Flags, ","), audit.FlagTriedOffline) {
+			flagged++
+		}
+	}
+	if flagged < 3 { // 192.168.50.1:443, :80 and 198.51.100.7:1883
+		t.Errorf("audit: %d destination rows marked %s, want at least 3: %+v", flagged, audit.FlagTriedOffline, rep.Destinations)
+	}
+}
+
+// auditSession runs droneaudit audit on the session folder, in process, and reads its JSON.
+func auditSession(t *testing.T, dir string) *audit.Report {
+	t.Helper()
+	_, out, errb := cli(t, "audit", "--format", "json", dir)
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("audit JSON: %v\n%s\n%s", err, out, errb)
+	}
+	_, text, _ := cli(t, "audit", dir)
+	if !strings.Contains(text, "tried offline, never reached anything") {
+		t.Errorf("text report does not mark the offline attempts:\n%s", text)
+	}
+	return &rep
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errorsAs(err, &ne) && ne.Timeout()
+}
+
+func TestLabTLSIntercept(t *testing.T) {
+	needLabPrograms(t)
+	bin := droneauditBinary(t)
+	b := newLabBench(t)
+	b.start(t, bin, "--tls-intercept")
+	_, router := b.phoneUp(t)
+	caPEM, err := os.ReadFile(filepath.Join(b.sessDir, fakenet.CACertName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.out.String(), "BEGIN CERTIFICATE") {
+		t.Error("the lab CA certificate was not printed")
+	}
+	if fi, err := os.Stat(filepath.Join(b.sessDir, fakenet.CAKeyName)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("CA key: %v", err)
+	}
+	trusted := x509.NewCertPool()
+	trusted.AppendCertsFromPEM(caPEM)
+	body := `{"aircraft":"1581F5FHD2","home":{"lat":51.1681,"lon":5.4699}}`
+	// A client that trusts the lab CA: the lab reads the request inside TLS.
+	var c net.Conn
+	inNS(t, b.NSA, func() (err error) { c, err = net.Dial("tcp", router.String()+":443"); return err })
+	tc := tls.Client(c, &tls.Config{ServerName: "api-telemetry.dji.com", RootCAs: trusted})
+	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "POST /v1/upload HTTP/1.1\r\nHost: api-telemetry.dji.com\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	if _, err := tc.Write([]byte(req)); err != nil {
+		t.Fatalf("TLS to the intercepting lab: %v", err)
+	}
+	resp := make([]byte, 512)
+	n, _ := tc.Read(resp)
+	if !bytes.HasPrefix(resp[:n], []byte("HTTP/1.1 200")) {
+		t.Errorf("answer inside TLS: %q", resp[:n])
+	}
+	tc.Close()
+	// A pinning client: it trusts only its own CA and refuses the lab's certificate.
+	_, otherCA := selfSigned(t, "pinned.djiservice.org")
+	inNS(t, b.NSA, func() (err error) { c, err = net.Dial("tcp", router.String()+":443"); return err })
+	pc := tls.Client(c, &tls.Config{ServerName: "pinned.djiservice.org", RootCAs: otherCA})
+	pc.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := pc.Handshake(); err == nil {
+		t.Error("the pinning client accepted the lab certificate")
+	}
+	pc.Close()
+	if _, err := exec.LookPath("curl"); err == nil {
+		out, err := netlab.Cmd(b.NSA, "curl", "-sS", "--max-time", "5", "--cacert", filepath.Join(b.sessDir, fakenet.CACertName),
+			"-H", "Content-Type: application/json", "-d", body, "https://curl-upload.dji.com/v1/log").CombinedOutput()
+		if err != nil || string(out) != "{}" {
+			t.Errorf("curl through the intercepting lab: %v %q", err, out)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // the key log reaches the capture within its hold-back
+	b.stop(t)
+	checkLabEvidence(t, b.sessDir)
+	recs := readFakenet(t, b.sessDir)
+	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Name == "api-telemetry.dji.com" }); r == nil || !r.Intercepted || r.Inner == nil || r.Inner.Body != body {
+		t.Errorf("intercepted request: %+v", r)
+	}
+	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Name == "pinned.djiservice.org" }); r == nil || !r.Pinned {
+		t.Errorf("pinning client: %+v", r)
+	}
+	keys, _ := os.ReadFile(filepath.Join(b.sessDir, lab.KeyLogName))
+	if !bytes.Contains(keys, []byte("CLIENT_TRAFFIC_SECRET_0 ")) {
+		t.Errorf("key log has no TLS 1.3 traffic secrets: %q", keys)
+	}
+	rep := auditSession(t, b.sessDir)
+	if rep.Lab == nil || !rep.Lab.Intercepted {
+		t.Fatal("audit does not say interception was on")
+	}
+	var pinned, bodySeen bool
+	for _, f := range rep.Findings {
+		pinned = pinned || (f.Kind == audit.KindTLSPinning && f.Destination != nil && len(f.Destination.Names) == 1 && f.Destination.Names[0] == "pinned.djiservice.org")
+	}
+	for _, a := range rep.Lab.Attempts {
+		for _, q := range a.Requests {
+			bodySeen = bodySeen || (a.Name == "api-telemetry.dji.com" && strings.Contains(q, body))
+		}
+	}
+	if !pinned {
+		t.Errorf("no pinning finding: %+v", rep.Findings)
+	}
+	if !bodySeen {
+		t.Errorf("the JSON body sent inside TLS is not in the report: %+v", rep.Lab.Attempts)
+	}
+}
