@@ -320,6 +320,15 @@ func (r *Report) writeLab(t *textOut) {
 			t.line("      %s", q)
 		}
 	}
+	var marked []string
+	for _, d := range r.Destinations {
+		if slices.Contains(d.Flags, FlagTriedOffline) {
+			marked = append(marked, fmt.Sprintf("%s:%d/%s", d.IP, d.Port, d.Protocol))
+		}
+	}
+	if len(marked) > 0 {
+		t.line("  destinations above marked %s: %s", FlagTriedOffline, strings.Join(marked, ", "))
+	}
 	if l.Rejected > 0 {
 		t.line("  %d line(s) of the log were not records and were skipped", l.Rejected)
 	}

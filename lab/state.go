@@ -89,10 +89,24 @@ func Down(s State, wait time.Duration) error {
 	}
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
-		if err := syscall.Kill(s.PID, 0); errors.Is(err, syscall.ESRCH) {
+		if !alive(s.PID) {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("lab process %d still running after %s", s.PID, wait)
+}
+
+// alive reports whether pid runs: a zombie (exited, not yet reaped by its parent) has finished
+// its teardown and counts as stopped.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses (proc(5)).
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
+		return b[i+2] != 'Z'
+	}
+	return true
 }

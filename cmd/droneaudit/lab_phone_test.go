@@ -119,7 +119,9 @@ func dnsAsk(server netip.Addr, name string, qtype uint16) ([]netip.Addr, error) 
 }
 
 // mqttString is a length-prefixed UTF-8 string (MQTT 3.1.1 §1.5.3).
-func mqttString(s string) []byte { return append(binary.BigEndian.AppendUint16(nil, uint16(len(s))), s...) }
+func mqttString(s string) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(s))), s...)
+}
 
 // mqttConnectPacket is an MQTT 3.1.1 CONNECT (§3.1) with a clean session and a client id.
 func mqttConnectPacket(clientID string) []byte {

@@ -151,10 +151,13 @@ func (b *labBench) start(t *testing.T, bin string, extra ...string) {
 
 // stop sends SIGTERM and checks that the lab left nothing behind: no child, no table, no
 // address.
-func (b *labBench) stop(t *testing.T) {
+func (b *labBench) stop(t *testing.T) { b.stopWith(t, func() { b.cmd.Process.Signal(syscall.SIGTERM) }) }
+
+// stopWith stops the lab with stop (SIGTERM, lab down) and checks what it left.
+func (b *labBench) stopWith(t *testing.T, stop func()) {
 	t.Helper()
 	pid := b.cmd.Process.Pid
-	b.cmd.Process.Signal(syscall.SIGTERM)
+	stop()
 	done := make(chan error, 1)
 	go func() { done <- b.cmd.Wait() }()
 	select {
@@ -415,6 +418,9 @@ func auditSession(t *testing.T, dir string) *audit.Report {
 		t.Fatalf("audit JSON: %v\n%s\n%s", err, out, errb)
 	}
 	_, text, _ := cli(t, "audit", dir)
+	if testing.Verbose() {
+		t.Logf("text report:\n%s", text)
+	}
 	if !strings.Contains(text, "tried offline, never reached anything") {
 		t.Errorf("text report does not mark the offline attempts:\n%s", text)
 	}
@@ -477,8 +483,22 @@ func TestLabTLSIntercept(t *testing.T) {
 		}
 	}
 	time.Sleep(1500 * time.Millisecond) // the key log reaches the capture within its hold-back
-	b.stop(t)
+	b.stopWith(t, func() {
+		// lab down finds the lab by its AP interface in /run/droneaudit and waits for it.
+		if out, err := netlab.Cmd(b.NSB, bin, "lab", "down", "--ap", b.IfB).CombinedOutput(); err != nil || !strings.Contains(string(out), "stopped") {
+			t.Errorf("lab down: %v %s", err, out)
+		}
+	})
 	checkLabEvidence(t, b.sessDir)
+	// The capture carries the lab's TLS keys (Decryption Secrets Blocks): tshark reads the
+	// request inside TLS from the evidence alone.
+	if _, err := exec.LookPath("tshark"); err == nil {
+		files, _ := filepath.Glob(filepath.Join(b.sessDir, "capture-*.pcapng"))
+		out, err := exec.Command("tshark", "-n", "-r", files[0], "-Y", `http.request.method == "POST"`, "-T", "fields", "-e", "http.host").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "api-telemetry.dji.com") {
+			t.Errorf("tshark does not decrypt the intercepted request from the evidence: %v %s", err, out)
+		}
+	}
 	recs := readFakenet(t, b.sessDir)
 	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Name == "api-telemetry.dji.com" }); r == nil || !r.Intercepted || r.Inner == nil || r.Inner.Body != body {
 		t.Errorf("intercepted request: %+v", r)
