@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"unicode"
 )
 
 // Plan is what the lab is asked to be.
@@ -71,17 +73,28 @@ func (p Plan) Check() error {
 		return errors.New("-w DIR is required")
 	}
 	if p.Wireless {
-		if l := len(p.Passphrase); l < 8 || l > 63 {
-			return errors.New("--passphrase: WPA2 wants 8 to 63 characters")
+		// IEEE 802.11i: a passphrase is 8 to 63 printable ASCII characters. Neither it nor the
+		// SSID may hold a line break: hostapd reads its file line by line.
+		if l := len(p.Passphrase); l < 8 || l > 63 || !printableASCII(p.Passphrase) {
+			return errors.New("--passphrase: WPA2 wants 8 to 63 printable ASCII characters")
 		}
-		if len(p.SSID) == 0 || len(p.SSID) > 32 {
-			return errors.New("--ssid: 1 to 32 bytes")
+		if len(p.SSID) == 0 || len(p.SSID) > 32 || strings.ContainsFunc(p.SSID, unicode.IsControl) {
+			return errors.New("--ssid: 1 to 32 bytes without control characters")
 		}
 		if !regexp.MustCompile(`^[A-Z]{2}$`).MatchString(p.Country) {
 			return errors.New("--country: an ISO 3166-1 alpha-2 code such as DE or BE")
 		}
 	}
 	return nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 32 || s[i] > 126 {
+			return false
+		}
+	}
+	return true
 }
 
 // Offline reports whether the lab routes nothing out.

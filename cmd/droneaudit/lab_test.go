@@ -151,7 +151,9 @@ func (b *labBench) start(t *testing.T, bin string, extra ...string) {
 
 // stop sends SIGTERM and checks that the lab left nothing behind: no child, no table, no
 // address.
-func (b *labBench) stop(t *testing.T) { b.stopWith(t, func() { b.cmd.Process.Signal(syscall.SIGTERM) }) }
+func (b *labBench) stop(t *testing.T) {
+	b.stopWith(t, func() { b.cmd.Process.Signal(syscall.SIGTERM) })
+}
 
 // stopWith stops the lab with stop (SIGTERM, lab down) and checks what it left.
 func (b *labBench) stopWith(t *testing.T, stop func()) {
