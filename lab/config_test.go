@@ -37,16 +37,18 @@ func TestPlanAddresses(t *testing.T) {
 func TestPlanCheckRefuses(t *testing.T) {
 	ok := Plan{AP: "veth0", Dir: "x", Subnet: netip.MustParsePrefix("192.168.50.0/24")}
 	for name, mod := range map[string]func(*Plan){
-		"no ap":             func(p *Plan) { p.AP = "" },
-		"odd name":          func(p *Plan) { p.AP = "wlan0; rm -rf /" },
-		"same iface":        func(p *Plan) { p.Uplink = "veth0" },
-		"ipv6 subnet":       func(p *Plan) { p.Subnet = netip.MustParsePrefix("fd00::/64") },
-		"host bits":         func(p *Plan) { p.Subnet = netip.MustParsePrefix("192.168.50.7/24") },
-		"too small":         func(p *Plan) { p.Subnet = netip.MustParsePrefix("192.168.50.0/30") },
-		"intercept online":  func(p *Plan) { p.Uplink, p.TLSIntercept = "eth0", true },
-		"short passphrase":  func(p *Plan) { p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab", "DE", "short" },
-		"no country":        func(p *Plan) { p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab", "", "long-enough" },
-		"newline in config": func(p *Plan) { p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab\nchannel=13", "DE", "long-enough" },
+		"no ap":            func(p *Plan) { p.AP = "" },
+		"odd name":         func(p *Plan) { p.AP = "wlan0; rm -rf /" },
+		"same iface":       func(p *Plan) { p.Uplink = "veth0" },
+		"ipv6 subnet":      func(p *Plan) { p.Subnet = netip.MustParsePrefix("fd00::/64") },
+		"host bits":        func(p *Plan) { p.Subnet = netip.MustParsePrefix("192.168.50.7/24") },
+		"too small":        func(p *Plan) { p.Subnet = netip.MustParsePrefix("192.168.50.0/30") },
+		"intercept online": func(p *Plan) { p.Uplink, p.TLSIntercept = "eth0", true },
+		"short passphrase": func(p *Plan) { p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab", "DE", "short" },
+		"no country":       func(p *Plan) { p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab", "", "long-enough" },
+		"newline in config": func(p *Plan) {
+			p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab\nchannel=13", "DE", "long-enough"
+		},
 	} {
 		p := ok
 		mod(&p)

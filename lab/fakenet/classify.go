@@ -117,9 +117,11 @@ func Classify(b []byte) Summary {
 			s.Error = "request head incomplete"
 		default:
 			s.Method, s.Target, s.Host, s.UserAgent, s.ContentType = r.Method, r.Target, r.Host, r.UserAgent, r.ContentType
-			body := b[used:]
-			if r.ContentLength >= 0 && int64(len(body)) > r.ContentLength {
-				body = body[:r.ContentLength]
+			// RFC 9112 §6.3: without Content-Length (or chunked coding, not followed here) a
+			// request has no body.
+			body := b[used:used]
+			if r.ContentLength > 0 {
+				body = b[used:min(len(b), used+int(min(r.ContentLength, MaxFirst)))]
 			}
 			s.Body = text(body)
 		}
