@@ -35,7 +35,9 @@ func clientHello(t testing.TB, name string) []byte {
 	return buf[:n]
 }
 
-func mqttString(s string) []byte { return append(binary.BigEndian.AppendUint16(nil, uint16(len(s))), s...) }
+func mqttString(s string) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(s))), s...)
+}
 
 func mqttConnectPkt(id string) []byte {
 	body := append(append(mqttString("MQTT"), 4, 2, 0, 30), mqttString(id)...)
