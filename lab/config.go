@@ -106,9 +106,10 @@ func (p Plan) Dnsmasq() string {
 		"dhcp-leasefile=" + p.Path("dnsmasq.leases"),
 	}
 	if p.Offline() {
+		lines = append(lines, "no-resolv", "address=/#/"+ip)
+	}
+	if p.ipv6() {
 		lines = append(lines,
-			"no-resolv",
-			"address=/#/"+ip,
 			"address=/#/"+LabULA.Addr().String(),
 			"listen-address="+LabULA.Addr().String(),
 			"enable-ra",

@@ -190,7 +190,7 @@ func (l *lab) address() error {
 		return fmt.Errorf("%w (is another lab running on %s?)", err, l.p.AP)
 	}
 	l.addrs = append(l.addrs, v4)
-	if l.p.Offline() {
+	if l.p.ipv6() {
 		// nodad: the address is usable at once (no duplicate detection on a lab-only prefix).
 		if err := run(ip, "-6", "addr", "add", LabULA.String(), "dev", l.p.AP, "nodad"); err != nil {
 			return err
@@ -251,7 +251,11 @@ func (l *lab) startFakenet() error {
 	}
 	l.fnLog = lg
 	cfg := fakenet.Config{Log: lg}
-	for _, a := range []string{l.p.LabIP().String(), LabULA.Addr().String()} {
+	addrs := []string{l.p.LabIP().String()}
+	if l.p.ipv6() {
+		addrs = append(addrs, LabULA.Addr().String())
+	}
+	for _, a := range addrs {
 		cfg.TCP = append(cfg.TCP, net.JoinHostPort(a, strconv.Itoa(FakeTCPPort)))
 		for _, port := range FakeUDPPorts {
 			cfg.UDP = append(cfg.UDP, net.JoinHostPort(a, strconv.Itoa(int(port))))

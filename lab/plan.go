@@ -24,6 +24,9 @@ type Plan struct {
 	Subnet  netip.Prefix
 	// TLSIntercept terminates TLS in the fake internet with a lab CA (offline only).
 	TLSIntercept bool
+	// NoIPv6 leaves IPv6 out of the offline lab (the AP interface has it disabled): AAAA
+	// questions then get no answer, and phones fall back to IPv4.
+	NoIPv6 bool
 	// Wireless says the AP is a Wi-Fi interface: only then is hostapd configured and started.
 	Wireless bool
 	// The access point's settings (hostapd), used when Wireless.
@@ -96,6 +99,20 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
+
+// IPv6Disabled reports whether IPv6 is off on iface (or in the kernel), as the lab's IPv6
+// address could not be added then.
+func IPv6Disabled(iface string) bool {
+	b, err := os.ReadFile(filepath.Join("/proc/sys/net/ipv6/conf", iface, "disable_ipv6"))
+	if err != nil {
+		_, err := os.Stat("/proc/sys/net/ipv6")
+		return err != nil
+	}
+	return strings.TrimSpace(string(b)) == "1"
+}
+
+// ipv6 reports whether the offline lab gives the AP its IPv6 address.
+func (p Plan) ipv6() bool { return p.Offline() && !p.NoIPv6 }
 
 // Offline reports whether the lab routes nothing out.
 func (p Plan) Offline() bool { return p.Uplink == "" }

@@ -108,6 +108,7 @@ func labPlan() (lab.Plan, error) {
 	default:
 		return p, usageError("--ap-mode %q: want auto, wifi or wired", mode)
 	}
+	p.NoIPv6 = lab.IPv6Disabled(p.AP)
 	if p.Wireless && p.Passphrase == "" {
 		var b [10]byte
 		rand.Read(b[:])

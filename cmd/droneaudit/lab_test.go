@@ -127,7 +127,7 @@ func newLabBench(t *testing.T) *labBench {
 // start runs droneaudit lab up in the lab namespace and waits until it says it is up.
 func (b *labBench) start(t *testing.T, bin string, extra ...string) {
 	b.sessDir = filepath.Join(t.TempDir(), "session")
-	args := append([]string{"lab", "up", "--ap", b.IfB, "-w", b.sessDir, "--offline"}, extra...)
+	args := append([]string{"lab", "up", "--ap", b.IfB, "-w", b.sessDir}, extra...)
 	b.out, b.errb = &lockedBuffer{}, &lockedBuffer{}
 	b.cmd = netlab.Cmd(b.NSB, bin, args...)
 	b.cmd.Stdout, b.cmd.Stderr = b.out, b.errb
@@ -254,14 +254,8 @@ func findRecord(recs []fakenet.Record, fn func(fakenet.Record) bool) *fakenet.Re
 // with tshark that every file reads whole and DHCP and DNS are in them.
 func checkLabEvidence(t *testing.T, dir string) {
 	t.Helper()
-	if out, err := exec.Command("sh", "-c", "cd '"+dir+"' && sha256sum -c SHA256SUMS").CombinedOutput(); err != nil {
-		t.Fatalf("sha256sum -c: %v %s", err, out)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "capture-*.pcapng"))
-	if len(files) == 0 {
-		t.Fatal("no pcapng file in the session folder")
-	}
-	for _, c := range append(files, filepath.Join(dir, lab.DnsmasqConf), filepath.Join(dir, lab.NftRuleset), filepath.Join(dir, fakenet.LogName)) {
+	files := checkLabEvidenceFiles(t, dir)
+	for _, c := range []string{filepath.Join(dir, fakenet.LogName)} {
 		if fi, err := os.Stat(c); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: want mode 0600: %v %v", c, fi.Mode(), err)
 		}
@@ -271,23 +265,45 @@ func checkLabEvidence(t *testing.T, dir string) {
 		return
 	}
 	for _, proto := range []string{"dhcp", "dns", "tls.handshake.type == 1", "mqtt"} {
-		args := []string{"-n"}
-		for _, f := range files {
-			args = append(args, "-r", f)
-			break
-		}
-		out, err := exec.Command("tshark", append(args, "-Y", proto)...).CombinedOutput()
+		out, err := exec.Command("tshark", "-n", "-r", files[0], "-Y", proto).CombinedOutput()
 		if err != nil || len(bytes.TrimSpace(out)) == 0 {
 			t.Errorf("tshark finds no %s in %s: %v %s", proto, files[0], err, out)
 		}
 	}
 }
 
+// checkLabEvidenceFiles checks the manifest (sha256sum -c), that tshark reads every file whole,
+// and the modes of the files the lab wrote; it returns the pcapng files.
+func checkLabEvidenceFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	if out, err := exec.Command("sh", "-c", "cd '"+dir+"' && sha256sum -c SHA256SUMS").CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c: %v %s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "capture-*.pcapng"))
+	if len(files) == 0 {
+		t.Fatal("no pcapng file in the session folder")
+	}
+	for _, c := range append(files, filepath.Join(dir, lab.DnsmasqConf), filepath.Join(dir, lab.NftRuleset), filepath.Join(dir, "dnsmasq.leases")) {
+		if fi, err := os.Stat(c); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: want mode 0600: %v %v", c, fi.Mode(), err)
+		}
+	}
+	if _, err := exec.LookPath("tshark"); err == nil {
+		for _, f := range files {
+			// tshark reads the whole file and fails on a cut or malformed block.
+			if out, err := exec.Command("tshark", "-n", "-r", f, "-q").CombinedOutput(); err != nil {
+				t.Errorf("tshark -r %s: %v %s", f, err, out)
+			}
+		}
+	}
+	return files
+}
+
 func TestLabOfflineAcceptance(t *testing.T) {
 	needLabPrograms(t)
 	bin := droneauditBinary(t)
 	b := newLabBench(t)
-	b.start(t, bin)
+	b.start(t, bin, "--offline")
 	_, router := b.phoneUp(t)
 	names := []string{"mydji.dji.com", "flysafe-api.dji.com", "mqtt-telemetry.djiservice.org", "log-upload.djicdn.com"}
 	inNS(t, b.NSA, func() error {
@@ -531,4 +547,52 @@ func TestLabTLSIntercept(t *testing.T) {
 	if !bodySeen {
 		t.Errorf("the JSON body sent inside TLS is not in the report: %+v", rep.Lab.Attempts)
 	}
+}
+
+// TestLabUplinkNAT routes the lab to the "internet" namespace: the phone reaches a server there,
+// which sees the lab's uplink address (masquerade), and the teardown removes table and address.
+func TestLabUplinkNAT(t *testing.T) {
+	needLabPrograms(t)
+	bin := droneauditBinary(t)
+	b := newLabBench(t)
+	var ln net.Listener
+	inNS(t, b.inet, func() (err error) { ln, err = net.Listen("tcp", b.inetAddr.String()+":8080"); return err })
+	defer ln.Close()
+	seen := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			seen <- err.Error()
+			return
+		}
+		seen <- c.RemoteAddr().(*net.TCPAddr).IP.String()
+		c.Close()
+	}()
+	b.start(t, bin, "--uplink", b.upl)
+	// The server's namespace routes back to the lab only for the uplink's own subnet: an answer
+	// reaches the phone only through the masquerade.
+	b.phoneUp(t)
+	var c net.Conn
+	inNS(t, b.NSA, func() (err error) {
+		c, err = net.DialTimeout("tcp", b.inetAddr.String()+":8080", 5*time.Second)
+		return err
+	})
+	c.Close()
+	select {
+	case from := <-seen:
+		if from != "203.0.113.1" {
+			t.Errorf("server saw the connection from %s, want the lab's uplink address 203.0.113.1 (masquerade)", from)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server never saw the phone's connection")
+	}
+	rules := nsRun(t, b.NSB, "nft", "list", "table", "inet", lab.Table)
+	if !strings.Contains(rules, "masquerade") || strings.Contains(rules, "redirect") {
+		t.Errorf("uplink ruleset:\n%s", rules)
+	}
+	if _, err := os.Stat(filepath.Join(b.sessDir, fakenet.LogName)); err == nil {
+		t.Error("the routed lab started a fake internet")
+	}
+	b.stop(t)
+	checkLabEvidenceFiles(t, b.sessDir)
 }
