@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -34,6 +36,9 @@ func (p Plan) Configs() []ConfigFile {
 func (p Plan) WriteConfigs() error {
 	for _, c := range p.Configs() {
 		f, err := os.OpenFile(p.Path(c.Name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already holds %s: each lab session needs a folder of its own", p.Dir, c.Name)
+		}
 		if err != nil {
 			return err
 		}

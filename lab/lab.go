@@ -78,6 +78,9 @@ func Run(ctx context.Context, p Plan, o Options) (res Result, err error) {
 	if o.Grace <= 0 {
 		o.Grace = 5 * time.Second
 	}
+	if os.Geteuid() != 0 {
+		return res, errors.New("lab up needs root: it adds addresses, loads nftables rules, starts dnsmasq and captures")
+	}
 	l := &lab{p: p, o: o, progs: map[string]string{}, exited: make(chan *child, 4)}
 	if err := l.findPrograms(); err != nil {
 		return res, err

@@ -123,29 +123,33 @@ func mqttString(s string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(len(s))), s...)
 }
 
+// mqttPacket is a control packet: the first byte, the remaining length as a variable byte
+// integer (MQTT 3.1.1 §2.2.3), the body.
+func mqttPacket(first byte, body []byte) []byte {
+	b := []byte{first}
+	n := len(body)
+	for {
+		d := byte(n % 128)
+		n /= 128
+		if n > 0 {
+			d |= 0x80
+		}
+		b = append(b, d)
+		if n == 0 {
+			break
+		}
+	}
+	return append(b, body...)
+}
+
 // mqttConnectPacket is an MQTT 3.1.1 CONNECT (§3.1) with a clean session and a client id.
 func mqttConnectPacket(clientID string) []byte {
 	vh := append(mqttString("MQTT"), 4, 0x02, 0, 60) // level 4, clean session, keep-alive 60 s
-	body := append(vh, mqttString(clientID)...)
-	return append([]byte{0x10, byte(len(body))}, body...)
+	return mqttPacket(0x10, append(vh, mqttString(clientID)...))
 }
 
 // mqttPublishPacket is a QoS 1 PUBLISH (§3.3) with packet identifier id.
 func mqttPublishPacket(topic string, id uint16, payload []byte) []byte {
 	body := append(mqttString(topic), byte(id>>8), byte(id))
-	body = append(body, payload...)
-	rl := len(body)
-	hdr := []byte{0x32}
-	for {
-		d := byte(rl % 128)
-		rl /= 128
-		if rl > 0 {
-			d |= 0x80
-		}
-		hdr = append(hdr, d)
-		if rl == 0 {
-			break
-		}
-	}
-	return append(hdr, body...)
+	return mqttPacket(0x32, append(body, payload...))
 }
