@@ -58,6 +58,7 @@ type lab struct {
 	nft     bool
 	stated  bool
 	kids    []*child // in start order
+	spawn   *spawner
 	exited  chan *child
 }
 
@@ -290,7 +291,10 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 
 func (l *lab) startChild(name string, args []string, onLine func(string)) error {
 	logPath := l.p.Path(name + ".log")
-	c, err := startChild(name, l.progs[name], args, logPath, onLine)
+	if l.spawn == nil {
+		l.spawn = newSpawner()
+	}
+	c, err := startChild(l.spawn, name, l.progs[name], args, logPath, onLine)
 	if err != nil {
 		return err
 	}
@@ -337,6 +341,9 @@ func (l *lab) teardown() error {
 		if err := l.kids[i].stop(l.o.Grace); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if l.spawn != nil {
+		l.spawn.Close()
 	}
 	if l.fn != nil {
 		l.fn.Close()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -43,10 +44,36 @@ type child struct {
 	err  error         // its exit status, valid after done
 }
 
-// startChild starts path with args. The child gets its own process group (a Ctrl-C on the
-// terminal reaches the lab, which stops the children in order) and SIGTERM should the lab die
-// without stopping it (Pdeathsig), so no child outlives the lab.
-func startChild(name, path string, args []string, logPath string, onLine func(string)) (*child, error) {
+// spawner forks the children from one OS thread that lives as long as the lab. Pdeathsig is
+// sent when the thread that forked a child ends, not the process (prctl(2) PR_SET_PDEATHSIG),
+// and the Go runtime may end an idle thread; this one is locked and kept until Close.
+type spawner struct{ req chan func() }
+
+func newSpawner() *spawner {
+	s := &spawner{req: make(chan func())}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine, after the children
+		for f := range s.req {
+			f()
+		}
+	}()
+	return s
+}
+
+// do runs f on the spawner's thread and waits for it.
+func (s *spawner) do(f func()) {
+	done := make(chan struct{})
+	s.req <- func() { f(); close(done) }
+	<-done
+}
+
+// Close ends the thread; call it after every child has been stopped.
+func (s *spawner) Close() { close(s.req) }
+
+// startChild starts path with args on the spawner's thread. The child gets its own process
+// group (a Ctrl-C on the terminal reaches the lab, which stops the children in order) and
+// SIGTERM should the lab die without stopping it (Pdeathsig), so no child outlives the lab.
+func startChild(sp *spawner, name, path string, args []string, logPath string, onLine func(string)) (*child, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -59,7 +86,8 @@ func startChild(name, path string, args []string, logPath string, onLine func(st
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
+	sp.do(func() { err = cmd.Start() })
+	if err != nil {
 		pr.Close()
 		pw.Close()
 		logf.Close()

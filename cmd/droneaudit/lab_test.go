@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/quic-go/quic-go"
 
 	"droneaudit/audit"
 	"droneaudit/internal/netlab"
@@ -355,6 +358,17 @@ func TestLabOfflineAcceptance(t *testing.T) {
 	} else {
 		t.Log("curl not installed: HTTP and TLS only from Go")
 	}
+	// QUIC to an address beyond the lab: the UDP redirect brings its Initial to the fake
+	// internet, which reads the SNI; nothing answers.
+	var qc net.PacketConn
+	inNS(t, b.NSA, func() (err error) { qc, err = net.ListenPacket("udp", ":0"); return err })
+	qctx, qcancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	if _, err := quic.Dial(qctx, qc, &net.UDPAddr{IP: net.ParseIP("203.0.113.9"), Port: 443},
+		&tls.Config{ServerName: "quic-api.dji.com", NextProtos: []string{"h3"}}, nil); err == nil {
+		t.Error("QUIC handshake completed with the offline lab")
+	}
+	qcancel()
+	qc.Close()
 	// Nothing is forwarded: a datagram and a TCP SYN beyond the lab never reach the uplink.
 	txBefore := nsRun(t, b.NSB, "cat", "/sys/class/net/"+b.upl+"/statistics/tx_packets")
 	inNS(t, b.NSA, func() error {
@@ -389,6 +403,9 @@ func TestLabOfflineAcceptance(t *testing.T) {
 	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "tls" && r.Name == names[0] }); r == nil || r.First.JA4 == "" || r.Dst != router.String()+":443" {
 		t.Errorf("fakenet.ndjson: Go TLS ClientHello: %+v", r)
 	}
+	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "quic" }); r == nil || r.Name != "quic-api.dji.com" || r.Transport != "udp" {
+		t.Errorf("fakenet.ndjson: QUIC: %+v", r)
+	}
 	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "mqtt" }); r == nil || r.Dst != "198.51.100.7:1883" ||
 		r.First.ClientID != "drone-1581F5FHD2" || r.First.Payload != mqttPayload {
 		t.Errorf("fakenet.ndjson: MQTT: %+v %+v", r, r.First)
@@ -407,7 +424,7 @@ func TestLabOfflineAcceptance(t *testing.T) {
 	if rep.Lab == nil {
 		t.Fatal("audit report has no lab section")
 	}
-	for _, n := range append(names, "198.51.100.7:1883/tcp") {
+	for _, n := range append(names, "198.51.100.7:1883/tcp", "quic-api.dji.com") {
 		found := false
 		for _, a := range rep.Lab.Attempts {
 			found = found || a.Name == n || (a.Name == "" && strings.Join(a.Destinations, ",") == n)

@@ -148,12 +148,29 @@ func Classify(b []byte) Summary {
 			s.Error = err.Error()
 		}
 	case quic.IsLongHeader(b):
-		s.Protocol = "quic"
-		s.First = hex.EncodeToString(b[:min(len(b), 64)])
+		t := quic.NewTracker()
+		t.ClientDatagram(b)
+		s.quic(t)
 	default:
 		s.First = hex.EncodeToString(b[:min(len(b), 64)])
 	}
 	return s
+}
+
+// quic fills s from a QUIC client's Initial packets (RFC 9001 §5.2: their keys derive from the
+// connection ID, so the ClientHello is readable by anyone).
+func (s *Summary) quic(t *quic.Tracker) {
+	s.Protocol = "quic"
+	ch, err := t.Result()
+	if ch != nil {
+		s.SNI, s.ALPN, s.JA4, s.First = ch.ServerName, ch.ALPN, ch.JA4(true), ""
+	}
+	switch {
+	case err != nil:
+		s.Error = err.Error()
+	case ch == nil:
+		s.Error = "ClientHello incomplete"
+	}
 }
 
 // text keeps b as text when it is valid UTF-8 and as hex otherwise, bounded.

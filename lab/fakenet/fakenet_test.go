@@ -3,6 +3,7 @@ package fakenet
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quic-go/quic-go"
 )
 
 // clientHello captures the first bytes a real crypto/tls client sends.
@@ -245,4 +248,24 @@ func TestServerIntercepts(t *testing.T) {
 	if !strings.Contains(keys.String(), "CLIENT_HANDSHAKE_TRAFFIC_SECRET ") {
 		t.Errorf("no key log lines: %q", keys.String())
 	}
+}
+
+// TestServerQUIC reads the SNI of a real QUIC client (quic-go) from its Initial packets; the
+// client gets no answer and gives up.
+func TestServerQUIC(t *testing.T) {
+	s, dir, _ := startTest(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := quic.DialAddr(ctx, s.udp[0].LocalAddr().String(), &tls.Config{ServerName: "quic.dji.example", NextProtos: []string{"h3"}}, nil)
+	if err == nil {
+		t.Fatal("the fake internet answered QUIC")
+	}
+	time.Sleep(200 * time.Millisecond)
+	s.Close()
+	for _, r := range records(t, dir) {
+		if r.Protocol == "quic" && r.Name == "quic.dji.example" && strings.HasPrefix(r.First.JA4, "q13") && r.First.ALPN[0] == "h3" {
+			return
+		}
+	}
+	t.Errorf("no QUIC record with the SNI: %+v", records(t, dir))
 }
