@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -78,6 +79,11 @@ func Run(ctx context.Context, p Plan, o Options) (res Result, err error) {
 	}
 	if o.Grace <= 0 {
 		o.Grace = 5 * time.Second
+	}
+	// Absolute: the children's command lines name their files by it, and lab down finds a
+	// leftover child by it.
+	if abs, err := filepath.Abs(p.Dir); err == nil {
+		p.Dir = abs
 	}
 	if os.Geteuid() != 0 {
 		return res, errors.New("lab up needs root: it adds addresses, loads nftables rules, starts dnsmasq and captures")
@@ -171,7 +177,11 @@ func (l *lab) setup(ctx context.Context) error {
 	if err := l.startChild("dnsmasq", []string{"--keep-in-foreground", "--conf-file=" + p.Path(DnsmasqConf)}, l.dnsLine); err != nil {
 		return err
 	}
-	if err := writeState(p); err != nil {
+	var pids []int
+	for _, c := range l.kids {
+		pids = append(pids, c.cmd.Process.Pid)
+	}
+	if err := writeState(p, l.addrs, pids); err != nil {
 		return err
 	}
 	l.stated = true

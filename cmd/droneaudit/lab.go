@@ -73,8 +73,13 @@ func newLabDownCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := lab.Down(s, cfg.GetDuration("wait")); err != nil {
+			cleaned, err := lab.Down(s, cfg.GetDuration("wait"))
+			if err != nil {
 				return err
+			}
+			if cleaned {
+				fmt.Fprintf(cmd.OutOrStdout(), "lab on %s was not running (killed?): removed its nftables table, addresses and state; its capture files in %s may lack their last entries in SHA256SUMS\n", s.AP, s.Dir)
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "lab on %s stopped; session folder %s\n", s.AP, s.Dir)
 			return nil

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -163,16 +164,28 @@ func (b *labBench) stopWith(t *testing.T, stop func()) {
 	t.Helper()
 	pid := b.cmd.Process.Pid
 	stop()
+	if err := b.wait(); err != nil {
+		t.Fatalf("lab up: %v\nstdout: %s\nstderr: %s", err, b.out, b.errb)
+	}
+	b.checkClean(t, pid)
+}
+
+// wait reaps the lab process and returns how it ended.
+func (b *labBench) wait() error {
 	done := make(chan error, 1)
 	go func() { done <- b.cmd.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("lab up: %v\nstdout: %s\nstderr: %s", err, b.out, b.errb)
-		}
+		return err
 	case <-time.After(60 * time.Second):
-		t.Fatalf("lab did not stop after SIGTERM\nstderr: %s", b.errb)
+		return errors.New("lab did not stop within a minute")
 	}
+}
+
+// checkClean checks that nothing of the lab is left: no process, no table, no address, no
+// state file.
+func (b *labBench) checkClean(t *testing.T, pid int) {
+	t.Helper()
 	if kids := childrenOf(pid, b.sessDir); len(kids) > 0 {
 		t.Errorf("processes left after SIGTERM: %v", kids)
 	}
@@ -612,4 +625,25 @@ func TestLabUplinkNAT(t *testing.T) {
 	}
 	b.stop(t)
 	checkLabEvidenceFiles(t, b.sessDir)
+}
+
+// TestLabKilledCleanup kills the lab with SIGKILL: its children die with it (Pdeathsig), and
+// lab down then removes the table and addresses it could not.
+func TestLabKilledCleanup(t *testing.T) {
+	needLabPrograms(t)
+	bin := droneauditBinary(t)
+	b := newLabBench(t)
+	b.start(t, bin)
+	pid := b.cmd.Process.Pid
+	b.cmd.Process.Kill()
+	b.wait()
+	time.Sleep(300 * time.Millisecond) // dnsmasq gets its SIGTERM from the kernel
+	if out, err := netlab.Cmd(b.NSB, "nft", "list", "table", "inet", lab.Table).CombinedOutput(); err != nil {
+		t.Fatalf("the killed lab left no table, so this test checks nothing: %v %s", err, out)
+	}
+	out, err := netlab.Cmd(b.NSB, bin, "lab", "down", "--ap", b.IfB).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "was not running") {
+		t.Fatalf("lab down after a kill: %v %s", err, out)
+	}
+	b.checkClean(t, pid)
 }
