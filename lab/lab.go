@@ -29,9 +29,8 @@ type Options struct {
 	App    string    // written into the pcapng files, e.g. "droneaudit 0.1.0"
 	Out    io.Writer // where the lab says what it did (stdout)
 	Log    *slog.Logger
-	Ready  func()        // called once everything runs (tests)
 	Grace  time.Duration // how long a child may take to stop before it is killed (default 5 s)
-	RingMB int
+	RingMB int           // kernel ring per captured interface; 0: capture/live's default (64 MiB)
 }
 
 // Result is what a lab session left behind.
@@ -109,9 +108,6 @@ func Run(ctx context.Context, p Plan, o Options) (res Result, err error) {
 	}()
 	if err := l.setup(ctx); err != nil {
 		return res, err
-	}
-	if o.Ready != nil {
-		o.Ready()
 	}
 	select {
 	case <-ctx.Done():
@@ -224,15 +220,11 @@ func (l *lab) startCapture(ctx context.Context) error {
 		}
 		l.monitor = restore
 	}
-	ring := l.o.RingMB
-	if ring <= 0 {
-		ring = 64
-	}
 	for _, n := range []string{l.p.AP, l.p.Monitor} {
 		if n == "" {
 			continue
 		}
-		s, err := live.Open(n, live.Options{RingMB: ring, Promisc: n == l.p.AP})
+		s, err := live.Open(n, live.Options{RingMB: l.o.RingMB, Promisc: n == l.p.AP})
 		if err != nil {
 			return err
 		}

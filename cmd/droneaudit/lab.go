@@ -59,6 +59,7 @@ func newLabUpCmd() *cobra.Command {
 	f.Bool("dry-run", false, "print the configuration files and do nothing")
 	f.String("ssid", "droneaudit-lab", "Wi-Fi network name")
 	f.String("passphrase", "", "WPA2 passphrase (default: a random one, printed)")
+	f.Int("ring-mb", 64, "kernel ring size per captured interface in MiB")
 	f.String("country", "DE", "ISO 3166-1 country code of the lab: it sets the legal channels and power")
 	return c
 }
@@ -143,7 +144,7 @@ func runLabUp(cmd *cobra.Command, _ []string) error {
 	if p.Wireless && cfg.GetString("passphrase") == "" {
 		fmt.Fprintf(out, "lab: Wi-Fi %q, passphrase %s\n", p.SSID, p.Passphrase)
 	}
-	res, err := lab.Run(cmd.Context(), p, lab.Options{App: "droneaudit " + version.Number, Out: out, Log: slog.Default()})
+	res, err := lab.Run(cmd.Context(), p, lab.Options{App: "droneaudit " + version.Number, Out: out, Log: slog.Default(), RingMB: cfg.GetInt("ring-mb")})
 	for _, f := range res.Capture.Files {
 		fmt.Fprintf(out, "%s  %s  %d packets\n", f.SHA256, f.Name, f.Packets)
 	}

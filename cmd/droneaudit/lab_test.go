@@ -647,3 +647,37 @@ func TestLabKilledCleanup(t *testing.T) {
 	}
 	b.checkClean(t, pid)
 }
+
+// TestLabDryRunAndUsage needs no root: --dry-run prints the three files and writes nothing, and
+// mistakes are usage errors before anything is touched.
+func TestLabDryRunAndUsage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "session")
+	code, out, errb := cli(t, "lab", "up", "--ap", "wlan7", "--ap-mode", "wifi", "--passphrase", "lab-passphrase-1", "--country", "be", "-w", dir, "--dry-run")
+	if code != 0 {
+		t.Fatalf("dry run: exit %d: %s", code, errb)
+	}
+	for _, want := range []string{dir + "/hostapd.conf", "country_code=BE", "wpa_passphrase=lab-passphrase-1", dir + "/dnsmasq.conf",
+		"address=/#/192.168.50.1", dir + "/nftables.nft", "policy drop;", "redirect to :64001"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("--dry-run created the session folder")
+	}
+	_, out, _ = cli(t, "lab", "up", "--ap", "eth7", "--uplink", "eth8", "--subnet", "10.77.0.0/16", "--dry-run", "-w", dir)
+	if strings.Contains(out, "hostapd.conf") || !strings.Contains(out, `oifname "eth8" ip saddr 10.77.0.0/16 masquerade`) || !strings.Contains(out, "dhcp-range=10.77.0.10,10.77.0.250,255.255.0.0,12h") {
+		t.Errorf("wired uplink dry run:\n%s", out)
+	}
+	for _, args := range [][]string{
+		{"lab", "up", "--dry-run"},
+		{"lab", "up", "--ap", "eth7", "--uplink", "eth8", "--offline", "--dry-run"},
+		{"lab", "up", "--ap", "eth7", "--uplink", "eth8", "--tls-intercept", "--dry-run"},
+		{"lab", "up", "--ap", "eth7", "--subnet", "192.168.50.1/24", "--dry-run"},
+		{"lab", "up", "--ap", "eth7", "--ap-mode", "radio", "--dry-run"},
+	} {
+		if code, _, errb := cli(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (usage): %s", args, code, exitUsage, errb)
+		}
+	}
+}

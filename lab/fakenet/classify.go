@@ -100,7 +100,7 @@ func Classify(b []byte) Summary {
 		c.Feed(b)
 		ch, err := c.Result()
 		if ch != nil {
-			s.SNI, s.ALPN, s.JA4 = ch.ServerName, ch.ALPN, ch.JA4(false)
+			s.SNI, s.ALPN, s.JA4 = ch.ServerName, ch.ALPN[:min(len(ch.ALPN), 16)], ch.JA4(false)
 		}
 		if err != nil {
 			s.Error = err.Error()
@@ -163,7 +163,7 @@ func (s *Summary) quic(t *quic.Tracker) {
 	s.Protocol = "quic"
 	ch, err := t.Result()
 	if ch != nil {
-		s.SNI, s.ALPN, s.JA4, s.First = ch.ServerName, ch.ALPN, ch.JA4(true), ""
+		s.SNI, s.ALPN, s.JA4, s.First = ch.ServerName, ch.ALPN[:min(len(ch.ALPN), 16)], ch.JA4(true), ""
 	}
 	switch {
 	case err != nil:
