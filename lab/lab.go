@@ -21,6 +21,9 @@ import (
 	"droneaudit/lab/fakenet"
 )
 
+// ipForward is the host's IPv4 forwarding switch (proc_sys_net(5)).
+const ipForward = "/proc/sys/net/ipv4/ip_forward"
+
 // KeyLogName is the NSS key log the intercepting fake internet writes; the capture embeds it.
 const KeyLogName = "tls-keys.log"
 
@@ -56,6 +59,7 @@ type lab struct {
 	fn      *fakenet.Server
 	keylog  *os.File
 	nft     bool
+	forward []byte // the host's ip_forward before the lab switched it on; nil: untouched
 	stated  bool
 	kids    []*child // in start order
 	spawn   *spawner
@@ -155,11 +159,16 @@ func (l *lab) setup(ctx context.Context) error {
 	}
 	l.nft = true
 	if !p.Offline() {
-		// Forwarding is a host setting; it stays on after the lab (other routing may need it),
-		// and the lab's forward chain is what limits it to the AP and the uplink.
-		if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1\n"), 0o644); err != nil {
+		// The lab's forward chain limits forwarding to the AP and the uplink; the host setting
+		// goes back to what it was at teardown.
+		prev, err := os.ReadFile(ipForward)
+		if err != nil {
+			return fmt.Errorf("reading IPv4 forwarding: %w", err)
+		}
+		if err := os.WriteFile(ipForward, []byte("1\n"), 0o644); err != nil {
 			return fmt.Errorf("enabling IPv4 forwarding: %w", err)
 		}
+		l.forward = prev
 	}
 	if p.Wireless {
 		if err := l.startChild("hostapd", []string{p.Path(HostapdConf)}, nil); err != nil {
@@ -362,6 +371,11 @@ func (l *lab) teardown() error {
 	if l.nft {
 		if err := run(l.progs["nft"], "delete", "table", "inet", Table); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if l.forward != nil {
+		if err := os.WriteFile(ipForward, l.forward, 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("restoring IPv4 forwarding: %w", err))
 		}
 	}
 	for i := len(l.addrs) - 1; i >= 0; i-- {

@@ -598,6 +598,8 @@ func TestLabUplinkNAT(t *testing.T) {
 		seen <- c.RemoteAddr().(*net.TCPAddr).IP.String()
 		c.Close()
 	}()
+	// Forwarding off: the lab must switch it on, and back off when it stops.
+	nsRun(t, b.NSB, "sysctl", "-qw", "net.ipv4.ip_forward=0")
 	b.start(t, bin, "--uplink", b.upl)
 	// The server's namespace routes back to the lab only for the uplink's own subnet: an answer
 	// reaches the phone only through the masquerade.
@@ -625,6 +627,9 @@ func TestLabUplinkNAT(t *testing.T) {
 	}
 	b.stop(t)
 	checkLabEvidenceFiles(t, b.sessDir)
+	if v := strings.TrimSpace(nsRun(t, b.NSB, "cat", "/proc/sys/net/ipv4/ip_forward")); v != "0" {
+		t.Errorf("ip_forward after the lab: %s, want 0 as before", v)
+	}
 }
 
 // TestLabKilledCleanup kills the lab with SIGKILL: its children die with it (Pdeathsig), and
