@@ -371,6 +371,24 @@ func TestLabOfflineAcceptance(t *testing.T) {
 	} else {
 		t.Log("curl not installed: HTTP and TLS only from Go")
 	}
+	// IPv6: a phone address in the lab prefix (as router advertisements give it), HTTP to an
+	// address beyond the lab, answered by the fake internet on the lab's IPv6 address.
+	ipc(t, "-n", b.NSA, "-6", "addr", "add", "fd64:da1a:b::99/64", "dev", b.IfA, "nodad")
+	ipc(t, "-n", b.NSA, "-6", "route", "add", "default", "via", lab.LabULA.Addr().String())
+	var v6 net.Conn
+	inNS(t, b.NSA, func() (err error) { v6, err = net.DialTimeout("tcp", "[2001:db8::5]:80", 5*time.Second); return err })
+	v6.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(v6, "GET /v6/ping HTTP/1.1\r\nHost: v6.dji.com\r\n\r\n")
+	var got []byte
+	for buf := make([]byte, 256); !bytes.HasSuffix(got, []byte("{}")); {
+		n, err := v6.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			t.Errorf("HTTP over IPv6: %q %v", got, err)
+			break
+		}
+	}
+	v6.Close()
 	// QUIC to an address beyond the lab: the UDP redirect brings its Initial to the fake
 	// internet, which reads the SNI; nothing answers.
 	var qc net.PacketConn
@@ -415,6 +433,9 @@ func TestLabOfflineAcceptance(t *testing.T) {
 	}
 	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "tls" && r.Name == names[0] }); r == nil || r.First.JA4 == "" || r.Dst != router.String()+":443" {
 		t.Errorf("fakenet.ndjson: Go TLS ClientHello: %+v", r)
+	}
+	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Name == "v6.dji.com" }); r == nil || r.Dst != "[2001:db8::5]:80" {
+		t.Errorf("fakenet.ndjson: HTTP over IPv6: %+v", r)
 	}
 	if r := findRecord(recs, func(r fakenet.Record) bool { return r.Protocol == "quic" }); r == nil || r.Name != "quic-api.dji.com" || r.Transport != "udp" {
 		t.Errorf("fakenet.ndjson: QUIC: %+v", r)

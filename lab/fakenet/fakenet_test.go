@@ -269,3 +269,16 @@ func TestServerQUIC(t *testing.T) {
 	}
 	t.Errorf("no QUIC record with the SNI: %+v", records(t, dir))
 }
+
+// BenchmarkClassify measures the per-connection cost of reading a client's first bytes.
+func BenchmarkClassify(b *testing.B) {
+	inputs := [][]byte{
+		clientHello(b, "bench.dji.com"),
+		[]byte("POST /api HTTP/1.1\r\nHost: bench.dji.com\r\nContent-Length: 13\r\n\r\n{\"lat\":51.16}"),
+		append(mqttConnectPkt("bench"), mqttPublishPkt("t/osd", 1, `{"h":1}`)...),
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		Classify(inputs[i%len(inputs)])
+	}
+}
