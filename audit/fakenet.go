@@ -290,7 +290,7 @@ func pinningFinding(a OfflineAttempt) *Finding {
 	}
 	return &Finding{Kind: KindTLSPinning, Severity: "low", Channel: geo.ChannelNetwork, Scope: destinations.ScopeLabNetwork,
 		Destination: d, Count: int64(a.Count), zoneIx: -1, inIx: -1, Rules: []Rule{},
-		Summary: fmt.Sprintf("a lab device refused the lab's TLS certificate for %q (%s): it pins its server's certificate, so interception cannot read this traffic; the pinning itself is evidence of which server it trusts", a.Name, orDash(a.Alert))}
+		Summary: fmt.Sprintf("a lab device refused the lab's TLS certificate for %q (%s): it pins its server's certificate or key (or does not trust the CA store the lab CA was installed in: check that first), so interception cannot read this traffic", a.Name, orDash(a.Alert))}
 }
 
 // writeLab writes the attempts section of the text report.

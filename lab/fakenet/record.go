@@ -26,8 +26,9 @@ type Record struct {
 	// client sent inside the TLS session.
 	Intercepted bool     `json:"intercepted,omitempty"`
 	Inner       *Summary `json:"inner,omitempty"`
-	// Pinned is set when the client refused the lab's certificate (an alert during the
-	// handshake): it pins its server's key or CA. Alert is the error it sent.
+	// Pinned is set when the client refused the lab's certificate (a certificate alert, or a
+	// close, during the handshake): it pins its server's key or CA, or it does not use the
+	// store the lab CA was installed in. Alert is the alert it sent.
 	Pinned bool   `json:"pinned"`
 	Alert  string `json:"alert,omitempty"`
 	Error  string `json:"error,omitempty"`
