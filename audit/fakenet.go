@@ -228,6 +228,8 @@ func (s *labSummary) note(inner bool) string {
 		if s.Body != "" {
 			n += " body: " + s.Body
 		}
+	case "quic":
+		n = fmt.Sprintf("QUIC Initial SNI %q JA4 %s", s.SNI, s.JA4)
 	case "mqtt":
 		n = fmt.Sprintf("MQTT CONNECT client %q", s.ClientID)
 		if len(s.Topics) > 0 {
@@ -259,9 +261,18 @@ func (r *Report) addLab(l *LabLog) {
 	}
 	r.Lab = l
 	tried := map[string]bool{}
+	// UDP was redirected without its original address (no conntrack lookup for datagrams):
+	// such an attempt names the port and the name the client sent (QUIC SNI), and matches the
+	// row of the capture that carries the same name from the client's own packets.
+	udpNames := map[string]bool{}
 	for _, a := range l.Attempts {
 		for _, d := range a.Destinations {
 			tried[d] = true
+			if ap, ok := strings.CutSuffix(d, "/udp"); ok && a.Name != "" {
+				if p, err := netip.ParseAddrPort(ap); err == nil {
+					udpNames[fmt.Sprintf("%d %s", p.Port(), a.Name)] = true
+				}
+			}
 		}
 		if a.Pinned {
 			r.Findings = append(r.Findings, pinningFinding(a))
@@ -269,8 +280,11 @@ func (r *Report) addLab(l *LabLog) {
 	}
 	for i := range r.Destinations {
 		d := &r.Destinations[i]
-		ip, err := netip.ParseAddr(d.IP)
-		if err == nil && tried[netip.AddrPortFrom(ip, d.Port).String()+"/"+d.Protocol] && !slices.Contains(d.Flags, FlagTriedOffline) {
+		match := tried[rowKey(d)]
+		for _, n := range d.Names {
+			match = match || (d.Protocol == "udp" && n.Source != "dns" && udpNames[fmt.Sprintf("%d %s", d.Port, n.Name)])
+		}
+		if match && !slices.Contains(d.Flags, FlagTriedOffline) {
 			d.Flags = append(d.Flags, FlagTriedOffline)
 		}
 	}
@@ -279,6 +293,14 @@ func (r *Report) addLab(l *LabLog) {
 			in.Skipped = fmt.Sprintf("the lab's fake-internet log: read beside the captures (%d records)", l.Lines-l.Rejected)
 		}
 	}
+}
+
+// rowKey writes a destination row's server as the lab log does: ip:port/transport.
+func rowKey(d *destinations.Row) string {
+	if ip, err := netip.ParseAddr(d.IP); err == nil {
+		return netip.AddrPortFrom(ip, d.Port).String() + "/" + d.Protocol
+	}
+	return fmt.Sprintf("%s:%d/%s", d.IP, d.Port, d.Protocol)
 }
 
 func pinningFinding(a OfflineAttempt) *Finding {
@@ -321,9 +343,9 @@ func (r *Report) writeLab(t *textOut) {
 		}
 	}
 	var marked []string
-	for _, d := range r.Destinations {
-		if slices.Contains(d.Flags, FlagTriedOffline) {
-			marked = append(marked, fmt.Sprintf("%s:%d/%s", d.IP, d.Port, d.Protocol))
+	for i := range r.Destinations {
+		if slices.Contains(r.Destinations[i].Flags, FlagTriedOffline) {
+			marked = append(marked, rowKey(&r.Destinations[i]))
 		}
 	}
 	if len(marked) > 0 {

@@ -56,18 +56,21 @@ func TestReadLabLog(t *testing.T) {
 }
 
 func TestReportLabSection(t *testing.T) {
-	l, err := ReadLabLog(writeLabLog(t, labLogSample))
+	quicLine := `{"time":"2026-12-07T00:03:40Z","client":"192.168.50.20:5000","orig_dst":"192.168.50.1:443","transport":"udp","name":"quic-api.example","protocol":"quic","first":{"protocol":"quic","sni":"quic-api.example","ja4":"q13d0312h3_a_b"},"pinned":false}`
+	l, err := ReadLabLog(writeLabLog(t, labLogSample+"\n"+quicLine+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &Report{Findings: []*Finding{}, Destinations: []destinations.Row{
-		{IP: "198.51.100.7", Port: 1883, Protocol: "tcp"}, {IP: "192.168.50.1", Port: 443, Protocol: "tcp"}, {IP: "192.168.50.1", Port: 80, Protocol: "tcp"}},
+		{IP: "198.51.100.7", Port: 1883, Protocol: "tcp"}, {IP: "192.168.50.1", Port: 443, Protocol: "tcp"}, {IP: "192.168.50.1", Port: 80, Protocol: "tcp"},
+		{IP: "203.0.113.9", Port: 443, Protocol: "udp", Names: []destinations.Name{{Name: "quic-api.example", Source: "quic-sni"}}},
+		{IP: "203.0.113.10", Port: 443, Protocol: "udp", Names: []destinations.Name{{Name: "quic-api.example", Source: "dns"}}}},
 		Inputs: []*InputReport{{Path: l.Path, Skipped: "not a format droneaudit decodes"}}}
 	r.addLab(l)
 	if len(r.Findings) != 1 || r.Findings[0].Kind != KindTLSPinning || r.Findings[0].Destination.Names[0] != "pinned.example" || r.Findings[0].FailsPolicy {
 		t.Errorf("findings: %+v", r.Findings)
 	}
-	for i, want := range []bool{true, true, false} {
+	for i, want := range []bool{true, true, false, true, false} {
 		got := len(r.Destinations[i].Flags) == 1 && r.Destinations[i].Flags[0] == FlagTriedOffline
 		if got != want {
 			t.Errorf("row %d flags %v", i, r.Destinations[i].Flags)
@@ -84,7 +87,8 @@ func TestReportLabSection(t *testing.T) {
 	}
 	tr := &textOut{}
 	r.writeLab(tr)
-	if !strings.Contains(tr.b.String(), "tried offline, never reached anything  PINNED (tls: bad certificate)") {
+	if !strings.Contains(tr.b.String(), "tried offline, never reached anything  PINNED (tls: bad certificate)") ||
+		!strings.Contains(tr.b.String(), `QUIC Initial SNI "quic-api.example"`) || !strings.Contains(tr.b.String(), "203.0.113.9:443/udp") {
 		t.Errorf("text:\n%s", tr.b.String())
 	}
 }
