@@ -42,7 +42,9 @@ type LabLog struct {
 	SHA256 string `json:"sha256"`
 	Lines  int    `json:"lines"`
 	// Rejected counts lines that are not records (cut, not JSON); the rest is still read.
-	Rejected int `json:"rejected"`
+	// RejectedLines are the first of their line numbers (1-based).
+	Rejected      int   `json:"rejected"`
+	RejectedLines []int `json:"rejected_lines,omitempty"`
 	// Intercepted says the lab terminated TLS with its own CA (--tls-intercept): the devices
 	// talked to the lab, not to their servers, and what they sent inside TLS is listed.
 	Intercepted bool             `json:"tls_intercepted"`
@@ -105,8 +107,13 @@ func ReadLabLog(path string) (*LabLog, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readLabLog(path, f)
+}
+
+// readLabLog reads the log from in; path names it in the report and in errors.
+func readLabLog(path string, in io.Reader) (*LabLog, error) {
 	h := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(f, h), 64<<10)
+	br := bufio.NewReaderSize(io.TeeReader(in, h), 64<<10)
 	l := &LabLog{Path: path, Attempts: []OfflineAttempt{}}
 	byKey := map[string]*OfflineAttempt{}
 	for {
@@ -116,6 +123,9 @@ func ReadLabLog(path string) (*LabLog, error) {
 			var r labRecord
 			if json.Unmarshal(line, &r) != nil || r.Protocol == "" {
 				l.Rejected++
+				if len(l.RejectedLines) < 10 {
+					l.RejectedLines = append(l.RejectedLines, l.Lines)
+				}
 			} else {
 				l.add(byKey, r)
 			}
@@ -352,7 +362,11 @@ func (r *Report) writeLab(t *textOut) {
 		t.line("  destinations above marked %s: %s", FlagTriedOffline, strings.Join(marked, ", "))
 	}
 	if l.Rejected > 0 {
-		t.line("  %d line(s) of the log were not records and were skipped", l.Rejected)
+		nums := make([]string, len(l.RejectedLines))
+		for i, n := range l.RejectedLines {
+			nums[i] = fmt.Sprint(n)
+		}
+		t.line("  %s: %d line(s) were not records and were skipped (line %s)", l.Path, l.Rejected, strings.Join(nums, ", "))
 	}
 	t.blank()
 }

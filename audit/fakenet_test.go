@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,7 @@ func TestReadLabLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Lines != 8 || l.Rejected != 3 || !l.Intercepted || len(l.SHA256) != 64 {
+	if l.Lines != 8 || l.Rejected != 3 || fmt.Sprint(l.RejectedLines) != "[3 7 8]" || !l.Intercepted || len(l.SHA256) != 64 {
 		t.Errorf("lines %d rejected %d intercepted %v", l.Lines, l.Rejected, l.Intercepted)
 	}
 	var names []string
@@ -91,4 +92,28 @@ func TestReportLabSection(t *testing.T) {
 		!strings.Contains(tr.b.String(), `QUIC Initial SNI "quic-api.example"`) || !strings.Contains(tr.b.String(), "203.0.113.9:443/udp") {
 		t.Errorf("text:\n%s", tr.b.String())
 	}
+}
+
+// FuzzReadLabLog: any log file reads without panicking, and the report section writes.
+func FuzzReadLabLog(f *testing.F) {
+	f.Add([]byte(labLogSample))
+	f.Add([]byte(`{"protocol":"tls","orig_dst":"[::1]:443","transport":"udp","name":"x","pinned":true}` + "\n\n\r\n{"))
+	f.Add([]byte(`{"protocol":"http","first":{"protocol":"http","body":"` + strings.Repeat("a", 3000) + `"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := readLabLog("fakenet.ndjson", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &Report{Findings: []*Finding{}, Destinations: []destinations.Row{{IP: "::1", Port: 443, Protocol: "udp", Names: []destinations.Name{{Name: "x", Source: "quic-sni"}}}}}
+		r.addLab(l)
+		tr := &textOut{}
+		r.writeLab(tr)
+		for _, a := range l.Attempts {
+			for _, q := range a.Requests {
+				if len(q) > maxNoteLen+8 {
+					t.Fatalf("request note of %d bytes", len(q))
+				}
+			}
+		}
+	})
 }
