@@ -315,12 +315,19 @@ func checkLabEvidenceFiles(t *testing.T, dir string) []string {
 	return files
 }
 
-func TestLabOfflineAcceptance(t *testing.T) {
+// labWithPhone builds the bench, starts lab up with args and gives the phone its lease; it
+// returns the bench, the binary and the lab's address (the phone's router).
+func labWithPhone(t *testing.T, args ...string) (*labBench, string, netip.Addr) {
 	needLabPrograms(t)
 	bin := droneauditBinary(t)
 	b := newLabBench(t)
-	b.start(t, bin, "--offline")
+	b.start(t, bin, args...)
 	_, router := b.phoneUp(t)
+	return b, bin, router
+}
+
+func TestLabOfflineAcceptance(t *testing.T) {
+	b, _, router := labWithPhone(t, "--offline")
 	names := []string{"mydji.dji.com", "flysafe-api.dji.com", "mqtt-telemetry.djiservice.org", "log-upload.djicdn.com"}
 	inNS(t, b.NSA, func() error {
 		for _, n := range names {
@@ -502,11 +509,7 @@ func isTimeout(err error) bool {
 }
 
 func TestLabTLSIntercept(t *testing.T) {
-	needLabPrograms(t)
-	bin := droneauditBinary(t)
-	b := newLabBench(t)
-	b.start(t, bin, "--tls-intercept")
-	_, router := b.phoneUp(t)
+	b, bin, router := labWithPhone(t, "--tls-intercept")
 	caPEM, err := os.ReadFile(filepath.Join(b.sessDir, fakenet.CACertName))
 	if err != nil {
 		t.Fatal(err)
