@@ -46,6 +46,7 @@ func TestPlanCheckRefuses(t *testing.T) {
 		"intercept online": func(p *Plan) { p.Uplink, p.TLSIntercept = "eth0", true },
 		"short passphrase": func(p *Plan) { p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab", "DE", "short" },
 		"no country":       func(p *Plan) { p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab", "", "long-enough" },
+		"no channel":       func(p *Plan) { p.Monitor, p.Channel = "wlan1", 0 },
 		"newline in config": func(p *Plan) {
 			p.Wireless, p.SSID, p.Country, p.Passphrase = true, "lab\nchannel=13", "DE", "long-enough"
 		},

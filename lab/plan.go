@@ -74,6 +74,8 @@ func (p Plan) Check() error {
 		return errors.New("--tls-intercept works in the offline lab only (without --uplink)")
 	case p.Dir == "":
 		return errors.New("-w DIR is required")
+	case (p.Wireless || p.Monitor != "") && (p.Channel < 1 || p.Channel > 233):
+		return fmt.Errorf("--channel %d: want a Wi-Fi channel from 1 to 233", p.Channel)
 	}
 	if p.Wireless {
 		// IEEE 802.11i: a passphrase is 8 to 63 printable ASCII characters. Neither it nor the
