@@ -58,6 +58,7 @@ func (r *Report) WriteTextWith(w io.Writer, o TextOptions) error {
 	r.writeZones(t)
 	r.writePolicy(t)
 	r.writeDestinations(t)
+	r.writeLab(t)
 	r.writeInputs(t)
 	_, err := io.WriteString(w, t.b.String())
 	return err

@@ -51,6 +51,8 @@ type Options struct {
 	// beforehand); findings are still made from zones only.
 	SearchTrack  []geo.Fix
 	SearchTrackM float64
+	// Lab, when set, is a lab session's fake-internet log to report beside the captures.
+	Lab *LabLog
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -77,6 +79,8 @@ type Report struct {
 	// GeoIP names the country and AS databases the destinations were looked up in; null when no
 	// capture was read.
 	GeoIP *destinations.GeoInfo `json:"geoip"`
+	// Lab is what the lab devices tried while the lab was offline (lab up's fakenet.ndjson).
+	Lab *LabLog `json:"lab,omitempty"`
 }
 
 // ZonesInfo identifies the zone file an audit used.
@@ -215,6 +219,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		r.Destinations, r.DNSQueries, r.DestinationNotes, r.GeoIP = inv.Rows, inv.DNSQueries, inv.Notes, &inv.GeoIP
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}
+	r.addLab(o.Lab)
 	known := destinationRows(inv)
 	if o.Zones != nil {
 		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256, Zones: []ZoneInfo{}}
@@ -275,7 +280,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Extent != nil {
 			f.Extent.finish()
 		}
-		if f.Kind != KindDestinationDenied {
+		if f.Kind != KindDestinationDenied && f.Kind != KindTLSPinning {
 			f.summarise()
 		}
 		f.Request = requestOf(f.First)

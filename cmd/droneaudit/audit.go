@@ -144,9 +144,13 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	} else if zones == nil {
 		slog.Warn("no --zones given: positions are not matched against sensitive zones; the verdict cannot be PASS")
 	}
+	labLog, err := readLabLog(args)
+	if err != nil {
+		return err
+	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search")})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"), Lab: labLog})
 	bar.Finish()
 	if rep == nil {
 		return runErr
