@@ -151,6 +151,11 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	out := newOutput(len(sources), &o)
 	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Protocols: protocols, Output: out,
 		Workers: o.Workers, Shards: o.Shards, Progress: o.Progress}
+	if o.Destinations != nil {
+		// The TLS layer (key logs, the captures' Decryption Secrets Blocks) rides with the
+		// inventory's options: its inner flows reach the payload decoders too.
+		cfg.Unwrappers = o.Destinations.Unwrappers
+	}
 	if o.OnFix != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true

@@ -19,6 +19,7 @@ type layer struct {
 	inner  *flowtable.Flow
 	in     *Input
 	name   string
+	gap    [2]bool // inner bytes of the direction were lost before its next chunk
 }
 
 // unwrap feeds a chunk of an outer flow to its layer, opening it at the flow's first chunk in each
@@ -37,16 +38,27 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 		l = &layer{in: c.Input, name: u.Name(), stream: u.NewStream(c.Input.dec, s.pay.sinkFor(c.Input))}
 		l.inner = flowtable.Inner(c.Flow, l.name, s.ft.Slots)
 		st.layer = l
+		if fs, ok := l.stream.(decoders.FlowStream); ok {
+			n := network(c)
+			n.Src, n.Dst, n.Direction = c.Flow.Client, c.Flow.Server, netflow.ClientToServer
+			fs.SetFlow(n)
+		}
 	}
 	outer := *c
 	guard(c.Input, func() {
 		l.stream.Feed(c.Dir, c.Payload, c.Gap, func(dir netflow.Direction, inner []byte) {
+			if inner == nil {
+				l.gap[dir&1] = true
+				return
+			}
 			if len(inner) == 0 {
 				return
 			}
+			gap := l.gap[dir&1]
+			l.gap[dir&1] = false
 			l.inner.Bytes[dir] += int64(len(inner))
 			l.inner.Last = outer.Time
-			ic := Chunk{Delivery: flowtable.Delivery{Flow: l.inner, Dir: dir, Payload: inner}, Input: outer.Input,
+			ic := Chunk{Delivery: flowtable.Delivery{Flow: l.inner, Dir: dir, Payload: inner, Gap: gap}, Input: outer.Input,
 				Frame: outer.Frame, Offset: outer.Offset, Time: outer.Time}
 			s.deliver(&ic)
 		})

@@ -64,6 +64,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.String("format", "text", "report format: text or json (without it: from the extension of --out)")
 	f.String("out", "", "also write the report to this file (mode 0600); never an input or a file in an input folder")
 	f.Bool("force", false, "let --out replace an existing file")
+	addKeylogFlag(c)
 	return c
 }
 
@@ -74,6 +75,9 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	dopts, err := destinationOptions()
 	if err != nil {
+		return err
+	}
+	if dopts.Unwrappers, err = tlsLayers(cmd); err != nil {
 		return err
 	}
 	policy, err := loadPolicy(ruleClasses(dopts.Owners))

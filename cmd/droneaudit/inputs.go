@@ -301,6 +301,9 @@ func openCaptures(cmd *cobra.Command, name string, args []string) (*engine.Input
 	if err != nil {
 		return nil, nil, opts, err
 	}
+	if opts.Unwrappers, err = tlsLayers(cmd); err != nil {
+		return nil, nil, opts, err
+	}
 	for _, a := range args {
 		if _, err := os.Stat(a); err != nil && a != engine.StdinName {
 			return nil, nil, opts, usageError("%v", err)
