@@ -163,7 +163,7 @@ func (st *flowState) exchange(ex *http.Exchange) {
 		if r.Name == "" {
 			r.Name = q.Host
 		}
-		r.URL = absURL(r.TLS, hostOr(q.Host, r.Name, r.Server), q.Target)
+		r.URL = absURL(r.TLS, hostOr(q.Get("Host"), r.Name, r.Server), q.Target)
 		r.Request = st.body(r.ID, q.Dir, q.ContentType, q.ContentEncoding, q.Body, q.BodyLen, q.SHA256, q.Truncated, q.Complete)
 	} else {
 		r = st.row(0, st.frame, st.time)
