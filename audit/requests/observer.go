@@ -165,6 +165,7 @@ func (st *flowState) exchange(ex *http.Exchange) {
 		}
 		r.URL = absURL(r.TLS, hostOr(q.Get("Host"), r.Name, r.Server), q.Target)
 		r.Request = st.body(r.ID, q.Dir, q.ContentType, q.ContentEncoding, q.Body, q.BodyLen, q.SHA256, q.Truncated, q.Complete)
+		r.Request.ContentLength = q.ContentLength
 	} else {
 		r = st.row(0, st.frame, st.time)
 		r.Protocol, r.Method = "http/1.1", "?"
@@ -172,6 +173,7 @@ func (st *flowState) exchange(ex *http.Exchange) {
 	if s := ex.Response; s != nil {
 		r.Status = s.Status
 		b := st.body(r.ID, s.Dir, s.ContentType, s.ContentEncoding, s.Body, s.BodyLen, s.SHA256, s.Truncated, s.Complete)
+		b.ContentLength = s.ContentLength
 		r.Response = &b
 	}
 	st.p.rows = append(st.p.rows, r)
@@ -209,7 +211,9 @@ func (st *flowState) body2(id string, m *http.H2Message) Body {
 	if whole {
 		sum = sha256Of(m.Body)
 	}
-	return st.body(id, m.Dir, m.Header("content-type"), m.Header("content-encoding"), m.Body, m.BodyLen, sum, m.Truncated, m.Complete && whole)
+	b := st.body(id, m.Dir, m.Header("content-type"), m.Header("content-encoding"), m.Body, m.BodyLen, sum, m.Truncated, m.Complete && whole)
+	b.ContentLength = m.ContentLength
+	return b
 }
 
 // body makes a row's body and hands the bytes to the hook.
@@ -243,6 +247,7 @@ func (st *flowState) publish(pk *mqtt.Packet) {
 	// A payload longer than the MQTT reader keeps is listed with the size kept, no hash, and
 	// Complete false.
 	r.Request = st.body(r.ID, dir, "", "", pk.Payload, int64(len(pk.Payload)), sum, pk.Truncated, !pk.Truncated)
+	r.Request.ContentLength = -1
 	st.p.rows = append(st.p.rows, r)
 }
 

@@ -24,6 +24,8 @@ type Body struct {
 	SHA256          string `json:"sha256,omitempty"` // of the whole body; empty when not all of it was seen
 	ContentType     string `json:"content_type,omitempty"`
 	ContentEncoding string `json:"content_encoding,omitempty"`
+	// ContentLength is the message's content-length header, -1 when it has none.
+	ContentLength int64 `json:"content_length"`
 	// Complete is false when the body was cut (a gap, the end of the capture).
 	Complete bool `json:"complete"`
 	// Summary is what the body hook found in it (Options.OnBody), e.g. "JPEG with GPS".
