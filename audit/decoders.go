@@ -12,6 +12,7 @@ import (
 	"droneaudit/decoders/mqtt"
 	"droneaudit/decoders/remoteid"
 	"droneaudit/decoders/srt"
+	"droneaudit/decoders/tlslayer"
 	"droneaudit/decoders/ulog"
 )
 
@@ -33,6 +34,9 @@ func init() {
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range tlslayer.Protocols {
 		registerProtocol(p)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"droneaudit/audit/destinations"
 	"droneaudit/decoders"
 	"droneaudit/decoders/http"
+	"droneaudit/decoders/tlslayer"
 	"droneaudit/engine"
 	"droneaudit/netflow"
 )
@@ -83,10 +84,11 @@ type Options struct {
 }
 
 // Protocols are the flow protocols the rows are read from beyond the inventory's own: HTTP/2
-// with prior knowledge, which is what a TLS session negotiated with ALPN "h2" carries inside.
-var Protocols = []decoders.Protocol{
+// with prior knowledge, which is what a TLS session negotiated with ALPN "h2" carries inside, and
+// TLS sessions the capture joined mid-stream (to report them).
+var Protocols = append([]decoders.Protocol{
 	{Name: "http2", Transport: netflow.TCP, Sniff: http.LooksLikeH2},
-}
+}, tlslayer.Protocols...)
 
 // Collector is the engine observer that makes the rows.
 type Collector struct {

@@ -21,6 +21,14 @@ import (
 // Name is the layer's name: inner flows get the uid "<outer>-tls".
 const Name = "tls"
 
+// Protocols recognise, on TLS ports only, a connection whose first bytes are a TLS record other
+// than a handshake: one the capture joined mid-stream. The layer opens it too, so that it is
+// reported (decoders.CodeTLSNoHandshake) rather than passed over in silence. Connections that
+// start with their handshake are recognised by the inventory's own TLS protocol.
+var Protocols = []decoders.Protocol{
+	{Name: "tls", Transport: netflow.TCP, Ports: []uint16{443, 853, 8443, 8883}, PortRequired: true, Sniff: tls.LooksLikeRecord},
+}
+
 // Layer is a decoders.Unwrapper and decoders.SecretsTaker for TLS. One Layer serves a whole run:
 // its key log is shared by every flow shard (tlskeys.Log is safe for concurrent use).
 type Layer struct {
