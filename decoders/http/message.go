@@ -202,17 +202,24 @@ func (c *H1Conn) stop(d *h1Dir, err error) {
 
 // head reads a message head; it returns the bytes after the head.
 func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
+	if len(d.buf) == 0 {
+		// Empty lines before a message are ignored (RFC 9112 §2.2); they are never buffered, so a
+		// stream of them costs nothing.
+		skip := 0
+		for skip < len(p) && (p[skip] == '\r' || p[skip] == '\n') {
+			skip++
+		}
+		d.pos += int64(skip)
+		if p = p[skip:]; len(p) == 0 {
+			return nil
+		}
+	}
 	b := p
 	if len(d.buf) > 0 {
 		d.buf = append(d.buf, p...)
 		b = d.buf
 	}
-	// Empty lines before a message are ignored (RFC 9112 §2.2).
-	skip := 0
-	for skip < len(b) && (b[skip] == '\r' || b[skip] == '\n') {
-		skip++
-	}
-	lines, used, complete, err := splitHead(b[skip:])
+	lines, used, complete, err := splitHead(b)
 	if err != nil {
 		c.stop(d, fmt.Errorf("offset %d: %w", d.pos, err))
 		return nil
@@ -223,11 +230,10 @@ func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 		}
 		return nil
 	}
-	used += skip
-	// Buffered head bytes were not counted in pos yet: the head starts at pos (after the blank
-	// lines), and pos moves past all of it.
+	// Buffered head bytes were not counted in pos yet: the head starts at pos, and pos moves
+	// past all of it.
 	consumedFromP := used - (len(b) - len(p))
-	start := d.pos + int64(skip)
+	start := d.pos
 	d.buf = d.buf[:0]
 	d.pos += int64(used)
 	m, err := c.parseMessage(dir, lines)
