@@ -269,6 +269,9 @@ func (t *textOut) obs(label string, o *Observation) {
 		e += " (" + ev.Note + ")"
 	}
 	t.line("%s", e)
+	if rq := ev.Request; rq != nil {
+		t.line("      request: %s %s %s", rq.ID, rq.Method, rq.URL)
+	}
 }
 
 func (r *Report) writeZones(t *textOut) {

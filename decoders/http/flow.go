@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"droneaudit/netflow"
+	"strconv"
 	"strings"
 
 	"droneaudit/decoders"
@@ -35,94 +36,85 @@ func (Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
 type flow struct {
 	in   decoders.Input
 	sink decoders.Sink
-	buf  []byte
-	req  *Request // the request whose body is being collected
-	need int64    // body bytes still to come
-	skip int64    // body bytes to drop (too large to keep)
-	seg  decoders.Segment
-	dead bool
+	conn *H1Conn
+	seg  decoders.Segment // the segment being fed: the one that completes a request
 }
 
 const maxFixesPerRequest = 64
 
-// Segment implements decoders.FlowDecoder.
+// Segment implements decoders.FlowDecoder. Only the client's direction is read: the requests are
+// numbered as the requests command numbers them (H1Conn), so a finding links to its row.
 func (fl *flow) Segment(s decoders.Segment) {
-	if fl.dead || s.Network.Direction == netflow.ServerToClient {
+	if s.Network.Direction == netflow.ServerToClient {
 		return
 	}
+	if fl.conn == nil {
+		fl.conn = NewH1Conn(H1Config{MaxBody: MaxBody, OnMessage: fl.message})
+	}
+	fl.seg = s
 	if s.Gap {
-		fl.buf, fl.req, fl.need, fl.skip = nil, nil, 0, 0
-		fl.dead = true // request boundaries are lost
+		fl.conn.Gap(s.Network.Direction)
+	}
+	fl.conn.Feed(s.Network.Direction, s.Payload)
+}
+
+// message reads the positions of one request: its query string, and its JSON or form body when
+// whole (a body over MaxBody is skipped).
+func (fl *flow) message(m *Message) {
+	if m.Dir != netflow.ClientToServer {
 		return
 	}
-	p := s.Payload
-	for len(p) > 0 || (fl.req == nil && len(fl.buf) > 0) {
-		if fl.skip > 0 {
-			n := min(fl.skip, int64(len(p)))
-			fl.skip -= n
-			p = p[n:]
-			continue
-		}
-		if fl.req != nil {
-			n := min(fl.need, int64(len(p)))
-			fl.buf = append(fl.buf, p[:n]...)
-			fl.need -= n
-			p = p[n:]
-			if fl.need == 0 {
-				fl.body(fl.req, fl.buf, fl.seg)
-				fl.req, fl.buf = nil, fl.buf[:0]
-			}
-			continue
-		}
-		fl.buf = append(fl.buf, p...)
-		p = nil
-		r, used, complete, err := ParseHead(fl.buf)
-		if err != nil {
-			fl.dead, fl.buf = true, nil
-			return
-		}
-		if !complete {
-			return
-		}
-		fl.sink.Count("http_requests", 1)
-		fl.query(r, s)
-		rest := append([]byte(nil), fl.buf[used:]...)
-		fl.buf = fl.buf[:0]
-		switch {
-		case r.ContentLength <= 0:
-			// No body (or chunked, which this reader does not follow): next request.
-		case r.ContentLength > MaxBody:
-			fl.skip = r.ContentLength
-		default:
-			fl.req, fl.need, fl.seg = r, r.ContentLength, s
-		}
-		p = rest
+	fl.sink.Count("http_requests", 1)
+	r := &Request{Method: m.Method, Target: m.Target, Version: m.Version, Host: m.Host, ContentType: m.ContentType, ContentLength: m.ContentLength}
+	rq := fl.request(m)
+	fl.query(r, rq, fl.seg)
+	if m.BodyLen > 0 && m.Complete && !m.Truncated {
+		fl.body(r, rq, m.Body, fl.seg)
 	}
 }
 
+// request names the request in evidence as the requests command's row does: "<flow uid>#<n>", and
+// the URL with the Host as sent. An inner flow of the TLS layer (uid "…-tls") is https.
+func (fl *flow) request(m *Message) *geo.Request {
+	uid := fl.seg.Network.FlowUID
+	scheme := "http://"
+	if strings.HasSuffix(uid, "-tls") {
+		scheme = "https://"
+	}
+	url := m.Target
+	if !strings.Contains(url, "://") {
+		host := m.Get("Host")
+		if host == "" {
+			host = fl.seg.Network.Server().String()
+		}
+		url = scheme + host + url
+	}
+	return &geo.Request{ID: uid + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
+}
+
 // query reports positions in the request target's query string.
-func (fl *flow) query(r *Request, s decoders.Segment) {
+func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
 	_, q, ok := strings.Cut(r.Target, "?")
 	if !ok {
 		return
 	}
-	fl.emit(r, jsonpos.FindForm(q, geo.RoleOther, maxFixesPerRequest), s, "query")
+	fl.emit(r, rq, jsonpos.FindForm(q, geo.RoleOther, maxFixesPerRequest), s, "query")
 }
 
-func (fl *flow) body(r *Request, b []byte, s decoders.Segment) {
+func (fl *flow) body(r *Request, rq *geo.Request, b []byte, s decoders.Segment) {
 	ct := strings.ToLower(r.ContentType)
 	switch {
 	case strings.Contains(ct, "json") || jsonpos.Looks(b):
 		pos, err := jsonpos.Find(b, geo.RoleOther, maxFixesPerRequest)
 		if err == nil {
-			fl.emit(r, pos, s, "json body")
+			fl.emit(r, rq, pos, s, "json body")
 		}
 	case strings.Contains(ct, "x-www-form-urlencoded"):
-		fl.emit(r, jsonpos.FindForm(string(bytes.TrimSpace(b)), geo.RoleOther, maxFixesPerRequest), s, "form body")
+		fl.emit(r, rq, jsonpos.FindForm(string(bytes.TrimSpace(b)), geo.RoleOther, maxFixesPerRequest), s, "form body")
 	}
 }
 
-func (fl *flow) emit(r *Request, pos []jsonpos.Position, s decoders.Segment, where string) {
+func (fl *flow) emit(r *Request, rq *geo.Request, pos []jsonpos.Position, s decoders.Segment, where string) {
 	for _, q := range pos {
 		ev := fl.in.Evidence(Name, s.Locator(), s.Offset, geo.ChannelNetwork)
 		net := s.Network
@@ -130,6 +122,7 @@ func (fl *flow) emit(r *Request, pos []jsonpos.Position, s decoders.Segment, whe
 			net.Host = r.Host
 		}
 		ev.Network = &net
+		ev.Request = rq
 		path := r.Target
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
@@ -143,5 +136,9 @@ func (fl *flow) emit(r *Request, pos []jsonpos.Position, s decoders.Segment, whe
 	}
 }
 
-// Close implements decoders.FlowDecoder; nothing is pending at the end of a flow.
-func (fl *flow) Close() {}
+// Close implements decoders.FlowDecoder: a request cut by the end of the flow has its query read.
+func (fl *flow) Close() {
+	if fl.conn != nil {
+		fl.conn.Close()
+	}
+}

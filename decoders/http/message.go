@@ -54,6 +54,8 @@ type Message struct {
 	Complete bool
 	// Offset is the position of the message's first byte in its direction's byte stream.
 	Offset int64
+	// Seq is a request's 1-based number in its connection (Exchange.Seq); 0 for a response.
+	Seq int
 }
 
 // Get returns the first value of a header field, by case-insensitive name.
@@ -439,11 +441,14 @@ func (c *H1Conn) finish(dir netflow.Direction, d *h1Dir, complete bool) {
 	d.msg = nil
 	m.Complete = complete
 	d.sum.Sum(m.SHA256[:0])
+	if dir == netflow.ClientToServer {
+		c.seq++
+		m.Seq = c.seq
+	}
 	if c.cfg.OnMessage != nil {
 		c.cfg.OnMessage(m)
 	}
 	if dir == netflow.ClientToServer {
-		c.seq++
 		if len(c.pending) >= c.cfg.MaxPending {
 			c.flush()
 		}
