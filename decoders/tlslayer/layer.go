@@ -69,9 +69,10 @@ func (l *Layer) Name() string { return Name }
 func (l *Layer) Unwraps(app string) bool { return app == "tls" }
 
 // AddSecrets implements decoders.SecretsTaker: a Decryption Secrets Block of a capture. The
-// engine hands it over from the reader goroutine as the block is read, before it hands the
-// shards the packets that follow it, so keys written ahead of a session (where capture tools put
-// them) are there when the session needs them. Blocks of other secret types are ignored.
+// engine hands it over once the shards have handled every packet before the block, and before
+// they see any packet after it: keys written ahead of a session (where capture tools put them)
+// open it, keys written after it never do, whatever the timing; such a session is reported as
+// having its keys late. Blocks of other secret types are ignored.
 func (l *Layer) AddSecrets(typ uint32, data []byte) {
 	l.dsbs.Add(1)
 	l.keys.AddSecret(capture.Secret{Type: typ, Data: data})
@@ -148,6 +149,11 @@ func (s *stream) Close() {
 		code = decoders.CodeTLSPartial
 	case tls.StatusNoKeys:
 		code = decoders.CodeTLSNoKeys
+		if s.l.keys.Len() == 0 {
+			// No key log at all (none given, no Decryption Secrets Block): that no session is
+			// decrypted is expected, not a warning about each one.
+			sev = decoders.Info
+		}
 		if len(sum.ClientRandom) > 0 {
 			if _, ok := s.l.keys.Lookup(sum.ClientRandom); ok {
 				sum.Reason = "its secrets came only after the session in the capture (a Decryption Secrets Block written late); pass the key log with --keylog"
