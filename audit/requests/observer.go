@@ -206,12 +206,7 @@ func (st *flowState) message2(m *http.H2Message) {
 }
 
 func (st *flowState) body2(id string, m *http.H2Message) Body {
-	var sum [32]byte
-	whole := !m.Truncated
-	if whole {
-		sum = sha256Of(m.Body)
-	}
-	b := st.body(id, m.Dir, m.Header("content-type"), m.Header("content-encoding"), m.Body, m.BodyLen, sum, m.Truncated, m.Complete && whole)
+	b := st.body(id, m.Dir, m.Header("content-type"), m.Header("content-encoding"), m.Body, m.BodyLen, m.SHA256, m.Truncated, m.Complete)
 	b.ContentLength = m.ContentLength
 	return b
 }
