@@ -78,8 +78,8 @@ type Options struct {
 	// forms and objects are decoded); what it returns is kept as the body's Summary. It is
 	// called from the flow shards, concurrently.
 	OnBody func(*Content) string
-	// MaxBody bounds the body bytes kept per message for OnBody (http.DefaultH1MaxBody when 0);
-	// every body is hashed in full whatever its size.
+	// MaxBody bounds the body bytes kept per message for OnBody (http.DefaultH1MaxBody when 0;
+	// none are kept without OnBody); every body is hashed in full whatever its size.
 	MaxBody int
 }
 
@@ -101,6 +101,9 @@ type Collector struct {
 func NewCollector(opt Options) *Collector {
 	if opt.MaxBody <= 0 {
 		opt.MaxBody = http.DefaultH1MaxBody
+	}
+	if opt.OnBody == nil {
+		opt.MaxBody = -1 // no one reads the bytes: bodies are only counted and hashed
 	}
 	return &Collector{opt: opt}
 }

@@ -43,7 +43,8 @@ type H2Config struct {
 	MaxFrame int
 	// MaxHeaderList bounds a decoded header block (the sum of name and value lengths).
 	MaxHeaderList int
-	// MaxBody bounds the body kept per message; later DATA bytes are counted, not kept.
+	// MaxBody bounds the body kept per message; later DATA bytes are counted, not kept. Negative:
+	// nothing is kept (the body is only counted and hashed).
 	MaxBody int
 	// MaxHeld bounds the body bytes kept across all open streams.
 	MaxHeld int
@@ -151,7 +152,7 @@ func NewH2Conn(cfg H2Config) *H2Conn {
 	if cfg.MaxHeaderList <= 0 {
 		cfg.MaxHeaderList = DefaultH2MaxHeaderList
 	}
-	if cfg.MaxBody <= 0 {
+	if cfg.MaxBody == 0 {
 		cfg.MaxBody = DefaultH2MaxBody
 	}
 	if cfg.MaxHeld <= 0 {

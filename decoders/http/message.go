@@ -84,7 +84,8 @@ type H1Config struct {
 	// waiting at Close, or pushed out by MaxPending, comes with a nil Response; a response
 	// without a request comes with a nil Request.
 	OnExchange func(*Exchange)
-	// MaxBody bounds the body bytes kept per message.
+	// MaxBody bounds the body bytes kept per message. Negative: nothing is kept (bodies are only
+	// counted and hashed).
 	MaxBody int
 	// MaxPending bounds the requests waiting for their response (pipelining).
 	MaxPending int
@@ -136,7 +137,7 @@ var ErrUpgraded = errors.New("http: connection upgraded to another protocol")
 
 // NewH1Conn returns a follower for one connection.
 func NewH1Conn(cfg H1Config) *H1Conn {
-	if cfg.MaxBody <= 0 {
+	if cfg.MaxBody == 0 {
 		cfg.MaxBody = DefaultH1MaxBody
 	}
 	if cfg.MaxPending <= 0 {
