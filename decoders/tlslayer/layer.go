@@ -150,9 +150,10 @@ func (s *stream) Close() {
 	case tls.StatusNoKeys:
 		code = decoders.CodeTLSNoKeys
 		if s.l.keys.Len() == 0 {
-			// No key log at all (none given, no Decryption Secrets Block): that no session is
-			// decrypted is expected, not a warning about each one.
-			sev = decoders.Info
+			// No key material at all (no key log given, no Decryption Secrets Block read so
+			// far): that no session is decrypted is expected; it is counted, not noted each time.
+			s.sink.Count("tls_sessions_"+sum.Status.String(), 1)
+			return
 		}
 		if len(sum.ClientRandom) > 0 {
 			if _, ok := s.l.keys.Lookup(sum.ClientRandom); ok {
