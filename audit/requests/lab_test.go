@@ -74,3 +74,20 @@ func TestLabCaptureRows(t *testing.T) {
 		}
 	}
 }
+
+// Values read from the traffic are escaped in the text output; JSON keeps them exact.
+func TestTextEscaped(t *testing.T) {
+	res := &requests.Result{Rows: []requests.Row{{ID: "C1#1", Method: "GET\x1b[2J", URL: "http://h/\x1b]0;x\x07", Name: "a\u202eb",
+		Request: requests.Body{Size: 0, Complete: true}}}}
+	var txt, js bytes.Buffer
+	if err := res.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(txt.String(), "\x1b\x07\u202e") {
+		t.Errorf("control characters in the text output: %q", txt.String())
+	}
+	res.WriteJSON(&js)
+	if !strings.Contains(js.String(), `GET\u001b[2J`) {
+		t.Errorf("JSON does not keep the method: %s", js.String())
+	}
+}

@@ -41,6 +41,7 @@ type flowState struct {
 	reqTime  time.Time
 	h2open   map[uint32]*Row // HTTP/2 requests waiting for their response
 	mqttN    int
+	orphans  int // responses without a request
 	mqDir    netflow.Direction // the direction being fed to mq
 	dead     bool
 }
@@ -167,7 +168,10 @@ func (st *flowState) exchange(ex *http.Exchange) {
 		r.Request = st.body(r.ID, q.Dir, q.ContentType, q.ContentEncoding, q.Body, q.BodyLen, q.SHA256, q.Truncated, q.Complete)
 		r.Request.ContentLength = q.ContentLength
 	} else {
+		// A response whose request was not seen (the capture joined the connection late).
+		st.orphans++
 		r = st.row(0, st.frame, st.time)
+		r.ID += "-" + strconv.Itoa(st.orphans)
 		r.Protocol, r.Method = "http/1.1", "?"
 	}
 	if s := ex.Response; s != nil {

@@ -36,7 +36,8 @@ type Body struct {
 // Row is one HTTP request with its response, or one MQTT PUBLISH.
 type Row struct {
 	// ID names the request: "<flow uid>#<n>", n the request's number in an HTTP/1 connection,
-	// the stream ID in HTTP/2, the PUBLISH's number in an MQTT connection.
+	// the stream ID in HTTP/2, the PUBLISH's number in an MQTT connection; "#0-k" is the k-th
+	// response whose request was not seen (method "?").
 	ID    string    `json:"id"`
 	Input string    `json:"input"`
 	Flow  string    `json:"flow"`
