@@ -41,7 +41,7 @@ type flowState struct {
 	reqTime  time.Time
 	h2open   map[uint32]*Row // HTTP/2 requests waiting for their response
 	mqttN    int
-	orphans  int // responses without a request
+	orphans  int               // responses without a request
 	mqDir    netflow.Direction // the direction being fed to mq
 	dead     bool
 }
