@@ -219,8 +219,14 @@ func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 	}
 	b := p
 	if len(d.buf) > 0 {
+		// Only the new bytes (and the three before them) can end the head: a head fed a byte at
+		// a time is not scanned again from its start each time.
+		from := max(0, len(d.buf)-3)
 		d.buf = append(d.buf, p...)
 		b = d.buf
+		if tail := b[from:]; len(b) < MaxHead && !bytes.Contains(tail, []byte("\n\n")) && !bytes.Contains(tail, []byte("\n\r\n")) {
+			return nil
+		}
 	}
 	lines, used, complete, err := splitHead(b)
 	if err != nil {
