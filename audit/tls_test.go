@@ -101,3 +101,53 @@ func TestFindingLinksToRequest(t *testing.T) {
 		t.Errorf("JSON has the request: %v; text:\n%s", found, txt.String())
 	}
 }
+
+// In the generated lab capture every network finding (HTTP uploads and MQTT PUBLISH) names a
+// request that 'droneaudit requests' lists with the same id, method and URL.
+func TestLabFindingsLinkToRows(t *testing.T) {
+	lab, err := netfixture.NewLab(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := netfixture.NewWriter(&buf, netfixture.Pcapng, lab.KeyLog)
+	if _, err := lab.Generate(w, netfixture.Mix{Packets: 3000, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	layer := []decoders.Unwrapper{tlslayer.New(nil)}
+	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", buf.Bytes())},
+		Options{Zones: zonesAround(t, 22.9079, 113.7034, 500, geo.Secret), Policy: DefaultPolicy(), Destinations: &destinations.Options{Unwrappers: layer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("lab.pcapng", buf.Bytes())},
+		destinations.Options{Unwrappers: []decoders.Unwrapper{tlslayer.New(nil)}}, requests.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]requests.Row{}
+	for _, r := range res.Rows {
+		rows[r.ID] = r
+	}
+	linked := map[string]int{}
+	for _, f := range rep.Findings {
+		if f.First == nil || f.First.Evidence.Network == nil {
+			continue
+		}
+		for _, o := range []*Observation{f.First, f.Last} {
+			rq := o.Evidence.Request
+			if rq == nil {
+				t.Fatalf("finding %s (%s) names no request", f.ID, o.Evidence.Decoder)
+			}
+			r, ok := rows[rq.ID]
+			if !ok || r.Method != rq.Method || r.URL != rq.URL {
+				t.Fatalf("finding %s names %+v; row %+v", f.ID, rq, r)
+			}
+			linked[o.Evidence.Decoder]++
+		}
+	}
+	if linked["http"] == 0 || linked["mqtt"] == 0 {
+		t.Errorf("linked observations by decoder: %v", linked)
+	}
+}

@@ -103,10 +103,10 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 			st.dead = true
 			return
 		}
+		// Fed on after an error, as the MQTT payload decoder does: both number the PUBLISH
+		// packets alike.
 		st.mqDir = c.Dir
-		if err := st.mq.Feed(int(c.Dir), c.Payload, st.publish); err != nil {
-			st.dead = true
-		}
+		st.mq.Feed(int(c.Dir), c.Payload, st.publish)
 	}
 }
 
