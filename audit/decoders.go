@@ -31,6 +31,7 @@ func init() {
 	registerPayload(duml.UDPWrapper{})
 	registerPayload(mqtt.Net{})
 	registerPayload(http.Net{})
+	registerPayload(http.H2Net{})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {

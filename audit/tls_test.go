@@ -19,12 +19,18 @@ import (
 	"droneaudit/internal/netfixture"
 )
 
-// A position uploaded over HTTPS (a real net/http session, decrypted with its key log) is a
-// finding that names the request that carried it, by the id of its row in 'droneaudit requests',
-// its method and URL, in the JSON and in the text report.
+// A position uploaded over HTTPS (a real net/http session, HTTP/1.1 and HTTP/2, decrypted with its
+// key log) is a finding that names the request that carried it, by the id of its row in
+// 'droneaudit requests', its method and URL, in the JSON and in the text report.
 func TestFindingLinksToRequest(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http1.1", true: "h2"}[h2], func(t *testing.T) { findingLinksToRequest(t, h2) })
+	}
+}
+
+func findingLinksToRequest(t *testing.T, h2 bool) {
 	var kl bytes.Buffer
-	conns, err := netfixture.RecordHTTPS(netfixture.HTTPSOptions{KeyLog: &kl, ServerName: "upload.example.test"},
+	conns, err := netfixture.RecordHTTPS(netfixture.HTTPSOptions{HTTP2: h2, KeyLog: &kl, ServerName: "upload.example.test"},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body); w.Write([]byte("ok")) }),
 		func(c *http.Client, base string) error {
 			for _, body := range []string{`{"status":"idle"}`, `{"aircraft":{"latitude":52.5200,"longitude":13.4050}}`} {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"cmp"
 	"droneaudit/netflow"
 	"strconv"
 	"strings"
@@ -33,10 +34,28 @@ func (Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
 	return &flow{in: in, sink: sink}
 }
 
+// H2Net reads the requests of HTTP/2 connections with prior knowledge, which is what a TLS
+// session that negotiated "h2" carries once the engine has opened it: the same positions as Net,
+// from the path's query and the request body reassembled from its DATA frames.
+type H2Net struct{}
+
+// Name implements decoders.PayloadDecoder: the protocol name the engine recognises HTTP/2 by.
+func (H2Net) Name() string { return "http2" }
+
+// Sniff implements decoders.PayloadDecoder: the client connection preface.
+func (H2Net) Sniff(p []byte) bool { return LooksLikeH2(p) }
+
+// NewFlow implements decoders.PayloadDecoder.
+func (H2Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
+	return &flow{in: in, sink: sink, h2: true}
+}
+
 type flow struct {
 	in   decoders.Input
 	sink decoders.Sink
 	conn *H1Conn
+	h2   bool
+	h2c  *H2Conn
 	seg  decoders.Segment // the segment being fed: the one that completes a request
 }
 
@@ -48,10 +67,22 @@ func (fl *flow) Segment(s decoders.Segment) {
 	if s.Network.Direction == netflow.ServerToClient {
 		return
 	}
+	fl.seg = s
+	if fl.h2 {
+		// Only the client's frames: its HPACK state depends on nothing the server sends.
+		if fl.h2c == nil {
+			fl.h2c = NewH2Conn(H2Config{MaxBody: MaxBody, OnMessage: fl.message2})
+		}
+		if s.Gap {
+			fl.h2 = false // frame boundaries are lost: nothing more is read
+			return
+		}
+		fl.h2c.Feed(s.Network.Direction, s.Payload)
+		return
+	}
 	if fl.conn == nil {
 		fl.conn = NewH1Conn(H1Config{MaxBody: MaxBody, OnMessage: fl.message})
 	}
-	fl.seg = s
 	if s.Gap {
 		fl.conn.Gap(s.Network.Direction)
 	}
@@ -73,23 +104,38 @@ func (fl *flow) message(m *Message) {
 	}
 }
 
+// message2 reads the positions of one HTTP/2 request, named by its stream ID as the requests
+// command names it.
+func (fl *flow) message2(m *H2Message) {
+	if m.Dir != netflow.ClientToServer {
+		return
+	}
+	fl.sink.Count("http_requests", 1)
+	r := &Request{Method: m.Method, Target: m.Path, Version: "HTTP/2", Host: hostOnly(m.Authority), ContentType: m.Header("content-type"), ContentLength: m.ContentLength}
+	rq := &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.FormatUint(uint64(m.StreamID), 10), Method: m.Method,
+		URL: fl.scheme() + cmp.Or(m.Authority, fl.seg.Network.Server().String()) + m.Path}
+	fl.query(r, rq, fl.seg)
+	if m.BodyLen > 0 && m.Complete && !m.Truncated {
+		fl.body(r, rq, m.Body, fl.seg)
+	}
+}
+
+// scheme is https for an inner flow of the TLS layer (uid "…-tls").
+func (fl *flow) scheme() string {
+	if strings.HasSuffix(fl.seg.Network.FlowUID, "-tls") {
+		return "https://"
+	}
+	return "http://"
+}
+
 // request names the request in evidence as the requests command's row does: "<flow uid>#<n>", and
 // the URL with the Host as sent. An inner flow of the TLS layer (uid "…-tls") is https.
 func (fl *flow) request(m *Message) *geo.Request {
-	uid := fl.seg.Network.FlowUID
-	scheme := "http://"
-	if strings.HasSuffix(uid, "-tls") {
-		scheme = "https://"
-	}
 	url := m.Target
 	if !strings.Contains(url, "://") {
-		host := m.Get("Host")
-		if host == "" {
-			host = fl.seg.Network.Server().String()
-		}
-		url = scheme + host + url
+		url = fl.scheme() + cmp.Or(m.Get("Host"), fl.seg.Network.Server().String()) + url
 	}
-	return &geo.Request{ID: uid + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
+	return &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
 }
 
 // query reports positions in the request target's query string.
@@ -140,5 +186,8 @@ func (fl *flow) emit(r *Request, rq *geo.Request, pos []jsonpos.Position, s deco
 func (fl *flow) Close() {
 	if fl.conn != nil {
 		fl.conn.Close()
+	}
+	if fl.h2c != nil {
+		fl.h2c.Close()
 	}
 }
