@@ -12,6 +12,7 @@ import (
 	"droneaudit/decoders/mqtt"
 	"droneaudit/decoders/remoteid"
 	"droneaudit/decoders/srt"
+	"droneaudit/decoders/tlslayer"
 	"droneaudit/decoders/ulog"
 )
 
@@ -30,9 +31,13 @@ func init() {
 	registerPayload(duml.UDPWrapper{})
 	registerPayload(mqtt.Net{})
 	registerPayload(http.Net{})
+	registerPayload(http.H2Net{})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range tlslayer.Protocols {
 		registerProtocol(p)
 	}
 }

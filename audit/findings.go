@@ -49,7 +49,7 @@ type Finding struct {
 	Direction string `json:"direction,omitempty"`
 	// Rules are the policy rules a denied destination breaks, all of them.
 	// Request is the HTTP request that carried the first position, when one did.
-	Request *Request       `json:"request,omitempty"`
+	Request *geo.Request   `json:"request,omitempty"`
 	Rules   []Rule         `json:"rules"`
 	Input   string         `json:"input,omitempty"`
 	Count   int64          `json:"count"`

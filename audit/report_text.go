@@ -299,6 +299,9 @@ func (t *textOut) obs(label string, o *Observation, zone string) {
 	}
 	t.line("%s", s)
 	t.line("      evidence: %s", evidenceText(o.Evidence))
+	if rq := o.Evidence.Request; rq != nil {
+		t.line("      request: %s %s %s", rq.ID, rq.Method, rq.URL)
+	}
 }
 
 // evidenceText says where an observation was read: decoder, message, locator, encoding, and the

@@ -173,6 +173,11 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	out := newOutput(len(sources), &o)
 	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Protocols: protocols, Output: out,
 		Workers: o.Workers, Shards: o.Shards, Progress: o.Progress}
+	if o.Destinations != nil {
+		// The TLS layer (key logs, the captures' Decryption Secrets Blocks) rides with the
+		// inventory's options: its inner flows reach the payload decoders too.
+		cfg.Unwrappers = o.Destinations.Unwrappers
+	}
 	if o.OnFixes != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
@@ -283,7 +288,9 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Kind != KindDestinationDenied && f.Kind != KindTLSPinning {
 			f.summarise()
 		}
-		f.Request = requestOf(f.First)
+		if f.First != nil {
+			f.Request = f.First.Evidence.Request
+		}
 		if f.FailsPolicy {
 			r.Summary.FailingFindings++
 		}

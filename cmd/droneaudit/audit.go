@@ -85,6 +85,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.String("examiner", "", "examiner's name printed in every report")
 	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
 	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
+	addKeylogFlag(c)
 	return c
 }
 
@@ -95,6 +96,9 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	dopts, err := destinationOptions()
 	if err != nil {
+		return err
+	}
+	if dopts.Unwrappers, err = tlsLayers(cmd); err != nil {
 		return err
 	}
 	policy, err := loadPolicy(ruleClasses(dopts.Owners))
