@@ -13,8 +13,8 @@ func addKeylogFlag(c *cobra.Command) {
 	c.Flags().StringArray("keylog", nil, "NSS key log file (SSLKEYLOGFILE) whose secrets open the TLS sessions of the captures (repeatable); a capture's own Decryption Secrets Blocks are used without it")
 }
 
-// tlsLayers returns the TLS layer with the secrets of the command's --keylog files. The layer is
-// there without them too: it takes the keys a pcapng capture carries in Decryption Secrets
+// tlsLayers returns the TLS and QUIC layers with the secrets of the command's --keylog files. They are
+// there without them too: they take the keys a pcapng capture carries in Decryption Secrets
 // Blocks.
 func tlsLayers(cmd *cobra.Command) ([]decoders.Unwrapper, error) {
 	var paths []string
