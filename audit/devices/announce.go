@@ -76,6 +76,7 @@ type info struct {
 	framesOut, framesIn int64
 	bytesOut, bytesIn   int64
 	first, last         int64
+	at                  seenAt // the first frame it sent that was seen
 }
 
 // traffic adds one flow's packets and bytes, seen from the device's end.
@@ -150,6 +151,7 @@ func (in *info) merge(o *info) {
 	if o.framesOut+o.framesIn > 0 {
 		in.traffic(o.framesOut, o.framesIn, o.bytesOut, o.bytesIn, o.first, o.last)
 	}
+	in.at.keep(o.at)
 	in.dhcpServer = in.dhcpServer || o.dhcpServer
 	in.gateway = in.gateway || o.gateway
 }
@@ -166,6 +168,7 @@ type contact struct {
 	flows             int
 	bytesOut, bytesIn int64
 	first, last       time.Time
+	at                seenAt // the first frame of its first flow
 }
 
 var broadcast4 = netip.AddrFrom4([4]byte{255, 255, 255, 255})
@@ -226,7 +229,8 @@ type endpoints struct{ client, server who }
 
 // flowState is the inventory's state on a flow that carries a discovery protocol.
 type flowState struct {
-	ends endpoints
+	ends  endpoints
+	marks flowMark
 	// shared is set on a flow from the unspecified address (0.0.0.0:68 → 255.255.255.255:67):
 	// every DHCP client of the segment sends on it, so its datagrams are accounted to their
 	// senders one by one rather than to the flow's first client; counted lists those that have
@@ -239,8 +243,9 @@ func (p *part) state(f *flowtable.Flow, slot *any) *flowState {
 	if st, ok := (*slot).(*flowState); ok {
 		return st
 	}
+	m, _ := (*slot).(flowMark)
 	st := &flowState{ends: endpoints{client: p.whoOf(f.ClientMAC, f.Client.Addr()), server: p.whoOf(f.ServerMAC, f.Server.Addr())},
-		shared: f.Client.Addr().IsUnspecified()}
+		shared: f.Client.Addr().IsUnspecified(), marks: m}
 	*slot = st
 	return st
 }
@@ -288,10 +293,60 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// Chunk implements engine.FlowObserver: the datagrams of the discovery protocols are read.
+// flowMark is the slot of a flow that carries no discovery protocol: which directions have had
+// their first payload, whose frame is the evidence of the sender and of the contact. A one-byte
+// value stored in an interface does not allocate.
+type flowMark uint8
+
+// mark records, on the first payload of each direction of an outer flow, where its sender was
+// seen; and on the first payload of the flow where its contact was. Per flow, not per frame.
+func (p *part) mark(c *engine.Chunk, slot *any) {
+	f := c.Flow
+	bit := flowMark(1) << (c.Dir & 1)
+	var m flowMark
+	st, _ := (*slot).(*flowState)
+	if st != nil {
+		m = st.marks
+	} else {
+		m, _ = (*slot).(flowMark)
+	}
+	if m&bit != 0 {
+		return
+	}
+	at := seenAt{in: c.Input, frame: c.Frame, offset: c.Offset}
+	if !f.Client.Addr().IsUnspecified() { // a shared flow's datagrams are its senders' (sharedDatagram)
+		w := p.whoOf(f.ClientMAC, f.Client.Addr())
+		if c.Dir == netflow.ServerToClient {
+			w = p.whoOf(f.ServerMAC, f.Server.Addr())
+		}
+		if in := p.device(w); in != nil {
+			in.at.keep(at)
+		}
+		if m == 0 {
+			client := p.whoOf(f.ClientMAC, f.Client.Addr())
+			k := contactKey{client: client, server: netip.AddrPortFrom(f.Server.Addr().Unmap(), f.Server.Port()), proto: f.Proto}
+			if ct := p.contact(k, f.First); ct != nil {
+				ct.at.keep(at)
+			}
+		}
+	}
+	m |= bit
+	if st != nil {
+		st.marks = m
+	} else {
+		*slot = m
+	}
+}
+
+// Chunk implements engine.FlowObserver: the first payload of each flow is located (mark), and
+// the datagrams of the discovery protocols are read.
 func (p *part) Chunk(c *engine.Chunk, slot *any) {
 	f := c.Flow
-	if f.Proto != netflow.UDP || len(c.Payload) == 0 {
+	if len(c.Payload) == 0 || f.Outer != nil {
+		return
+	}
+	p.mark(c, slot)
+	if f.Proto != netflow.UDP {
 		return
 	}
 	switch c.App {
@@ -317,23 +372,25 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 		p.wsd(c.Payload, sender)
 	}
 	if st.shared && c.Dir == netflow.ClientToServer {
-		p.sharedDatagram(f, st, sender, int64(len(c.Payload)), c.Time)
+		p.sharedDatagram(f, st, sender, int64(len(c.Payload)), c.Time, seenAt{in: c.Input, frame: c.Frame, offset: c.Offset})
 	}
 }
 
 // sharedDatagram accounts one datagram of a shared flow to its sender.
-func (p *part) sharedDatagram(f *flowtable.Flow, st *flowState, sender who, n int64, at time.Time) {
+func (p *part) sharedDatagram(f *flowtable.Flow, st *flowState, sender who, n int64, at time.Time, where seenAt) {
 	in := p.device(sender)
 	if in == nil {
 		return
 	}
 	ts := at.UnixNano()
 	in.traffic(1, 0, n, 0, ts, ts)
+	in.at.keep(where)
 	k := contactKey{client: sender, server: netip.AddrPortFrom(f.Server.Addr().Unmap(), f.Server.Port()), proto: f.Proto}
 	ct := p.contact(k, at)
 	if ct == nil {
 		return
 	}
+	ct.at.keep(where)
 	if _, ok := st.counted[sender]; !ok {
 		if st.counted == nil {
 			st.counted = map[who]struct{}{}

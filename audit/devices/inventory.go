@@ -73,6 +73,8 @@ type Contact struct {
 	BytesIn  int64     `json:"bytes_in"`  // payload bytes destination → device
 	First    time.Time `json:"first"`
 	Last     time.Time `json:"last"`
+	// Evidence is the first frame of the first flow to it.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // Row is one device of the lab segment. The JSON field names are a stable interface.
@@ -116,6 +118,9 @@ type Row struct {
 	Destinations     []Contact `json:"destinations"`
 	Owners           []string  `json:"owners"`
 	InternetContacts int       `json:"internet_contacts"`
+	// Evidence is the first frame it sent that was seen (nil for a device known only from what
+	// others said of it).
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // OUIInfo names the vendor table used.
