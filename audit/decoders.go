@@ -2,6 +2,7 @@ package audit
 
 import (
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/decoders/csvlog"
 	"droneaudit/decoders/dataflash"
 	"droneaudit/decoders/djilog"
@@ -33,6 +34,9 @@ func init() {
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range devices.Protocols {
 		registerProtocol(p)
 	}
 }

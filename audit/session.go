@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/geo"
@@ -35,7 +36,8 @@ type Options struct {
 	// Progress, when set, is told how many bytes were read; each byte of an input is read once.
 	Progress func(n int64)
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
-	// report and checks it against Policy.Destinations.
+	// report and checks it against Policy.Destinations; and the device inventory of the same
+	// pass, checked against Policy.Devices.
 	Destinations *destinations.Options
 }
 
@@ -63,6 +65,11 @@ type Report struct {
 	// GeoIP names the country and AS databases the destinations were looked up in; null when no
 	// capture was read.
 	GeoIP *destinations.GeoInfo `json:"geoip"`
+	// Devices is the device inventory of the lab segment over all capture inputs: one row per
+	// MAC address (report_devices.go). DeviceOUI names the vendor table; null when no capture
+	// was read.
+	Devices   []devices.Row    `json:"devices"`
+	DeviceOUI *devices.OUIInfo `json:"device_oui"`
 }
 
 // ZonesInfo identifies the zone file an audit used.
@@ -156,28 +163,33 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
 	}
 	var inv *destinations.Collector
+	var devs *devices.Collector
 	if o.Destinations != nil {
 		inv = destinations.NewCollector(*o.Destinations)
-		cfg.Observers = append(cfg.Observers, inv)
+		devs = devices.NewCollector()
+		cfg.Observers = append(cfg.Observers, inv, devs)
 	}
 	runErr := engine.Run(ctx, sources, cfg)
 	if runErr != nil && ctx.Err() == nil {
 		return nil, runErr
 	}
 	var rows *destinations.Inventory
+	var devRows *devices.Inventory
 	if inv != nil && inv.Captures() > 0 {
 		var err error
 		if rows, err = inv.Inventory(); err != nil {
 			return nil, fmt.Errorf("destination inventory: %w", err)
 		}
+		devRows = devs.Inventory(rows)
 	}
-	r := assemble(out.reps, rows, o, runErr != nil)
+	r := assemble(out.reps, rows, devRows, o, runErr != nil)
 	return r, runErr
 }
 
-func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, interrupted bool) *Report {
+func assemble(reps []*InputReport, inv *destinations.Inventory, devs *devices.Inventory, o Options, interrupted bool) *Report {
 	r := &Report{SchemaVersion: version.Schema, Tool: "droneaudit", Version: version.Number, Inputs: reps, Policy: o.Policy,
-		Findings: []*Finding{}, Destinations: []destinations.Row{}, DNSQueries: []string{}, DestinationNotes: []decoders.Note{}}
+		Findings: []*Finding{}, Destinations: []destinations.Row{}, DNSQueries: []string{}, DestinationNotes: []decoders.Note{},
+		Devices: []devices.Row{}}
 	for i, in := range r.Inputs {
 		if in == nil { // never reached Done: the engine was stopped before it
 			r.Inputs[i] = &InputReport{Path: sourceName(i), err: context.Canceled, Error: context.Canceled.Error()}
@@ -188,6 +200,10 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		inv.Normalise()
 		r.Destinations, r.DNSQueries, r.DestinationNotes, r.GeoIP = inv.Rows, inv.DNSQueries, inv.Notes, &inv.GeoIP
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
+	}
+	if devs != nil {
+		r.Devices, r.DeviceOUI = devs.Devices, &devs.OUI
+		r.Findings = append(r.Findings, deviceFindings(devs.Devices, o.Policy)...)
 	}
 	known := destinationRows(inv)
 	if o.Zones != nil {
@@ -250,7 +266,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Extent != nil {
 			f.Extent.finish()
 		}
-		if f.Kind != KindDestinationDenied {
+		if f.First != nil { // a position finding; the others were summarised where they were made
 			f.summarise()
 		}
 		if f.FailsPolicy {

@@ -44,6 +44,12 @@ const (
 	fONVIFFirmware              // "firmware" scope
 	fONVIFLocation              // "location" scopes
 	fONVIFProfile               // "Profile" scopes
+	fUPnPName                   // UPnP description: friendlyName
+	fUPnPMaker                  // manufacturer
+	fUPnPModel                  // modelName
+	fUPnPModelNumber            // modelNumber
+	fUPnPSerial                 // serialNumber
+	fUPnPUDN                    // UDN
 	nFields
 )
 

@@ -22,6 +22,10 @@ const (
 	ClassMilesight = "milesight"
 )
 
+// Classes lists the maker classes, the values a policy's devices.deny_classes may name.
+var Classes = []string{ClassDJI, ClassAutel, ClassParrot, ClassSkydio, ClassYuneec, ClassHikvision, ClassDahua, ClassUniview,
+	ClassAxis, ClassHanwha, ClassTiandy, ClassReolink, ClassVivotek, ClassMilesight}
+
 // ouiClasses maps IEEE organisation names (lower case, as a prefix of the registered name) to
 // maker classes. EZVIZ (Hangzhou Ezviz Software) is Hikvision's consumer camera brand, Imou
 // (Hangzhou Huacheng Network Technology) Dahua's; both list their parent on their sites.

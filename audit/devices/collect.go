@@ -295,6 +295,8 @@ func deviceRow(w who, d *frameDev, in *info, contacts []Contact) Row {
 	r.LLMNRNames = s[fLLMNRName].sortedFold()
 	r.SSDP = SSDP{Servers: s[fSSDPServer].sorted(), USNs: s[fSSDPUSN].sorted(), Locations: s[fSSDPLocation].sorted(),
 		Types: s[fSSDPType].sorted(), UserAgents: s[fSSDPAgent].sorted()}
+	r.UPnP = UPnP{FriendlyNames: s[fUPnPName].sorted(), Manufacturers: s[fUPnPMaker].sorted(), ModelNames: s[fUPnPModel].sorted(),
+		ModelNumbers: s[fUPnPModelNumber].sorted(), Serials: s[fUPnPSerial].sorted(), UDNs: s[fUPnPUDN].sorted()}
 	r.ONVIF = ONVIF{Endpoints: s[fWSDEndpoint].sorted(), Types: s[fWSDType].sorted(), XAddrs: s[fWSDXAddr].sorted(),
 		Models: s[fONVIFModel].sorted(), Names: s[fONVIFName].sorted(), Firmware: s[fONVIFFirmware].sorted(),
 		Locations: s[fONVIFLocation].sorted(), Profiles: s[fONVIFProfile].sorted()}

@@ -56,6 +56,18 @@ type ONVIF struct {
 	Profiles  []string `json:"profiles"`  // ONVIF profiles (Streaming, G, T, …)
 }
 
+// UPnP is what a device's UPnP device description said of it (UPnP Device Architecture 2.0
+// §2.3): the description is fetched over clear HTTP from the SSDP LOCATION, so a capture of
+// the lab segment holds it when a control point on the segment asked.
+type UPnP struct {
+	FriendlyNames []string `json:"friendly_names"`
+	Manufacturers []string `json:"manufacturers"`
+	ModelNames    []string `json:"model_names"`
+	ModelNumbers  []string `json:"model_numbers"`
+	Serials       []string `json:"serial_numbers"`
+	UDNs          []string `json:"udns"`
+}
+
 // Contact is a destination the device opened flows to, with the device's own share of the
 // traffic and what the destination inventory knows of the destination.
 type Contact struct {
@@ -102,6 +114,7 @@ type Row struct {
 	MDNS       MDNS     `json:"mdns"`
 	LLMNRNames []string `json:"llmnr_names"`
 	SSDP       SSDP     `json:"ssdp"`
+	UPnP       UPnP     `json:"upnp"`
 	ONVIF      ONVIF    `json:"onvif"`
 	// First and Last are the times of the first and last frame it sent or that was sent to it.
 	// FramesOut and FramesIn count the packets of its TCP and UDP flows each way and the other

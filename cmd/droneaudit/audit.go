@@ -56,7 +56,13 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
     destinations:                     # contacts the acceptance test forbids
       deny_owners: [dji, hikvision-cloud, dahua-cloud]   # owner classes (see 'droneaudit destinations --list-owners')
       deny_countries: [CN]            # ISO 3166-1 alpha-2
-      deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]`,
+      deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]
+    devices:                          # devices of the lab segment (see 'droneaudit devices')
+      deny_classes: [hikvision, dahua] # maker classes no device may belong to (dji, hikvision, dahua, uniview, ...)
+      closed_segment: true            # the segment has no outside link: a device that reaches the internet fails
+
+A device that contacted an owner class of deny_owners is also a device-denied finding, naming the
+device (MAC, vendor, addresses, names) and the frame of its first such contact.`,
 		RunE: runAudit,
 	}
 	f := c.Flags()

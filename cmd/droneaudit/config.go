@@ -25,7 +25,7 @@ import (
 // a value that can never match. Both are usage errors (exit 2) that name the key.
 
 // configSections are the keys that hold other keys; an empty section is allowed.
-var configSections = []string{"policy", "policy.destinations", "geoip"}
+var configSections = []string{"policy", "policy.destinations", "policy.devices", "geoip"}
 
 // configOnlyKeys are the keys of the configuration that are no flag.
 func configOnlyKeys() []string {
@@ -301,14 +301,17 @@ func loadPolicy(classes []string) (audit.Policy, error) {
 		}
 		raw := cfg.Get(key)
 		switch k {
-		case "fail_on_broadcast_pilot", "fail_on_device":
+		case "fail_on_broadcast_pilot", "fail_on_device", "devices.closed_segment":
 			b, err := boolValue(raw)
 			if err != nil {
 				return p, usageError("%s: %v", key, err)
 			}
-			if k == "fail_on_device" {
+			switch k {
+			case "fail_on_device":
 				p.FailOnDevice = b
-			} else {
+			case "devices.closed_segment":
+				p.Devices.ClosedSegment = b
+			default:
 				p.FailOnBroadcastPilot = b
 			}
 			continue
@@ -331,6 +334,8 @@ func loadPolicy(classes []string) (audit.Policy, error) {
 			p.Destinations.DenyCountries = list
 		case "destinations.deny_hosts":
 			p.Destinations.DenyHosts = list
+		case "devices.deny_classes":
+			p.Devices.DenyClasses = list
 		}
 	}
 	if err := p.Validate(classes...); err != nil {

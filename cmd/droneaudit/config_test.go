@@ -30,6 +30,9 @@ func TestConfigIsStrict(t *testing.T) {
 		{"policy:\n  destinations:\n    deny_hosts: [\"dji*.com\"]\n", `policy.destinations.deny_hosts: "dji*.com" is no host pattern`},
 		{"policy:\n  fail_scopes: [space]\n", `policy.fail_scopes: "space"`},
 		{"policy:\n  fail_on_device: maybe\n", `policy.fail_on_device: "maybe"`},
+		{"policy:\n  devices:\n    deny_classes: [hikvsion]\n", `policy.devices.deny_classes: "hikvsion" is no maker class`},
+		{"policy:\n  devices:\n    closed_segment: maybe\n", `policy.devices.closed_segment: "maybe"`},
+		{"policy:\n  devices:\n    closed: true\n", `unknown key "policy.devices.closed"`},
 		{"owners:\n  - {pattern: \"*.x.org\", owner: cloud, sorce: notes}\n", `owners`},
 		{"owners:\n  - {pattern: \"10.0.0.0/33\", owner: cloud}\n", `owners[0].pattern`},
 	} {

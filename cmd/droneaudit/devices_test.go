@@ -3,13 +3,18 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"droneaudit/internal/corpus"
 	"droneaudit/internal/netfixture"
@@ -220,5 +225,126 @@ func TestAuditDenyCameraClouds(t *testing.T) {
 	}
 	if n := strings.Count(out, "destination-denied"); n != 5 {
 		t.Errorf("%d destination-denied findings, want 5", n)
+	}
+}
+
+// TestAuditDevices audits the generated segment with a device policy: the report lists every
+// device, and the devices of a denied class, that contacted a denied owner class, or that reach
+// the internet from a closed segment fail, each with the frame of the input that shows it.
+func TestAuditDevices(t *testing.T) {
+	dir := t.TempDir()
+	p := segmentFile(t, dir)
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
+	t.Chdir(dir)
+	os.WriteFile("droneaudit.yaml", []byte("policy:\n  destinations:\n    deny_owners: [hikvision-cloud, dahua-cloud]\n"+
+		"  devices:\n    deny_classes: [dji]\n    closed_segment: true\n"), 0o600)
+	code, out, errOut := cli(t, "audit", "--no-progress", "--format", "json", p)
+	if code != exitPolicy {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Findings []struct {
+			Kind     string                         `json:"kind"`
+			Fails    bool                           `json:"fails_policy"`
+			Device   *struct{ MAC string }          `json:"device"`
+			Rules    []struct{ Rule, Value string } `json:"rules"`
+			Evidence *struct {
+				Input, SHA256, Locator string
+				Offset                 int64
+			} `json:"evidence"`
+		} `json:"findings"`
+		Devices []struct {
+			MAC   string `json:"mac"`
+			Class string `json:"class"`
+		} `json:"devices"`
+		DeviceOUI *struct{ Attribution string } `json:"device_oui"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var devs []string
+	for _, d := range rep.Devices {
+		devs = append(devs, d.MAC+" "+d.Class)
+	}
+	wantDevs := []string{"44:47:cc:aa:bb:cc hikvision", "50:c7:bf:01:02:03 ", "60:60:1f:aa:00:01 dji", "6c:1c:71:11:22:33 dahua",
+		"da:a1:19:2b:3c:4d ", "f4:8e:38:0a:0b:0c "}
+	if !slices.Equal(devs, wantDevs) || rep.DeviceOUI == nil || rep.DeviceOUI.Attribution == "" {
+		t.Errorf("devices %q, oui %+v", devs, rep.DeviceOUI)
+	}
+	// Each finding, with the frame the evidence points to: the device's first frame for its
+	// class, the first frame of its first denied or internet contact otherwise (see
+	// netfixture.GenerateSegment for the order of the frames).
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Device == nil {
+			continue
+		}
+		var rules []string
+		for _, r := range f.Rules {
+			rules = append(rules, r.Rule+"="+r.Value)
+		}
+		if !f.Fails || f.Evidence == nil || f.Evidence.Input != p || f.Evidence.SHA256 != sum || f.Evidence.Offset <= 0 {
+			t.Errorf("%s %s: fails %v, evidence %+v", f.Kind, f.Device.MAC, f.Fails, f.Evidence)
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s", f.Kind, f.Device.MAC, strings.Join(rules, ","), f.Evidence.Locator))
+	}
+	want := []string{
+		"device-denied 44:47:cc:aa:bb:cc owner=hikvision-cloud frame 28",
+		"device-denied 60:60:1f:aa:00:01 class=dji frame 1",
+		"device-denied 6c:1c:71:11:22:33 owner=dahua-cloud frame 81",
+		"device-denied da:a1:19:2b:3c:4d owner=hikvision-cloud frame 42",
+		"device-internet 44:47:cc:aa:bb:cc closed-segment=true frame 28",
+		"device-internet 60:60:1f:aa:00:01 closed-segment=true frame 70",
+		"device-internet 6c:1c:71:11:22:33 closed-segment=true frame 81",
+		"device-internet da:a1:19:2b:3c:4d closed-segment=true frame 42",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("device findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The frames named are the ones the evidence says: the camera's TLS session to Hik-Connect
+	// starts at frame 28 with its SYN, from the camera's address.
+	if src := frameSource(t, raw, 28); src != "44:47:cc:aa:bb:cc" {
+		t.Errorf("frame 28 is from %s", src)
+	}
+
+	// The text report has the devices section and the policy says what fails a device.
+	_, text, _ := cli(t, "audit", "--no-progress", p)
+	for _, s := range []string{"Devices on the lab segment: 6", "  60:60:1f:aa:00:01  SZ DJI TECHNOLOGY CO.,LTD  class dji",
+		"      names: IPC-Front, Cam-Front.local, HIKVISION DS-2CD2143G0-I", "      model: model DS-2CD2143G0-I; firmware V5.5.82",
+		"the segment must be closed: fails when a device of it contacted any internet address",
+		"    evidence:    " + p + " frame 28 (offset "} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text report lacks %q", s)
+		}
+	}
+
+	// Without a device policy no device finding is made; the devices are still listed.
+	os.WriteFile("droneaudit.yaml", []byte("policy:\n  fail_on: [secret]\n"), 0o600)
+	_, out, _ = cli(t, "audit", "--no-progress", "--format", "json", p)
+	if strings.Contains(out, `"kind": "device-`) || !strings.Contains(out, `"mac": "da:a1:19:2b:3c:4d"`) {
+		t.Errorf("audit without a device policy:\n%.400s", out)
+	}
+}
+
+// frameSource reads the source MAC address of frame n (from 1) of a pcapng file with gopacket.
+func frameSource(t *testing.T, capture []byte, n int) string {
+	t.Helper()
+	r, err := pcapgo.NewNgReader(bytes.NewReader(capture), pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; ; i++ {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			t.Fatalf("frame %d: %v", n, err)
+		}
+		if i == n {
+			return net.HardwareAddr(data[6:12]).String()
+		}
 	}
 }
