@@ -21,35 +21,35 @@ import (
 type field int
 
 const (
-	fHostName      field = iota // DHCP option 12
-	fFQDN                       // DHCP option 81
-	fVendorClass                // DHCP option 60
-	fFingerprint                // DHCP option 55, as "1,3,6,…"
-	fAddr                       // addresses the device was given (DHCP ACK) or claimed (mDNS, LLMNR)
-	fMDNSName                   // host names of A/AAAA records and SRV targets
-	fMDNSService                // service types
-	fMDNSInstance               // "name\x00service\x00host\x00port"
-	fMDNSTXT                    // "service\x00name\x00key=value"
-	fLLMNRName                  // names the device answered for
-	fSSDPServer                 // SERVER headers
-	fSSDPUSN                    // USN headers
-	fSSDPLocation               // LOCATION headers
-	fSSDPType                   // NT of a NOTIFY, ST of an answer
-	fSSDPAgent                  // USER-AGENT of an M-SEARCH
-	fWSDEndpoint                // WS-Discovery endpoint addresses
-	fWSDType                    // WS-Discovery types (local names) and ONVIF "type" scopes
-	fWSDXAddr                   // service addresses
-	fONVIFModel                 // "hardware" scope
-	fONVIFName                  // "name" scope
-	fONVIFFirmware              // "firmware" scope
-	fONVIFLocation              // "location" scopes
-	fONVIFProfile               // "Profile" scopes
-	fUPnPName                   // UPnP description: friendlyName
-	fUPnPMaker                  // manufacturer
-	fUPnPModel                  // modelName
-	fUPnPModelNumber            // modelNumber
-	fUPnPSerial                 // serialNumber
-	fUPnPUDN                    // UDN
+	fHostName        field = iota // DHCP option 12
+	fFQDN                         // DHCP option 81
+	fVendorClass                  // DHCP option 60
+	fFingerprint                  // DHCP option 55, as "1,3,6,…"
+	fAddr                         // addresses the device was given (DHCP ACK) or claimed (mDNS, LLMNR)
+	fMDNSName                     // host names of A/AAAA records and SRV targets
+	fMDNSService                  // service types
+	fMDNSInstance                 // "name\x00service\x00host\x00port"
+	fMDNSTXT                      // "service\x00name\x00key=value"
+	fLLMNRName                    // names the device answered for
+	fSSDPServer                   // SERVER headers
+	fSSDPUSN                      // USN headers
+	fSSDPLocation                 // LOCATION headers
+	fSSDPType                     // NT of a NOTIFY, ST of an answer
+	fSSDPAgent                    // USER-AGENT of an M-SEARCH
+	fWSDEndpoint                  // WS-Discovery endpoint addresses
+	fWSDType                      // WS-Discovery types (local names) and ONVIF "type" scopes
+	fWSDXAddr                     // service addresses
+	fONVIFModel                   // "hardware" scope
+	fONVIFName                    // "name" scope
+	fONVIFFirmware                // "firmware" scope
+	fONVIFLocation                // "location" scopes
+	fONVIFProfile                 // "Profile" scopes
+	fUPnPName                     // UPnP description: friendlyName
+	fUPnPMaker                    // manufacturer
+	fUPnPModel                    // modelName
+	fUPnPModelNumber              // modelNumber
+	fUPnPSerial                   // serialNumber
+	fUPnPUDN                      // UDN
 	nFields
 )
 
