@@ -11,6 +11,7 @@ import (
 	"droneaudit/decoders/dhcp"
 	"droneaudit/decoders/llmnr"
 	"droneaudit/decoders/mdns"
+	"droneaudit/decoders/sadp"
 	"droneaudit/decoders/ssdp"
 	"droneaudit/decoders/wsdiscovery"
 	"droneaudit/engine"
@@ -50,6 +51,9 @@ const (
 	fUPnPModelNumber              // modelNumber
 	fUPnPSerial                   // serialNumber
 	fUPnPUDN                      // UDN
+	fSADPModel                    // SADP ProbeMatch: DeviceDescription
+	fSADPSerial                   // DeviceSN
+	fSADPFirmware                 // SoftwareVersion
 	nFields
 )
 
@@ -356,7 +360,7 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 		return
 	}
 	switch c.App {
-	case AppDHCP, AppMDNS, AppLLMNR, AppSSDP, AppWSDiscovery:
+	case AppDHCP, AppMDNS, AppLLMNR, AppSSDP, AppWSDiscovery, AppSADP:
 	default:
 		return
 	}
@@ -376,6 +380,8 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 		p.ssdp(c.Payload, sender)
 	case AppWSDiscovery:
 		p.wsd(c.Payload, sender)
+	case AppSADP:
+		p.sadp(c.Payload, sender)
 	}
 	if st.shared && c.Dir == netflow.ClientToServer {
 		p.sharedDatagram(f, st, sender, int64(len(c.Payload)), c.Time, seenAt{in: c.Input, frame: c.Frame, offset: c.Offset})
@@ -603,6 +609,21 @@ func (p *part) wsd(b []byte, sender who) {
 		for _, pr := range o.Profiles {
 			in.add(fONVIFProfile, pr)
 		}
+	}
+}
+
+// sadp reads a SADP ProbeMatch: what a Hikvision device says of itself to any host that asks.
+func (p *part) sadp(b []byte, sender who) {
+	m, _ := sadp.Parse(b)
+	if m == nil || m.Kind != sadp.KindProbeMatch {
+		return // a Probe says what the sender looks for, not what it is
+	}
+	in := p.info(sender)
+	in.add(fSADPModel, m.Description)
+	in.add(fSADPSerial, m.Serial)
+	in.add(fSADPFirmware, m.Software)
+	if a, err := netip.ParseAddr(m.IPv4); err == nil && a.Is4() {
+		in.add(fAddr, a.String())
 	}
 }
 

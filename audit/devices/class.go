@@ -97,6 +97,14 @@ func classify(r *Row) (string, []string) {
 			}
 		}
 	}
+	// SADP is Hikvision's own discovery protocol: a device that answers it runs Hikvision's
+	// firmware, under whatever brand it is sold.
+	for _, m := range r.SADP.Models {
+		add(ClassHikvision, "sadp", m)
+	}
+	if len(r.SADP.Models) == 0 && len(r.SADP.Serials) > 0 {
+		add(ClassHikvision, "sadp", r.SADP.Serials[0])
+	}
 	texts := []struct {
 		where string
 		list  []string

@@ -297,6 +297,7 @@ func deviceRow(w who, d *frameDev, in *info, contacts []Contact) Row {
 		Types: s[fSSDPType].sorted(), UserAgents: s[fSSDPAgent].sorted()}
 	r.UPnP = UPnP{FriendlyNames: s[fUPnPName].sorted(), Manufacturers: s[fUPnPMaker].sorted(), ModelNames: s[fUPnPModel].sorted(),
 		ModelNumbers: s[fUPnPModelNumber].sorted(), Serials: s[fUPnPSerial].sorted(), UDNs: s[fUPnPUDN].sorted()}
+	r.SADP = SADP{Models: s[fSADPModel].sorted(), Serials: s[fSADPSerial].sorted(), Firmware: s[fSADPFirmware].sorted()}
 	r.ONVIF = ONVIF{Endpoints: s[fWSDEndpoint].sorted(), Types: s[fWSDType].sorted(), XAddrs: s[fWSDXAddr].sorted(),
 		Models: s[fONVIFModel].sorted(), Names: s[fONVIFName].sorted(), Firmware: s[fONVIFFirmware].sorted(),
 		Locations: s[fONVIFLocation].sorted(), Profiles: s[fONVIFProfile].sorted()}

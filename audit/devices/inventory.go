@@ -68,6 +68,14 @@ type UPnP struct {
 	UDNs          []string `json:"udns"`
 }
 
+// SADP is what a device answered to a SADP search (Hikvision's discovery protocol, UDP 37020):
+// its model, serial number and firmware, given to any host of the segment that asks.
+type SADP struct {
+	Models   []string `json:"models"`
+	Serials  []string `json:"serial_numbers"`
+	Firmware []string `json:"firmware"`
+}
+
 // Contact is a destination the device opened flows to, with the device's own share of the
 // traffic and what the destination inventory knows of the destination.
 type Contact struct {
@@ -115,6 +123,7 @@ type Row struct {
 	LLMNRNames []string `json:"llmnr_names"`
 	SSDP       SSDP     `json:"ssdp"`
 	UPnP       UPnP     `json:"upnp"`
+	SADP       SADP     `json:"sadp"`
 	ONVIF      ONVIF    `json:"onvif"`
 	// First and Last are the times of the first and last frame it sent or that was sent to it.
 	// FramesOut and FramesIn count the packets of its TCP and UDP flows each way and the other

@@ -134,7 +134,8 @@ func expectedRows() []Row {
 		for _, l := range []*[]string{&r.ClassSigns, &r.IPv4, &r.IPv6, &r.DHCP.HostNames, &r.DHCP.FQDNs, &r.DHCP.VendorClasses, &r.DHCP.Fingerprints,
 			&r.MDNS.Names, &r.MDNS.Services, &r.LLMNRNames, &r.SSDP.Servers, &r.SSDP.USNs, &r.SSDP.Locations, &r.SSDP.Types, &r.SSDP.UserAgents,
 			&r.ONVIF.Endpoints, &r.ONVIF.Types, &r.ONVIF.XAddrs, &r.ONVIF.Models, &r.ONVIF.Names, &r.ONVIF.Firmware, &r.ONVIF.Locations,
-			&r.ONVIF.Profiles, &r.Owners} {
+			&r.ONVIF.Profiles, &r.Owners, &r.UPnP.FriendlyNames, &r.UPnP.Manufacturers, &r.UPnP.ModelNames, &r.UPnP.ModelNumbers,
+			&r.UPnP.Serials, &r.UPnP.UDNs, &r.SADP.Models, &r.SADP.Serials, &r.SADP.Firmware} {
 			if *l == nil {
 				*l = none
 			}
