@@ -1,7 +1,11 @@
 package devices
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -13,6 +17,7 @@ import (
 	"droneaudit/decoders/mdns"
 	"droneaudit/decoders/sadp"
 	"droneaudit/decoders/ssdp"
+	"droneaudit/decoders/upnp"
 	"droneaudit/decoders/wsdiscovery"
 	"droneaudit/engine"
 	"droneaudit/netflow"
@@ -247,6 +252,11 @@ type flowState struct {
 	// a contact on it already.
 	shared  bool
 	counted map[who]struct{}
+	// resp holds the first bytes a lab-scope HTTP server sent on the flow, read at its end for a
+	// UPnP device description (upnpResponses); respDone stops the copy (a hole, too many bytes,
+	// no HTTP response).
+	resp     []byte
+	respDone bool
 }
 
 func (p *part) state(f *flowtable.Flow, slot *any) *flowState {
@@ -356,6 +366,10 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 		return
 	}
 	p.mark(c, slot)
+	if f.Proto == netflow.TCP && c.App == AppHTTP && c.Dir == netflow.ServerToClient {
+		p.httpResponse(c, slot)
+		return
+	}
 	if f.Proto != netflow.UDP {
 		return
 	}
@@ -442,6 +456,9 @@ func (p *part) Ended(f *flowtable.Flow, slot *any) {
 	shared := false
 	if st, ok := (*slot).(*flowState); ok {
 		e, shared = st.ends, st.shared
+		if len(st.resp) > 0 {
+			p.upnpResponses(st.resp, e.server)
+		}
 	} else {
 		e = endpoints{client: p.whoOf(f.ClientMAC, f.Client.Addr()), server: p.whoOf(f.ServerMAC, f.Server.Addr())}
 	}
@@ -609,6 +626,59 @@ func (p *part) wsd(b []byte, sender who) {
 		for _, pr := range o.Profiles {
 			in.add(fONVIFProfile, pr)
 		}
+	}
+}
+
+// maxResp bounds the HTTP bytes kept per flow for a UPnP description: a description and its
+// response head.
+const maxResp = upnp.MaxSize + 8<<10
+
+// httpResponse keeps what an HTTP server on the lab segment sends, for a UPnP device description
+// (the document an SSDP LOCATION names, fetched in clear on the segment).
+func (p *part) httpResponse(c *engine.Chunk, slot *any) {
+	f := c.Flow
+	if !labScope(f.Server.Addr().Unmap()) {
+		return
+	}
+	st := p.state(f, slot)
+	switch {
+	case st.respDone:
+		return
+	case c.Gap, len(st.resp)+len(c.Payload) > maxResp, len(st.resp) == 0 && !bytes.HasPrefix(c.Payload, []byte("HTTP/1.")):
+		st.resp, st.respDone = nil, true
+		return
+	}
+	st.resp = append(st.resp, c.Payload...)
+}
+
+// upnpResponses reads the HTTP responses a lab-scope server sent on one connection and takes
+// each UPnP device description among them as what the server says of itself.
+func (p *part) upnpResponses(b []byte, server who) {
+	br := bufio.NewReader(bytes.NewReader(b))
+	for range 8 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, upnp.MaxSize+1))
+		resp.Body.Close()
+		if len(body) == 0 || !upnp.LooksLike(body) {
+			if err != nil {
+				return
+			}
+			continue
+		}
+		d, _ := upnp.ParseDescription(body)
+		if d == nil {
+			continue
+		}
+		in := p.info(server)
+		in.add(fUPnPName, d.FriendlyName)
+		in.add(fUPnPMaker, d.Manufacturer)
+		in.add(fUPnPModel, d.ModelName)
+		in.add(fUPnPModelNumber, d.ModelNumber)
+		in.add(fUPnPSerial, d.SerialNumber)
+		in.add(fUPnPUDN, d.UDN)
 	}
 }
 

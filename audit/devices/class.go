@@ -112,6 +112,7 @@ func classify(r *Row) (string, []string) {
 		{"onvif name", r.ONVIF.Names}, {"onvif model", r.ONVIF.Models},
 		{"dhcp host name", r.DHCP.HostNames}, {"dhcp vendor class", r.DHCP.VendorClasses},
 		{"mdns name", r.MDNS.Names}, {"ssdp server", r.SSDP.Servers}, {"llmnr name", r.LLMNRNames},
+		{"upnp manufacturer", r.UPnP.Manufacturers}, {"upnp model", r.UPnP.ModelNames}, {"upnp name", r.UPnP.FriendlyNames},
 	}
 	for _, t := range texts {
 		for _, v := range t.list {

@@ -19,6 +19,7 @@ const (
 	AppWSDiscovery = "ws-discovery"
 	AppDHCP        = "dhcp"
 	AppSADP        = "hikvision-sadp"
+	AppHTTP        = "http" // UPnP device descriptions are read from HTTP responses
 )
 
 // Protocols are the discovery protocols a device announces itself with, as the engine is to
