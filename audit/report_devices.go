@@ -106,7 +106,8 @@ func deviceNames(d *devices.Row) []string {
 	return out
 }
 
-// deviceModel says what model and firmware a device announced (ONVIF scopes, UPnP description).
+// deviceModel says what model, serial number and firmware a device announced (ONVIF scopes, SADP,
+// UPnP description).
 func deviceModel(d *devices.Row) string {
 	var parts []string
 	add := func(label string, l ...[]string) {
@@ -123,9 +124,9 @@ func deviceModel(d *devices.Row) string {
 		}
 	}
 	add("maker", d.UPnP.Manufacturers)
-	add("model", d.ONVIF.Models, d.UPnP.ModelNames, d.UPnP.ModelNumbers)
-	add("serial", d.UPnP.Serials)
-	add("firmware", d.ONVIF.Firmware)
+	add("model", d.ONVIF.Models, d.SADP.Models, d.UPnP.ModelNames, d.UPnP.ModelNumbers)
+	add("serial", d.SADP.Serials, d.UPnP.Serials)
+	add("firmware", d.ONVIF.Firmware, d.SADP.Firmware)
 	return strings.Join(parts, "; ")
 }
 

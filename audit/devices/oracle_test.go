@@ -3,6 +3,7 @@ package devices
 import (
 	"maps"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -44,13 +45,19 @@ func tsharkRows(t *testing.T, path, filter string, fields ...string) [][][]strin
 }
 
 // TestSegmentAgreesWithTshark compares the devices' MAC addresses, DHCP host names and mDNS
-// names with what tshark (Debian package tshark) reads from the same generated capture. It
-// skips when tshark is not installed.
+// names with what tshark (Debian package tshark) reads from the same generated captures: the
+// segment and the embedded example. It skips when tshark is not installed.
 func TestSegmentAgreesWithTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed (Debian package tshark): oracle comparison skipped")
 	}
-	path, _ := segmentCapture(t)
+	segment, _ := segmentCapture(t)
+	for _, path := range []string{segment, exampleCapture(t)} {
+		t.Run(filepath.Base(path), func(t *testing.T) { agreesWithTshark(t, path) })
+	}
+}
+
+func agreesWithTshark(t *testing.T, path string) {
 	inv, err := Build(t.Context(), []string{path}, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,8 @@ func (inv *Inventory) WriteJSON(w io.Writer) error {
 var csvHeader = []string{"mac", "vendor", "oui", "randomised", "class", "ipv4", "ipv6", "gateway", "dhcp_host_names", "dhcp_vendor_classes",
 	"dhcp_fingerprints", "dhcp_server", "mdns_names", "mdns_services", "mdns_instances", "llmnr_names", "ssdp_servers", "ssdp_types",
 	"ssdp_locations", "onvif_types", "onvif_models", "onvif_names", "onvif_firmware", "onvif_locations", "onvif_xaddrs",
-	"first", "last", "frames_out", "frames_in", "bytes_out", "bytes_in", "internet_contacts", "owners", "destinations", "class_signs"}
+	"first", "last", "frames_out", "frames_in", "bytes_out", "bytes_in", "internet_contacts", "owners", "destinations", "class_signs",
+	"upnp_names", "upnp_manufacturers", "upnp_models", "upnp_model_numbers", "upnp_serials", "sadp_models", "sadp_serials", "sadp_firmware"}
 
 func join(l []string) string { return strings.Join(l, "; ") }
 
@@ -53,7 +54,9 @@ func (inv *Inventory) WriteCSV(w io.Writer) error {
 			join(r.SSDP.Locations), join(r.ONVIF.Types), join(r.ONVIF.Models), join(r.ONVIF.Names), join(r.ONVIF.Firmware),
 			join(r.ONVIF.Locations), join(r.ONVIF.XAddrs), timeText(r.First), timeText(r.Last),
 			strconv.FormatInt(r.FramesOut, 10), strconv.FormatInt(r.FramesIn, 10), strconv.FormatInt(r.BytesOut, 10), strconv.FormatInt(r.BytesIn, 10),
-			strconv.Itoa(r.InternetContacts), join(r.Owners), join(dests), join(r.ClassSigns)}
+			strconv.Itoa(r.InternetContacts), join(r.Owners), join(dests), join(r.ClassSigns),
+			join(r.UPnP.FriendlyNames), join(r.UPnP.Manufacturers), join(r.UPnP.ModelNames), join(r.UPnP.ModelNumbers), join(r.UPnP.Serials),
+			join(r.SADP.Models), join(r.SADP.Serials), join(r.SADP.Firmware)}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
@@ -174,6 +177,10 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 		line("onvif", labelled("types", r.ONVIF.Types), labelled("model", r.ONVIF.Models), labelled("name", r.ONVIF.Names),
 			labelled("firmware", r.ONVIF.Firmware), labelled("location", r.ONVIF.Locations), labelled("profiles", r.ONVIF.Profiles),
 			labelled("xaddrs", r.ONVIF.XAddrs), labelled("endpoint", r.ONVIF.Endpoints))
+		line("upnp", labelled("name", quoted(r.UPnP.FriendlyNames)), labelled("manufacturer", quoted(r.UPnP.Manufacturers)),
+			labelled("model", r.UPnP.ModelNames), labelled("model number", r.UPnP.ModelNumbers), labelled("serial", r.UPnP.Serials),
+			labelled("udn", r.UPnP.UDNs))
+		line("sadp", labelled("model", r.SADP.Models), labelled("serial", r.SADP.Serials), labelled("firmware", quoted(r.SADP.Firmware)))
 		line("signs", r.ClassSigns...)
 		if len(r.Destinations) > 0 {
 			owners := ""

@@ -16,7 +16,7 @@ func init() { addCommand(newAuditCmd) }
 
 func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "audit [--zones ZONES] [--format text|json] [INPUT...]",
+		Use:   "audit [--zones ZONES] [--format text|json] [--example flight|segment] [INPUT...]",
 		Short: "Decode the inputs, match every position against the zones and give a verdict",
 		Long: `audit decodes all inputs (captures, flight and telemetry logs; folders are walked and decoded
 in parallel), matches every position against the sensitive zones, and prints the findings and a
@@ -45,7 +45,10 @@ in the text report are shown in --tz (default: the system's zone); JSON keeps RF
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
 Without inputs it runs on the embedded demo session: a drone flying over the Kleine-Brogel air
-base while streaming MAVLink telemetry over UDP.
+base while streaming MAVLink telemetry over UDP (--example flight). --example segment audits the
+embedded lab segment instead: a DJI controller, a phone, a Hikvision camera and a Dahua NVR and
+whom they contact, listed in the report's devices section (see 'droneaudit devices'); with the
+device policy below its devices fail.
 
 Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-separated):
   policy:
@@ -70,8 +73,12 @@ device (MAC, vendor, addresses, names) and the frame of its first such contact.`
 	f.String("format", "text", "report format: text or json (without it: from the extension of --out)")
 	f.String("out", "", "also write the report to this file (mode 0600); never an input or a file in an input folder")
 	f.Bool("force", false, "let --out replace an existing file")
+	f.String("example", "", `audit an embedded example instead of inputs: "flight" (the default without inputs) or "segment"`)
 	return c
 }
+
+// exampleFlight names the embedded demo flight (demo.EmbeddedCapture).
+const exampleFlight = "flight"
 
 func runAudit(cmd *cobra.Command, args []string) error {
 	format := cfg.GetString("format")
@@ -98,9 +105,17 @@ func runAudit(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
+	if err := exampleFlag(args, exampleFlight); err != nil {
+		return err
+	}
 	if len(args) == 0 {
-		slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
-		srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
+		if cfg.GetString("example") == exampleSegment {
+			slog.Info("auditing the embedded lab segment example", "capture", demo.SegmentName)
+			srcs = []audit.Source{audit.BytesSource(demo.SegmentName, demo.EmbeddedSegment)}
+		} else {
+			slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
+			srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
+		}
 		if zpath == "" {
 			zones, err = geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
 			if err != nil {

@@ -167,8 +167,11 @@ func TestDevicesUsage(t *testing.T) {
 	if code, _, _ := cli(t, "devices", "--format", "xml", "x.pcap"); code != exitUsage {
 		t.Errorf("bad format: exit %d", code)
 	}
-	if code, _, _ := cli(t, "devices"); code != exitUsage {
-		t.Errorf("no capture: exit %d", code)
+	if code, _, _ := cli(t, "devices", "--example", "segment", "x.pcap"); code != exitUsage {
+		t.Errorf("example and a capture: exit %d", code)
+	}
+	if code, _, _ := cli(t, "devices", "--example", "flight"); code != exitUsage {
+		t.Errorf("no such example: exit %d", code)
 	}
 	if code, _, _ := cli(t, "devices", filepath.Join(t.TempDir(), "missing.pcap")); code != exitUsage {
 		t.Errorf("missing capture: exit %d", code)
@@ -346,5 +349,58 @@ func frameSource(t *testing.T, capture []byte, n int) string {
 		if i == n {
 			return net.HardwareAddr(data[6:12]).String()
 		}
+	}
+}
+
+// TestDevicesExample lists the embedded lab segment without inputs: the controller, the phone,
+// the camera with what its SADP answer and UPnP description say, and the NVR.
+func TestDevicesExample(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{{"devices", "--format", "json"}, {"devices", "--format", "json", "--example", "segment"}} {
+		code, out, errOut := cli(t, args...)
+		if code != exitOK {
+			t.Fatalf("%q: exit %d: %s", args, code, errOut)
+		}
+		var doc struct {
+			Devices []struct {
+				MAC   string `json:"mac"`
+				Class string `json:"class"`
+				UPnP  struct {
+					FriendlyNames []string `json:"friendly_names"`
+					Serials       []string `json:"serial_numbers"`
+				} `json:"upnp"`
+				SADP struct {
+					Firmware []string `json:"firmware"`
+				} `json:"sadp"`
+				Evidence struct{ Input string } `json:"evidence"`
+			} `json:"devices"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range doc.Devices {
+			got = append(got, fmt.Sprintf("%s %s %q %q %q %s", d.MAC, d.Class, d.UPnP.FriendlyNames, d.UPnP.Serials, d.SADP.Firmware, d.Evidence.Input))
+		}
+		want := []string{
+			`44:47:cc:aa:bb:cc hikvision ["Cam-Front"] ["DS-2CD2143G0-I20190101AAWRC12345678"] ["V5.5.82build 190909"] example/lab-segment.pcapng`,
+			`50:c7:bf:01:02:03  [] [] [] example/lab-segment.pcapng`,
+			`60:60:1f:aa:00:01 dji [] [] [] example/lab-segment.pcapng`,
+			`6c:1c:71:11:22:33 dahua [] [] [] example/lab-segment.pcapng`,
+			`da:a1:19:2b:3c:4d  [] [] [] example/lab-segment.pcapng`,
+			`f4:8e:38:0a:0b:0c  [] [] [] example/lab-segment.pcapng`,
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q:\n%s\nwant\n%s", args, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	// The audit of the example, with the device policy of the README, fails on its devices.
+	os.WriteFile("droneaudit.yaml", []byte("policy:\n  destinations:\n    deny_owners: [hikvision-cloud, dahua-cloud]\n"+
+		"  devices:\n    closed_segment: true\n"), 0o600)
+	code, out, _ := cli(t, "audit", "--no-progress", "--example", "segment")
+	if code != exitPolicy || !strings.Contains(out, "Devices on the lab segment: 6") ||
+		!strings.Contains(out, "model: maker Hikvision; model DS-2CD2143G0-I; serial DS-2CD2143G0-I20190101AAWRC12345678; firmware V5.5.82, V5.5.82build 190909") ||
+		strings.Count(out, " device-internet  [FAILS POLICY]") != 4 || strings.Count(out, " device-denied  [FAILS POLICY]") != 3 {
+		t.Errorf("audit --example segment: exit %d\n%s", code, out)
 	}
 }

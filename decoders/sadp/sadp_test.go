@@ -1,59 +1,16 @@
 package sadp
 
 import (
-	"encoding/xml"
 	"strings"
 	"testing"
+
+	"droneaudit/internal/netfixture"
 )
 
-// probeMatch is a ProbeMatch as encoding/xml writes it from a struct, with the fields and order
-// of the published capture (see the package comment).
-type probeMatch struct {
-	XMLName           xml.Name `xml:"ProbeMatch"`
-	Uuid              string
-	Types             string
-	DeviceType        string
-	DeviceDescription string
-	DeviceSN          string
-	CommandPort       int
-	HttpPort          int
-	MAC               string
-	IPv4Address       string
-	IPv4SubnetMask    string
-	IPv4Gateway       string
-	IPv6Address       string
-	SoftwareVersion   string
-	DSPVersion        string
-	BootTime          string
-	OEMInfo           string
-	Activated         bool
-	Capabilities      struct {
-		SupportHCPlatform bool
-	} `xml:"Capabilities"`
-}
-
-// Generated returns the bytes of a probe and of a camera's answer, as a SADP client and a
-// Hikvision camera send them (the XML declaration, then the element).
-func generated(t testing.TB) (probe, match []byte) {
-	t.Helper()
-	p, err := xml.Marshal(struct {
-		XMLName xml.Name `xml:"Probe"`
-		Uuid    string
-		Types   string
-	}{Uuid: "8282F1DB-2FA6-4709-B261-3C6B6A48CA17", Types: "inquiry"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := xml.MarshalIndent(probeMatch{Uuid: "8282F1DB-2FA6-4709-B261-3C6B6A48CA17", Types: "inquiry", DeviceType: "139",
-		DeviceDescription: "DS-2CD2143G0-I", DeviceSN: "DS-2CD2143G0-I20190101AAWRC12345678", CommandPort: 8000, HttpPort: 80,
-		MAC: "44-47-cc-aa-bb-cc", IPv4Address: "192.168.50.64", IPv4SubnetMask: "255.255.255.0", IPv4Gateway: "192.168.50.1",
-		IPv6Address: "fe80::4647:ccff:feaa:bbcc", SoftwareVersion: "V5.5.82build 190909", DSPVersion: "V7.3, build 190830",
-		BootTime: "2026-12-01 08:00:00", OEMInfo: "N/A", Activated: true}, "", "    ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	decl := []byte(`<?xml version="1.0" encoding="UTF-8" ?>` + "\n")
-	return append([]byte(`<?xml version="1.0" encoding="utf-8"?>`), p...), append(decl, m...)
+// generated returns a probe and a Hikvision camera's answer, as netfixture writes them with
+// encoding/xml in the fields and order of the published capture (see the package comment).
+func generated(testing.TB) (probe, match []byte) {
+	return netfixture.SADPProbe(), netfixture.SADPProbeMatch()
 }
 
 func TestParseGenerated(t *testing.T) {
@@ -69,7 +26,7 @@ func TestParseGenerated(t *testing.T) {
 	want := Message{Kind: KindProbeMatch, Uuid: "8282F1DB-2FA6-4709-B261-3C6B6A48CA17", Types: "inquiry", DeviceType: "139",
 		Description: "DS-2CD2143G0-I", Serial: "DS-2CD2143G0-I20190101AAWRC12345678", MAC: "44-47-cc-aa-bb-cc", IPv4: "192.168.50.64",
 		IPv6: "fe80::4647:ccff:feaa:bbcc", Gateway: "192.168.50.1", HTTPPort: "80", CommandPort: "8000", Software: "V5.5.82build 190909",
-		DSP: "V7.3, build 190830", BootTime: "2026-12-01 08:00:00", OEMInfo: "N/A", Activated: "true"}
+		DSP: "V7.3, build 190830", OEMInfo: "N/A", Activated: "true"}
 	if *m != want {
 		t.Errorf("got  %+v\nwant %+v", *m, want)
 	}

@@ -1,46 +1,16 @@
 package upnp
 
 import (
-	"encoding/xml"
 	"strings"
 	"testing"
+
+	"droneaudit/internal/netfixture"
 )
 
-// description is a device description as encoding/xml writes it, in the layout of UPnP Device
-// Architecture 2.0 §2.3, with an embedded device whose fields must not be taken for the root's.
-type description struct {
-	XMLName     xml.Name `xml:"urn:schemas-upnp-org:device-1-0 root"`
-	SpecVersion struct {
-		Major int `xml:"major"`
-		Minor int `xml:"minor"`
-	} `xml:"specVersion"`
-	Device descDevice `xml:"device"`
-}
-
-type descDevice struct {
-	DeviceType   string       `xml:"deviceType"`
-	FriendlyName string       `xml:"friendlyName"`
-	Manufacturer string       `xml:"manufacturer"`
-	ModelName    string       `xml:"modelName"`
-	ModelNumber  string       `xml:"modelNumber"`
-	SerialNumber string       `xml:"serialNumber"`
-	UDN          string       `xml:"UDN"`
-	DeviceList   []descDevice `xml:"deviceList>device,omitempty"`
-}
-
-// generated returns a generated description of a camera.
-func generated(t testing.TB) []byte {
-	d := description{Device: descDevice{DeviceType: "urn:schemas-upnp-org:device:Basic:1", FriendlyName: "Cam-Front",
-		Manufacturer: "Hikvision", ModelName: "DS-2CD2143G0-I", ModelNumber: "DS-2CD2143G0-I", SerialNumber: "DS-2CD2143G0-I20190101AAWRC12345678",
-		UDN: "uuid:a4c5d6e7-1dd2-11b2-a8f3-4447ccaabbcc",
-		DeviceList: []descDevice{{DeviceType: "urn:schemas-upnp-org:device:MediaServer:1", FriendlyName: "embedded", ModelName: "other"}}}}
-	d.SpecVersion.Major = 1
-	b, err := xml.MarshalIndent(d, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append([]byte(xml.Header), b...)
-}
+// generated returns the camera's description as netfixture writes it with encoding/xml, in the
+// layout of UPnP Device Architecture 2.0 §2.3, with an embedded device whose fields must not be
+// taken for the root's.
+func generated(testing.TB) []byte { return netfixture.CameraDescription() }
 
 func TestParseDescription(t *testing.T) {
 	dev, err := ParseDescription(generated(t))
@@ -48,7 +18,7 @@ func TestParseDescription(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Device{DeviceType: "urn:schemas-upnp-org:device:Basic:1", FriendlyName: "Cam-Front", Manufacturer: "Hikvision",
-		ModelName: "DS-2CD2143G0-I", ModelNumber: "DS-2CD2143G0-I", SerialNumber: "DS-2CD2143G0-I20190101AAWRC12345678",
+		ModelName: "DS-2CD2143G0-I", ModelNumber: "DS-2CD2143G0-I", SerialNumber: netfixture.CameraSerial,
 		UDN: "uuid:a4c5d6e7-1dd2-11b2-a8f3-4447ccaabbcc"}
 	if *dev != want {
 		t.Errorf("got  %+v\nwant %+v", *dev, want)
