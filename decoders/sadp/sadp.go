@@ -12,17 +12,16 @@
 //
 // The root element tells the message apart from WS-Discovery (a SOAP Envelope, often on the same
 // group): SADP's is a bare <Probe> or <ProbeMatch> with no namespace. XML is read token by token
-// with encoding/xml and bounded: at most MaxSize bytes, maxTokens tokens, maxDepth nested
-// elements and maxText bytes of text per field.
+// (decoders/internal/boundxml) and bounded: at most MaxSize bytes, maxTokens tokens, maxDepth
+// nested elements and maxText bytes of text per field.
 package sadp
 
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
+
+	"droneaudit/decoders/internal/boundxml"
 )
 
 // Port is SADP's UDP port.
@@ -35,6 +34,8 @@ const (
 	maxDepth  = 8
 	maxText   = 512
 )
+
+var limits = boundxml.Limits{Tokens: maxTokens, Depth: maxDepth, Text: maxText}
 
 // Kinds of message (the root element).
 const (
@@ -76,7 +77,7 @@ func (e *Error) Error() string { return fmt.Sprintf("sadp: offset %d: %s", e.Off
 // declaration) whose root element is a bare <Probe> or <ProbeMatch>, with a <Types> or
 // <DeviceSN> element in its first 2 KiB.
 func LooksLike(b []byte) bool {
-	head := bytes.TrimLeft(b[:min(len(b), 2048)], " \t\r\n\xef\xbb\xbf")
+	head := boundxml.Head(b, 2048)
 	if bytes.HasPrefix(head, []byte("<?xml")) {
 		end := bytes.Index(head, []byte("?>"))
 		if end < 0 {
@@ -104,63 +105,34 @@ func Parse(b []byte) (*Message, error) {
 	if !LooksLike(b) {
 		return nil, &Error{0, "no SADP Probe or ProbeMatch"}
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		// UTF-8 under another name, or ASCII; anything else is read as bytes and sanitised
-		// where it is shown.
-		return r, nil
-	}
 	m := &Message{}
-	var path []string
-	var text strings.Builder
 	fields := map[string]*string{
 		"Uuid": &m.Uuid, "Types": &m.Types, "DeviceType": &m.DeviceType, "DeviceDescription": &m.Description,
 		"DeviceSN": &m.Serial, "MAC": &m.MAC, "IPv4Address": &m.IPv4, "IPv6Address": &m.IPv6, "IPv4Gateway": &m.Gateway,
 		"HttpPort": &m.HTTPPort, "CommandPort": &m.CommandPort, "SoftwareVersion": &m.Software, "DSPVersion": &m.DSP,
 		"BootTime": &m.BootTime, "OEMInfo": &m.OEMInfo, "Activated": &m.Activated,
 	}
-	for n := 0; ; n++ {
-		if n >= maxTokens {
-			return m, &Error{d.InputOffset(), fmt.Sprintf("more than %d XML tokens", maxTokens)}
-		}
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			if len(path) > 0 || m.Kind == "" {
-				return m, &Error{d.InputOffset(), "message cut short"}
-			}
-			return m, nil
-		}
-		if err != nil {
-			return m, &Error{d.InputOffset(), err.Error()}
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if len(path) >= maxDepth {
-				return m, &Error{d.InputOffset(), fmt.Sprintf("elements nested deeper than %d", maxDepth)}
-			}
+	p := boundxml.Walk(b, limits, boundxml.Visitor{
+		Start: func(path []string, e xml.StartElement) string {
 			if len(path) == 0 {
-				if m.Kind != "" {
-					return m, &Error{d.InputOffset(), "a second root element"}
-				}
-				m.Kind = t.Name.Local
+				m.Kind = e.Name.Local
 			}
-			path = append(path, t.Name.Local)
-			text.Reset()
-		case xml.CharData:
-			if text.Len()+len(t) > maxText {
-				return m, &Error{d.InputOffset(), fmt.Sprintf("element text longer than %d bytes", maxText)}
-			}
-			text.Write(t)
-		case xml.EndElement:
+			return ""
+		},
+		End: func(path []string, text string) {
 			// Fields are the root's children; deeper elements (capability lists) are skipped.
 			if len(path) == 2 {
 				if f := fields[path[1]]; f != nil && *f == "" {
-					*f = strings.TrimSpace(text.String())
+					*f = text
 				}
 			}
-			path = path[:len(path)-1]
-			text.Reset()
-		}
+		},
+	})
+	switch {
+	case p != nil && m.Kind == "":
+		return nil, &Error{p.Offset, p.Reason}
+	case p != nil:
+		return m, &Error{p.Offset, p.Reason}
 	}
+	return m, nil
 }

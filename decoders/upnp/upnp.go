@@ -6,18 +6,16 @@
 // over clear HTTP on the local network, so a capture of the segment carries it whenever a control
 // point (a phone app, an NVR, Windows) asked.
 //
-// XML is read token by token with encoding/xml and bounded: at most MaxSize bytes, maxTokens
-// tokens, maxDepth nested elements and maxText bytes of text per field. encoding/xml expands no
-// entities beyond XML's five, so a document cannot grow as it is read.
+// XML is read token by token (decoders/internal/boundxml) and bounded: at most MaxSize bytes,
+// maxTokens tokens, maxDepth nested elements and maxText bytes of text per field.
 package upnp
 
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
+
+	"droneaudit/decoders/internal/boundxml"
 )
 
 // Namespace is the namespace of a device description's elements.
@@ -30,6 +28,8 @@ const (
 	maxDepth  = 16
 	maxText   = 1024
 )
+
+var limits = boundxml.Limits{Tokens: maxTokens, Depth: maxDepth, Text: maxText}
 
 // Device is the root device of a description. Fields the description does not give are "".
 type Device struct {
@@ -54,7 +54,7 @@ func (e *Error) Error() string { return fmt.Sprintf("upnp: offset %d: %s", e.Off
 // LooksLike reports whether a body is a UPnP device description: XML naming the device
 // description namespace in its first 2 KiB.
 func LooksLike(b []byte) bool {
-	head := bytes.TrimLeft(b[:min(len(b), 2048)], " \t\r\n\xef\xbb\xbf")
+	head := boundxml.Head(b, 2048)
 	return len(head) > 0 && head[0] == '<' && bytes.Contains(head, []byte(Namespace))
 }
 
@@ -67,58 +67,31 @@ func ParseDescription(b []byte) (*Device, error) {
 	if !LooksLike(b) {
 		return nil, &Error{0, "no UPnP device description"}
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) { return r, nil }
 	dev := &Device{}
 	fields := map[string]*string{"deviceType": &dev.DeviceType, "friendlyName": &dev.FriendlyName, "manufacturer": &dev.Manufacturer,
 		"modelName": &dev.ModelName, "modelNumber": &dev.ModelNumber, "serialNumber": &dev.SerialNumber, "UDN": &dev.UDN}
-	var path []string
-	var text strings.Builder
-	root := false
-	for n := 0; ; n++ {
-		if n >= maxTokens {
-			return dev, &Error{d.InputOffset(), fmt.Sprintf("more than %d XML tokens", maxTokens)}
-		}
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			if len(path) > 0 {
-				return dev, &Error{d.InputOffset(), "description cut short"}
+	p := boundxml.Walk(b, limits, boundxml.Visitor{
+		Start: func(path []string, e xml.StartElement) string {
+			if len(path) == 0 && (e.Name.Local != "root" || e.Name.Space != Namespace) {
+				return fmt.Sprintf("root element %q in %q, not a device description", e.Name.Local, e.Name.Space)
 			}
-			if !root {
-				return nil, &Error{d.InputOffset(), "no root element"}
-			}
-			return dev, nil
-		}
-		if err != nil {
-			return dev, &Error{d.InputOffset(), err.Error()}
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if len(path) >= maxDepth {
-				return dev, &Error{d.InputOffset(), fmt.Sprintf("elements nested deeper than %d", maxDepth)}
-			}
-			if len(path) == 0 && (t.Name.Local != "root" || t.Name.Space != Namespace) {
-				return nil, &Error{d.InputOffset(), fmt.Sprintf("root element %q in %q, not a device description", t.Name.Local, t.Name.Space)}
-			}
-			root = true
-			path = append(path, t.Name.Local)
-			text.Reset()
-		case xml.CharData:
-			if text.Len()+len(t) > maxText {
-				return dev, &Error{d.InputOffset(), fmt.Sprintf("element text longer than %d bytes", maxText)}
-			}
-			text.Write(t)
-		case xml.EndElement:
+			return ""
+		},
+		End: func(path []string, text string) {
 			// root/device/<field>: the root device's own fields, not those of its embedded
 			// devices (root/device/deviceList/device/…).
 			if len(path) == 3 && path[1] == "device" {
 				if f := fields[path[2]]; f != nil && *f == "" {
-					*f = strings.TrimSpace(text.String())
+					*f = text
 				}
 			}
-			path = path[:len(path)-1]
-			text.Reset()
-		}
+		},
+	})
+	switch {
+	case p != nil && *dev == Device{}:
+		return nil, &Error{p.Offset, p.Reason}
+	case p != nil:
+		return dev, &Error{p.Offset, p.Reason}
 	}
+	return dev, nil
 }
