@@ -25,6 +25,9 @@ const (
 	CodeMalformedElement Code = "malformed-element"
 	// CodeUndecodable: a frame passed its checksum but its payload could not be decoded.
 	CodeUndecodable Code = "undecodable"
+	// CodeUndecrypted: an encrypted session (QUIC) could not be opened: no keys for it, wrong
+	// keys, or its handshake was not captured. Nothing of it is decoded as plaintext.
+	CodeUndecrypted Code = "undecrypted"
 	// CodeCorrupt: a ULog message header is corrupt; bytes were skipped to the next sync point.
 	CodeCorrupt Code = "corrupt"
 	// CodeCorruptDetails: a DJI flight record's details block is missing or out of range.

@@ -30,3 +30,23 @@ type LayerStream interface {
 type SecretsTaker interface {
 	AddSecrets(secretsType uint32, data []byte)
 }
+
+// StreamsLayer is a LayerStream whose inner bytes belong to several streams of one connection
+// (QUIC): the engine calls FeedStreams instead of Feed and delivers each stream as an inner flow
+// of its own (flowtable.Flow.InStream, StreamID), so a payload decoder or an observer reads one
+// stream's bytes in order, as it reads a TCP connection's.
+type StreamsLayer interface {
+	LayerStream
+	// FeedStreams takes one datagram (or the next bytes) of one direction of the outer flow and
+	// calls emit with the in-order pieces of the inner streams it completes.
+	FeedStreams(dir netflow.Direction, b []byte, gap bool, emit func(InnerStream))
+}
+
+// InnerStream is one in-order piece of one stream of a StreamsLayer.
+type InnerStream struct {
+	ID    uint64            // the stream within the connection
+	Dir   netflow.Direction // the direction the bytes travelled
+	Bytes []byte            // valid only during the call
+	Gap   bool              // bytes of this direction of the stream were lost before Bytes
+	End   bool              // the stream carries nothing more: its inner flow ends
+}

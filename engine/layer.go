@@ -1,13 +1,16 @@
 package engine
 
 import (
+	"slices"
+
 	"droneaudit/capture/flowtable"
 	"droneaudit/decoders"
 	"droneaudit/netflow"
 )
 
-// An opened layer: a flow recognised as a protocol an Unwrapper opens (TLS) gets a LayerStream per
-// input, and what the stream emits is delivered, like any chunk, as the bytes of an inner flow:
+// An opened layer: a flow recognised as a protocol an Unwrapper opens (TLS, QUIC) gets a LayerStream
+// per input, and what the stream emits is delivered, like any chunk, as the bytes of an inner flow
+// (one inner flow per stream for a decoders.StreamsLayer such as QUIC):
 // the payload decoders recognise and decode it, and the observers see it with Chunk.Flow.Outer
 // set. Inner flows can carry layers of their own, to maxLayers deep.
 
@@ -16,9 +19,11 @@ const maxLayers = 3
 
 type layer struct {
 	stream decoders.LayerStream
-	inner  *flowtable.Flow
+	inner  *flowtable.Flow // nil for a streams layer, whose inner flows are in streams
 	in     *Input
 	name   string
+	// streams are the inner flows of a decoders.StreamsLayer (QUIC), one per live stream.
+	streams map[uint64]*flowtable.Flow
 }
 
 // unwrap feeds a chunk of an outer flow to its layer, opening it at the flow's first chunk in each
@@ -35,10 +40,18 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 			return
 		}
 		l = &layer{in: c.Input, name: u.Name(), stream: u.NewStream(c.Input.dec, s.pay.sinkFor(c.Input))}
-		l.inner = flowtable.Inner(c.Flow, l.name, s.ft.Slots)
+		if _, ok := l.stream.(decoders.StreamsLayer); !ok {
+			l.inner = flowtable.Inner(c.Flow, l.name, s.ft.Slots)
+		}
 		st.layer = l
 	}
 	outer := *c
+	if ml, ok := l.stream.(decoders.StreamsLayer); ok {
+		guard(c.Input, func() {
+			ml.FeedStreams(c.Dir, c.Payload, c.Gap, func(p decoders.InnerStream) { s.innerStream(l, &outer, p) })
+		})
+		return
+	}
 	guard(c.Input, func() {
 		l.stream.Feed(c.Dir, c.Payload, c.Gap, func(dir netflow.Direction, inner []byte) {
 			if len(inner) == 0 {
@@ -70,7 +83,50 @@ func (s *shard) closeLayer(st *flowState) {
 	}
 	st.layer = nil
 	guard(l.in, l.stream.Close)
-	s.ended(l.inner)
+	if l.inner != nil {
+		s.ended(l.inner)
+	}
+	ids := make([]uint64, 0, len(l.streams))
+	for id := range l.streams {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		s.ended(l.streams[id])
+	}
+	l.streams = nil
+}
+
+// maxInnerStreams bounds the inner flows one streams layer keeps open; the layer bounds its own
+// streams too (QUIC follows quic.MaxStreams at once).
+const maxInnerStreams = 4096
+
+// innerStream delivers one piece of a stream of a StreamsLayer as a chunk of that stream's inner
+// flow, and ends the inner flow with the stream.
+func (s *shard) innerStream(l *layer, outer *Chunk, p decoders.InnerStream) {
+	f := l.streams[p.ID]
+	if f == nil {
+		if len(l.streams) >= maxInnerStreams || (len(p.Bytes) == 0 && p.End) {
+			return
+		}
+		if l.streams == nil {
+			l.streams = map[uint64]*flowtable.Flow{}
+		}
+		f = flowtable.Inner(outer.Flow, l.name, s.ft.Slots)
+		f.InStream, f.StreamID = true, p.ID
+		l.streams[p.ID] = f
+	}
+	if len(p.Bytes) > 0 || p.Gap {
+		f.Bytes[p.Dir] += int64(len(p.Bytes))
+		f.Last = outer.Time
+		ic := Chunk{Delivery: flowtable.Delivery{Flow: f, Dir: p.Dir, Payload: p.Bytes, Gap: p.Gap}, Input: outer.Input,
+			Frame: outer.Frame, Offset: outer.Offset, Time: outer.Time}
+		s.deliver(&ic)
+	}
+	if p.End {
+		delete(l.streams, p.ID)
+		s.ended(f)
+	}
 }
 
 func depth(f *flowtable.Flow) int {

@@ -10,6 +10,7 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"droneaudit/capture"
@@ -46,6 +47,10 @@ type Flow struct {
 	// Layer names that layer.
 	Outer *Flow
 	Layer string
+	// InStream is set on an inner flow that carries one stream of a multi-stream layer (QUIC);
+	// StreamID names the stream.
+	InStream bool
+	StreamID uint64
 	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
 	// sized by the owner (see Table.Slots).
 	Data []any
@@ -68,9 +73,12 @@ func (f *Flow) Closed() bool { return f.rst || (f.fin[0] && f.fin[1]) }
 // report, so most never pay for the hash.
 func (f *Flow) UID() string {
 	if f.uid == "" {
-		if f.Outer != nil {
+		switch {
+		case f.Outer != nil && f.InStream:
+			f.uid = f.Outer.UID() + "-" + f.Layer + "-" + strconv.FormatUint(f.StreamID, 10)
+		case f.Outer != nil:
 			f.uid = f.Outer.UID() + "-" + f.Layer
-		} else {
+		default:
 			f.uid = flowUID(f)
 		}
 	}

@@ -27,7 +27,10 @@ type Initial struct {
 	Payload []byte // decrypted frames
 }
 
-// varint reads a QUIC variable-length integer (RFC 9000 §16).
+// Varint reads the QUIC variable-length integer (RFC 9000 §16) at b[off:] and returns it with
+// the offset after it; ok is false when b ends inside it. HTTP/3 frames use the same integers.
+func Varint(b []byte, off int) (v uint64, next int, ok bool) { return varint(b, off) }
+
 func varint(b []byte, off int) (uint64, int, bool) {
 	if off >= len(b) {
 		return 0, off, false
@@ -121,27 +124,13 @@ func DecryptInitial(pkt []byte, h *LongHeader, k *Keys, largest int64) (*Initial
 		return nil, ErrNotInitial
 	}
 	pnOff := h.PNOffset
-	if pnOff+4+16 > h.PacketLen {
+	pr := k.protection()
+	pnLen, trunc, ok := removeHP(pkt, pnOff, h.PacketLen, pr.hp, true)
+	if !ok {
 		return nil, &Error{pnOff, "packet too short for a header-protection sample"}
 	}
-	mask := k.Mask(pkt[pnOff+4 : pnOff+20])
-	first := pkt[0] ^ (mask[0] & 0x0f)
-	pnLen := int(first&3) + 1
-	var trunc uint64
-	for i := 0; i < pnLen; i++ {
-		pkt[pnOff+i] ^= mask[1+i]
-		trunc = trunc<<8 | uint64(pkt[pnOff+i])
-	}
-	pkt[0] = first
 	pn := decodePN(largest, trunc, pnLen*8)
-	nonce := make([]byte, 12)
-	copy(nonce, k.IV)
-	for i := 0; i < 8; i++ {
-		nonce[4+i] ^= byte(pn >> (56 - 8*i))
-	}
-	hdr := pkt[:pnOff+pnLen]
-	ct := pkt[pnOff+pnLen : h.PacketLen]
-	pt, err := k.aead.Open(nil, nonce, ct, hdr)
+	pt, err := pr.open(nil, pkt, pnOff+pnLen, h.PacketLen, pn)
 	if err != nil {
 		return nil, &Error{pnOff + pnLen, "payload does not authenticate under the Initial keys"}
 	}

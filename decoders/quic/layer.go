@@ -1,0 +1,86 @@
+package quic
+
+import (
+	"fmt"
+
+	"droneaudit/capture"
+	"droneaudit/decoders"
+	"droneaudit/decoders/tlskeys"
+	"droneaudit/netflow"
+)
+
+// Layer opens the QUIC connections the engine recognises ("quic" flows) with the secrets of a key
+// log: it is a decoders.Unwrapper whose streams are decoders.StreamsLayer, so each QUIC stream
+// re-enters the engine as an inner flow of its own (HTTP/3 requests on the client's bidirectional
+// streams; read them with decoders/http3).
+type Layer struct {
+	keys *tlskeys.Log
+}
+
+// NewLayer returns the layer for a key log. The log may be shared with the TLS layer and filled
+// while the run goes on (key log files first, then the captures' Decryption Secrets Blocks).
+func NewLayer(keys *tlskeys.Log) *Layer { return &Layer{keys: keys} }
+
+// Name implements decoders.Unwrapper; inner flows are named "<outer uid>-quic-<stream ID>".
+func (l *Layer) Name() string { return "quic" }
+
+// Unwraps implements decoders.Unwrapper.
+func (l *Layer) Unwraps(app string) bool { return app == "quic" }
+
+// AddSecrets implements decoders.SecretsTaker: a capture's own key log goes into the shared log
+// (adding the same lines twice, when the TLS layer takes them too, changes nothing).
+func (l *Layer) AddSecrets(secretsType uint32, data []byte) {
+	l.keys.AddSecret(capture.Secret{Type: secretsType, Data: data})
+}
+
+// NewStream implements decoders.Unwrapper.
+func (l *Layer) NewStream(in decoders.Input, sink decoders.Sink) decoders.LayerStream {
+	s := &layerStream{in: in, sink: sink}
+	s.conn = NewConn(l.keys, func(d StreamData) {
+		if s.emit != nil {
+			s.emit(decoders.InnerStream{ID: d.ID, Dir: d.Dir, Bytes: d.Data, Gap: d.Gap, End: d.Done})
+		}
+	})
+	return s
+}
+
+type layerStream struct {
+	in   decoders.Input
+	sink decoders.Sink
+	conn *Conn
+	emit func(decoders.InnerStream)
+	gaps int
+}
+
+// FeedStreams implements decoders.StreamsLayer: b is one UDP payload of the flow.
+func (s *layerStream) FeedStreams(dir netflow.Direction, b []byte, gap bool, emit func(decoders.InnerStream)) {
+	if gap {
+		s.gaps++ // UDP has no gaps; an engine that says so lost datagrams, which QUIC tolerates
+	}
+	s.emit = emit
+	s.conn.Datagram(dir, b)
+	s.emit = nil
+}
+
+// Feed implements decoders.LayerStream for an engine that does not know StreamsLayer: the
+// streams' bytes come out in the order they complete, interleaved, so only FeedStreams keeps
+// them apart.
+func (s *layerStream) Feed(dir netflow.Direction, b []byte, gap bool, emit func(netflow.Direction, []byte)) {
+	s.FeedStreams(dir, b, gap, func(p decoders.InnerStream) { emit(p.Dir, p.Bytes) })
+}
+
+// Close implements decoders.LayerStream: the connection's state is reported on the input.
+func (s *layerStream) Close() {
+	sum := s.conn.Close()
+	if sum.Status == StatusDecrypted {
+		s.sink.Count("quic_decrypted", 1)
+		s.sink.Count("quic_stream_bytes", sum.Streams.Bytes)
+		if sum.Counts.Undecrypted > 0 {
+			s.sink.Count("quic_packets_undecrypted", int64(sum.Counts.Undecrypted))
+		}
+		return
+	}
+	s.sink.Count("quic_undecrypted", 1)
+	s.sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeUndecrypted, Offset: -1,
+		Message: fmt.Sprintf("QUIC connection to %q not decrypted (%s): %s", sum.ServerName, sum.Status, sum.Reason)})
+}
