@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/internal/safetext"
 )
 
 // WriteJSON writes the inventory as one JSON document: {"devices": [...], "oui": {...}, "geoip": {...}}.
@@ -106,7 +107,8 @@ func addrPort(ip string, port uint16) string {
 	return fmt.Sprintf("%s:%d", ip, port)
 }
 
-// WriteText writes one block per device for people, followed by the data attributions.
+// WriteText writes one block per device for people, followed by the data attributions. Every
+// line passes through safetext.
 func (inv *Inventory) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	for _, r := range inv.Devices {
@@ -159,6 +161,9 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 				seen = timeText(r.First) + " to " + timeText(r.Last)
 			}
 			line("seen", seen, fmt.Sprintf("sent %s (%d B of payload); received %s (%d B)", count(r.FramesOut, "frame"), r.BytesOut, count(r.FramesIn, "frame"), r.BytesIn))
+		}
+		if e := r.Evidence; e != nil {
+			line("evidence", fmt.Sprintf("first frame it sent: %s frame %d (offset %d), sha256 %s", e.Input, e.Frame, e.Offset, e.SHA256))
 		}
 		server := ""
 		if r.DHCP.Server {
@@ -219,8 +224,16 @@ type errWriter struct {
 	err error
 }
 
+// printf writes one line (or an empty one) through safetext: names, versions and notes come from
+// the capture, and a control character in them must not move the cursor or start a line.
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
+		line, nl := strings.CutSuffix(fmt.Sprintf(format, args...), "\n")
+		if nl {
+			line = safetext.String(line) + "\n"
+		} else {
+			line = safetext.String(line)
+		}
+		_, e.err = io.WriteString(e.w, line)
 	}
 }
