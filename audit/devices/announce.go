@@ -335,12 +335,16 @@ func (p *part) mark(c *engine.Chunk, slot *any) {
 	}
 	at := seenAt{in: c.Input, frame: c.Frame, offset: c.Offset}
 	if !f.Client.Addr().IsUnspecified() { // a shared flow's datagrams are its senders' (sharedDatagram)
-		w := p.whoOf(f.ClientMAC, f.Client.Addr())
-		if c.Dir == netflow.ServerToClient {
-			w = p.whoOf(f.ServerMAC, f.Server.Addr())
-		}
-		if in := p.device(w); in != nil {
-			in.at.keep(at)
+		// The server end of a flow to the internet is the gateway's MAC address: its own
+		// flows (DNS, DHCP answers) locate it, so the lookup is saved on every internet flow.
+		if c.Dir == netflow.ClientToServer {
+			if in := p.device(p.whoOf(f.ClientMAC, f.Client.Addr())); in != nil {
+				in.at.keep(at)
+			}
+		} else if labScope(f.Server.Addr().Unmap()) {
+			if in := p.device(p.whoOf(f.ServerMAC, f.Server.Addr())); in != nil {
+				in.at.keep(at)
+			}
 		}
 		if m == 0 {
 			client := p.whoOf(f.ClientMAC, f.Client.Addr())
