@@ -56,17 +56,24 @@ type frameTotals struct {
 	framesOut, framesIn, bytesOut, bytesIn int64
 }
 
-func countFrames(t testing.TB, path string) map[string]*frameTotals {
+// openPcap opens a pcap file with gopacket's reader; the file is closed when the test ends.
+func openPcap(t testing.TB, path string) *pcapgo.Reader {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	r, err := pcapgo.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+func countFrames(t testing.TB, path string) map[string]*frameTotals {
+	t.Helper()
+	r := openPcap(t, path)
 	out := map[string]*frameTotals{}
 	get := func(mac []byte, ts time.Time) *frameTotals {
 		k := netHW(mac)
@@ -330,15 +337,7 @@ func fileSHA256(t *testing.T, path string) string {
 // frame).
 func frameAt(t *testing.T, path string, n int, offset int64) (src, dst string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openPcap(t, path)
 	pos := int64(24)
 	for i := 1; ; i++ {
 		data, _, err := r.ReadPacketData()
