@@ -2,6 +2,7 @@ package audit
 
 import (
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/decoders/csvlog"
 	"droneaudit/decoders/dataflash"
 	"droneaudit/decoders/djilog"
@@ -38,6 +39,9 @@ func init() {
 		registerProtocol(p)
 	}
 	for _, p := range tlslayer.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range devices.Protocols {
 		registerProtocol(p)
 	}
 }
