@@ -25,9 +25,9 @@ type FindingDevice struct {
 // Rule names of device findings (Finding.Rules): the denied maker class, a denied owner class
 // the device contacted, and the closed segment it reached the internet from.
 const (
-	RuleDeviceClass   = "class"
-	RuleOwner         = "owner"
-	RuleClosedSegment = "closed-segment"
+	RuleDeviceClass       = "class"
+	RuleOwner             = "owner"
+	RuleClosedSegmentName = "closed-segment"
 )
 
 // deviceFindings turns the devices that break the policy into findings, in device order: one
@@ -60,7 +60,7 @@ func newDeviceFinding(kind string, r *devices.Row) *Finding {
 			}
 		}
 	}
-	return &Finding{Kind: kind, Severity: "high", FailsPolicy: true, Channel: geo.ChannelNetwork, Scope: destinations.ScopeLabNetwork,
+	return &Finding{Kind: kind, Severity: SeverityHigh, FailsPolicy: true, Channel: geo.ChannelNetwork, Scope: destinations.ScopeLabNetwork,
 		Device: d, Rules: []Rule{}, zoneIx: -1, inIx: -1}
 }
 
@@ -69,7 +69,7 @@ func deniedDevice(r *devices.Row, p Policy) *Finding {
 	var why []string
 	if r.Class != "" && slices.Contains(p.Devices.DenyClasses, r.Class) {
 		f = newDeviceFinding(KindDeviceDenied, r)
-		f.Rules = append(f.Rules, Rule{Rule: RuleDeviceClass, Value: r.Class})
+		f.Rules = append(f.Rules, Rule{Rule: RuleDeviceClass, Value: r.Class, Key: RuleDenyDeviceClasses})
 		f.Evidence = deviceEvidence(r.Evidence)
 		f.Count = r.FramesOut
 		why = append(why, fmt.Sprintf("its maker class %q is denied (%s)", r.Class, strings.Join(r.ClassSigns, "; ")))
@@ -82,7 +82,7 @@ func deniedDevice(r *devices.Row, p Policy) *Finding {
 		if f == nil {
 			f = newDeviceFinding(KindDeviceDenied, r)
 		}
-		f.Rules = append(f.Rules, Rule{Rule: RuleOwner, Value: owner})
+		f.Rules = append(f.Rules, Rule{Rule: RuleOwner, Value: owner, Key: RuleDenyOwners})
 		var to []string
 		for _, c := range r.Destinations {
 			if c.Scope != destinations.ScopeInternet || c.Owner != owner {
@@ -105,6 +105,7 @@ func deniedDevice(r *devices.Row, p Policy) *Finding {
 	if flows > 0 {
 		f.Count = flows
 	}
+	f.Rule = f.Rules[0].Key
 	f.Summary = fmt.Sprintf("device %s is on the lab segment: %s", deviceText(f.Device), strings.Join(why, "; "))
 	return f
 }
@@ -114,8 +115,9 @@ func closedSegmentDevice(r *devices.Row, p Policy) *Finding {
 		return nil
 	}
 	f := newDeviceFinding(KindDeviceInternet, r)
+	f.Rule = RuleClosedSegment
 	f.Scope = destinations.ScopeInternet
-	f.Rules = append(f.Rules, Rule{Rule: RuleClosedSegment, Value: "true"})
+	f.Rules = append(f.Rules, Rule{Rule: RuleClosedSegmentName, Value: "true", Key: RuleClosedSegment})
 	var to []string
 	for _, c := range r.Destinations {
 		if c.Scope != destinations.ScopeInternet {

@@ -32,6 +32,9 @@ type Policy struct {
 	// FailOnFlightLogUpload fails the audit when a flight record is seen in network traffic: the
 	// device uploaded its flight log.
 	FailOnFlightLogUpload bool `json:"fail_on_flight_log_upload" mapstructure:"fail_on_flight_log_upload"`
+	// FailOnTLSPinning fails the audit when a lab device refused the lab's intercepting
+	// certificate (lab up --tls-intercept): what it sends cannot be shown.
+	FailOnTLSPinning bool `json:"fail_on_tls_pinning" mapstructure:"fail_on_tls_pinning"`
 	// Destinations fails the audit on contacts with denied owner classes, countries or hosts.
 	Destinations destinations.Policy `json:"destinations" mapstructure:"destinations"`
 	// Devices fails the audit on devices of the lab segment: of denied maker classes, or that
@@ -41,7 +44,7 @@ type Policy struct {
 
 // PolicyKeys are the keys of a policy in a configuration, under "policy.".
 var PolicyKeys = []string{"fail_on", "fail_scopes", "fail_on_broadcast_pilot", "fail_on_device",
-	"fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts",
+	"fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_tls_pinning", "destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts",
 	"devices.deny_classes", "devices.closed_segment"}
 
 // DefaultPolicy fails on secret and restricted positions that leave the site or are broadcast,

@@ -236,7 +236,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, devs *devices.In
 		r.Destinations, r.DNSQueries, r.DestinationNotes, r.GeoIP = inv.Rows, inv.DNSQueries, inv.Notes, &inv.GeoIP
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}
-	r.addLab(o.Lab)
+	r.addLab(o.Lab, o.Policy)
 	if devs != nil {
 		r.Devices, r.DeviceOUI = devs.Devices, &devs.OUI
 		r.Findings = append(r.Findings, deviceFindings(devs.Devices, o.Policy)...)
