@@ -1,22 +1,23 @@
-// Command gen writes the demo files that package demo embeds.
+//go:debug cryptocustomrand=1
+
+// Command gen writes the demo files that package demo embeds, from package demogen.
 package main
 
 import (
 	"log"
 	"os"
 
-	"droneaudit/internal/demo"
+	"droneaudit/internal/demo/demogen"
 )
 
 func main() {
-	c, err := demo.Capture()
+	files, err := demogen.Files()
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile("kleine-brogel-flight.pcapng", c, 0o644); err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile("belgian-sensitive-sites.geojson", demo.Zones(), 0o644); err != nil {
-		log.Fatal(err)
+	for _, f := range files {
+		if err := os.WriteFile(f.Name, f.Data, 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
 }
