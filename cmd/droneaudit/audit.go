@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"droneaudit/audit"
 	"droneaudit/geo"
@@ -44,8 +45,12 @@ Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
-Without inputs it runs on the embedded demo session: a drone flying over the Kleine-Brogel air
-base while streaming MAVLink telemetry over UDP.
+Without inputs it runs on the embedded demo session, under its own policy and zone file (the
+configuration and flags still win): a police lab's test of a DJI Mavic 3 Enterprise with its RC
+Pro flying from a staging area over the Kleine-Brogel air base. Its inputs are the lab access
+point's capture (DHCP, DNS, TLS 1.3 with the session keys in the pcapng, DJI Cloud API MQTT in
+clear), a monitor-mode capture of the aircraft's DroneID beacons and the RC's flight record.
+Nothing is written unless --out is given.
 
 Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-separated):
   policy:
@@ -76,7 +81,16 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	policy, err := loadPolicy(ruleClasses(dopts.Owners))
+	var base *viper.Viper
+	if len(args) == 0 {
+		// The demo runs under its own policy file; the configuration still wins key by key.
+		base = viper.New()
+		base.SetConfigType("yaml")
+		if err := base.ReadConfig(bytes.NewReader(demo.EmbeddedPolicy)); err != nil {
+			return fmt.Errorf("%s: %w", demo.PolicyName, err)
+		}
+	}
+	policy, err := loadPolicy(ruleClasses(dopts.Owners), base)
 	if err != nil {
 		return err
 	}
@@ -93,8 +107,10 @@ func runAudit(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if len(args) == 0 {
-		slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
-		srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
+		slog.Info("no inputs given: auditing the embedded demo session", "policy", demo.PolicyName, "zones", demo.ZonesName)
+		for _, in := range demo.Inputs() {
+			srcs = append(srcs, audit.BytesSource(in.Name, in.Data))
+		}
 		if zpath == "" {
 			zones, err = geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
 			if err != nil {

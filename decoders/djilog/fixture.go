@@ -2,6 +2,7 @@ package djilog
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math"
 	"time"
@@ -54,7 +55,10 @@ type fixture struct {
 	trailer      bool // v7–v11: a type-15 record after the details
 	corruptLat   bool // details lat garbage and negative picture lengths
 	noMarker     bool // leave out the 12345 marker
-	city         string
+	city, region string
+	rcSN         string
+	flightTimeMs uint32  // 0: 100 ms per record
+	takeOffAlt   float32 // decimetres; 0: 123.4
 }
 
 func newFixture(version int) *fixture {
@@ -117,13 +121,16 @@ func (fx *fixture) details() []byte {
 		city = "Testville"
 	}
 	copy(b[0:], city)
-	copy(b[40:], "TS")
+	copy(b[40:], cmp.Or(fx.region, "TS"))
 	le.PutUint32(b[83:], uint32(fx.lineCount))
 	le.PutUint32(b[87:], detailsCheck)
 	le.PutUint64(b[91:], uint64(fx.start.UnixMilli()))
 	le.PutUint64(b[99:], math.Float64bits(fx.lon))
 	le.PutUint64(b[107:], math.Float64bits(fx.lat))
 	le.PutUint32(b[119:], uint32(len(fx.recs))*100)
+	if fx.flightTimeMs != 0 {
+		le.PutUint32(b[119:], fx.flightTimeMs)
+	}
 	for i, p := range fx.pictures {
 		le.PutUint32(b[147+4*i:], uint32(len(p.full)))
 		le.PutUint32(b[163+4*i:], uint32(len(p.thumb)))
@@ -141,12 +148,12 @@ func (fx *fixture) details() []byte {
 		return b
 	}
 	copy(b[251:267], "0123456789abcdef")
-	le.PutUint32(b[267:], math.Float32bits(123.4))
+	le.PutUint32(b[267:], math.Float32bits(cmp.Or(fx.takeOffAlt, 123.4)))
 	b[271] = fx.product
 	copy(b[280:312], fx.aircraftName)
 	copy(b[312:328], fx.aircraftSN)
 	copy(b[328:344], "CAMSN0001")
-	copy(b[344:360], "RCSN0001")
+	copy(b[344:360], cmp.Or(fx.rcSN, "RCSN0001"))
 	copy(b[360:376], "BATSN0001")
 	b[376] = 2
 	copy(b[377:380], []byte{4, 3, 4})
@@ -348,8 +355,9 @@ type Flight struct {
 	TakeOffLat, TakeOffLon   float64   // degrees; the details' take-off point and the HOME records
 	HomeAltitude             float64   // metres
 	AircraftSN, AircraftName string
+	RCSN                     string // the remote controller's serial
 	Product                  byte   // product type code (formats §3.3)
-	City                     string // the details' place name
+	City, Region             string // the details' place names
 	// Track is one OSD frame every 100 ms: the aircraft's position and height above take-off.
 	Track []FlightPoint
 	// PilotLat, PilotLon, when not both 0, are written as APP_GPS records every second: the
@@ -367,7 +375,9 @@ type FlightPoint struct{ Lat, Lon, Height float64 }
 func WriteFlight(f Flight) []byte {
 	fx := newFixture(f.Version)
 	fx.lat, fx.lon, fx.start, fx.product, fx.city = f.TakeOffLat, f.TakeOffLon, f.Start, f.Product, f.City
-	fx.aircraftSN, fx.aircraftName = f.AircraftSN, f.AircraftName
+	fx.aircraftSN, fx.aircraftName, fx.rcSN, fx.region = f.AircraftSN, f.AircraftName, f.RCSN, f.Region
+	fx.flightTimeMs = uint32(len(f.Track)) * 100
+	fx.takeOffAlt = float32(f.HomeAltitude * 10)
 	if f.Version <= 7 && len(fx.aircraftSN) > 10 {
 		fx.aircraftSN = fx.aircraftSN[:10]
 	}

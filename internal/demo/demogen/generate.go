@@ -239,7 +239,7 @@ func FlightSummary() []byte {
 // OnDeviceFlightRecord returns the flight record the RC keeps of the flight (version 12).
 func OnDeviceFlightRecord() []byte {
 	f := djilog.Flight{Version: 12, Start: Start, TakeOffLat: pilotLat, TakeOffLon: pilotLon, HomeAltitude: takeOffAMSL,
-		AircraftSN: AircraftSN, AircraftName: "Mavic 3E police lab", Product: 77, City: "Peer", PilotLat: pilotLat, PilotLon: pilotLon}
+		AircraftSN: AircraftSN, AircraftName: "Mavic 3E police lab", RCSN: RCSN, Product: 118, City: "Peer", Region: "Limburg", PilotLat: pilotLat, PilotLon: pilotLon}
 	for i := 0; i <= flightSeconds*10; i++ {
 		lat, lon, rel := Track(float64(i) / 10)
 		f.Track = append(f.Track, djilog.FlightPoint{Lat: lat, Lon: lon, Height: rel})
@@ -410,7 +410,7 @@ func MonitorCapture() ([]byte, error) {
 			Serial: AircraftSN, RawLat: droneid.RadE7(lat), RawLon: droneid.RadE7(lon), Altitude: int16(takeOffAMSL + rel), Height: int16(rel),
 			RawHomeLat: droneid.RadE7(pilotLat), RawHomeLon: droneid.RadE7(pilotLon),
 			RawAppLat: droneid.RadE7(pilotLat), RawAppLon: droneid.RadE7(pilotLon), AppTimeMs: uint64(Start.Add(time.Duration(s) * time.Second).UnixMilli()),
-			ProductType: 77}
+			ProductType: 68}
 		v := droneid.Append(nil, &r, 0)
 		ssid := "DJI-" + AircraftSN
 		f := []byte{0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
