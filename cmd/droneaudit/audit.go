@@ -45,8 +45,8 @@ Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
-Without inputs it runs on the embedded demo session, under its own policy and zone file (the
-configuration and flags still win): a police lab's test of a DJI Mavic 3 Enterprise with its RC
+Without inputs it runs on the embedded demo session, under its own policy and zone file (a
+policy in the configuration, or --zones, replaces them): a police lab's test of a DJI Mavic 3 Enterprise with its RC
 Pro flying from a staging area over the Kleine-Brogel air base. Its inputs are the lab access
 point's capture (DHCP, DNS, TLS 1.3 with the session keys in the pcapng, DJI Cloud API MQTT in
 clear), a monitor-mode capture of the aircraft's DroneID beacons and the RC's flight record.
@@ -83,7 +83,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	var base *viper.Viper
 	if len(args) == 0 {
-		// The demo runs under its own policy file; the configuration still wins key by key.
+		// The demo runs under its own policy file unless the configuration gives a policy.
 		base = viper.New()
 		base.SetConfigType("yaml")
 		if err := base.ReadConfig(bytes.NewReader(demo.EmbeddedPolicy)); err != nil {

@@ -292,9 +292,16 @@ func loadLocation(name string) (*time.Location, error) {
 // loadPolicy reads the policy key by key, from flags, environment and file alike
 // (DRONEAUDIT_POLICY_FAIL_ON=secret works as well as policy.fail_on in the file), and checks
 // every value. classes are the owner classes the configuration's owner rules define. base, when
-// not nil, gives the keys the configuration leaves unset (the demo's own policy file).
+// not nil, is a policy file (the demo's own) used only when the configuration sets no policy key:
+// a policy is taken whole from one place, never mixed.
 func loadPolicy(classes []string, base *viper.Viper) (audit.Policy, error) {
 	p := audit.DefaultPolicy()
+	for _, k := range audit.PolicyKeys {
+		if cfg.IsSet("policy." + k) {
+			base = nil
+			break
+		}
+	}
 	for _, k := range audit.PolicyKeys {
 		key := "policy." + k
 		var raw any
