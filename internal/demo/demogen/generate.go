@@ -45,7 +45,7 @@ import (
 // takes off beside the pilot, crosses the base's perimeter and comes back.
 var (
 	pilotLat, pilotLon = 51.148137, 5.437962 // in the staging area; also take-off and home
-	baseLat, baseLon   = 51.1680, 5.4700 // Kleine-Brogel air base
+	baseLat, baseLon   = 51.1680, 5.4700     // Kleine-Brogel air base
 	// Start is the take-off.
 	Start = time.Date(2026, 5, 12, 9, 0, 0, 0, time.UTC)
 )
