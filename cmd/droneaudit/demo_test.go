@@ -171,12 +171,40 @@ func TestDemoSession(t *testing.T) {
 			t.Errorf("%s %s %s %s %s: found %v, fails %v (want %v)", c.kind, c.zone, c.ip, c.input, c.role, found, fails, c.fails)
 		}
 	}
+	// The demo's policy is an ordinary configuration file: given with --config to an audit of
+	// the same files, it gives the same report.
+	dir := t.TempDir()
+	var args []string
+	for _, in := range ins {
+		p := filepath.Join(dir, filepath.Base(in.Name))
+		if err := os.WriteFile(p, in.Data, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, p)
+	}
+	conf, zones := filepath.Join(dir, "droneaudit.yaml"), filepath.Join(dir, "zones.geojson")
+	os.WriteFile(conf, demo.EmbeddedPolicy, 0o400)
+	os.WriteFile(zones, demo.EmbeddedZones, 0o400)
+	code, out, errOut := cli(t, append([]string{"--config", conf, "audit", "--no-progress", "--format", "json", "--zones", zones}, args...)...)
+	var files demoReport
+	if err := json.Unmarshal([]byte(out), &files); err != nil || code != exitPolicy {
+		t.Fatalf("audit --config: exit %d, %v\n%s", code, err, errOut)
+	}
+	if !slices.Equal(files.Policy.Destinations.DenyOwners, rep.Policy.Destinations.DenyOwners) || len(files.Findings) != len(rep.Findings) {
+		t.Errorf("with the policy as --config: policy %+v, %d findings; the demo: %+v, %d findings",
+			files.Policy, len(files.Findings), rep.Policy, len(rep.Findings))
+	}
+	for i, f := range files.Findings {
+		if g := rep.Findings[i]; f.Kind != g.Kind || f.Zone != g.Zone || f.FailsPolicy != g.FailsPolicy {
+			t.Errorf("finding %d: %+v from the files, %+v in the demo", i, f, g)
+		}
+	}
 	// The DHCP exchange names the RC and its vendor class.
 	labFile := filepath.Join(t.TempDir(), "lab.pcapng")
 	if err := os.WriteFile(labFile, demo.EmbeddedCapture, 0o400); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ := cli(t, "devices", "--no-progress", labFile)
+	code, out, _ = cli(t, "devices", "--no-progress", labFile)
 	if code != exitOK || !strings.Contains(out, `vendor class "android-dhcp-11"`) || !strings.Contains(out, "host name RC-Pro-0017") {
 		t.Errorf("devices: exit %d\n%s", code, out)
 	}

@@ -410,7 +410,8 @@ func MonitorCapture() ([]byte, error) {
 			Serial: AircraftSN, RawLat: droneid.RadE7(lat), RawLon: droneid.RadE7(lon), Altitude: int16(takeOffAMSL + rel), Height: int16(rel),
 			RawHomeLat: droneid.RadE7(pilotLat), RawHomeLon: droneid.RadE7(pilotLon),
 			RawAppLat: droneid.RadE7(pilotLat), RawAppLon: droneid.RadE7(pilotLon), AppTimeMs: uint64(Start.Add(time.Duration(s) * time.Second).UnixMilli()),
-			ProductType: 68}
+			ProductType: 68} // "Mavic 3": the DroneID product table (droneid.go) has no separate Enterprise code
+
 		v := droneid.Append(nil, &r, 0)
 		ssid := "DJI-" + AircraftSN
 		f := []byte{0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
