@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"math"
 	"time"
+
+	"droneaudit/geo"
 )
 
 // This file writes flight records from scratch, for every layout the decoder reads, so that the
@@ -59,6 +61,8 @@ type fixture struct {
 	rcSN         string
 	flightTimeMs uint32  // 0: 100 ms per record
 	takeOffAlt   float32 // decimetres; 0: 123.4
+	distanceM    float32 // details: total distance
+	maxHeightM   float32 // details: maximum height
 }
 
 func newFixture(version int) *fixture {
@@ -131,6 +135,8 @@ func (fx *fixture) details() []byte {
 	if fx.flightTimeMs != 0 {
 		le.PutUint32(b[119:], fx.flightTimeMs)
 	}
+	le.PutUint32(b[115:], math.Float32bits(fx.distanceM))
+	le.PutUint32(b[123:], math.Float32bits(fx.maxHeightM))
 	for i, p := range fx.pictures {
 		le.PutUint32(b[147+4*i:], uint32(len(p.full)))
 		le.PutUint32(b[163+4*i:], uint32(len(p.thumb)))
@@ -387,6 +393,11 @@ func WriteFlight(f Flight) []byte {
 	}
 	fx.add(typeRecover, recoverContent(f.Version, fx))
 	for i, p := range f.Track {
+		fx.maxHeightM = max(fx.maxHeightM, float32(p.Height))
+		if i > 0 {
+			q := f.Track[i-1]
+			fx.distanceM += float32(geo.DistanceM(geo.Fix{Lat: q.Lat, Lon: q.Lon}, geo.Fix{Lat: p.Lat, Lon: p.Lon}))
+		}
 		fx.add(typeOSD, osdContent(osdLen, p.Lat, p.Lon, p.Height, float64(i)/10))
 		fx.add(typeCustom, customContent(f.Start.Add(time.Duration(i)*100*time.Millisecond)))
 		if i%10 == 0 {
