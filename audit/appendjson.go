@@ -39,7 +39,7 @@ func appendJSONFloat(b []byte, f float64) []byte {
 
 // appendShortDecimal is the fast path of appendJSONFloat for the numbers positions are made of:
 // degrees×1e7, metres rounded to millimetres, anything with at most seven decimals. It applies
-// when 1e-6 <= |f| < 1e7 and m/10⁷, m = round(|f|·10⁷), is a decimal that reads back as f
+// when 1e-6 <= |f| < 1e7 and m/10⁷, m = round(|f|·10⁷) (an integer), is a decimal that reads back as f
 // (float64(m)/1e7, the correctly rounded quotient of two exact values, is |f|). That decimal is
 // then the shortest one that reads back as f, which is what strconv prints: any other decimal
 // that does lies within an ulp of it (ulp < 2e-9 below 1e7), so off the 10⁻⁸ grid; with at
@@ -51,7 +51,9 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 	if !(abs >= 1e-6 && abs < 1e7) {
 		return b, false
 	}
-	m := math.Round(abs * scale)
+	// Any integer m with m/10⁷ == |f| will do; RoundToEven is one instruction (ROUNDSD), Round
+	// a dozen, and they differ only at ties, where the check fails either way.
+	m := math.RoundToEven(abs * scale)
 	if m/scale != abs {
 		return b, false
 	}
@@ -64,7 +66,17 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 		d[0] = '-'
 		n = 1
 	}
-	n += putTrimmed(d[n:], digits8(whole))
+	switch {
+	// Whole parts below 100 (most latitudes and longitudes) need no digits8.
+	case whole < 10:
+		d[n] = byte('0' + whole)
+		n++
+	case whole < 100:
+		d[n], d[n+1] = twoDigits[2*whole], twoDigits[2*whole+1]
+		n += 2
+	default:
+		n += putTrimmed(d[n:], digits8(whole))
+	}
 	if frac != 0 {
 		// frac < 1e7: its first digit of 8 is '0', replaced by the point.
 		w := digits8(frac)&^0xff | '.'
@@ -160,10 +172,10 @@ const hexDigits = "0123456789abcdef"
 // checked eight bytes at a time and copied whole.
 func appendJSONString(b []byte, s string) []byte {
 	i := 0
-	for i+8 <= len(s) && safe8(s[i:]) {
+	for i+8 <= len(s) && safeWord(word8(s[i:])) {
 		i += 8
 	}
-	if i+8 > len(s) && len(s) >= 8 && safe8(s[len(s)-8:]) {
+	if i+8 > len(s) && len(s) >= 8 && safeWord(word8(s[len(s)-8:])) {
 		i = len(s) // the last, overlapping word covers the rest
 	}
 	for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
@@ -228,17 +240,21 @@ func appendEscaped(b []byte, s string, i int) []byte {
 	return append(b, s[start:]...)
 }
 
-// safe8 reports whether the first 8 bytes of s are all jsonSafe, testing them at once: no byte
-// has its top bit set (non-ASCII), is below 0x20, or equals '"' or '\\'. Each test is the
+// word8 is the first 8 bytes of s, the first in the low byte: one load. word8 and safeWord are
+// two functions, not one, so that the compiler inlines both into appendJSONString's loop.
+func word8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// safeWord reports whether the 8 bytes of x are all jsonSafe, testing them at once: no byte has
+// its top bit set (non-ASCII), is below 0x20, or equals '"' or '\\'. Each test is the
 // has-zero-byte trick on the word; it may call a safe byte unsafe (the byte loop then decides)
 // but never the reverse, because with no top bit set the tests are exact.
-func safe8(s string) bool {
+func safeWord(x uint64) bool {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	_ = s[7]
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 	q := x ^ lsb*'"'
 	bs := x ^ lsb*'\\'
-	unsafe := x | (x-lsb*0x20)&^x | (q-lsb)&^q | (bs-lsb)&^bs
-	return unsafe&msb == 0
+	return (x|(x-lsb*0x20)&^x|(q-lsb)&^q|(bs-lsb)&^bs)&msb == 0
 }

@@ -26,10 +26,12 @@ const (
 // observations are aggregated: one finding per kind, zone, role, channel, input and destination,
 // with a count, the first and last observation in time and the extent of all of them.
 type Finding struct {
-	ID          string      `json:"id"`
-	Kind        string      `json:"kind"`
-	Severity    string      `json:"severity"` // critical, high, medium, low
-	FailsPolicy bool        `json:"fails_policy"`
+	ID          string   `json:"id"`
+	Kind        string   `json:"kind"`
+	Severity    Severity `json:"severity"` // critical, high, medium, low
+	FailsPolicy bool     `json:"fails_policy"`
+	// Rule is the policy rule that graded the finding: the one that fails it when it fails.
+	Rule        RuleName    `json:"rule"`
 	Summary     string      `json:"summary"`
 	Zone        string      `json:"zone,omitempty"`
 	Sensitivity string      `json:"sensitivity,omitempty"`
@@ -46,18 +48,20 @@ type Finding struct {
 	// the device: the server holds it) for network findings.
 	Direction string `json:"direction,omitempty"`
 	// Rules are the policy rules a denied destination breaks, all of them.
-	Rules  []Rule         `json:"rules"`
-	Input  string         `json:"input,omitempty"`
-	Count  int64          `json:"count"`
-	Inside int64          `json:"inside"` // how many of Count are inside the zone, not only within tolerance
-	First  *Observation   `json:"first,omitempty"`
-	Last   *Observation   `json:"last,omitempty"`
-	Extent *Extent        `json:"extent,omitempty"`
-	zoneIx int            // index of the zone in the zone file, -1 for none
-	inIx   int            // index of the input, -1 for none
-	key    findingKey     // the aggregation key
-	server netip.AddrPort // the flow's server, typed, to join the destination inventory
-	proto  netflow.Proto
+	// Request is the HTTP request that carried the first position, when one did.
+	Request *Request       `json:"request,omitempty"`
+	Rules   []Rule         `json:"rules"`
+	Input   string         `json:"input,omitempty"`
+	Count   int64          `json:"count"`
+	Inside  int64          `json:"inside"` // how many of Count are inside the zone, not only within tolerance
+	First   *Observation   `json:"first,omitempty"`
+	Last    *Observation   `json:"last,omitempty"`
+	Extent  *Extent        `json:"extent,omitempty"`
+	zoneIx  int            // index of the zone in the zone file, -1 for none
+	inIx    int            // index of the input, -1 for none
+	key     findingKey     // the aggregation key
+	server  netip.AddrPort // the flow's server, typed, to join the destination inventory
+	proto   netflow.Proto
 }
 
 // Destination is the other party of a network finding: the flow's server, with every name, the
@@ -78,6 +82,8 @@ type Destination struct {
 type Rule struct {
 	Rule  string `json:"rule"`
 	Value string `json:"value"`
+	// Key is the policy key of the rule (destinations.deny_owners, …).
+	Key RuleName `json:"key"`
 }
 
 // Extent is the bounding box of every position behind a finding, and its diagonal in metres.
@@ -228,6 +234,7 @@ func mostSensitive(hits []geo.Hit) *geo.Hit {
 }
 
 func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
+	a.addTravel(f)
 	ch := f.Evidence.Channel
 	team := ch == geo.ChannelBroadcast && isTeamPosition(f.Role)
 	if len(hits) == 0 && !team {
@@ -263,7 +270,12 @@ func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, insi
 		if z != nil {
 			fd.Zone, fd.Sensitivity = z.Name, string(z.Sensitivity)
 		}
-		fd.Severity, fd.FailsPolicy = a.policy.grade(k.kind, z, p.scope)
+		if k.kind == KindCleartextTelemetry || k.kind == KindFlightLogUpload {
+			fd.Severity, fd.FailsPolicy = a.policy.gradeTravel(k.kind, p.scope)
+		} else {
+			fd.Severity, fd.FailsPolicy = a.policy.grade(k.kind, z, p.scope)
+		}
+		fd.Rule = a.policy.ruleOf(k.kind, z, p.scope)
 		a.byKey[k] = fd
 		a.order = append(a.order, fd)
 	} else {
@@ -305,32 +317,32 @@ func haversine(lat1, lon1, lat2, lon2 float64) float64 {
 
 // grade gives a finding's severity and whether it fails the policy, from its kind, its zone and
 // how far the position went.
-func (p *Policy) grade(kind string, z *geo.Zone, scope string) (string, bool) {
-	sev := map[geo.Sensitivity]string{geo.Secret: "critical", geo.Restricted: "high", geo.Public: "low"}
+func (p *Policy) grade(kind string, z *geo.Zone, scope string) (Severity, bool) {
+	sev := map[geo.Sensitivity]Severity{geo.Secret: SeverityCritical, geo.Restricted: SeverityHigh, geo.Public: SeverityLow}
 	switch kind {
 	case KindBroadcastPosition:
 		fails := p.FailOnBroadcastPilot
 		if z == nil {
-			return "high", fails
+			return SeverityHigh, fails
 		}
 		fails = fails || p.fails(z.Sensitivity) && p.failsScope(destinations.ScopeBroadcast)
 		if z.Sensitivity == geo.Secret {
-			return "critical", fails
+			return SeverityCritical, fails
 		}
-		return "high", fails
+		return SeverityHigh, fails
 	case KindLocationLeak:
 		fails := p.fails(z.Sensitivity) && p.failsScope(scope)
 		if scope == destinations.ScopeLabNetwork {
 			// Left the device, not the site: one step lower.
-			return map[geo.Sensitivity]string{geo.Secret: "high", geo.Restricted: "medium", geo.Public: "low"}[z.Sensitivity], fails
+			return map[geo.Sensitivity]Severity{geo.Secret: SeverityHigh, geo.Restricted: SeverityMedium, geo.Public: SeverityLow}[z.Sensitivity], fails
 		}
 		return sev[z.Sensitivity], fails
 	default: // on the device: a log file, or loopback
 		fails := p.failsScope(destinations.ScopeOnDevice) && p.fails(z.Sensitivity)
 		if z.Sensitivity == geo.Public {
-			return "low", fails
+			return SeverityLow, fails
 		}
-		return "medium", fails
+		return SeverityMedium, fails
 	}
 }
 
@@ -446,6 +458,9 @@ func (f *Finding) summarise() {
 		}
 	case KindDestinationDenied:
 		return // destinationFindings wrote it
+	case KindCleartextTelemetry, KindFlightLogUpload:
+		f.summariseTravel()
+		return
 	}
 	if f.Inside < f.Count && f.Zone != "" {
 		f.Summary += fmt.Sprintf(" (%d within the precision of the encoding, outside the exact zone edge)", f.Count-f.Inside)
@@ -463,12 +478,12 @@ func destinationFindings(inv *destinations.Inventory, p destinations.Policy) []*
 		f, ok := byRow[k]
 		if !ok {
 			d := destinationOf(r)
-			f = &Finding{Kind: KindDestinationDenied, Severity: "high", FailsPolicy: true, Channel: geo.ChannelNetwork, Scope: r.Scope,
+			f = &Finding{Kind: KindDestinationDenied, Severity: SeverityHigh, FailsPolicy: true, Rule: ruleKey[v.Rule], Channel: geo.ChannelNetwork, Scope: r.Scope,
 				Destination: d, Count: int64(r.Flows), zoneIx: -1, inIx: -1, Rules: []Rule{}}
 			byRow[k] = f
 			out = append(out, f)
 		}
-		f.Rules = append(f.Rules, Rule{Rule: v.Rule, Value: v.Value})
+		f.Rules = append(f.Rules, Rule{Rule: v.Rule, Value: v.Value, Key: ruleKey[v.Rule]})
 	}
 	for _, f := range out {
 		var why, hosts []string

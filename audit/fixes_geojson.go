@@ -94,19 +94,19 @@ func pathOf(f *geo.Fix) pathKey {
 	return k
 }
 
-func (g *geojsonFixes) Write(f geo.Fix) error { return g.write(f, nil) }
+func (g *geojsonFixes) Write(f *geo.Fix) error { return g.write(f, nil) }
 
-func (g *geojsonFixes) write(f geo.Fix, z *ZoneMatch) error {
+func (g *geojsonFixes) write(f *geo.Fix, z *ZoneMatch) error {
 	if g.err != nil {
 		return g.err
 	}
 	g.start()
 	g.nextInput(f.Evidence.Input)
 	if !isPath(f.Role) {
-		g.feature(pointFeature(&f, z))
+		g.feature(pointFeature(f, z))
 		return g.err
 	}
-	k := trackKey{pathKey: pathOf(&f), altRef: "none"}
+	k := trackKey{pathKey: pathOf(f), altRef: "none"}
 	// A position without a time stays on the track of the path's last time reference.
 	if !f.Time.IsZero() {
 		g.clock[k.pathKey] = decoders.IsDeviceClock(f.Time)
@@ -147,10 +147,10 @@ func (g *geojsonFixes) write(f geo.Fix, z *ZoneMatch) error {
 }
 
 // gap is a position InZone left out: the tracks of its path end there.
-func (g *geojsonFixes) gap(f geo.Fix) {
+func (g *geojsonFixes) gap(f *geo.Fix) {
 	if isPath(f.Role) {
 		g.nextInput(f.Evidence.Input)
-		g.seg[pathOf(&f)]++
+		g.seg[pathOf(f)]++
 	}
 }
 

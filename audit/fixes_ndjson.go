@@ -9,46 +9,47 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"droneaudit/geo"
 )
 
 // ndjsonFixes writes each fix as one line of JSON: byte for byte what a json.Encoder with HTML
 // escaping off writes for NewFixRecord(f) (newZonedRecord(f, z) with --in-zone), without
-// reflection. The fields are appended in
-// FixRecord's order. What stays the same from fix to fix is encoded once and reused: the run of
-// fields from role to the input's SHA-256 (constant per input and message type), and the date,
-// hour and minute of the time. A fix the fast path cannot vouch for (a NaN or infinite number,
-// an IPv6 zone in its flow) goes through the reference encoder, which reports what it cannot
-// encode as it always did.
+// reflection. The fields are appended in FixRecord's order. What stays the same from fix to fix
+// is encoded once and reused (lineCache): the alt_ref field, the run of fields from role to the
+// input's SHA-256, and the channel, constant per input and message type; and the date, hour and
+// minute of the time. A fix the fast path cannot vouch for (a NaN or infinite number, an IPv6
+// zone in its flow) goes through the reference encoder, which reports what it cannot encode as
+// it always did.
 //
 // Lines are gathered in buf and handed to w in blocks of about ndjsonBlock bytes, and at Close:
 // one call per block instead of one per fix, and a bufio.Writer passes a block through without
 // copying it.
 type ndjsonFixes struct {
-	w               io.Writer
-	buf             []byte
-	mids            midCache
-	clock           minuteCache
-	altRef, channel fieldCache
+	w     io.Writer
+	buf   []byte
+	kinds lineCache
+	clock minuteCache
 }
 
 const ndjsonBlock = 64 << 10
 
-func (n *ndjsonFixes) Write(f geo.Fix) error { return n.write(f, nil) }
+func (n *ndjsonFixes) Write(f *geo.Fix) error { return n.write(f, nil) }
 
 // write appends f's line; z, from FixOptions.InZone, adds the zone fields at its end.
-func (n *ndjsonFixes) write(f geo.Fix, z *ZoneMatch) error {
+func (n *ndjsonFixes) write(f *geo.Fix, z *ZoneMatch) error {
 	ev := &f.Evidence
 	alt := 0.0
 	if f.HasAlt {
 		alt = round3(f.AltM)
 	}
 	// Below 1e300, rounding to millimetres cannot overflow: the precision prints as a finite
-	// number. The fast path checks the raw value, the midCache rounds it on a miss.
+	// number. The fast path checks the raw value, the lineCache rounds it on a miss.
 	if !finite(f.Lat) || !finite(f.Lon) || !(math.Abs(f.PrecisionM) < 1e300) || !finite(alt) || ev.Network != nil && zoned(ev.Network) {
 		return n.reference(f, z)
 	}
+	k := n.kinds.get(f)
 	b := append(n.buf, `{"lat":`...)
 	b = appendJSONFloat(b, f.Lat)
 	b = append(b, `,"lon":`...)
@@ -56,9 +57,7 @@ func (n *ndjsonFixes) write(f geo.Fix, z *ZoneMatch) error {
 	if f.HasAlt {
 		b = append(b, `,"alt_m":`...)
 		b = appendJSONFloat(b, alt)
-		if f.AltRef != "" {
-			b = n.altRef.append(b, `,"alt_ref":`, f.AltRef)
-		}
+		b = append(b, k.altRef...)
 	}
 	if !f.Time.IsZero() {
 		// RFC 3339 text is plain ASCII: nothing in it needs escaping.
@@ -66,11 +65,25 @@ func (n *ndjsonFixes) write(f geo.Fix, z *ZoneMatch) error {
 		b = n.clock.appendRFC3339Nano(b, f.Time)
 		b = append(b, '"')
 	}
-	b = append(b, n.mids.get(&f)...)
+	b = append(b, k.mid...)
 	b = appendJSONString(b, ev.Locator)
 	b = append(b, `,"offset":`...)
 	b = appendInt(b, ev.Offset)
-	b = n.channel.append(b, `,"channel":`, string(ev.Channel))
+	if ev.Network == nil && ev.Broadcast == nil && ev.Note == "" && z == nil {
+		// The usual line: the channel and the end of the line in one piece.
+		n.buf = append(b, k.channelEnd...)
+	} else {
+		n.buf = appendRest(append(b, k.channelEnd[:len(k.channelEnd)-2]...), ev, z)
+	}
+	if len(n.buf) >= ndjsonBlock {
+		return n.flush()
+	}
+	return nil
+}
+
+// appendRest appends the fields after the channel (network, broadcast, note, zone) and ends the
+// line.
+func appendRest(b []byte, ev *geo.Evidence, z *ZoneMatch) []byte {
 	if ev.Network != nil {
 		b = append(b, `,"network":`...)
 		b = ev.Network.AppendJSON(b)
@@ -100,11 +113,7 @@ func (n *ndjsonFixes) write(f geo.Fix, z *ZoneMatch) error {
 		b = append(b, `,"zone_distance_m":`...)
 		b = appendJSONFloat(b, z.DistanceM)
 	}
-	n.buf = append(b, '}', '\n')
-	if len(n.buf) >= ndjsonBlock {
-		return n.flush()
-	}
-	return nil
+	return append(b, '}', '\n')
 }
 
 // Close writes the lines still held.
@@ -131,11 +140,11 @@ func newZonedRecord(f geo.Fix, z *ZoneMatch) FixRecord {
 
 // reference adds the line encoding/json writes for f, as the writer did before it appended bytes
 // itself; a fix it cannot encode adds nothing.
-func (n *ndjsonFixes) reference(f geo.Fix, z *ZoneMatch) error {
+func (n *ndjsonFixes) reference(f *geo.Fix, z *ZoneMatch) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(newZonedRecord(f, z)); err != nil {
+	if err := enc.Encode(newZonedRecord(*f, z)); err != nil {
 		return err
 	}
 	n.buf = append(n.buf, line.Bytes()...)
@@ -153,51 +162,60 @@ func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 // may write it.
 func zoned(nw *geo.Network) bool { return nw.Src.Addr().Zone() != "" || nw.Dst.Addr().Zone() != "" }
 
-// fieldCache holds the encoding of a string field, key and value, as it was last written.
-type fieldCache struct {
-	value string
-	json  []byte
-}
-
-func (c *fieldCache) append(b []byte, key, value string) []byte {
-	if c.json == nil || value != c.value {
-		c.value = value
-		c.json = appendJSONString(append(c.json[:0], key...), value)
-	}
-	return append(b, c.json...)
-}
-
-// midCache holds the last few encodings of the middle of a line,
-// `,"role":…,"precision_m":…,"decoder":…[,"message":…][,"encoding":…],"input":…,"sha256":…,"locator":`.
-// A log gives the same few (one per message type) for all its fixes; a capture a few per flow.
-type midCache struct {
-	entries [4]midEntry
+// lineCache holds the encodings of the fields that a kind of fix shares, for the last few kinds:
+// a log gives the same few (one per message type) for all its fixes; a capture a few per flow.
+type lineCache struct {
+	entries [4]lineKind
 	next    int // the entry to replace on a miss
 }
 
-type midEntry struct {
+// lineKind is one kind of fix: what identifies it, and its encoded fields.
+type lineKind struct {
 	role                       geo.Role
 	precision                  uint64 // bits of PrecisionM before rounding: -0 and 0 print differently
 	decoder, message, encoding string
-	input, sha256              string
-	json                       []byte
+	input, sha256, altRefValue string
+	channel                    geo.Channel
+	// altRef is `,"alt_ref":…`, empty when AltRef is.
+	altRef []byte
+	// mid is `,"role":…,"precision_m":…,"decoder":…[,"message":…][,"encoding":…],"input":…,"sha256":…,"locator":`.
+	mid []byte
+	// channelEnd is `,"channel":…}` and the newline.
+	channelEnd []byte
 }
 
-func (c *midCache) get(f *geo.Fix) []byte {
+func (k *lineKind) is(f *geo.Fix) bool {
 	ev := &f.Evidence
-	prec := math.Float64bits(f.PrecisionM)
+	return k.mid != nil && same(k.message, ev.Message) && k.precision == math.Float64bits(f.PrecisionM) &&
+		same(string(k.role), string(f.Role)) && same(k.decoder, ev.Decoder) && same(k.encoding, ev.Encoding) &&
+		same(k.input, ev.Input) && same(k.sha256, ev.SHA256) && same(k.altRefValue, f.AltRef) &&
+		same(string(k.channel), string(ev.Channel))
+}
+
+// same is a == b. The fields of a kind of fix are nearly always the very strings the entry was
+// made from (a decoder's constants, the input's name and hash): when a and b share their bytes
+// the answer needs no call to compare them. Only the addresses are compared; nothing is read
+// through them.
+func same(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
+}
+
+func (c *lineCache) get(f *geo.Fix) *lineKind {
 	for i := range c.entries {
-		e := &c.entries[i]
-		if e.json != nil && e.message == ev.Message && e.precision == prec && e.role == f.Role && e.decoder == ev.Decoder &&
-			e.encoding == ev.Encoding && e.input == ev.Input && e.sha256 == ev.SHA256 {
-			return e.json
+		if k := &c.entries[i]; k.is(f) {
+			return k
 		}
 	}
-	e := &c.entries[c.next]
+	k := &c.entries[c.next]
 	c.next = (c.next + 1) % len(c.entries)
-	*e = midEntry{role: f.Role, precision: prec, decoder: ev.Decoder, message: ev.Message, encoding: ev.Encoding,
-		input: ev.Input, sha256: ev.SHA256, json: e.json[:0]}
-	b := append(e.json, `,"role":`...)
+	ev := &f.Evidence
+	*k = lineKind{role: f.Role, precision: math.Float64bits(f.PrecisionM), decoder: ev.Decoder, message: ev.Message, encoding: ev.Encoding,
+		input: ev.Input, sha256: ev.SHA256, altRefValue: f.AltRef, channel: ev.Channel,
+		altRef: k.altRef[:0], mid: k.mid[:0], channelEnd: k.channelEnd[:0]}
+	if f.AltRef != "" {
+		k.altRef = appendJSONString(append(k.altRef, `,"alt_ref":`...), f.AltRef)
+	}
+	b := append(k.mid, `,"role":`...)
 	b = appendJSONString(b, string(f.Role))
 	b = append(b, `,"precision_m":`...)
 	b = appendJSONFloat(b, round3(f.PrecisionM))
@@ -215,8 +233,9 @@ func (c *midCache) get(f *geo.Fix) []byte {
 	b = appendJSONString(b, ev.Input)
 	b = append(b, `,"sha256":`...)
 	b = appendJSONString(b, ev.SHA256)
-	e.json = append(b, `,"locator":`...)
-	return e.json
+	k.mid = append(b, `,"locator":`...)
+	k.channelEnd = append(appendJSONString(append(k.channelEnd, `,"channel":`...), string(ev.Channel)), '}', '\n')
+	return k
 }
 
 // minuteCache holds the RFC 3339 text of one UTC minute, "2006-01-02T15:04:", so that a time in

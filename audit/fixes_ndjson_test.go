@@ -268,7 +268,7 @@ func TestNDJSONFixesMatchEncodingJSON(t *testing.T) {
 		if err := referenceNDJSON(&want, f); err != nil {
 			t.Fatalf("fix %d: reference encoder: %v", i, err)
 		}
-		if err := fw.Write(f); err != nil {
+		if err := fw.Write(&f); err != nil {
 			t.Fatalf("fix %d: %v", i, err)
 		}
 	}
@@ -319,7 +319,7 @@ func TestNDJSONFixesReferencePath(t *testing.T) {
 		var got, want bytes.Buffer
 		werr := referenceNDJSON(&want, f)
 		fw, _ := NewFixWriter("ndjson", &got)
-		gerr := fw.Write(f)
+		gerr := fw.Write(&f)
 		if gerr == nil {
 			gerr = fw.Close()
 		}
@@ -456,10 +456,10 @@ func benchFixes(n int) []geo.Fix {
 // command writes them. "reference" is the encoding/json writer this package used before.
 func BenchmarkNDJSONFixes(b *testing.B) {
 	fixes := benchFixes(4096)
-	run := func(b *testing.B, write func(geo.Fix) error) {
+	run := func(b *testing.B, write func(*geo.Fix) error) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			if err := write(fixes[i%len(fixes)]); err != nil {
+			if err := write(&fixes[i%len(fixes)]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -468,7 +468,7 @@ func BenchmarkNDJSONFixes(b *testing.B) {
 		w := bufio.NewWriterSize(io.Discard, 1<<16)
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
-		run(b, func(f geo.Fix) error { return enc.Encode(NewFixRecord(f)) })
+		run(b, func(f *geo.Fix) error { return enc.Encode(NewFixRecord(*f)) })
 	})
 	b.Run("append", func(b *testing.B) {
 		fw, _ := NewFixWriter("ndjson", bufio.NewWriterSize(io.Discard, 1<<16))

@@ -58,7 +58,7 @@ func NewFixRecord(f geo.Fix) FixRecord {
 
 // FixWriter writes fixes in one of the output formats.
 type FixWriter interface {
-	Write(geo.Fix) error
+	Write(*geo.Fix) error
 	Close() error
 }
 
@@ -90,12 +90,12 @@ type ZoneMatch struct {
 // zonedWriter is a format's writer: Write is write(f, nil).
 type zonedWriter interface {
 	FixWriter
-	write(f geo.Fix, z *ZoneMatch) error
+	write(f *geo.Fix, z *ZoneMatch) error
 }
 
 // gapWriter is told of a fix InZone left out: a track is broken there rather than drawn across.
 type gapWriter interface {
-	gap(f geo.Fix)
+	gap(f *geo.Fix)
 }
 
 // NewFixWriter returns a writer of the named format.
@@ -141,8 +141,8 @@ type inZoneFixes struct {
 	zones *geo.Zones
 }
 
-func (z *inZoneFixes) Write(f geo.Fix) error {
-	m, ok := MatchZone(z.zones, f)
+func (z *inZoneFixes) Write(f *geo.Fix) error {
+	m, ok := MatchZone(z.zones, *f)
 	if !ok {
 		if g, ok := z.w.(gapWriter); ok {
 			g.gap(f)
@@ -199,9 +199,9 @@ type textFixes struct {
 	loc *time.Location
 }
 
-func (t *textFixes) Write(f geo.Fix) error { return t.write(f, nil) }
+func (t *textFixes) Write(f *geo.Fix) error { return t.write(f, nil) }
 
-func (t *textFixes) write(f geo.Fix, z *ZoneMatch) error {
+func (t *textFixes) write(f *geo.Fix, z *ZoneMatch) error {
 	ts := "-"
 	switch {
 	case f.Time.IsZero():
@@ -263,10 +263,10 @@ func (c *csvFixes) header() error {
 	return c.w.Write(csvHeader)
 }
 
-func (c *csvFixes) Write(f geo.Fix) error { return c.write(f, nil) }
+func (c *csvFixes) Write(f *geo.Fix) error { return c.write(f, nil) }
 
-func (c *csvFixes) write(f geo.Fix, z *ZoneMatch) error {
-	r := NewFixRecord(f)
+func (c *csvFixes) write(f *geo.Fix, z *ZoneMatch) error {
+	r := NewFixRecord(*f)
 	alt := ""
 	if r.AltM != nil {
 		alt = strconv.FormatFloat(*r.AltM, 'f', -1, 64)

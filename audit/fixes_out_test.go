@@ -150,7 +150,7 @@ func writeFixes(t *testing.T, format string, o FixOptions, fixes ...geo.Fix) []b
 		t.Fatal(err)
 	}
 	for _, f := range fixes {
-		if err := fw.Write(f); err != nil {
+		if err := fw.Write(&f); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -536,7 +536,7 @@ func TestNDJSONFixesZoneFieldsMatchEncodingJSON(t *testing.T) {
 			f.Lat = lat
 			var got, want bytes.Buffer
 			n := &ndjsonFixes{w: &got}
-			gerr := n.write(f, &z)
+			gerr := n.write(&f, &z)
 			if gerr == nil {
 				gerr = n.Close()
 			}

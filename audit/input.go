@@ -32,6 +32,7 @@ type InputReport struct {
 	ZonesTouched []string `json:"zones_touched"`
 
 	findings *aggregator
+	tracks   trackSet        // the aircraft's paths, thinned, for the map
 	input    *engine.Input   // the engine's input, for WaitSHA256
 	err      error           // why the input could not be read, typed
 	cuts     []decoders.Note // error notes: the input was not read whole (kept beyond the notes' cap)
@@ -39,7 +40,7 @@ type InputReport struct {
 }
 
 // WaitSHA256 returns the input's SHA-256, waiting for it if the input is still being hashed:
-// streamed fixes (Options.OnFix) are emitted before their input's hash is known, and a consumer
+// streamed fixes (Options.OnFixes) are emitted before their input's hash is known, and a consumer
 // fills it in with this before it writes them.
 func (r *InputReport) WaitSHA256() string {
 	if r.SHA256 == "" && r.input != nil {
@@ -76,11 +77,14 @@ const maxInputNotes = 500
 type inputSink struct {
 	rep   *InputReport
 	zones *geo.Zones
-	onFix func(*InputReport, geo.Fix)
+	fixes *fixStream // nil unless the run streams its fixes (Options.OnFixes)
 	lane  int
 	// Per-fix tallies by role and channel, kept without a map operation per fix (a dense log
 	// has millions of fixes) and added to the report's maps when the input is done.
 	byRole, byChannel tally
+	// known remembers the lane's off-device positions for the known-value search (known.go).
+	known     map[string]*knownRing
+	searching bool // the search runs: remember
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -131,8 +135,12 @@ func (s *inputSink) Fix(f geo.Fix) {
 	s.byRole.add(string(f.Role))
 	s.byChannel.add(string(f.Evidence.Channel))
 	s.rep.findings.add(f, s.zones.Match(f))
-	if s.onFix != nil {
-		s.onFix(s.rep, f)
+	s.rep.tracks.add(&f)
+	if s.searching {
+		s.remember(f)
+	}
+	if s.fixes != nil {
+		s.fixes.add(s.rep, &f)
 	}
 }
 

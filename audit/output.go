@@ -18,19 +18,32 @@ type output struct {
 	reps  []*InputReport
 	mu    sync.Mutex
 	lanes map[*engine.Input][]*inputSink
+	// searching says the known-value search runs: the sinks remember what the decoders found.
+	searching bool
+	fixes     *fixStream // Options.OnFixes; nil without it
 }
 
 func newOutput(n int, o *Options) *output {
-	return &output{o: o, reps: make([]*InputReport, n), lanes: map[*engine.Input][]*inputSink{}}
+	out := &output{o: o, reps: make([]*InputReport, n), lanes: map[*engine.Input][]*inputSink{}}
+	if o.OnFixes != nil {
+		out.fixes = newFixStream(o.OnFixes)
+	}
+	return out
 }
 
-// Sink implements engine.Output.
+// Sink implements engine.Output. A lane asked for again gets the same sink: the known-value
+// search writes to the sink of the decoders whose bytes it searched, and asks it what they found.
 func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
-	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, onFix: out.o.OnFix, lane: lane}
-	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.mu.Lock()
+	defer out.mu.Unlock()
+	for _, s := range out.lanes[in] {
+		if s.lane == lane {
+			return s
+		}
+	}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching}
+	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.lanes[in] = append(out.lanes[in], s)
-	out.mu.Unlock()
 	return s
 }
 
@@ -76,6 +89,7 @@ func (r *InputReport) merge(p *InputReport) {
 	r.nCuts += p.nCuts
 	r.cuts = append(r.cuts, p.cuts[:min(len(p.cuts), maxCuts-len(r.cuts))]...)
 	r.findings.merge(p.findings)
+	r.tracks.merge(&p.tracks)
 }
 
 func addCounts(dst *map[string]int64, src map[string]int64) {

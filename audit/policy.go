@@ -25,19 +25,27 @@ type Policy struct {
 	// FailOnDevice also fails on positions inside failing zones that stay on the device: the same
 	// as "on-device" in FailScopes.
 	FailOnDevice bool `json:"fail_on_device" mapstructure:"fail_on_device"`
+	// FailOnCleartextTelemetry fails the audit when a position travels over the network without
+	// encryption (MAVLink or DUML over UDP, JSON over plain HTTP, MQTT without TLS), inside a
+	// zone or not: anyone on the path reads it. Loopback is not the network.
+	FailOnCleartextTelemetry bool `json:"fail_on_cleartext_telemetry" mapstructure:"fail_on_cleartext_telemetry"`
+	// FailOnFlightLogUpload fails the audit when a flight record is seen in network traffic: the
+	// device uploaded its flight log.
+	FailOnFlightLogUpload bool `json:"fail_on_flight_log_upload" mapstructure:"fail_on_flight_log_upload"`
 	// Destinations fails the audit on contacts with denied owner classes, countries or hosts.
 	Destinations destinations.Policy `json:"destinations" mapstructure:"destinations"`
 }
 
 // PolicyKeys are the keys of a policy in a configuration, under "policy.".
 var PolicyKeys = []string{"fail_on", "fail_scopes", "fail_on_broadcast_pilot", "fail_on_device",
-	"destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts"}
+	"fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts"}
 
 // DefaultPolicy fails on secret and restricted positions that leave the site or are broadcast,
-// and on pilot or home positions broadcast in clear. A zone position sent to the lab network is a
-// finding that does not fail.
+// on pilot or home positions broadcast in clear, and on a flight log uploaded. A zone position
+// sent to the lab network is a finding that does not fail; positions in clear-text flows are no
+// finding unless fail_on_cleartext_telemetry is set.
 func DefaultPolicy() Policy {
-	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true,
+	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true, FailOnFlightLogUpload: true,
 		FailScopes: []string{destinations.ScopeInternet, destinations.ScopeBroadcast}}
 }
 

@@ -19,6 +19,11 @@ type TextOptions struct {
 	// Location is the time zone UTC times are shown in (nil: the system's zone). Times read from
 	// a device's clock in an unknown zone are shown as the device wrote them, and said to be so.
 	Location *time.Location
+	// Case and Examiner, when set, are printed at the top (--case, --examiner).
+	Case, Examiner string
+	// Redact replaces every coordinate with the zone it lies in or its distance to the zone
+	// (--redact): the report can be shared beyond those who may know the positions.
+	Redact bool
 }
 
 // WriteText writes the report for a person, times in the system's time zone.
@@ -29,11 +34,20 @@ func (r *Report) WriteText(w io.Writer) error { return r.WriteTextWith(w, TextOp
 // Every line passes through safetext: a file name or a decoded text field cannot move the
 // cursor, recolour the terminal or start a line of its own.
 func (r *Report) WriteTextWith(w io.Writer, o TextOptions) error {
-	t := &textOut{loc: o.Location}
+	t := &textOut{loc: o.Location, redact: o.Redact}
 	if t.loc == nil {
 		t.loc = time.Local
 	}
 	t.line("droneaudit %s audit report", r.Version)
+	if o.Case != "" {
+		t.line("Case: %s", o.Case)
+	}
+	if o.Examiner != "" {
+		t.line("Examiner: %s", o.Examiner)
+	}
+	if o.Redact {
+		t.line("Coordinates are redacted: positions are given by zone and distance")
+	}
 	t.blank()
 	r.writeVerdict(t)
 	t.blank()
@@ -44,6 +58,7 @@ func (r *Report) WriteTextWith(w io.Writer, o TextOptions) error {
 	r.writeZones(t)
 	r.writePolicy(t)
 	r.writeDestinations(t)
+	r.writeLab(t)
 	r.writeInputs(t)
 	_, err := io.WriteString(w, t.b.String())
 	return err
@@ -51,12 +66,17 @@ func (r *Report) WriteTextWith(w io.Writer, o TextOptions) error {
 
 // textOut builds the text report one sanitised line at a time.
 type textOut struct {
-	b   strings.Builder
-	loc *time.Location
+	b      strings.Builder
+	loc    *time.Location
+	redact bool
 }
 
 func (t *textOut) line(format string, a ...any) {
-	t.b.WriteString(safetext.String(fmt.Sprintf(format, a...)))
+	l := fmt.Sprintf(format, a...)
+	if t.redact {
+		l = redactText(l)
+	}
+	t.b.WriteString(safetext.String(l))
 	t.b.WriteByte('\n')
 }
 
@@ -111,18 +131,7 @@ func (r *Report) writeVerdict(t *textOut) {
 			incomplete = append(incomplete, x)
 		}
 	}
-	head := fmt.Sprintf("VERDICT: %s (exit code %d)", strings.ToUpper(v.Result), v.ExitCode)
-	switch {
-	case v.Result == Fail && !v.Complete:
-		head += fmt.Sprintf(": %s fail the policy, and the audit is INCOMPLETE (%s below)", plural(int64(len(failing)), "finding"), plural(int64(len(incomplete)), "reason"))
-	case v.Result == Fail:
-		head += fmt.Sprintf(": %s fail the policy", plural(int64(len(failing)), "finding"))
-	case v.Result == Incomplete:
-		head += ": the audit could not look at everything it was asked to, so it cannot pass"
-	default:
-		head += ": every input was read whole, the positions and destinations were checked against the zones and the policy, and nothing fails it"
-	}
-	t.line("%s", head)
+	t.line("%s", verdictHeadline(v))
 	if len(incomplete) > 0 {
 		t.line("Incomplete because:")
 		for _, x := range incomplete {
@@ -135,6 +144,30 @@ func (r *Report) writeVerdict(t *textOut) {
 			t.line("  - %s: %s", x.Finding, x.Text)
 		}
 	}
+}
+
+// verdictHeadline is the verdict in one sentence, as every human report opens.
+func verdictHeadline(v Verdict) string {
+	var incomplete, failing int
+	for _, x := range v.Reasons {
+		if x.Code == ReasonPolicy {
+			failing++
+		} else {
+			incomplete++
+		}
+	}
+	head := fmt.Sprintf("VERDICT: %s (exit code %d)", strings.ToUpper(v.Result), v.ExitCode)
+	switch {
+	case v.Result == Fail && !v.Complete:
+		head += fmt.Sprintf(": %s fail the policy, and the audit is INCOMPLETE (%s below)", plural(int64(failing), "finding"), plural(int64(incomplete), "reason"))
+	case v.Result == Fail:
+		head += fmt.Sprintf(": %s fail the policy", plural(int64(failing), "finding"))
+	case v.Result == Incomplete:
+		head += ": the audit could not look at everything it was asked to, so it cannot pass"
+	default:
+		head += ": every input was read whole, the positions and destinations were checked against the zones and the policy, and nothing fails it"
+	}
+	return head
 }
 
 func (r *Report) checkedLine() string {
@@ -158,8 +191,9 @@ func (r *Report) writeFindings(t *textOut) {
 			mark = "  [FAILS POLICY]"
 		}
 		t.blank()
-		t.line("%s %s %s%s", f.ID, strings.ToUpper(f.Severity), f.Kind, mark)
+		t.line("%s %s %s%s", f.ID, strings.ToUpper(string(f.Severity)), f.Kind, mark)
 		t.line("    %s", f.Summary)
+		t.line("    rule:        policy.%s", f.Rule)
 		if f.Input != "" {
 			t.line("    input:       %s", f.Input)
 		}
@@ -183,10 +217,14 @@ func (r *Report) writeFindings(t *textOut) {
 		if f.Zone != "" && f.Inside != f.Count {
 			count += fmt.Sprintf(" (%d inside the zone, %d within the encoding's precision of its edge)", f.Inside, f.Count-f.Inside)
 		}
-		t.line("    seen:        %s, %s", count, extentText(f.Extent))
-		t.obs("first", f.First)
+		if t.redact {
+			t.line("    seen:        %s, spread over %s", count, distText(f.Extent.SpanM))
+		} else {
+			t.line("    seen:        %s, %s", count, extentText(f.Extent))
+		}
+		t.obs("first", f.First, f.Zone)
 		if f.Count > 1 {
-			t.obs("last", f.Last)
+			t.obs("last", f.Last, f.Zone)
 		}
 	}
 	t.blank()
@@ -245,8 +283,11 @@ func altText(m float64, ref string) string {
 	return fmt.Sprintf("altitude %.1f m (reference not given by the format)", m)
 }
 
-func (t *textOut) obs(label string, o *Observation) {
+func (t *textOut) obs(label string, o *Observation, zone string) {
 	s := fmt.Sprintf("    %-12s %.7f, %.7f", label+":", o.Lat, o.Lon)
+	if t.redact {
+		s = fmt.Sprintf("    %-12s %s", label+":", redactedPlace(o, zone))
+	}
 	if o.AltM != nil {
 		s += ", " + altText(*o.AltM, o.AltRef)
 	}
@@ -257,8 +298,13 @@ func (t *textOut) obs(label string, o *Observation) {
 		s += fmt.Sprintf(" (%.1f m outside the edge, precision ±%.1f m)", o.DistanceM, o.PrecisionM)
 	}
 	t.line("%s", s)
-	ev := o.Evidence
-	e := fmt.Sprintf("      evidence: %s %s, %s, %s", ev.Decoder, ev.Message, ev.Locator, ev.Encoding)
+	t.line("      evidence: %s", evidenceText(o.Evidence))
+}
+
+// evidenceText says where an observation was read: decoder, message, locator, encoding, and the
+// flow or the frame that carried it.
+func evidenceText(ev geo.Evidence) string {
+	e := fmt.Sprintf("%s %s, %s, %s", ev.Decoder, ev.Message, ev.Locator, ev.Encoding)
 	if n := ev.Network; n != nil {
 		e += fmt.Sprintf(", %s %s -> %s flow %s", n.Proto, n.Src, n.Dst, n.FlowUID)
 	}
@@ -268,7 +314,7 @@ func (t *textOut) obs(label string, o *Observation) {
 	if ev.Note != "" {
 		e += " (" + ev.Note + ")"
 	}
-	t.line("%s", e)
+	return e
 }
 
 func (r *Report) writeZones(t *textOut) {
@@ -325,6 +371,12 @@ func (r *Report) writePolicy(t *textOut) {
 	}
 	if p.FailOnBroadcastPilot {
 		t.line("  - fails when a pilot, home or take-off position is broadcast in clear, inside a zone or not")
+	}
+	if p.FailOnCleartextTelemetry {
+		t.line("  - fails when a position travels over the network unencrypted, inside a zone or not")
+	}
+	if p.FailOnFlightLogUpload {
+		t.line("  - fails when a flight record is seen in network traffic (a flight log upload)")
 	}
 	d := p.Destinations
 	if len(d.DenyOwners)+len(d.DenyCountries)+len(d.DenyHosts) > 0 {

@@ -84,7 +84,7 @@ func TestScopesOfNetworkFindings(t *testing.T) {
 		"255.255.255.255": {KindLocationLeak, destinations.ScopeBroadcast, "critical", true},
 	} {
 		f := by[ip]
-		if f == nil || f.Kind != want.kind || f.Scope != want.scope || f.Destination.Scope != want.scope || f.Severity != want.severity ||
+		if f == nil || f.Kind != want.kind || f.Scope != want.scope || f.Destination.Scope != want.scope || string(f.Severity) != want.severity ||
 			f.FailsPolicy != want.fails || f.Count != 5 {
 			t.Errorf("%s: %+v, want %+v", ip, f, want)
 		}

@@ -11,9 +11,11 @@ import (
 	"slices"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/geo"
+	"droneaudit/geo/scan"
 	"droneaudit/internal/version"
 	"droneaudit/netflow"
 )
@@ -22,21 +24,35 @@ import (
 type Options struct {
 	Zones  *geo.Zones // nil: no zone matching (broadcast and exposure findings still come)
 	Policy Policy
-	// Workers decode inputs in parallel; 0 means one per CPU. With OnFix set, inputs are decoded
-	// one after the other so that the callback sees them in order.
+	// Workers decode inputs in parallel; 0 means one per CPU. With OnFixes set, inputs are
+	// decoded one after the other so that the callback sees them in order.
 	Workers int
 	// Shards is the number of flow shards a capture is spread over (engine.Config.Shards); 0 means
 	// one per CPU. The report does not depend on it.
 	Shards int
-	// OnFix, when set, is called with every valid fix as it is decoded, in input order. The fix's
-	// Evidence.SHA256 may still be empty then (the input is hashed beside the decoding): fill it
-	// from the report's WaitSHA256 before writing it.
-	OnFix func(*InputReport, geo.Fix)
+	// OnFixes, when set, is handed every valid fix as it is decoded, in input order, in batches
+	// of FixBatch (the last one shorter). The callee owns the batch from then on, and returns an
+	// empty slice (length 0) whose capacity the next batch is built in: the batch it was given
+	// once it is through with it, or another; one of capacity 0 gets a new one. Calls come one at
+	// a time, the last before Run returns. A fix's Evidence.SHA256 may still be empty (the input
+	// is hashed beside the decoding): fill it from Input.WaitSHA256 before writing it.
+	OnFixes func(batch []StreamedFix) (next []StreamedFix)
 	// Progress, when set, is told how many bytes were read; each byte of an input is read once.
 	Progress func(n int64)
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
 	// report and checks it against Policy.Destinations.
 	Destinations *destinations.Options
+	// NoSearch turns off the known-value search (audit/search): by default every off-device
+	// payload of the captures is searched for the zones' coordinates in any encoding.
+	NoSearch bool
+	// SearchTrack adds the flown track to the search's targets: a pair within SearchTrackM
+	// metres of one of these positions is reported as a fix (decoder "search", note "flown
+	// track") even outside every zone. The positions are the lab's own (a flight log decoded
+	// beforehand); findings are still made from zones only.
+	SearchTrack  []geo.Fix
+	SearchTrackM float64
+	// Lab, when set, is a lab session's fake-internet log to report beside the captures.
+	Lab *LabLog
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -63,6 +79,8 @@ type Report struct {
 	// GeoIP names the country and AS databases the destinations were looked up in; null when no
 	// capture was read.
 	GeoIP *destinations.GeoInfo `json:"geoip"`
+	// Lab is what the lab devices tried while the lab was offline (lab up's fakenet.ndjson).
+	Lab *LabLog `json:"lab,omitempty"`
 }
 
 // ZonesInfo identifies the zone file an audit used.
@@ -113,6 +131,8 @@ type Verdict struct {
 	Complete bool `json:"complete"`
 	// Reasons lists why the audit is incomplete first, then the findings that fail the policy.
 	Reasons []Reason `json:"reasons"`
+	// FailedRules lists the policy rules that failing findings broke, in the order of PolicyKeys.
+	FailedRules []RuleName `json:"failed_rules"`
 }
 
 // Reason codes.
@@ -131,7 +151,9 @@ type Reason struct {
 	Code    string `json:"code"`
 	Input   string `json:"input,omitempty"`
 	Finding string `json:"finding,omitempty"`
-	Text    string `json:"text"`
+	// Rule is the policy rule a failing finding broke.
+	Rule RuleName `json:"rule,omitempty"`
+	Text string   `json:"text"`
 }
 
 // Run decodes every source, matches the fixes against the zones and grades the findings. Each
@@ -151,9 +173,14 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	out := newOutput(len(sources), &o)
 	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Protocols: protocols, Output: out,
 		Workers: o.Workers, Shards: o.Shards, Progress: o.Progress}
-	if o.OnFix != nil {
+	if o.OnFixes != nil {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
+	}
+	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.SearchTrackM); !o.NoSearch && !targets.Empty() {
+		out.searching = true
+		pat := scan.Compile(targets)
+		cfg.Observers = append(cfg.Observers, search.New(search.Options{Pattern: pat, Sink: out.Sink}))
 	}
 	var inv *destinations.Collector
 	if o.Destinations != nil {
@@ -161,6 +188,9 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		cfg.Observers = append(cfg.Observers, inv)
 	}
 	runErr := engine.Run(ctx, sources, cfg)
+	if out.fixes != nil {
+		out.fixes.flush()
+	}
 	if runErr != nil && ctx.Err() == nil {
 		return nil, runErr
 	}
@@ -189,6 +219,7 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		r.Destinations, r.DNSQueries, r.DestinationNotes, r.GeoIP = inv.Rows, inv.DNSQueries, inv.Notes, &inv.GeoIP
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}
+	r.addLab(o.Lab)
 	known := destinationRows(inv)
 	if o.Zones != nil {
 		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256, Zones: []ZoneInfo{}}
@@ -227,11 +258,10 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		}
 	}
 	// Failing findings first, then by severity, zone, input and kind: stable and readable.
-	sev := map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3}
 	slices.SortStableFunc(r.Findings, func(a, b *Finding) int {
 		return cmp.Or(
 			cmpBool(b.FailsPolicy, a.FailsPolicy),
-			cmp.Compare(sev[a.Severity], sev[b.Severity]),
+			cmp.Compare(severityRank[a.Severity], severityRank[b.Severity]),
 			cmp.Compare(a.zoneIx, b.zoneIx),
 			cmp.Compare(a.inIx, b.inIx),
 			cmp.Compare(a.Kind, b.Kind),
@@ -250,9 +280,10 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Extent != nil {
 			f.Extent.finish()
 		}
-		if f.Kind != KindDestinationDenied {
+		if f.Kind != KindDestinationDenied && f.Kind != KindTLSPinning {
 			f.summarise()
 		}
+		f.Request = requestOf(f.First)
 		if f.FailsPolicy {
 			r.Summary.FailingFindings++
 		}
@@ -322,9 +353,10 @@ func verdict(r *Report, o Options, interrupted bool) Verdict {
 	for _, f := range r.Findings {
 		if f.FailsPolicy {
 			failing++
-			v.Reasons = append(v.Reasons, Reason{Code: ReasonPolicy, Finding: f.ID, Text: f.Summary})
+			v.Reasons = append(v.Reasons, Reason{Code: ReasonPolicy, Finding: f.ID, Rule: f.Rule, Text: f.Summary})
 		}
 	}
+	v.FailedRules = failedRules(r.Findings)
 	switch {
 	case failing > 0:
 		v.Result, v.ExitCode = Fail, 3

@@ -17,7 +17,7 @@ func init() { addCommand(newAuditCmd) }
 
 func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "audit [--zones ZONES] [--format text|json] [INPUT...]",
+		Use:   "audit [--zones ZONES] [--format text|json] [-o DIR] [INPUT...]",
 		Short: "Decode the inputs, match every position against the zones and give a verdict",
 		Long: `audit decodes all inputs (captures, flight and telemetry logs; folders are walked and decoded
 in parallel), matches every position against the sensitive zones, and prints the findings and a
@@ -28,6 +28,14 @@ what they hold (the SHA-256 reported is of the file as stored). In a folder, hid
 pipes, sockets, devices and symlinks that leave the folder are listed as skipped, never read.
 --out writes the report beside the terminal output; it never replaces an input or writes into an
 input folder, and replaces an existing file only with --force.
+
+--report-dir (-o) DIR writes the case-file reports into DIR (made if missing), each mode 0600:
+report.json (the full document, docs/report-schema.md), report.md, report.html (self-contained:
+verdict, an SVG map, destinations, a timeline, every finding with its evidence), findings.geojson
+(zones, tracks and leak points as layers) and SHA256SUMS over them. The same inputs give the same
+bytes. --case and --examiner are printed in every report; --redact replaces coordinates in the
+human reports (text, Markdown, HTML) with zone names and distances. Like --out, DIR is never an
+input or inside an input folder, and its report files are replaced only with --force.
 
 The verdict is PASS (exit 0) only when every named input was read whole, positions or
 destinations were checked against a zone file and the policy, and nothing fails it. FAIL (exit 3)
@@ -40,6 +48,12 @@ Scopes: a position or a contact is on-device (loopback), on the lab network (pri
 link-local addresses), on the internet, or broadcast (over the air, or to 255.255.255.255). By
 default a position inside a secret or restricted zone fails when it reaches the internet or is
 broadcast; sent to the lab network it is a finding that does not fail.
+
+The known-value search (on unless --no-search) looks for the zones' coordinates in every
+off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7,
+radians, IEEE floats, protobuf fields, geohashes, also inside hex, base64 and percent-encoded
+runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
+a decoder already understood are not reported twice.
 
 Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
@@ -58,6 +72,8 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
     fail_scopes: [internet, broadcast] # how far such a position may not go (also lab-network, on-device)
     fail_on_broadcast_pilot: true     # pilot/home position broadcast in clear
     fail_on_device: false             # also fail on zone positions held in on-device logs
+    fail_on_cleartext_telemetry: false # positions sent over the network unencrypted, in a zone or not
+    fail_on_flight_log_upload: true   # a flight record seen in network traffic
     destinations:                     # contacts the acceptance test forbids
       deny_owners: [dji, hikvision-cloud, dahua-cloud]   # owner classes (see 'droneaudit destinations --list-owners')
       deny_countries: [CN]            # ISO 3166-1 alpha-2
@@ -68,7 +84,12 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.String("zones", "", "zone file (GeoJSON); default: the demo zones when no inputs are given")
 	f.String("format", "text", "report format: text or json (without it: from the extension of --out)")
 	f.String("out", "", "also write the report to this file (mode 0600); never an input or a file in an input folder")
-	f.Bool("force", false, "let --out replace an existing file")
+	f.Bool("force", false, "let --out and --report-dir replace existing files")
+	f.StringP("report-dir", "o", "", "write report.json, report.md, report.html, findings.geojson and SHA256SUMS into this folder (mode 0600)")
+	f.String("case", "", "case reference printed in every report")
+	f.String("examiner", "", "examiner's name printed in every report")
+	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
+	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
 	return c
 }
 
@@ -99,10 +120,16 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	zpath := cfg.GetString("zones")
 	out := cfg.GetString("out")
 	force := cfg.GetBool("force")
+	// Everything the run reads is evidence: the inputs, the zone file, the configuration.
+	read := append(append([]string(nil), args...), zpath, cfg.ConfigFileUsed())
 	if out != "" {
-		// Everything the run reads is evidence: the inputs, the zone file, the configuration.
-		read := append(append([]string(nil), args...), zpath, cfg.ConfigFileUsed())
 		if err := checkOutputPath(out, force, read, cmd.InOrStdin()); err != nil {
+			return err
+		}
+	}
+	dir := cfg.GetString("report-dir")
+	if dir != "" {
+		if err := checkReportDir(dir, force, read, cmd.InOrStdin()); err != nil {
 			return err
 		}
 	}
@@ -133,9 +160,13 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	} else if zones == nil {
 		slog.Warn("no --zones given: positions are not matched against sensitive zones; the verdict cannot be PASS")
 	}
+	labLog, err := readLabLog(args)
+	if err != nil {
+		return err
+	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"), Lab: labLog})
 	bar.Finish()
 	if rep == nil {
 		return runErr
@@ -144,11 +175,14 @@ func runAudit(cmd *cobra.Command, args []string) error {
 		// Interrupted: the report of what was read is still written, its verdict says so.
 		slog.Error("audit interrupted: the report covers what was read before the signal", "err", runErr)
 	}
+	// One document for every machine output: --format json prints what report.json holds.
+	doc := audit.NewDocument(rep, reportMeta(zones, len(dopts.Owners)))
 	var buf bytes.Buffer
 	if format == "json" {
-		err = rep.WriteJSON(&buf)
+		err = doc.WriteJSON(&buf)
 	} else {
-		err = rep.WriteTextWith(&buf, audit.TextOptions{Location: reportLocation})
+		err = rep.WriteTextWith(&buf, audit.TextOptions{Location: reportLocation, Case: cfg.GetString("case"),
+			Examiner: cfg.GetString("examiner"), Redact: cfg.GetBool("redact")})
 	}
 	if err != nil {
 		return err
@@ -159,6 +193,11 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if out != "" {
 		if err := writeReportFile(out, buf.Bytes(), force); err != nil {
 			return fmt.Errorf("writing report: %w", err)
+		}
+	}
+	if dir != "" {
+		if err := writeReportDir(dir, doc, force); err != nil {
+			return fmt.Errorf("writing the report folder: %w", err)
 		}
 	}
 	switch {

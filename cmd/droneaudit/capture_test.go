@@ -458,23 +458,7 @@ func TestCaptureLab(t *testing.T) {
 // back, disconnects and reads until the broker closes, so every byte either way is counted.
 func mqttRun(t *testing.T, c net.Conn, clientID, user, topic string, payload []byte) {
 	t.Helper()
-	str := func(s string) []byte { return append([]byte{byte(len(s) >> 8), byte(len(s))}, s...) }
-	packet := func(typ byte, body []byte) []byte {
-		b := []byte{typ}
-		n := len(body)
-		for { // remaining length, variable byte integer (§2.2.3)
-			d := byte(n % 128)
-			n /= 128
-			if n > 0 {
-				d |= 0x80
-			}
-			b = append(b, d)
-			if n == 0 {
-				break
-			}
-		}
-		return append(b, body...)
-	}
+	str, packet := mqttString, mqttPacket
 	connect := append(str("MQTT"), 4, 0x82, 0, 30) // level 4, clean session + user name, keep-alive 30 s
 	connect = append(append(connect, str(clientID)...), str(user)...)
 	c.SetDeadline(time.Now().Add(10 * time.Second))

@@ -51,7 +51,7 @@ func commandFormats(name string) []string {
 
 // pathKeys are the keys whose values are file or folder names: a relative one in a configuration
 // file is taken from the file's folder, wherever droneaudit runs.
-var pathKeys = []string{"zones", "out", "keylog", "write-dir", "geoip.country_db", "geoip.asn_db"}
+var pathKeys = []string{"zones", "out", "report-dir", "keylog", "write-dir", "geoip.country_db", "geoip.asn_db"}
 
 // topCommand is the command under the root that cmd belongs to ("zones" for "zones check").
 func topCommand(cmd *cobra.Command) *cobra.Command {
@@ -314,16 +314,13 @@ func loadPolicy(classes []string, base *viper.Viper) (audit.Policy, error) {
 			continue
 		}
 		switch k {
-		case "fail_on_broadcast_pilot", "fail_on_device":
+		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload":
 			b, err := boolValue(raw)
 			if err != nil {
 				return p, usageError("%s: %v", key, err)
 			}
-			if k == "fail_on_device" {
-				p.FailOnDevice = b
-			} else {
-				p.FailOnBroadcastPilot = b
-			}
+			*map[string]*bool{"fail_on_broadcast_pilot": &p.FailOnBroadcastPilot, "fail_on_device": &p.FailOnDevice,
+				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload}[k] = b
 			continue
 		}
 		list, err := stringList(raw)

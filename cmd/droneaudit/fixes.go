@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
 	"droneaudit/audit"
-	"droneaudit/geo"
 )
 
 func init() { addCommand(newFixesCmd) }
@@ -77,7 +75,7 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{
 		Policy:   audit.DefaultPolicy(),
 		Progress: bar.Add,
-		OnFix:    func(r *audit.InputReport, f geo.Fix) { pipe.add(r, &f) },
+		OnFixes:  pipe.hand,
 	})
 	werr := pipe.close()
 	bar.Finish()
@@ -111,45 +109,35 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// fixPipe runs a FixWriter on a goroutine of its own. The callback copies each fix into a batch
-// and hands full batches over, so that formatting and writing (on a position-dense log about
-// half the cost of decoding) run beside the decoding, in decoding order. The engine may call
-// OnFix from two lanes of a capture at once (its link lane and a flow shard): mu keeps their
-// fixes whole and in one sequence.
+// fixPipe runs a FixWriter on a goroutine of its own, so that formatting and writing (on a
+// position-dense log about half the cost of decoding) run beside the decoding, in decoding order.
+// The audit hands over batches of fixes (Options.OnFixes): a full batch goes to the writer as it
+// is and an emptied one comes back, so that no fix is copied on the way and the decoding pays a
+// channel operation per FixBatch fixes.
 //
 // Fixes come before their input's SHA-256 is known (the input is hashed beside the decoding):
 // the writer fills it in from the input's report, waiting for it if need be, while up to
 // fixQueue batches of decoding run ahead.
 type fixPipe struct {
 	fw     audit.FixWriter
-	mu     sync.Mutex
-	batch  []queuedFix
-	full   chan []queuedFix // batches for the writer, in order
-	free   chan []queuedFix // emptied batches back from the writer
-	done   chan struct{}    // closed when the writer has written everything handed to it
-	err    error            // the writer's first error, for close
-	failed atomic.Bool      // err is set: add drops what follows
+	full   chan []audit.StreamedFix // batches for the writer, in order
+	free   chan []audit.StreamedFix // emptied batches back from the writer
+	done   chan struct{}            // closed when the writer has written everything handed to it
+	err    error                    // the writer's first error, for close
+	failed atomic.Bool              // err is set: hand drops what follows
 }
 
-type queuedFix struct {
-	rep *audit.InputReport
-	fix geo.Fix
-}
-
-// fixBatch fixes per hand-over: a channel operation per few hundred fixes is noise. fixQueue
-// batches may wait for the writer (about 10 MB): enough for the decoding to run on while the
-// first input is still being hashed.
-const (
-	fixBatch = 512
-	fixQueue = 64
-)
+// fixQueue batches may wait for the writer (about 0.5 MB). A few are enough to keep the writer
+// busy; more would only move cold memory between the cores: the decoding waits for the input's
+// hash anyway, at most FixBatch*fixQueue fixes ahead of it.
+const fixQueue = 4
 
 func newFixPipe(fw audit.FixWriter) *fixPipe {
-	p := &fixPipe{fw: fw, full: make(chan []queuedFix, fixQueue), free: make(chan []queuedFix, fixQueue+1), done: make(chan struct{})}
-	for range cap(p.free) {
-		p.free <- make([]queuedFix, 0, fixBatch)
+	p := &fixPipe{fw: fw, full: make(chan []audit.StreamedFix, fixQueue), free: make(chan []audit.StreamedFix, fixQueue+1),
+		done: make(chan struct{})}
+	for range fixQueue {
+		p.free <- make([]audit.StreamedFix, 0, audit.FixBatch)
 	}
-	p.batch = <-p.free
 	go p.run()
 	return p
 }
@@ -159,44 +147,36 @@ func (p *fixPipe) run() {
 	for b := range p.full {
 		for i := range b {
 			q := &b[i]
-			if p.err == nil {
-				if q.fix.Evidence.SHA256 == "" {
-					q.fix.Evidence.SHA256 = q.rep.WaitSHA256()
-				}
-				p.err = p.fw.Write(q.fix)
+			if p.err != nil {
+				break
 			}
+			if q.Fix.Evidence.SHA256 == "" {
+				q.Fix.Evidence.SHA256 = q.Input.WaitSHA256()
+			}
+			p.err = p.fw.Write(&q.Fix)
 		}
 		if p.err != nil {
 			p.failed.Store(true)
 		}
-		clear(b) // let the strings of written fixes go
+		// The strings of the written fixes stay referenced until the batch is filled again:
+		// at most fixQueue+1 batches of them.
 		p.free <- b[:0]
 	}
 }
 
-// add queues one fix. After a write error the remaining fixes are dropped: decoding goes on so
-// that the input reports are complete, as before.
-func (p *fixPipe) add(r *audit.InputReport, f *geo.Fix) {
-	p.mu.Lock()
-	if !p.failed.Load() {
-		p.batch = append(p.batch, queuedFix{r, *f})
-		if len(p.batch) == fixBatch {
-			p.full <- p.batch
-			p.batch = <-p.free
-		}
+// hand is Options.OnFixes: it queues a full batch and returns an empty one. After a write error
+// the batches are dropped: decoding goes on so that the input reports are complete, as before.
+func (p *fixPipe) hand(b []audit.StreamedFix) []audit.StreamedFix {
+	if p.failed.Load() {
+		return b[:0]
 	}
-	p.mu.Unlock()
+	p.full <- b
+	return <-p.free
 }
 
-// close hands over the last batch, waits for the writer and returns its first error. Nothing may
-// be added afterwards.
+// close waits for the writer to write what it was handed and returns its first error. Nothing
+// may be handed over afterwards.
 func (p *fixPipe) close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.batch) > 0 {
-		p.full <- p.batch
-		p.batch = nil
-	}
 	close(p.full)
 	<-p.done
 	return p.err

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"droneaudit/audit"
@@ -23,7 +22,7 @@ type recordingWriter struct {
 
 var errWrite = errors.New("disk full")
 
-func (w *recordingWriter) Write(f geo.Fix) error {
+func (w *recordingWriter) Write(f *geo.Fix) error {
 	if len(w.offsets)+1 == w.failAt {
 		return errWrite
 	}
@@ -36,18 +35,28 @@ func (w *recordingWriter) Close() error { return nil }
 // testRep stands for the input report of the fixes: its hash is known.
 var testRep = &audit.InputReport{SHA256: "00"}
 
-func fixAt(off int64) geo.Fix { return geo.Fix{Lat: 1, Lon: 2, Evidence: geo.Evidence{Offset: off}} }
+// handFixes hands n fixes with offsets 0 to n-1 to the pipe as the audit does: in full batches
+// of audit.FixBatch, filled in what the pipe gave back, then a last, partial one.
+func handFixes(p *fixPipe, n int) {
+	b := make([]audit.StreamedFix, 0, audit.FixBatch)
+	for i := range n {
+		b = append(b, audit.StreamedFix{Input: testRep, Fix: geo.Fix{Lat: 1, Lon: 2, Evidence: geo.Evidence{Offset: int64(i)}}})
+		if len(b) == cap(b) {
+			b = p.hand(b)
+		}
+	}
+	if len(b) > 0 {
+		p.hand(b)
+	}
+}
 
 // The pipe hands every fix to the writer in the order given, across batch boundaries and for a
 // last, partial batch.
 func TestFixPipeOrder(t *testing.T) {
 	w := &recordingWriter{}
 	p := newFixPipe(w)
-	n := 3*fixBatch + 7
-	for i := range n {
-		f := fixAt(int64(i))
-		p.add(testRep, &f)
-	}
+	n := 3*audit.FixBatch + 7
+	handFixes(p, n)
 	if err := p.close(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,52 +70,17 @@ func TestFixPipeOrder(t *testing.T) {
 	}
 }
 
-// Two lanes of a capture may report fixes at the same time: each fix arrives whole, each lane's
-// fixes in their order (run with -race).
-func TestFixPipeConcurrentLanes(t *testing.T) {
-	w := &recordingWriter{}
-	p := newFixPipe(w)
-	const perLane = 2*fixBatch + 100
-	var wg sync.WaitGroup
-	for lane := range 2 {
-		wg.Go(func() {
-			for i := range perLane {
-				f := fixAt(int64(lane*perLane + i))
-				p.add(testRep, &f)
-			}
-		})
-	}
-	wg.Wait()
-	if err := p.close(); err != nil {
-		t.Fatal(err)
-	}
-	next := [2]int64{0, perLane}
-	for _, off := range w.offsets {
-		lane := off / perLane
-		if off != next[lane] {
-			t.Fatalf("lane %d: got offset %d, want %d", lane, off, next[lane])
-		}
-		next[lane]++
-	}
-	if next != [2]int64{perLane, 2 * perLane} {
-		t.Fatalf("written up to %v", next)
-	}
-}
-
 // After a write error the pipe drops what follows without blocking the decoder, and close
 // returns the error.
 func TestFixPipeWriteError(t *testing.T) {
-	w := &recordingWriter{failAt: fixBatch + 3}
+	w := &recordingWriter{failAt: audit.FixBatch + 3}
 	p := newFixPipe(w)
-	for i := range 20 * fixBatch {
-		f := fixAt(int64(i))
-		p.add(testRep, &f)
-	}
+	handFixes(p, 20*audit.FixBatch*fixQueue)
 	if err := p.close(); !errors.Is(err, errWrite) {
 		t.Fatalf("close: %v, want %v", err, errWrite)
 	}
-	if len(w.offsets) != fixBatch+2 {
-		t.Fatalf("%d fixes written before the error, want %d", len(w.offsets), fixBatch+2)
+	if len(w.offsets) != audit.FixBatch+2 {
+		t.Fatalf("%d fixes written before the error, want %d", len(w.offsets), audit.FixBatch+2)
 	}
 }
 

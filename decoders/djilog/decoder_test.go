@@ -456,26 +456,6 @@ func TestSniff(t *testing.T) {
 	}
 }
 
-func TestExifGPS(t *testing.T) {
-	for _, bo := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
-		j := testJPEG(t, true, -12.3456789, -45.6789012, -3.5, bo)
-		g, found, err := exifGPS(j)
-		if err != nil || !found || !near(g.Lat, -12.3456789, 1e-9) || !near(g.Lon, -45.6789012, 1e-9) || !g.HasAlt || g.AltM != -3.5 {
-			t.Errorf("%v: %+v %v %v", bo, g, found, err)
-		}
-		// Every truncation is handled without a panic.
-		for n := range len(j) {
-			exifGPS(j[:n])
-		}
-	}
-	if _, found, err := exifGPS(testJPEG(t, false, 0, 0, 0, nil)); found || err != nil {
-		t.Errorf("plain JPEG: found %v err %v", found, err)
-	}
-	if _, _, err := exifGPS([]byte("not a jpeg")); err == nil {
-		t.Error("non-JPEG accepted")
-	}
-}
-
 func TestNotAFlightRecord(t *testing.T) {
 	_, err := decodeBytes(t, "short.bin", []byte{1, 2, 3})
 	if err == nil || !strings.Contains(err.Error(), "short.bin") || !strings.Contains(err.Error(), "offset") {

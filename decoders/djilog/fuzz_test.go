@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"math"
 	"runtime"
 	"strings"
 	"testing"
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/decodertest"
+	"droneaudit/decoders/exif/exiftest"
 )
 
 // FuzzDecode feeds arbitrary bytes to Sniff and Decode: neither may panic, every fix must be a
@@ -21,7 +21,7 @@ func FuzzDecode(f *testing.F) {
 		fx := flight(v, 1)
 		fx.trailer = v == 8
 		if v == 11 || v == 14 {
-			fx.pictures = []fxPicture{{full: tinyJPEG(10, 20, 30, binary.BigEndian), thumb: tinyJPEG(-1, -2, 0, binary.LittleEndian), lat: 1, lon: 2}}
+			fx.pictures = []fxPicture{{full: exiftest.Tiny(exiftest.GPSSegment(10, 20, 30, binary.BigEndian)), thumb: exiftest.Tiny(exiftest.GPSSegment(-1, -2, 0, binary.LittleEndian)), lat: 1, lon: 2}}
 		}
 		data := fx.bytes()
 		f.Add(data)
@@ -49,26 +49,6 @@ func FuzzDecode(f *testing.F) {
 			if !fx.Valid() || noFix(fx.Lat, fx.Lon) {
 				t.Fatalf("invalid fix %v", fx)
 			}
-		}
-	})
-}
-
-// tinyJPEG is SOI, an EXIF APP1 segment with GPS, and EOI: enough for the EXIF reader.
-func tinyJPEG(lat, lon, alt float64, bo byteOrder) []byte {
-	j := append([]byte{0xFF, 0xD8}, exifSegment(lat, lon, alt, bo)...)
-	return append(j, 0xFF, 0xD9)
-}
-
-// FuzzExifGPS feeds arbitrary bytes to the EXIF GPS reader: no panic, and any position found is
-// a finite number.
-func FuzzExifGPS(f *testing.F) {
-	f.Add(tinyJPEG(47.5, -122.6, 12, binary.LittleEndian))
-	f.Add(tinyJPEG(-33.9, 115, -3, binary.BigEndian))
-	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xD9})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		g, found, err := exifGPS(data)
-		if found && (err != nil || math.IsNaN(g.Lat) || math.IsInf(g.Lat, 0) || math.IsNaN(g.Lon) || math.IsInf(g.Lon, 0)) {
-			t.Fatalf("found %+v with err %v", g, err)
 		}
 	})
 }

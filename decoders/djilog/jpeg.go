@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"droneaudit/decoders"
+	"droneaudit/decoders/exif"
 	"droneaudit/geo"
 )
 
@@ -77,7 +78,7 @@ func (r *run) images() {
 		if _, err := r.readAt(tail[:], p.off+p.size-2); err == nil && (tail[0] != 0xFF || tail[1] != 0xD9) {
 			attrs["end"] = "no FF D9 end marker"
 		}
-		g, found, err := exifGPS(b)
+		g, found, err := exif.JPEGGPS(b)
 		switch {
 		case err != nil:
 			attrs["error"] = err.Error()

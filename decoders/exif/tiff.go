@@ -1,77 +1,40 @@
-package djilog
+package exif
 
-import (
-	"encoding/binary"
-	"errors"
-)
+import "encoding/binary"
 
-// A small, bounded EXIF GPS reader for the moment pictures. The JPEG marker syntax is ITU-T T.81
-// Annex B; the APP1 "Exif" segment, the TIFF header and IFD entry layout and the GPS IFD tags
-// (0x8825 pointer; 1 GPSLatitudeRef, 2 GPSLatitude, 3 GPSLongitudeRef, 4 GPSLongitude,
-// 5 GPSAltitudeRef, 6 GPSAltitude) are from CIPA DC-008 (Exif 2.32) §4.5–4.6 and TIFF 6.0 §2.
-// Every offset is checked against the segment; nothing is allocated from a length field.
-
-// exifGPSResult is a position found in a JPEG's EXIF GPS IFD.
-type exifGPSResult struct {
+// GPS is a position found in an EXIF GPS IFD.
+type GPS struct {
 	Lat, Lon float64
 	HasAlt   bool
-	AltM     float64
+	AltM     float64 // metres above (negative: below) sea level
+	// PrecisionM is half the ground distance of one unit of the latitude's seconds rational
+	// (one arc-second is about 30.9 m): the precision the writer kept.
+	PrecisionM float64
+	// Offset is where the GPS IFD starts, TIFFOffset where the TIFF header starts: offsets in
+	// the bytes handed to JPEGGPS, or in the TIFF data for TIFFGPS (TIFFOffset 0).
+	Offset, TIFFOffset int64
 }
 
-var errNoJPEG = errors.New("not a JPEG (no FF D8 start)")
-
+// TIFF tags and field types (TIFF 6.0 §2, CIPA DC-008 §4.6.2, §4.6.6).
 const (
-	tagGPSIFD     = 0x8825
-	tagLatRef     = 1
-	tagLat        = 2
-	tagLonRef     = 3
-	tagLon        = 4
-	tagAltRef     = 5
-	tagAlt        = 6
-	tiffRational  = 5
-	tiffLong      = 4
-	tiffASCII     = 2
-	tiffByte      = 1
+	TagGPSIFD    = 0x8825
+	TagLatRef    = 1
+	TagLat       = 2
+	TagLonRef    = 3
+	TagLon       = 4
+	TagAltRef    = 5
+	TagAlt       = 6
+	TypeByte     = 1
+	TypeASCII    = 2
+	TypeLong     = 4
+	TypeRational = 5
+	typeIFD      = 13
+	// maxIFDEntries bounds the entries read of one IFD: real GPS IFDs hold about 30.
 	maxIFDEntries = 1024
 )
 
-// exifGPS finds the GPS position in the first bytes of a JPEG. found is false when the picture
-// has no EXIF GPS; err is set when b is not a JPEG or its segments are malformed.
-func exifGPS(b []byte) (g exifGPSResult, found bool, err error) {
-	if len(b) < 2 || b[0] != 0xFF || b[1] != 0xD8 {
-		return g, false, errNoJPEG
-	}
-	i := 2
-	for i+4 <= len(b) {
-		if b[i] != 0xFF {
-			return g, false, errors.New("JPEG segment does not start with FF")
-		}
-		m := b[i+1]
-		switch {
-		case m == 0xFF: // fill byte
-			i++
-			continue
-		case m == 0xD9 || m == 0xDA: // end of image, start of scan: no metadata follows
-			return g, false, nil
-		case m == 0x01 || (m >= 0xD0 && m <= 0xD7): // markers without a length
-			i += 2
-			continue
-		}
-		n := int(binary.BigEndian.Uint16(b[i+2:]))
-		if n < 2 {
-			return g, false, errors.New("JPEG segment length below 2")
-		}
-		end := i + 2 + n
-		if m == 0xE1 && end <= len(b) {
-			seg := b[i+4 : end]
-			if len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
-				return tiffGPS(seg[6:])
-			}
-		}
-		i = end
-	}
-	return g, false, nil
-}
+// arcSecondM is the length of one arc-second of latitude in metres (WGS84 mean).
+const arcSecondM = 30.87
 
 // tiff is a bounded view of the TIFF structure inside an APP1 segment.
 type tiff struct {
@@ -79,9 +42,10 @@ type tiff struct {
 	bo binary.ByteOrder
 }
 
-func tiffGPS(b []byte) (g exifGPSResult, found bool, err error) {
+// TIFFGPS reads the GPS IFD of TIFF data (the bytes after "Exif\0\0"). Error offsets are in b.
+func TIFFGPS(b []byte) (g GPS, found bool, err error) {
 	if len(b) < 8 {
-		return g, false, errors.New("EXIF TIFF header cut short")
+		return g, false, &Error{0, "EXIF TIFF header cut short"}
 	}
 	t := tiff{b: b}
 	switch string(b[:2]) {
@@ -90,44 +54,51 @@ func tiffGPS(b []byte) (g exifGPSResult, found bool, err error) {
 	case "MM":
 		t.bo = binary.BigEndian
 	default:
-		return g, false, errors.New("EXIF byte order mark is neither II nor MM")
+		return g, false, &Error{0, "EXIF byte order mark is neither II nor MM"}
 	}
 	if t.bo.Uint16(b[2:]) != 42 {
-		return g, false, errors.New("EXIF TIFF magic is not 42")
+		return g, false, &Error{2, "EXIF TIFF magic is not 42"}
 	}
+	ifd0 := t.bo.Uint32(b[4:])
 	var gpsOff uint32
 	var ok bool
-	t.entries(t.bo.Uint32(b[4:]), func(tag, typ uint16, count uint32, val []byte) {
-		if tag == tagGPSIFD && (typ == tiffLong || typ == 13) && count == 1 {
+	t.entries(ifd0, func(tag, typ uint16, count uint32, val []byte) {
+		if tag == TagGPSIFD && (typ == TypeLong || typ == typeIFD) && count == 1 {
 			gpsOff, ok = t.bo.Uint32(val), true
 		}
 	})
-	if !ok {
+	if !ok || gpsOff == ifd0 { // a GPS IFD that is IFD0 again is a loop, not a position
 		return g, false, nil
 	}
 	var latRef, lonRef byte
 	var lat, lon []float64
 	var altRef byte
 	var alt []float64
+	var secDen uint32
 	t.entries(gpsOff, func(tag, typ uint16, count uint32, val []byte) {
 		switch {
-		case tag == tagLatRef && typ == tiffASCII:
+		case tag == TagLatRef && typ == TypeASCII:
 			latRef = val[0]
-		case tag == tagLonRef && typ == tiffASCII:
+		case tag == TagLonRef && typ == TypeASCII:
 			lonRef = val[0]
-		case tag == tagAltRef && typ == tiffByte:
+		case tag == TagAltRef && typ == TypeByte:
 			altRef = val[0]
-		case tag == tagLat && typ == tiffRational && count == 3:
+		case tag == TagLat && typ == TypeRational && count == 3:
 			lat = t.rationals(val, 3)
-		case tag == tagLon && typ == tiffRational && count == 3:
+			if lat != nil {
+				secDen = t.bo.Uint32(val[20:])
+			}
+		case tag == TagLon && typ == TypeRational && count == 3:
 			lon = t.rationals(val, 3)
-		case tag == tagAlt && typ == tiffRational && count == 1:
+		case tag == TagAlt && typ == TypeRational && count == 1:
 			alt = t.rationals(val, 1)
 		}
 	})
 	if lat == nil || lon == nil {
 		return g, false, nil
 	}
+	g.Offset = int64(gpsOff)
+	g.PrecisionM = arcSecondM / 2 / float64(secDen)
 	g.Lat = lat[0] + lat[1]/60 + lat[2]/3600
 	g.Lon = lon[0] + lon[1]/60 + lon[2]/3600
 	if latRef == 'S' {

@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"droneaudit/audit/search"
+	"droneaudit/geo"
+)
+
+// The memory the known-value search asks (search.Known): the off-device positions the
+// structural decoders of a lane reported, per flow uid or transmitter, so that the search does
+// not report again what a decoder understood. A lane's flows are all in that lane, so the memory
+// is the lane's own and needs no lock.
+
+// knownPerKey bounds the positions remembered per flow: the search asks right after the decoder
+// of the same bytes, or when the flow ends.
+const knownPerKey = 32
+
+// maxKnownKeys bounds the flows remembered at once in a lane; flows are forgotten as they end.
+const maxKnownKeys = 1 << 14
+
+type knownRing struct {
+	pts [knownPerKey][3]float64 // lat, lon, precision
+	n   int
+}
+
+// remember keeps a structural off-device fix.
+func (s *inputSink) remember(f geo.Fix) {
+	if f.Evidence.Decoder == search.Decoder || !f.Evidence.Channel.OffDevice() {
+		return
+	}
+	key := knownKey(f)
+	if key == "" {
+		return
+	}
+	r := s.known[key]
+	if r == nil {
+		if len(s.known) >= maxKnownKeys {
+			return
+		}
+		if s.known == nil {
+			s.known = map[string]*knownRing{}
+		}
+		r = &knownRing{}
+		s.known[key] = r
+	}
+	r.pts[r.n%knownPerKey] = [3]float64{f.Lat, f.Lon, f.PrecisionM}
+	r.n++
+}
+
+func knownKey(f geo.Fix) string {
+	switch {
+	case f.Evidence.Network != nil:
+		return f.Evidence.Network.FlowUID
+	case f.Evidence.Broadcast != nil:
+		return f.Evidence.Broadcast.Transmitter
+	}
+	return ""
+}
+
+// Known implements search.Known.
+func (s *inputSink) Known(key string, lat, lon, tolM float64) bool {
+	r := s.known[key]
+	if r == nil {
+		return false
+	}
+	for i := range min(r.n, knownPerKey) {
+		p := r.pts[i]
+		if geo.DistanceM(geo.Fix{Lat: lat, Lon: lon}, geo.Fix{Lat: p[0], Lon: p[1]}) <= tolM+p[2] {
+			return true
+		}
+	}
+	return false
+}
+
+// Forget implements search.Known.
+func (s *inputSink) Forget(key string) { delete(s.known, key) }

@@ -1,0 +1,330 @@
+// Package search runs the known-value coordinate search (geo/scan) over every off-device
+// payload of a run, as an engine observer: the reassembled bytes of clear TCP flows with a
+// bounded overlap across chunk boundaries, UDP datagrams (DNS names among them), the bytes of
+// opened layers (decrypted TLS) as they come through the same chunks, and the bodies of 802.11
+// frames. Each hit becomes a geo.Fix with its encoding, offset, precision and the flow or
+// transmitter that carried it, unless a structural decoder already reported that position for
+// the same flow.
+package search
+
+import (
+	"fmt"
+	"sync"
+
+	"droneaudit/capture"
+	"droneaudit/capture/flowtable"
+	"droneaudit/decoders"
+	"droneaudit/engine"
+	"droneaudit/geo"
+	"droneaudit/geo/scan"
+	"droneaudit/netflow"
+)
+
+// Decoder is the name search fixes carry in their evidence.
+const Decoder = "search"
+
+// Known is implemented by a sink that remembers the off-device positions its structural
+// decoders reported, per flow uid (network) or transmitter address (broadcast). The observer
+// asks it before it reports a hit, so that a position a decoder understood is not reported
+// twice.
+type Known interface {
+	// Known reports whether a structural fix of that flow or transmitter lies within tolM
+	// metres of the position.
+	Known(key string, lat, lon, tolM float64) bool
+	// Forget drops what is remembered of a flow that ended.
+	Forget(key string)
+}
+
+// Options configure the observer.
+type Options struct {
+	Pattern *scan.Pattern
+	// Sink returns where the fixes of an input go: lane engine.LaneLink for 802.11 frames,
+	// engine.LaneShard0+i for the flows of shard i. The audit hands back the sink the decoders
+	// of that lane write to, which implements Known.
+	Sink func(in *engine.Input, lane int) decoders.Sink
+}
+
+// Observer is the search as an engine.Observer.
+type Observer struct {
+	opt  Options
+	mu   sync.Mutex
+	link *part // the reader goroutine's part: 802.11 frames
+	// parts are the shard parts, for Stats.
+	parts []*part
+}
+
+// Stats counts what the search did in a run.
+type Stats struct {
+	Scan       scan.Stats
+	Fixes      int64 // reported
+	Duplicates int64 // left out: a structural decoder reported the position
+	Skipped    int64 // bytes not searched: TLS and QUIC ciphertext
+}
+
+// New returns the observer.
+func New(opt Options) *Observer {
+	o := &Observer{opt: opt}
+	o.link = o.newPart(engine.LaneLink)
+	return o
+}
+
+// Stats returns the counts of the run; call it after the run.
+func (o *Observer) Stats() Stats {
+	st := Stats{}
+	for _, p := range append([]*part{o.link}, o.parts...) {
+		add(&st.Scan, p.sc.Stats)
+		st.Fixes += p.st.Fixes
+		st.Duplicates += p.st.Duplicates
+		st.Skipped += p.st.Skipped
+	}
+	return st
+}
+
+func add(a *scan.Stats, b scan.Stats) {
+	a.Bytes += b.Bytes
+	a.Candidates += b.Candidates
+	a.Pairs += b.Pairs
+	a.Hits += b.Hits
+	a.HeldRandom += b.HeldRandom
+	a.Decoded += b.Decoded
+}
+
+// overlap is how many bytes of a TCP direction are kept to search again with the next chunk:
+// more than the longest plain hit (scan.MaxSpan) and short wrapped runs.
+const overlap = 2 * scan.MaxSpan
+
+// maxHeld bounds the hits a flow holds until it ends, maxHeldLane those of all the flows of a
+// lane; beyond them hits are reported at once (after the check against what the decoders of the
+// lane reported so far).
+const (
+	maxHeld     = 256
+	maxHeldLane = 4096
+)
+
+// part is the observer's state in one lane.
+type part struct {
+	o     *Observer
+	lane  int
+	sc    *scan.Scanner
+	st    Stats
+	in    *engine.Input
+	sink  decoders.Sink
+	buf   []byte
+	held  map[*flowState]struct{}
+	nHeld int // hits held in all flows
+	dot   capture.Dot11
+	// the chunk being searched, for emit
+	c  *engine.Chunk
+	fs *flowState
+	// lo, hi: when searching the seam between two chunks, a hit must start before lo (in the
+	// kept bytes) and end at hi or later (in the new ones); 0, 0 otherwise.
+	lo, hi int
+	base   int64
+}
+
+func (o *Observer) newPart(lane int) *part {
+	return &part{o: o, lane: lane, sc: scan.NewScanner(o.opt.Pattern), held: map[*flowState]struct{}{}}
+}
+
+// flowState is the search's slot on a flow.
+type flowState struct {
+	uid  string
+	tail [2][]byte // the last bytes of each direction of a TCP flow
+	off  [2]int64  // stream bytes seen in each direction
+	held []held
+}
+
+type held struct {
+	f  geo.Fix
+	in *engine.Input
+}
+
+// Shard implements engine.Observer.
+func (o *Observer) Shard(i int) engine.FlowObserver {
+	p := o.newPart(engine.LaneShard0 + i)
+	o.mu.Lock()
+	o.parts = append(o.parts, p)
+	o.mu.Unlock()
+	return p
+}
+
+// CaptureEnd implements engine.Observer.
+func (o *Observer) CaptureEnd(*engine.Input, error) {}
+
+// Packet implements engine.Observer: the bodies of 802.11 frames, on the reader goroutine. Frames
+// the flows carry (IP) are searched in the shards; protected frames are ciphertext.
+func (o *Observer) Packet(ev *engine.PacketEvent) {
+	p := o.link
+	pk := ev.Packet
+	if ev.Transport != nil || !pk.LinkType.IsDot11() {
+		return
+	}
+	if p.dot.Decode(pk.LinkType, pk.Data) != nil || p.dot.FlagsByte&0x40 != 0 || len(p.dot.Body) < 8 {
+		return
+	}
+	p.sinkFor(ev.Input)
+	tx := capture.MAC(p.dot.Addr2)
+	body := p.dot.Body
+	p.sc.Scan(body, func(h scan.Hit) {
+		f := p.fix(h, ev.Input, geo.ChannelBroadcast, pk.Offset, fmt.Sprintf("frame %d, 802.11 body byte %d", pk.Frame, p.dot.BodyOffset+h.Offset))
+		f.Evidence.Broadcast = &geo.Broadcast{Transmitter: tx, Kind: "802.11"}
+		p.report(f, tx, nil)
+	})
+}
+
+// Chunk implements engine.FlowObserver.
+func (p *part) Chunk(c *engine.Chunk, state *any) {
+	fs, _ := (*state).(*flowState)
+	if fs == nil {
+		fs = &flowState{uid: c.Flow.UID()}
+		*state = fs
+	}
+	d := c.Dir & 1
+	if c.Gap {
+		fs.tail[d] = fs.tail[d][:0]
+	}
+	if len(c.Payload) == 0 {
+		return
+	}
+	if c.Flow.Outer == nil && (c.App == "tls" || c.App == "quic") {
+		p.st.Skipped += int64(len(c.Payload))
+		fs.off[d] += int64(len(c.Payload))
+		return // ciphertext: a hit there is chance; the opened layer is searched instead
+	}
+	p.sinkFor(c.Input)
+	pl := c.Payload
+	tcp := c.Flow.Proto == netflow.TCP
+	if tcp && len(fs.tail[d]) > 0 {
+		// The seam: the kept bytes and the start of the new ones, for the hits that cross it.
+		// The chunk itself is searched in place, not copied.
+		t := len(fs.tail[d])
+		p.buf = append(append(p.buf[:0], fs.tail[d]...), pl[:min(len(pl), overlap)]...)
+		p.c, p.fs, p.lo, p.hi, p.base = c, fs, t, t+1, fs.off[d]-int64(t)
+		if len(p.buf) > t {
+			p.sc.Scan(p.buf, p.emit)
+		}
+	}
+	p.c, p.fs, p.lo, p.hi, p.base = c, fs, 0, 0, fs.off[d]
+	p.sc.Scan(pl, p.emit)
+	p.c, p.fs = nil, nil
+	fs.off[d] += int64(len(pl))
+	if tcp {
+		if len(pl) >= overlap {
+			fs.tail[d] = append(fs.tail[d][:0], pl[len(pl)-overlap:]...)
+		} else {
+			keep := append(fs.tail[d], pl...)
+			fs.tail[d] = append(fs.tail[d][:0], keep[max(len(keep)-overlap, 0):]...)
+		}
+	}
+}
+
+// emit turns a hit in the current chunk into a fix.
+func (p *part) emit(h scan.Hit) {
+	if p.hi > 0 && (h.Offset >= p.lo || h.Offset+h.Len < p.hi) {
+		return // on the seam, only hits that cross it: the others are found in either chunk alone
+	}
+	c := p.c
+	where := fmt.Sprintf("frame %d, %s byte %d", c.Frame, c.Dir, p.base+int64(h.Offset))
+	f := p.fix(h, c.Input, geo.ChannelNetwork, c.Offset, where)
+	src, dst := c.Flow.Client, c.Flow.Server
+	if c.Dir != netflow.ClientToServer {
+		src, dst = dst, src
+	}
+	f.Evidence.Network = &geo.Network{FlowUID: p.fs.uid, Proto: c.Flow.Proto, Src: src, Dst: dst, Direction: c.Dir}
+	p.report(f, p.fs.uid, p.fs)
+}
+
+// fix makes the fix of a hit. Its SHA-256 is left to the audit: the input may still be being
+// hashed (engine.Input.SHA256 is set before Output.Done).
+func (p *part) fix(h scan.Hit, in *engine.Input, ch geo.Channel, off int64, where string) geo.Fix {
+	enc := h.Encoding.String()
+	if h.Wrap != scan.Plain {
+		enc += " in " + h.Wrap.String()
+	}
+	note := fmt.Sprintf("known-value search: %s order, %d bytes, in %s", h.Order, h.Len, h.Target)
+	if h.Encoding == scan.Geohash {
+		note = fmt.Sprintf("known-value search: %d-character geohash, in %s", h.Len, h.Target)
+	}
+	return geo.Fix{Lat: h.Lat, Lon: h.Lon, Role: geo.RoleOther, PrecisionM: h.PrecisionM, Evidence: geo.Evidence{
+		Input: in.Name, Locator: where, Offset: off, Decoder: Decoder, Encoding: enc, Channel: ch, Note: note,
+	}}
+}
+
+// dupTolM is added to the precision when a hit is compared with a structural fix: the two may
+// have rounded the same value differently.
+const dupTolM = 1
+
+// report hands a fix on, unless a structural decoder reported it. A network hit that is not
+// known yet is held until its flow ends: the decoder of a message may report it only when the
+// message is whole, some chunks later.
+func (p *part) report(f geo.Fix, key string, fs *flowState) {
+	if k, ok := p.sink.(Known); ok {
+		if k.Known(key, f.Lat, f.Lon, f.PrecisionM+dupTolM) {
+			p.st.Duplicates++
+			return
+		}
+		if fs != nil && len(fs.held) < maxHeld && p.nHeld < maxHeldLane {
+			fs.held = append(fs.held, held{f: f, in: p.in})
+			p.held[fs] = struct{}{}
+			p.nHeld++
+			return
+		}
+	}
+	p.st.Fixes++
+	p.sink.Fix(f)
+}
+
+// release reports the held hits of a flow (those of one input, or all when in is nil).
+func (p *part) release(fs *flowState, in *engine.Input) {
+	kept := fs.held[:0]
+	for _, h := range fs.held {
+		if in != nil && h.in != in {
+			kept = append(kept, h)
+			continue
+		}
+		sink := p.o.opt.Sink(h.in, p.lane)
+		if k, ok := sink.(Known); ok && k.Known(fs.uid, h.f.Lat, h.f.Lon, h.f.PrecisionM+dupTolM) {
+			p.st.Duplicates++
+			continue
+		}
+		p.st.Fixes++
+		sink.Fix(h.f)
+	}
+	p.nHeld -= len(fs.held) - len(kept)
+	fs.held = kept
+	if len(kept) == 0 {
+		delete(p.held, fs)
+	}
+}
+
+// Ended implements engine.FlowObserver.
+func (p *part) Ended(f *flowtable.Flow, state *any) {
+	fs, _ := (*state).(*flowState)
+	if fs == nil {
+		return
+	}
+	if len(fs.held) > 0 {
+		p.release(fs, nil)
+	}
+	if k, ok := p.sink.(Known); ok {
+		k.Forget(fs.uid)
+	}
+	*state = nil
+}
+
+// InputEnd implements engine.FlowObserver: the hits held for an input are reported before its
+// report is merged.
+func (p *part) InputEnd(in *engine.Input) {
+	for fs := range p.held {
+		p.release(fs, in)
+	}
+	if p.in == in {
+		p.in, p.sink = nil, nil
+	}
+}
+
+func (p *part) sinkFor(in *engine.Input) {
+	if p.in != in {
+		p.in, p.sink = in, p.o.opt.Sink(in, p.lane)
+	}
+}

@@ -1,0 +1,259 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"droneaudit/audit/search"
+	"droneaudit/decoders/mavlink"
+	"droneaudit/geo"
+	"droneaudit/geo/scan"
+	"droneaudit/geo/scan/scantest"
+	"droneaudit/internal/demo"
+	"droneaudit/internal/netfixture"
+)
+
+// A point inside the demo's Kleine-Brogel zone.
+const searchLat, searchLon = 51.1693, 5.4712
+
+// searchCapture writes a capture in which a lab device leaks the zone point in forms no
+// structural decoder reads — a binary HTTP upload with the take-off point as float64 radians
+// (cut across TCP segments), a geohash in a UDP datagram, a hex DNS label — beside forms the
+// decoders do read (MAVLink over UDP, an HTTP query with lat/lon), and TLS ciphertext that
+// happens to hold an int32 pair. It returns the stream offset of the radians in the upload.
+func searchCapture(t *testing.T) ([]byte, int) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := netip.MustParseAddr("192.168.1.20")
+	r := rand.New(rand.NewPCG(11, 12))
+	junk := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		return b
+	}
+	// The upload: a binary body; the pair starts 3 bytes before the second segment.
+	pair, _ := scantest.Plant(scan.Float64RadLE, searchLat, searchLon, scan.LatLon)
+	body := append(append(bytes.Repeat([]byte{0, 1, 0, 0}, 20), pair...), bytes.Repeat([]byte{0, 7}, 40)...)
+	head := fmt.Sprintf("POST /upload/flight HTTP/1.1\r\nHost: upload.example\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(body))
+	req := append([]byte(head), body...)
+	at := len(head) + 80
+	c, err := w.TCP(netip.AddrPortFrom(dev, 40001), netip.MustParseAddrPort("203.0.113.80:80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.MSS = at + 3
+	if err := c.Send(true, req); err != nil {
+		t.Fatal(err)
+	}
+	// A query the HTTP decoder reads: the search must not report it again.
+	c2, err := w.TCP(netip.AddrPortFrom(dev, 40002), netip.MustParseAddrPort("203.0.113.81:80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Send(true, []byte(fmt.Sprintf("GET /report?lat=%.6f&lon=%.6f HTTP/1.1\r\nHost: report.example\r\n\r\n", searchLat, searchLon))); err != nil {
+		t.Fatal(err)
+	}
+	// A geohash in a datagram to an analytics collector.
+	gh := []byte(`{"ev":"takeoff","g":"` + scantest.EncodeGeohash(searchLat, searchLon, 8) + `"}`)
+	if err := w.UDP(netip.AddrPortFrom(dev, 50000), netip.MustParseAddrPort("198.51.100.7:9999"), gh); err != nil {
+		t.Fatal(err)
+	}
+	// A DNS query whose first label is the pair as int32 × 1e7, big-endian, in hex.
+	label, _ := scantest.Plant(scan.Int32E7BE, searchLat, searchLon, scan.LatLon)
+	q := []byte{0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 16}
+	q = append(q, hex.EncodeToString(label)...)
+	q = append(q, 1, 't', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1)
+	if err := w.UDP(netip.AddrPortFrom(dev, 50001), netip.MustParseAddrPort("192.0.2.53:53"), q); err != nil {
+		t.Fatal(err)
+	}
+	// MAVLink telemetry the mavlink decoder reads.
+	for i := range 3 {
+		fr, err := mavlink.Encode(&ardupilotmega.MessageGlobalPositionInt{TimeBootMs: uint32(i * 1000), Lat: int32(math.Round(searchLat * 1e7)), Lon: int32(math.Round(searchLon * 1e7))}, true, uint8(i), 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.UDP(netip.AddrPortFrom(dev, 14555), netip.MustParseAddrPort("203.0.113.9:14550"), fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// TLS: a ClientHello, then application data that holds an int32 pair by construction.
+	c3, err := w.TCP(netip.AddrPortFrom(dev, 40003), netip.MustParseAddrPort("203.0.113.82:443"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i32, _ := scantest.Plant(scan.Int32E7LE, searchLat, searchLon, scan.LatLon)
+	rec := append([]byte{0x17, 3, 3, 0, 40}, append(append(junk(16), i32...), junk(16)...)...)
+	if err := c3.Send(true, append(netfixture.HandClientHello("cdn.example", false), rec...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), at
+}
+
+// The known-value search finds the zone point in the forms no decoder reads, with their
+// encoding and stream offset, on the flow that carried them; what the decoders found is not
+// reported twice, and TLS ciphertext is not searched. --no-search leaves the search out.
+func TestSearchFindingsInAudit(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, at := searchCapture(t)
+	run := func(noSearch bool, shards int) *Report {
+		rep, err := Run(t.Context(), []Source{BytesSource("search.pcap", data)}, Options{Zones: zones, Policy: DefaultPolicy(), NoSearch: noSearch, Shards: shards})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := run(false, 1)
+	got := map[string]*Finding{}
+	decoders := map[string]int{}
+	for _, f := range rep.Findings {
+		ev := f.First.Evidence
+		decoders[ev.Decoder]++
+		if ev.Decoder == search.Decoder {
+			got[ev.Encoding] = f
+			if f.Zone != "Kleine-Brogel Air Base" || f.Channel != geo.ChannelNetwork || ev.Network == nil || !f.FailsPolicy || len(ev.SHA256) != 64 {
+				t.Errorf("search finding %+v / %+v", f, ev)
+			}
+		}
+	}
+	want := map[string]string{
+		"float64le-rad":     fmt.Sprintf("client-to-server byte %d", at),
+		"geohash":           "client-to-server byte 21",
+		"int32be-e7 in hex": "client-to-server byte 13",
+	}
+	for enc, loc := range want {
+		f := got[enc]
+		if f == nil {
+			t.Errorf("no search finding in %s; findings by decoder %v", enc, decoders)
+			continue
+		}
+		if !strings.HasSuffix(f.First.Evidence.Locator, loc) {
+			t.Errorf("%s: locator %q, want …%q", enc, f.First.Evidence.Locator, loc)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("search findings in %d encodings, want %d: %v", len(got), len(want), got)
+	}
+	if decoders["mavlink"] == 0 || decoders["http"] == 0 {
+		t.Errorf("findings by decoder %v", decoders)
+	}
+	// The same findings whatever the number of shards.
+	rep4 := run(false, 4)
+	if len(rep4.Findings) != len(rep.Findings) || rep4.Summary.Fixes != rep.Summary.Fixes {
+		t.Errorf("4 shards: %d findings, %d fixes; 1 shard: %d, %d", len(rep4.Findings), rep4.Summary.Fixes, len(rep.Findings), rep.Summary.Fixes)
+	}
+	off := run(true, 1)
+	for _, f := range off.Findings {
+		if f.First.Evidence.Decoder == search.Decoder {
+			t.Fatalf("NoSearch: %+v", f)
+		}
+	}
+	if off.Summary.Fixes != rep.Summary.Fixes-int64(len(want)) {
+		t.Errorf("fixes without search %d, with %d", off.Summary.Fixes, rep.Summary.Fixes)
+	}
+}
+
+// A position in the body of an 802.11 frame (here a vendor element of a beacon that no decoder
+// reads) is found as a broadcast, with the transmitter's address.
+func TestSearchBroadcastFrame(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := scantest.Plant(scan.Float32DegBE, searchLat, searchLon, scan.LonLat)
+	frame := []byte{0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x60, 0x60, 0x1f, 1, 2, 3, 0x60, 0x60, 0x1f, 1, 2, 3, 0x10, 0}
+	frame = append(frame, make([]byte, 8)...)       // timestamp
+	frame = append(frame, 0x64, 0, 0x01, 0x04)      // beacon interval, capabilities
+	frame = append(frame, 0, 4, 'd', 'r', 'o', 'n') // SSID
+	vendor := append([]byte{0x00, 0x11, 0x22, 0x01}, pair...)
+	frame = append(append(frame, 221, byte(len(vendor))), vendor...)
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeIEEE802_11); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: netfixture.Start, CaptureLength: len(frame), Length: len(frame)}, frame); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(t.Context(), []Source{BytesSource("air.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+	f := rep.Findings[0]
+	ev := f.First.Evidence
+	// The pair starts after the 24-byte header, 12 fixed bytes, the SSID (6) and the vendor
+	// element's header and OUI (6): byte 48 of the frame.
+	if f.Channel != geo.ChannelBroadcast || ev.Decoder != search.Decoder || ev.Encoding != "float32be-deg" ||
+		ev.Broadcast == nil || ev.Broadcast.Transmitter != "60:60:1f:01:02:03" || !strings.HasSuffix(ev.Locator, "802.11 body byte 48") ||
+		!strings.Contains(ev.Note, "lon,lat") {
+		t.Fatalf("finding %+v, evidence %+v", f, ev)
+	}
+}
+
+// With the flown track among the targets, a pair near the track and outside every zone is a
+// search fix; without it, it is nothing.
+func TestSearchTrack(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := scantest.Plant(scan.Int32RadE7LE, 50.8507, 4.3525, scan.LatLon) // Brussels: in no zone
+	if err := w.UDP(netip.MustParseAddrPort("192.168.1.20:5000"), netip.MustParseAddrPort("203.0.113.5:6000"), append([]byte("TRK"), pair...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	track := []geo.Fix{{Lat: 50.8503, Lon: 4.3517}, {Lat: 50.8510, Lon: 4.3530}}
+	var got []geo.Fix
+	for _, tr := range [][]geo.Fix{nil, track} {
+		got = got[:0]
+		_, err := Run(t.Context(), []Source{BytesSource("trk.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy(), SearchTrack: tr, SearchTrackM: 100,
+			OnFixes: func(b []StreamedFix) []StreamedFix {
+				for i := range b {
+					got = append(got, b[i].Fix)
+				}
+				return b[:0]
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr == nil && len(got) != 0 {
+			t.Fatalf("without the track: %+v", got)
+		}
+	}
+	if len(got) != 1 || got[0].Evidence.Encoding != "int32le-rad-e7" || !strings.Contains(got[0].Evidence.Note, scan.TargetTrack) ||
+		!strings.HasSuffix(got[0].Evidence.Locator, "client-to-server byte 3") {
+		t.Fatalf("with the track: %+v", got)
+	}
+}

@@ -1,0 +1,368 @@
+package scan
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Hit is one latitude/longitude pair found in the bytes and inside a target.
+type Hit struct {
+	Lat, Lon float64
+	Encoding Encoding
+	// Offset is where the pair's first byte is in the scanned bytes; Len how many bytes it
+	// spans. A hit found inside a hex, base64 or percent-encoded run (Wrap) has the offset and
+	// length of its encoded form.
+	Offset, Len int
+	PrecisionM  float64 // half-cell of the encoding, metres
+	Order       Order
+	Wrap        Wrapping
+	Target      string // the zone's name, or TargetTrack
+}
+
+// Pattern is the compiled search for a set of targets: the window table and the bands. It is
+// read-only and shared by every Scanner.
+type Pattern struct {
+	t       *Targets
+	any     [1 << 10]uint64 // bit w set when tab[w] != 0, so that the common case stays in L1
+	tab     [1 << 16]uint64 // per 16-bit window: the table bits of what may be there
+	binLat  bandSet         // latitudes of the targets for the binary forms
+	binLon  bandSet
+	textLat bandSet // for decimal text, widened by its coarser cells
+	textLon bandSet
+}
+
+// MaxSpan is the most bytes one hit spans in plain form (two decimal numbers of 3+20 digits and
+// a sign, 16 bytes apart): a stream searched in pieces must overlap them by at least this much,
+// plus the longest wrapped run it wants to see whole.
+const MaxSpan = 64
+
+// binaryWidenM widens the box for the binary forms: more than the half-cell of any of them
+// (float32 radians near π: 1.5 m).
+const binaryWidenM = 10
+
+// textWidenM widens it for decimal text: a coordinate printed with 2 decimals is ±556 m.
+const textWidenM = 600
+
+// geohashWidenM widens it for geohashes: a 5-character cell is 4.9 km × 4.9 km.
+const geohashWidenM = 5000
+
+// Compile prepares the search for the targets.
+func Compile(t *Targets) *Pattern {
+	p := &Pattern{t: t}
+	if t.Empty() {
+		return p
+	}
+	p.binLat, p.binLon = bandsOf(t.Boxes(binaryWidenM))
+	p.textLat, p.textLon = bandsOf(t.Boxes(textWidenM))
+	for i := range forms {
+		f := &forms[i]
+		for k, bs := range [2]bandSet{p.binLat, p.binLon} {
+			bit := uint64(1) << (2*i + k)
+			for _, bd := range bs {
+				f.keys(bd.lo, bd.hi, func(key uint32) {
+					w := key
+					if !f.be { // the window reads the two key bytes least significant first
+						w = key>>8 | key&0xff<<8
+					}
+					p.tab[w&0xffff] |= bit
+				})
+			}
+		}
+	}
+	for i := range varints {
+		v := &varints[i]
+		for k, bs := range [2]bandSet{p.binLat, p.binLon} {
+			bit := uint64(1) << (varintBit0 + 2*i + k)
+			for _, bd := range bs {
+				v.keys(bd.lo, bd.hi, func(w uint32) { p.tab[w&0xffff] |= bit })
+			}
+		}
+	}
+	// Decimal text: a digit before a decimal mark.
+	for d := '0'; d <= '9'; d++ {
+		p.tab[uint32(d)<<8|'.'] |= 1 << bitText
+		p.tab[uint32(d)<<8|','] |= 1 << bitText
+	}
+	for _, gbox := range t.Boxes(geohashWidenM) {
+		geohashPrefixes(gbox, func(w uint32) { p.tab[w] |= 1 << bitGeohash })
+	}
+	for w, m := range p.tab {
+		if m != 0 {
+			p.any[w>>6] |= 1 << (w & 63)
+		}
+	}
+	return p
+}
+
+// Targets returns the targets the pattern was compiled for.
+func (p *Pattern) Targets() *Targets { return p.t }
+
+// Stats counts what a scanner did.
+type Stats struct {
+	Bytes      int64 // scanned, wrapped runs not counted again
+	Candidates int64 // single values that passed the range check
+	Pairs      int64 // pairs checked against the targets
+	Hits       int64
+	// HeldRandom counts pairs of the weak forms (int32 scaled) that matched a target inside a
+	// stretch of bytes that tests as uniformly random, and were not reported.
+	HeldRandom int64
+	Decoded    int64 // bytes of hex, base64 and percent-encoded runs decoded and scanned
+}
+
+// cand is one value that passed the range check, kept to pair it with the next.
+type cand struct {
+	form       uint8 // index into forms, or len(forms)+index into varints
+	lat, lon   bool  // which band it is in
+	start, end int32
+	v          float64
+}
+
+const ringLen = 32
+
+// Scanner searches byte slices for a Pattern. It keeps scratch space and is used by one
+// goroutine; make one per goroutine with NewScanner.
+type Scanner struct {
+	p     *Pattern
+	Stats Stats
+	ring  [ringLen]cand
+	rn    int
+	texts [textRing]token // the last decimal tokens, for pairing
+	rn2   int
+	buf   []byte
+	omap  []int32
+	emit  func(Hit)
+	// depth 1 while scanning decoded bytes: no wrapped runs inside wrapped runs.
+	depth int
+	wrap  Wrapping // of the run being scanned at depth 1
+	runAt int      // where that run starts in the outer bytes
+	// plain keeps the first hits of the plain pass of this Scan, to leave out what a wrapped
+	// run repeats.
+	plain []Hit
+}
+
+// maxPlainKept bounds the plain hits kept for that.
+const maxPlainKept = 64
+
+// NewScanner returns a scanner for the pattern.
+func NewScanner(p *Pattern) *Scanner { return &Scanner{p: p} }
+
+// Scan reports every hit in b to emit, in the order found: the plain bytes first, then what
+// hex, base64 and percent-encoded runs hold. It never keeps b.
+func (s *Scanner) Scan(b []byte, emit func(Hit)) {
+	if s.p.t.Empty() {
+		return
+	}
+	s.Stats.Bytes += int64(len(b))
+	s.emit, s.plain = emit, s.plain[:0]
+	s.scan(b)
+	s.wrapped(b)
+	s.emit = nil
+}
+
+// scan runs the window table over b (plain bytes, or decoded bytes at depth 1).
+func (s *Scanner) scan(b []byte) {
+	s.rn, s.rn2 = 0, 0
+	p := s.p
+	if len(b) < 2 {
+		return
+	}
+	// The hot loop: one probe of an 8 KiB bitmap (in L1) per byte, with eight bytes loaded at
+	// once.
+	any, tab := &p.any, &p.tab
+	i := 0
+	for ; i+9 <= len(b); i += 8 {
+		x := binary.BigEndian.Uint64(b[i:])
+		// Unrolled: constant shifts, and one test of the OR of the eight probes first.
+		w0 := uint16(x >> 48)
+		w1 := uint16(x >> 40)
+		w2 := uint16(x >> 32)
+		w3 := uint16(x >> 24)
+		w4 := uint16(x >> 16)
+		w5 := uint16(x >> 8)
+		w6 := uint16(x >> 0)
+		w7 := uint16(x)<<8 | uint16(b[i+8])
+		m := any[w0>>6]&(1<<(w0&63)) | any[w1>>6]&(1<<(w1&63)) | any[w2>>6]&(1<<(w2&63)) | any[w3>>6]&(1<<(w3&63)) |
+			any[w4>>6]&(1<<(w4&63)) | any[w5>>6]&(1<<(w5&63)) | any[w6>>6]&(1<<(w6&63)) | any[w7>>6]&(1<<(w7&63))
+		if m == 0 {
+			continue
+		}
+		for k, w := range [8]uint16{w0, w1, w2, w3, w4, w5, w6, w7} {
+			if any[w>>6]&(1<<(w&63)) != 0 {
+				s.at(b, i+k, tab[w])
+			}
+		}
+	}
+	for ; i < len(b)-1; i++ {
+		w := uint16(b[i])<<8 | uint16(b[i+1])
+		if any[w>>6]&(1<<(w&63)) != 0 {
+			s.at(b, i, tab[w])
+		}
+	}
+}
+
+// at checks the window b[i], b[i+1] for the forms whose bits are in m.
+func (s *Scanner) at(b []byte, i int, m uint64) {
+	for m != 0 {
+		bit := bits.TrailingZeros64(m)
+		switch {
+		case bit < varintBit0:
+			fi := bit >> 1
+			m &^= 3 << (2 * fi)
+			s.fixed(b, i, fi)
+		case bit < bitText:
+			vi := (bit - varintBit0) >> 1
+			m &^= 3 << (varintBit0 + 2*vi)
+			s.varint(b, i, vi)
+		case bit == bitText:
+			m &^= 1 << bitText
+			s.decimal(b, i)
+		default:
+			m &^= 1 << bitGeohash
+			s.geohash(b, i)
+		}
+	}
+}
+
+// fixed decodes the fixed-width form fi whose key bytes start at i.
+func (s *Scanner) fixed(b []byte, i, fi int) {
+	f := &forms[fi]
+	st := i - f.keyAt
+	if st < 0 || st+f.size > len(b) {
+		return
+	}
+	v, ok := f.decode(b, st)
+	if !ok {
+		return
+	}
+	c := cand{form: uint8(fi), lat: s.p.binLat.has(v), lon: s.p.binLon.has(v), start: int32(st), end: int32(st + f.size), v: v}
+	if c.lat || c.lon {
+		s.add(b, c)
+	}
+}
+
+// varint decodes the varint form vi whose last two bytes are b[i], b[i+1].
+func (s *Scanner) varint(b []byte, i, vi int) {
+	st := i
+	for st > 0 && b[st-1]&0x80 != 0 && i+2-st < 10 {
+		st--
+	}
+	if st == 0 || b[st-1]&0x80 != 0 {
+		return // a protobuf varint field starts after its key, whose last byte has no continuation bit
+	}
+	n := i + 2 - st
+	var u uint64
+	for k := n - 1; k >= 0; k-- {
+		u = u<<7 | uint64(b[st+k]&0x7f)
+	}
+	if n == 10 && b[i+1] > 1 {
+		return
+	}
+	v := varints[vi].value(u)
+	c := cand{form: uint8(len(forms) + vi), lat: s.p.binLat.has(v), lon: s.p.binLon.has(v), start: int32(st), end: int32(i + 2), v: v}
+	if c.lat || c.lon {
+		s.add(b, c)
+	}
+}
+
+// maxGap is how many bytes may lie between the two values of a fixed-width pair: none in a
+// packed record, a protobuf field key between fields.
+const maxGap = 2
+
+// add pairs a new candidate with an earlier one just before it, then keeps it.
+func (s *Scanner) add(b []byte, c cand) {
+	s.Stats.Candidates++
+	for k := 1; k <= min(s.rn, ringLen); k++ {
+		o := &s.ring[(s.rn-k)%ringLen]
+		if o.start < c.start-24 {
+			// The ring is in the order of the key windows. A partner starts at most 8+2 bytes
+			// (fixed) or 10+2 (varint) before c, and its window is after that of any entry
+			// starting 24 bytes before c: past such an entry there is none.
+			break
+		}
+		if o.form != c.form || o.end > c.start {
+			continue
+		}
+		gap := int(c.start - o.end)
+		enc, ok := s.pairEncoding(b, o, &c, gap)
+		if !ok {
+			continue
+		}
+		if o.lat && c.lon {
+			s.pair(b, enc, o.v, c.v, o, &c, LatLon)
+		}
+		if o.lon && c.lat {
+			s.pair(b, enc, c.v, o.v, o, &c, LonLat)
+		}
+	}
+	s.ring[s.rn%ringLen] = c
+	s.rn++
+}
+
+// pairEncoding says whether two candidates of one form at that gap make a pair, and names it.
+func (s *Scanner) pairEncoding(b []byte, o, c *cand, gap int) (Encoding, bool) {
+	if int(o.form) >= len(forms) { // varints: a key of wire type 0 between them
+		if gap < 1 || gap > 2 || b[o.end]&7 != 0 || b[c.start-1]&0x80 != 0 {
+			return 0, false
+		}
+		return varints[int(o.form)-len(forms)].enc, true
+	}
+	f := &forms[o.form]
+	if gap == 0 {
+		return f.enc, true // a packed record
+	}
+	// Between two values only a protobuf field key: each gap offered to random bytes is one
+	// more chance of a false pair.
+	if f.pb != DecimalText && gap <= maxGap && isPBKey(b, int(o.start), f.size) && isPBKey(b, int(c.start), f.size) {
+		return f.pb, true
+	}
+	return 0, false
+}
+
+// isPBKey reports whether a one-byte protobuf key of the fixed wire type of a size-byte value
+// ends just before at (wire type 5 for 4 bytes, 1 for 8).
+func isPBKey(b []byte, at, size int) bool {
+	if at == 0 {
+		return false
+	}
+	k := b[at-1]
+	wt := byte(5)
+	if size == 8 {
+		wt = 1
+	}
+	return k&0x80 == 0 && k&7 == wt && k>>3 != 0
+}
+
+// pair checks one lat/lon pair against the targets and reports it.
+func (s *Scanner) pair(b []byte, enc Encoding, lat, lon float64, o, c *cand, ord Order) {
+	s.Stats.Pairs++
+	var prec float64
+	if int(o.form) < len(forms) {
+		f := &forms[o.form]
+		prec = max(f.precisionM(lat), f.precisionM(lon))
+	} else {
+		prec = 0.5 * varints[int(o.form)-len(forms)].unit * metresPerDegree
+	}
+	name, ok := s.p.t.Match(lat, lon, prec)
+	if !ok {
+		return
+	}
+	if int(o.form) < len(forms) && forms[o.form].weak && looksRandom(b, int(o.start)) {
+		s.Stats.HeldRandom++
+		return
+	}
+	s.hit(Hit{Lat: lat, Lon: lon, Encoding: enc, Offset: int(o.start), Len: int(c.end - o.start), PrecisionM: prec, Order: ord, Target: name})
+}
+
+// hit reports a hit, with the wrapping of the bytes being scanned.
+func (s *Scanner) hit(h Hit) {
+	h.Wrap = s.wrap
+	if s.depth > 0 {
+		if !s.outerHit(&h) {
+			return
+		}
+	} else if len(s.plain) < maxPlainKept {
+		s.plain = append(s.plain, h)
+	}
+	s.Stats.Hits++
+	s.emit(h)
+}
