@@ -2,6 +2,7 @@ package audit
 
 import (
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/decoders/csvlog"
 	"droneaudit/decoders/dataflash"
 	"droneaudit/decoders/djilog"
@@ -12,6 +13,7 @@ import (
 	"droneaudit/decoders/mqtt"
 	"droneaudit/decoders/remoteid"
 	"droneaudit/decoders/srt"
+	"droneaudit/decoders/tlslayer"
 	"droneaudit/decoders/ulog"
 )
 
@@ -30,9 +32,16 @@ func init() {
 	registerPayload(duml.UDPWrapper{})
 	registerPayload(mqtt.Net{})
 	registerPayload(http.Net{})
+	registerPayload(http.H2Net{})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range tlslayer.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range devices.Protocols {
 		registerProtocol(p)
 	}
 }

@@ -46,7 +46,7 @@ func (n *ndjsonFixes) write(f *geo.Fix, z *ZoneMatch) error {
 	}
 	// Below 1e300, rounding to millimetres cannot overflow: the precision prints as a finite
 	// number. The fast path checks the raw value, the lineCache rounds it on a miss.
-	if !finite(f.Lat) || !finite(f.Lon) || !(math.Abs(f.PrecisionM) < 1e300) || !finite(alt) || ev.Network != nil && zoned(ev.Network) {
+	if !finite(f.Lat) || !finite(f.Lon) || !(math.Abs(f.PrecisionM) < 1e300) || !finite(alt) || ev.Network != nil && zoned(ev.Network) || ev.Request != nil {
 		return n.reference(f, z)
 	}
 	k := n.kinds.get(f)

@@ -216,37 +216,3 @@ func destOrTransmitter(f *Finding) string {
 	}
 	return string(f.Channel)
 }
-
-// Request is the HTTP request that carried a finding's first position, when an HTTP decoder
-// read it: the flow and locator that identify it in the capture, its method and URL.
-type Request struct {
-	ID     string `json:"id"`
-	Method string `json:"method"`
-	URL    string `json:"url"`
-}
-
-// httpMethods are the request methods a decoder's message may start with.
-var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-
-// requestOf reads the request behind an observation from the HTTP decoder's message
-// ("POST /path body json key", decoders/http) and the flow; nil for any other evidence.
-func requestOf(o *Observation) *Request {
-	if o == nil || o.Evidence.Decoder != "http" || o.Evidence.Network == nil {
-		return nil
-	}
-	method, rest, _ := strings.Cut(o.Evidence.Message, " ")
-	path, _, _ := strings.Cut(rest, " ")
-	if !slices.Contains(httpMethods, method) || !strings.HasPrefix(path, "/") {
-		return nil
-	}
-	n := o.Evidence.Network
-	host := n.Host
-	if host == "" {
-		host = n.Server().String()
-	}
-	scheme := "http"
-	if strings.Contains(n.FlowUID, "-") { // an inner flow: decrypted TLS (flowtable.Inner)
-		scheme = "https"
-	}
-	return &Request{ID: strings.TrimSpace(n.FlowUID + " " + o.Evidence.Locator), Method: method, URL: scheme + "://" + host + path}
-}

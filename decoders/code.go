@@ -82,6 +82,25 @@ const (
 	CodeDJIBlankFrame Code = "dji-blank-frame"
 )
 
+// Codes for TLS sessions the engine tried to open with the key log (decoders/tlslayer). A
+// session that is not decrypted hands nothing on: these notes say why.
+const (
+	// CodeTLSNoKeys: the key log (files and the capture's Decryption Secrets Blocks) has no
+	// secret for the session's client random.
+	CodeTLSNoKeys Code = "tls-no-keys"
+	// CodeTLSWrongKeys: the secrets found for the session do not open its records.
+	CodeTLSWrongKeys Code = "tls-wrong-keys"
+	// CodeTLSUnsupported: a protocol version (a TLS 1.3 draft, say) or cipher suite that is not
+	// decrypted.
+	CodeTLSUnsupported Code = "tls-unsupported"
+	// CodeTLSNoHandshake: the session was joined mid-stream or its hellos were lost.
+	CodeTLSNoHandshake Code = "tls-no-handshake"
+	// CodeTLSPartial: records were decrypted, but some were lost (a hole, a cut record).
+	CodeTLSPartial Code = "tls-partial"
+	// CodeTLSNotTLS: a flow taken for TLS does not carry TLS records.
+	CodeTLSNotTLS Code = "tls-not-tls"
+)
+
 // Codes for how a decoder read an input: facts about its layout that the auditor should know.
 const (
 	// CodeEmpty: the input is empty or holds nothing of its format (no header, no subtitle text).

@@ -1,6 +1,9 @@
 package decoders
 
-import "droneaudit/netflow"
+import (
+	"droneaudit/geo"
+	"droneaudit/netflow"
+)
 
 // Unwrapper opens a layer that wraps what a flow carries (TLS with the session keys from a key
 // log), so that the inner bytes are recognised and decoded like clear traffic: the engine feeds
@@ -18,7 +21,8 @@ type Unwrapper interface {
 type LayerStream interface {
 	// Feed takes the next in-order bytes of one direction (gap: bytes were lost before them) and
 	// calls emit with inner bytes as they become readable, in order within each direction. inner
-	// is valid only during the call.
+	// is valid only during the call. emit with nil inner says that inner bytes of that direction
+	// were lost before the next ones (the engine marks them as following a gap).
 	Feed(dir netflow.Direction, b []byte, gap bool, emit func(dir netflow.Direction, inner []byte))
 	// Close is called once when the flow or its input ends.
 	Close()
@@ -49,4 +53,10 @@ type InnerStream struct {
 	Bytes []byte            // valid only during the call
 	Gap   bool              // bytes of this direction of the stream were lost before Bytes
 	End   bool              // the stream carries nothing more: its inner flow ends
+}
+
+// FlowStream is a LayerStream that wants to know the flow it opens, to name it in its notes. The
+// engine calls SetFlow once, before the first Feed, with the flow as its client sent it.
+type FlowStream interface {
+	SetFlow(n geo.Network)
 }

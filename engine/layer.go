@@ -24,6 +24,7 @@ type layer struct {
 	name   string
 	// streams are the inner flows of a decoders.StreamsLayer (QUIC), one per live stream.
 	streams map[uint64]*flowtable.Flow
+	gap     [2]bool // inner bytes of the direction were lost before its next chunk
 }
 
 // unwrap feeds a chunk of an outer flow to its layer, opening it at the flow's first chunk in each
@@ -44,6 +45,11 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 			l.inner = flowtable.Inner(c.Flow, l.name, s.ft.Slots)
 		}
 		st.layer = l
+		if fs, ok := l.stream.(decoders.FlowStream); ok {
+			n := network(c)
+			n.Src, n.Dst, n.Direction = c.Flow.Client, c.Flow.Server, netflow.ClientToServer
+			fs.SetFlow(n)
+		}
 	}
 	outer := *c
 	if ml, ok := l.stream.(decoders.StreamsLayer); ok {
@@ -54,12 +60,18 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 	}
 	guard(c.Input, func() {
 		l.stream.Feed(c.Dir, c.Payload, c.Gap, func(dir netflow.Direction, inner []byte) {
+			if inner == nil {
+				l.gap[dir&1] = true
+				return
+			}
 			if len(inner) == 0 {
 				return
 			}
+			gap := l.gap[dir&1]
+			l.gap[dir&1] = false
 			l.inner.Bytes[dir] += int64(len(inner))
 			l.inner.Last = outer.Time
-			ic := Chunk{Delivery: flowtable.Delivery{Flow: l.inner, Dir: dir, Payload: inner}, Input: outer.Input,
+			ic := Chunk{Delivery: flowtable.Delivery{Flow: l.inner, Dir: dir, Payload: inner, Gap: gap}, Input: outer.Input,
 				Frame: outer.Frame, Offset: outer.Offset, Time: outer.Time}
 			s.deliver(&ic)
 		})

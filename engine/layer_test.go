@@ -46,6 +46,10 @@ func (s *xorStream) Feed(dir netflow.Direction, b []byte, _ bool, emit func(netf
 		s.header[dir] = true
 		b = bytes.TrimPrefix(b, []byte("WRAP"))
 	}
+	if rest, ok := bytes.CutPrefix(b, []byte("LOST")); ok {
+		emit(dir, nil) // inner bytes were lost before the next ones
+		b = rest
+	}
 	s.x.mu.Lock()
 	k := s.x.key
 	s.x.mu.Unlock()
@@ -68,6 +72,7 @@ type innerSeen struct {
 	mu     sync.Mutex
 	inner  bytes.Buffer
 	uids   map[string]bool
+	gaps   []string // inner payloads that followed a gap
 	ended  int
 	outers int
 }
@@ -81,6 +86,9 @@ func (o *innerSeen) Chunk(c *Chunk, _ *any) {
 	defer o.mu.Unlock()
 	if c.Flow.Outer != nil {
 		o.inner.Write(c.Payload)
+		if c.Gap {
+			o.gaps = append(o.gaps, string(c.Payload))
+		}
 		o.uids[c.Flow.UID()] = c.Flow.Outer.UID()+"-xor" == c.Flow.UID()
 	}
 }
@@ -115,6 +123,7 @@ func TestLayerOpened(t *testing.T) {
 	c.Send(true, append([]byte("WRAP"), wrap("ECHO inner request")...))
 	c.Send(false, append([]byte("WRAP"), wrap("ECHO inner answer")...))
 	c.Send(true, wrap(" and more"))
+	c.Send(false, append([]byte("LOST"), wrap(" after a loss")...))
 	c.Close()
 	w.Close()
 
@@ -132,7 +141,10 @@ func TestLayerOpened(t *testing.T) {
 		if got := dec.got["w.pcapng client-to-server"].String(); got != "ECHO inner request and more" {
 			t.Errorf("%d shards: inner client bytes %q", shards, got)
 		}
-		if got := dec.got["w.pcapng server-to-client"].String(); got != "ECHO inner answer" {
+		if len(obs.gaps) != 1 || obs.gaps[0] != " after a loss" {
+			t.Errorf("%d shards: inner chunks after a gap %q", shards, obs.gaps)
+		}
+		if got := dec.got["w.pcapng server-to-client"].String(); got != "ECHO inner answer after a loss" {
 			t.Errorf("%d shards: inner server bytes %q", shards, got)
 		}
 		if obs.inner.Len() == 0 || obs.ended != 1 || obs.outers != 1 || len(obs.uids) != 1 {

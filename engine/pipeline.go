@@ -91,6 +91,10 @@ func (pl *pipeline) read(op *opened) {
 		in.Format, run.started = rd.Format(), true
 		rd.OnSecrets = func(sec capture.Secret) {
 			run.sink.Count("decryption_secrets_blocks", 1)
+			// Secrets apply from their place in the file on: the shards first handle every
+			// packet read before the block, so a session that came earlier never sees them
+			// (whatever the timing), and one that comes later always does.
+			pl.settle()
 			for _, u := range cfg.Unwrappers {
 				if t, ok := u.(decoders.SecretsTaker); ok {
 					t.AddSecrets(sec.Type, sec.Data)
@@ -210,6 +214,19 @@ func (pl *pipeline) linkFrame(run *capRun, p *capture.Packet) {
 			o.Packet(&run.ev)
 		}
 	}
+}
+
+// settle waits until every shard has handled the packets handed to it so far.
+func (pl *pipeline) settle() {
+	if pl.inline {
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(len(pl.shards))
+	for _, s := range pl.shards {
+		s.pushSettle(&wg)
+	}
+	wg.Wait()
 }
 
 // endInput tells every shard that the input is over; once all have finished it, the input's

@@ -35,6 +35,8 @@ type batch struct {
 	buf  []byte
 	// end, when set, marks the end of input end.in after the packets of this batch.
 	end *endMark
+	// settled, when set, is told when the packets of this batch (and all before) are handled.
+	settled *sync.WaitGroup
 }
 
 type endMark struct {
@@ -144,6 +146,18 @@ func (s *shard) pushEnd(in *Input, tot *inputTotals) {
 	s.flush()
 }
 
+// pushSettle hands on the shard's current batch with a mark that the shard reports done once it
+// has handled every packet given to it so far.
+func (s *shard) pushSettle(wg *sync.WaitGroup) {
+	b := s.cur
+	if b == nil {
+		b = batchPool.Get().(*batch)
+	}
+	b.settled = wg
+	s.cur = b
+	s.flush()
+}
+
 func (s *shard) flush() {
 	if s.cur != nil {
 		s.in <- s.cur
@@ -166,7 +180,10 @@ func (s *shard) loop() {
 		if b.end != nil {
 			s.endInput(b.end.in, b.end.tot)
 		}
-		b.pkts, b.buf, b.end, b.in = b.pkts[:0], b.buf[:0], nil, nil
+		if b.settled != nil {
+			b.settled.Done()
+		}
+		b.pkts, b.buf, b.end, b.in, b.settled = b.pkts[:0], b.buf[:0], nil, nil, nil
 		batchPool.Put(b)
 	}
 	s.finish()

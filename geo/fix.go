@@ -131,7 +131,17 @@ type Evidence struct {
 	Channel   Channel    `json:"channel"`
 	Network   *Network   `json:"network,omitempty"`
 	Broadcast *Broadcast `json:"broadcast,omitempty"`
-	Note      string     `json:"note,omitempty"` // corrections applied, doubts
+	// Request is the HTTP request whose URL or body held the position (a row of 'droneaudit
+	// requests', by the same id).
+	Request *Request `json:"request,omitempty"`
+	Note    string   `json:"note,omitempty"` // corrections applied, doubts
+}
+
+// Request names the HTTP request a position travelled in.
+type Request struct {
+	ID     string `json:"id"` // "<flow uid>#<n>": the n-th request of the flow
+	Method string `json:"method"`
+	URL    string `json:"url"`
 }
 
 // Fix is one position in WGS84 degrees. Decoders convert every other unit before emitting it.

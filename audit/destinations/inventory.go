@@ -116,6 +116,9 @@ type Options struct {
 	// the further flow protocols they read, recognised beside the inventory's own.
 	Observers []engine.Observer
 	Protocols []decoders.Protocol
+	// Unwrappers open layers (TLS with a key log) whose inner flows the observers see too; the
+	// inventory itself counts the outer flows only.
+	Unwrappers []decoders.Unwrapper
 	// Shards is the number of flow shards (0: one per CPU, at most 4); the inventory does not
 	// depend on it.
 	Shards int

@@ -136,7 +136,8 @@ func BuildSources(ctx context.Context, srcs []engine.Source, opt Options) (*Inve
 	out := &captureNotes{}
 	protocols := append(append([]decoders.Protocol(nil), Protocols...), opt.Protocols...)
 	observers := append([]engine.Observer{c}, opt.Observers...)
-	cfg := engine.Config{Protocols: protocols, Observers: observers, Output: out, Workers: 1, Shards: opt.Shards, IdleTimeout: opt.IdleTimeout}
+	cfg := engine.Config{Protocols: protocols, Observers: observers, Output: out, Workers: 1, Shards: opt.Shards, IdleTimeout: opt.IdleTimeout,
+		Unwrappers: opt.Unwrappers}
 	if err := engine.Run(ctx, srcs, cfg); err != nil {
 		return nil, err
 	}

@@ -78,6 +78,7 @@ Configuration (droneaudit.yaml):
 		},
 	}
 	c.Flags().String("format", "text", "output format: text, json or csv")
+	addKeylogFlag(c)
 	c.Flags().Bool("list-owners", false, "print the owner table (config rules first, then the built-in ones) instead")
 	return c
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"crypto/sha256"
+	"droneaudit/decoders/tlslayer"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -301,6 +302,10 @@ func openCaptures(cmd *cobra.Command, name string, args []string) (*engine.Input
 	if err != nil {
 		return nil, nil, opts, err
 	}
+	if opts.Unwrappers, err = tlsLayers(cmd); err != nil {
+		return nil, nil, opts, err
+	}
+	opts.Protocols = append(opts.Protocols, tlslayer.Protocols...)
 	for _, a := range args {
 		if _, err := os.Stat(a); err != nil && a != engine.StdinName {
 			return nil, nil, opts, usageError("%v", err)

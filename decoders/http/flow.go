@@ -2,7 +2,9 @@ package http
 
 import (
 	"bytes"
+	"cmp"
 	"droneaudit/netflow"
+	"strconv"
 	"strings"
 
 	"droneaudit/decoders"
@@ -32,97 +34,133 @@ func (Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
 	return &flow{in: in, sink: sink}
 }
 
+// H2Net reads the requests of HTTP/2 connections with prior knowledge, which is what a TLS
+// session that negotiated "h2" carries once the engine has opened it: the same positions as Net,
+// from the path's query and the request body reassembled from its DATA frames.
+type H2Net struct{}
+
+// Name implements decoders.PayloadDecoder: the protocol name the engine recognises HTTP/2 by.
+func (H2Net) Name() string { return "http2" }
+
+// Sniff implements decoders.PayloadDecoder: the client connection preface.
+func (H2Net) Sniff(p []byte) bool { return LooksLikeH2(p) }
+
+// NewFlow implements decoders.PayloadDecoder.
+func (H2Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
+	return &flow{in: in, sink: sink, h2: true}
+}
+
 type flow struct {
 	in   decoders.Input
 	sink decoders.Sink
-	buf  []byte
-	req  *Request // the request whose body is being collected
-	need int64    // body bytes still to come
-	skip int64    // body bytes to drop (too large to keep)
-	seg  decoders.Segment
-	dead bool
+	conn *H1Conn
+	h2   bool
+	h2c  *H2Conn
+	seg  decoders.Segment // the segment being fed: the one that completes a request
 }
 
 const maxFixesPerRequest = 64
 
-// Segment implements decoders.FlowDecoder.
+// Segment implements decoders.FlowDecoder. Only the client's direction is read: the requests are
+// numbered as the requests command numbers them (H1Conn), so a finding links to its row.
 func (fl *flow) Segment(s decoders.Segment) {
-	if fl.dead || s.Network.Direction == netflow.ServerToClient {
+	if s.Network.Direction == netflow.ServerToClient {
 		return
+	}
+	fl.seg = s
+	if fl.h2 {
+		// Only the client's frames: its HPACK state depends on nothing the server sends.
+		if fl.h2c == nil {
+			fl.h2c = NewH2Conn(H2Config{MaxBody: MaxBody, OnMessage: fl.message2})
+		}
+		if s.Gap {
+			fl.h2 = false // frame boundaries are lost: nothing more is read
+			return
+		}
+		fl.h2c.Feed(s.Network.Direction, s.Payload)
+		return
+	}
+	if fl.conn == nil {
+		fl.conn = NewH1Conn(H1Config{MaxBody: MaxBody, OnMessage: fl.message})
 	}
 	if s.Gap {
-		fl.buf, fl.req, fl.need, fl.skip = nil, nil, 0, 0
-		fl.dead = true // request boundaries are lost
+		fl.conn.Gap(s.Network.Direction)
+	}
+	fl.conn.Feed(s.Network.Direction, s.Payload)
+}
+
+// message reads the positions of one request: its query string, and its JSON or form body when
+// whole (a body over MaxBody is skipped).
+func (fl *flow) message(m *Message) {
+	if m.Dir != netflow.ClientToServer {
 		return
 	}
-	p := s.Payload
-	for len(p) > 0 || (fl.req == nil && len(fl.buf) > 0) {
-		if fl.skip > 0 {
-			n := min(fl.skip, int64(len(p)))
-			fl.skip -= n
-			p = p[n:]
-			continue
-		}
-		if fl.req != nil {
-			n := min(fl.need, int64(len(p)))
-			fl.buf = append(fl.buf, p[:n]...)
-			fl.need -= n
-			p = p[n:]
-			if fl.need == 0 {
-				fl.body(fl.req, fl.buf, fl.seg)
-				fl.req, fl.buf = nil, fl.buf[:0]
-			}
-			continue
-		}
-		fl.buf = append(fl.buf, p...)
-		p = nil
-		r, used, complete, err := ParseHead(fl.buf)
-		if err != nil {
-			fl.dead, fl.buf = true, nil
-			return
-		}
-		if !complete {
-			return
-		}
-		fl.sink.Count("http_requests", 1)
-		fl.query(r, s)
-		rest := append([]byte(nil), fl.buf[used:]...)
-		fl.buf = fl.buf[:0]
-		switch {
-		case r.ContentLength <= 0:
-			// No body (or chunked, which this reader does not follow): next request.
-		case r.ContentLength > MaxBody:
-			fl.skip = r.ContentLength
-		default:
-			fl.req, fl.need, fl.seg = r, r.ContentLength, s
-		}
-		p = rest
+	fl.sink.Count("http_requests", 1)
+	r := &Request{Method: m.Method, Target: m.Target, Version: m.Version, Host: m.Host, ContentType: m.ContentType, ContentLength: m.ContentLength}
+	rq := fl.request(m)
+	fl.query(r, rq, fl.seg)
+	if m.BodyLen > 0 && m.Complete && !m.Truncated {
+		fl.body(r, rq, m.Body, fl.seg)
 	}
 }
 
+// message2 reads the positions of one HTTP/2 request, named by its stream ID as the requests
+// command names it.
+func (fl *flow) message2(m *H2Message) {
+	if m.Dir != netflow.ClientToServer {
+		return
+	}
+	fl.sink.Count("http_requests", 1)
+	r := &Request{Method: m.Method, Target: m.Path, Version: "HTTP/2", Host: hostOnly(m.Authority), ContentType: m.Header("content-type"), ContentLength: m.ContentLength}
+	rq := &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.FormatUint(uint64(m.StreamID), 10), Method: m.Method,
+		URL: fl.scheme() + cmp.Or(m.Authority, fl.seg.Network.Server().String()) + m.Path}
+	fl.query(r, rq, fl.seg)
+	if m.BodyLen > 0 && m.Complete && !m.Truncated {
+		fl.body(r, rq, m.Body, fl.seg)
+	}
+}
+
+// scheme is https for an inner flow of the TLS layer (uid "…-tls").
+func (fl *flow) scheme() string {
+	if strings.HasSuffix(fl.seg.Network.FlowUID, "-tls") {
+		return "https://"
+	}
+	return "http://"
+}
+
+// request names the request in evidence as the requests command's row does: "<flow uid>#<n>", and
+// the URL with the Host as sent. An inner flow of the TLS layer (uid "…-tls") is https.
+func (fl *flow) request(m *Message) *geo.Request {
+	url := m.Target
+	if !strings.Contains(url, "://") {
+		url = fl.scheme() + cmp.Or(m.Get("Host"), fl.seg.Network.Server().String()) + url
+	}
+	return &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
+}
+
 // query reports positions in the request target's query string.
-func (fl *flow) query(r *Request, s decoders.Segment) {
+func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
 	_, q, ok := strings.Cut(r.Target, "?")
 	if !ok {
 		return
 	}
-	fl.emit(r, jsonpos.FindForm(q, geo.RoleOther, maxFixesPerRequest), s, "query")
+	fl.emit(r, rq, jsonpos.FindForm(q, geo.RoleOther, maxFixesPerRequest), s, "query")
 }
 
-func (fl *flow) body(r *Request, b []byte, s decoders.Segment) {
+func (fl *flow) body(r *Request, rq *geo.Request, b []byte, s decoders.Segment) {
 	ct := strings.ToLower(r.ContentType)
 	switch {
 	case strings.Contains(ct, "json") || jsonpos.Looks(b):
 		pos, err := jsonpos.Find(b, geo.RoleOther, maxFixesPerRequest)
 		if err == nil {
-			fl.emit(r, pos, s, "json body")
+			fl.emit(r, rq, pos, s, "json body")
 		}
 	case strings.Contains(ct, "x-www-form-urlencoded"):
-		fl.emit(r, jsonpos.FindForm(string(bytes.TrimSpace(b)), geo.RoleOther, maxFixesPerRequest), s, "form body")
+		fl.emit(r, rq, jsonpos.FindForm(string(bytes.TrimSpace(b)), geo.RoleOther, maxFixesPerRequest), s, "form body")
 	}
 }
 
-func (fl *flow) emit(r *Request, pos []jsonpos.Position, s decoders.Segment, where string) {
+func (fl *flow) emit(r *Request, rq *geo.Request, pos []jsonpos.Position, s decoders.Segment, where string) {
 	for _, q := range pos {
 		ev := fl.in.Evidence(Name, s.Locator(), s.Offset, geo.ChannelNetwork)
 		net := s.Network
@@ -130,6 +168,7 @@ func (fl *flow) emit(r *Request, pos []jsonpos.Position, s decoders.Segment, whe
 			net.Host = r.Host
 		}
 		ev.Network = &net
+		ev.Request = rq
 		path := r.Target
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
@@ -143,5 +182,12 @@ func (fl *flow) emit(r *Request, pos []jsonpos.Position, s decoders.Segment, whe
 	}
 }
 
-// Close implements decoders.FlowDecoder; nothing is pending at the end of a flow.
-func (fl *flow) Close() {}
+// Close implements decoders.FlowDecoder: a request cut by the end of the flow has its query read.
+func (fl *flow) Close() {
+	if fl.conn != nil {
+		fl.conn.Close()
+	}
+	if fl.h2c != nil {
+		fl.h2c.Close()
+	}
+}

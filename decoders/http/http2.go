@@ -2,8 +2,10 @@ package http
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"strings"
@@ -41,7 +43,8 @@ type H2Config struct {
 	MaxFrame int
 	// MaxHeaderList bounds a decoded header block (the sum of name and value lengths).
 	MaxHeaderList int
-	// MaxBody bounds the body kept per message; later DATA bytes are counted, not kept.
+	// MaxBody bounds the body kept per message; later DATA bytes are counted, not kept. Negative:
+	// nothing is kept (the body is only counted and hashed).
 	MaxBody int
 	// MaxHeld bounds the body bytes kept across all open streams.
 	MaxHeld int
@@ -66,6 +69,9 @@ type H2Message struct {
 	BodyLen int64
 	// Truncated is set when BodyLen > len(Body) (a limit was reached).
 	Truncated bool
+	// SHA256 is the hash of every DATA byte of the message (padding removed), kept or not.
+	SHA256 [32]byte
+	sum    hash.Hash
 	// ContentLength is the content-length header's value, -1 when absent or invalid.
 	ContentLength int64
 	// Complete is set when the message ended with END_STREAM.
@@ -146,7 +152,7 @@ func NewH2Conn(cfg H2Config) *H2Conn {
 	if cfg.MaxHeaderList <= 0 {
 		cfg.MaxHeaderList = DefaultH2MaxHeaderList
 	}
-	if cfg.MaxBody <= 0 {
+	if cfg.MaxBody == 0 {
 		cfg.MaxBody = DefaultH2MaxBody
 	}
 	if cfg.MaxHeld <= 0 {
@@ -369,6 +375,10 @@ func (c *H2Conn) data(dir netflow.Direction, id uint32, p []byte, end bool) {
 	}
 	m := st.msg[dir]
 	m.BodyLen += int64(len(p))
+	if m.sum == nil {
+		m.sum = sha256.New()
+	}
+	m.sum.Write(p)
 	room := min(c.cfg.MaxBody-len(m.Body), c.cfg.MaxHeld-c.held)
 	k := max(0, min(room, len(p)))
 	m.Body = append(m.Body, p[:k]...)
@@ -391,6 +401,12 @@ func (c *H2Conn) emit(id uint32, dir netflow.Direction) {
 	m := st.msg[dir]
 	st.msg[dir] = nil
 	c.held -= len(m.Body)
+	if m.sum != nil {
+		m.sum.Sum(m.SHA256[:0])
+		m.sum = nil
+	} else {
+		m.SHA256 = sha256.Sum256(nil)
+	}
 	if !(m.Status >= 100 && m.Status < 200) {
 		st.done[dir] = true // an informational response leaves room for the final one
 	}

@@ -49,22 +49,10 @@ func ParseHead(b []byte) (r *Request, used int, complete bool, err error) {
 	if !LooksLike(b) {
 		return nil, 0, false, ErrNotHTTP
 	}
-	end := bytes.Index(b, []byte("\r\n\r\n"))
-	sep := 4
-	if end < 0 {
-		// RFC 9112 §2.2 lets a recipient accept a bare LF as the line terminator.
-		end, sep = bytes.Index(b, []byte("\n\n")), 2
+	lines, used, complete, err := splitHead(b)
+	if !complete || err != nil {
+		return nil, 0, false, err
 	}
-	if end < 0 {
-		if len(b) >= MaxHead {
-			return nil, 0, false, fmt.Errorf("http: no end of head within %d bytes", MaxHead)
-		}
-		return nil, 0, false, nil
-	}
-	if end > MaxHead {
-		return nil, 0, false, fmt.Errorf("http: head of %d bytes over the limit", end)
-	}
-	lines := strings.Split(strings.ReplaceAll(string(b[:end]), "\r\n", "\n"), "\n")
 	parts := strings.Split(lines[0], " ")
 	if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") {
 		return nil, 0, false, fmt.Errorf("http: offset 0: bad request line %q", truncate(lines[0]))
@@ -98,7 +86,7 @@ func ParseHead(b []byte) (r *Request, used int, complete bool, err error) {
 		}
 		r.Host = hostOnly(rest)
 	}
-	return r, end + sep, true, nil
+	return r, used, true, nil
 }
 
 // hostOnly strips a port and lower-cases a Host value; IPv6 literals keep their brackets off.

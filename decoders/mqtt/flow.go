@@ -3,6 +3,7 @@ package mqtt
 import (
 	"droneaudit/netflow"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"droneaudit/decoders"
@@ -38,6 +39,9 @@ type flow struct {
 	conn Conn
 	dead bool
 	seen map[string]bool // identity values already noted
+	// publishes counts the PUBLISH packets of both directions, as the requests command numbers
+	// its rows, so that a finding names the message that carried it.
+	publishes int
 }
 
 // serialRE finds the device serial in Cloud API topics: thing/product/{sn}/…, sys/product/{sn}/….
@@ -87,6 +91,7 @@ func (fl *flow) packet(s decoders.Segment, p *Packet) {
 			}
 		}
 	case TypePublish:
+		fl.publishes++
 		fl.sink.Count("mqtt_publish", 1)
 		if m := serialRE.FindStringSubmatch(p.Topic); m != nil {
 			fl.identity(s, "device_serial", m[1])
@@ -106,6 +111,7 @@ func (fl *flow) packet(s decoders.Segment, p *Packet) {
 			ev := fl.in.Evidence(Name, s.Locator(), s.Offset, geo.ChannelNetwork)
 			net := s.Network
 			ev.Network = &net
+			ev.Request = &geo.Request{ID: net.FlowUID + "#" + strconv.Itoa(fl.publishes), Method: "PUBLISH", URL: p.Topic}
 			ev.Message = p.Topic + " " + strings.TrimPrefix(q.Path+"."+q.Key, ".")
 			f, _ := q.Fix(ev)
 			f.Time = s.Time

@@ -29,6 +29,15 @@ var ErrNotTLS = errors.New("tls: stream does not start with a handshake record")
 // content type 22, major version 3.
 func LooksLike(b []byte) bool { return len(b) >= 3 && b[0] == 22 && b[1] == 3 && b[2] <= 4 }
 
+// LooksLikeRecord reports whether bytes begin like any TLS record header (RFC 8446 §5.1): a content
+// type from change_cipher_spec to heartbeat, major version 3, and a length within the record
+// limit. A connection joined mid-stream starts so; it is a weak sign, to be taken on TLS ports
+// only.
+func LooksLikeRecord(b []byte) bool {
+	return len(b) >= 5 && b[0] >= typeChangeCipherSpec && b[0] <= typeHeartbeat && b[1] == 3 && b[2] <= 4 &&
+		int(b[3])<<8|int(b[4]) <= maxRecordLen
+}
+
 // Feed adds the next in-order client bytes. It returns true once the collector has finished,
 // with a ClientHello or with an error; later calls do nothing.
 func (c *Collector) Feed(p []byte) bool {

@@ -25,6 +25,8 @@ const (
 	FlightRecordName = "demo/DJIFlightRecord_2026-05-12_09-00-00.txt"
 	ZonesName        = "demo/belgian-sensitive-sites.geojson"
 	PolicyName       = "demo/droneaudit.yaml"
+	// SegmentName is the name under which the lab segment example appears in reports.
+	SegmentName = "example/lab-segment.pcapng"
 )
 
 // The embedded files.
@@ -39,6 +41,10 @@ var (
 	EmbeddedZones []byte
 	//go:embed droneaudit.yaml
 	EmbeddedPolicy []byte
+	// EmbeddedSegment is the lab segment example: a DJI controller, a phone, a Hikvision camera,
+	// a Dahua NVR, a lab PC and the router, what they announce and whom they contact.
+	//go:embed lab-segment.pcapng
+	EmbeddedSegment []byte
 )
 
 // Input is one embedded input of the demo.

@@ -1,6 +1,7 @@
 //go:debug cryptocustomrand=1
 
-// Command gen writes the demo files that package demo embeds, from package demogen.
+// Command gen writes the files that package demo embeds: the demo session of package demogen
+// and the lab segment example of netfixture.ExampleCapture.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"os"
 
 	"droneaudit/internal/demo/demogen"
+	"droneaudit/internal/netfixture"
 )
 
 func main() {
@@ -19,5 +21,12 @@ func main() {
 		if err := os.WriteFile(f.Name, f.Data, 0o644); err != nil {
 			log.Fatal(err)
 		}
+	}
+	seg, err := netfixture.ExampleCapture()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile("lab-segment.pcapng", seg, 0o644); err != nil {
+		log.Fatal(err)
 	}
 }

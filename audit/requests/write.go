@@ -1,0 +1,76 @@
+package requests
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"droneaudit/internal/safetext"
+)
+
+// WriteJSON writes the result as one JSON document: the rows and the notes.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes one line per row, then the notes (TLS sessions not decrypted, with the
+// reason). Every value read from the traffic passes through safetext.
+func (r *Result) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTIME\tSERVER\tNAME\tPROTO\tMETHOD\tURL\tSTATUS\tREQ BYTES\tREQ SHA-256\tRESP BYTES\tRESP SHA-256\tCONTENT TYPE")
+	for _, row := range r.Rows {
+		status, rsize, rsum, ctype := "-", "-", "-", row.Request.ContentType
+		if row.Response != nil {
+			status = strconv.Itoa(row.Status)
+			rsize, rsum = bodySize(*row.Response), short(row.Response.SHA256)
+			ctype = row.Response.ContentType
+		}
+		proto := row.Protocol
+		if row.TLS {
+			proto += "/tls"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.String(row.ID),
+			row.Time.Format("2006-01-02T15:04:05.000Z"), row.Server, dash(safetext.String(row.Name)), proto,
+			safetext.String(row.Method), safetext.String(row.URL), status, bodySize(row.Request), short(row.Request.SHA256),
+			rsize, rsum, dash(safetext.String(ctype)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%d requests.\n", len(r.Rows))
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w, "\nNotes:")
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "  %s %s: %s\n", n.Severity, n.Code, safetext.String(n.Line()))
+		}
+	}
+	return nil
+}
+
+// bodySize is the size, marked "+" when the body was cut.
+func bodySize(b Body) string {
+	s := strconv.FormatInt(b.Size, 10)
+	if !b.Complete {
+		s += "+"
+	}
+	return s
+}
+
+// short is the first 16 hex digits of a hash (the JSON form has all of it).
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16]
+	}
+	return dash(h)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"droneaudit/audit/requests"
+)
+
+func init() { addCommand(newRequestsCmd) }
+
+func newRequestsCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "requests [--format text|json] [--keylog FILE]... CAPTURE|FOLDER|-...",
+		Short: "List every HTTP request and MQTT message in captures, decrypting TLS with key logs",
+		Long: `requests reads pcap and pcapng captures and prints one row per HTTP request (HTTP/1.x with its
+response, HTTP/2 per stream) and per MQTT PUBLISH: flow, time, server and its name (TLS SNI or
+Host), method or topic, URL, status, and the size and SHA-256 of the request and response bodies.
+TLS sessions are decrypted with the secrets of --keylog files (NSS key log format, repeatable)
+and of the capture's own Decryption Secrets Blocks; a session that cannot be decrypted (no keys,
+wrong keys, joined mid-stream, an unsupported version) is listed in the notes with the reason
+and nothing of it is guessed. Rows are in input order, then by time.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format := cfg.GetString("format")
+			if err := oneOf("format", format, "text", "json"); err != nil {
+				return err
+			}
+			ins, ilog, opts, err := openCaptures(cmd, "requests", args)
+			if err != nil {
+				return err
+			}
+			defer ins.Close()
+			res, rerr := requests.Build(cmd.Context(), ins.Sources, opts, requests.Options{})
+			if res == nil {
+				return rerr
+			}
+			res.Notes = inputNotes(res.Notes, ilog)
+			slog.Info("requests", "rows", len(res.Rows))
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				err = res.WriteJSON(out)
+			} else {
+				err = res.WriteText(out)
+			}
+			if err != nil {
+				return err
+			}
+			return inputsFailed(rerr, len(ins.Sources))
+		},
+	}
+	c.Flags().String("format", "text", "output format: text or json")
+	addKeylogFlag(c)
+	return c
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Benchmark of `droneaudit requests` against tshark decrypting the same generated HTTPS capture
+# with the same key log, in one run (issue 15): both decrypt every TLS session and parse HTTP/1.1
+# and HTTP/2 inside. Needs tshark (Debian package) and GNU time (/usr/bin/time).
+#
+#   scripts/bench-tls.sh [MB] [WORKDIR]
+#
+# Prints wall and CPU time (user + system) of both, the ratios and peak RSS; checks that both
+# list the same number of requests; exits 1 when droneaudit is not at least 10x faster (wall).
+set -euo pipefail
+mb=${1:-200}
+work=${2:-$(mktemp -d)}
+cd "$(dirname "$0")/.."
+mkdir -p "$work"
+cap="$work/bench-https.pcap"
+keys="$work/bench-https.keys"
+bin="$work/droneaudit"
+
+for tool in tshark /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "bench-tls: $tool is not installed" >&2; exit 2; }
+done
+
+go build -o "$bin" ./cmd/droneaudit
+[ -s "$cap" ] || go run ./internal/netfixture/genhttps -mb "$mb" -o "$cap" -keylog "$keys"
+ls -l "$cap"
+cat "$cap" > /dev/null # warm the page cache so both tools read from memory
+
+measure() { # name, command...: prints "wall cpu rss"
+	local name=$1; shift
+	/usr/bin/time -v "$@" > "$work/$name.out" 2> "$work/$name.time"
+	awk -F': ' '
+		/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; wall=s}
+		/User time/ {u=$2} /System time/ {y=$2}
+		/Maximum resident set size/ {rss=$2}
+		END {printf "%s %.2f %s\n", wall, u+y, rss}' "$work/$name.time"
+}
+
+read -r ours_s ours_cpu ours_kb < <(measure droneaudit "$bin" requests --format json --log-level warn --keylog "$keys" "$cap")
+read -r tshark_s tshark_cpu tshark_kb < <(measure tshark tshark -n -r "$cap" -o "tls.keylog_file:$keys" -Y "http.request || http2.type == 1" \
+	-T fields -e http.request.uri -e http2.headers.path)
+
+ours_n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["requests"]))' "$work/droneaudit.out")
+tshark_n=$(awk -F'\t' '$1 != "" || $2 != "" {n += split($1 $2, x, ",")} END {print n + 0}' "$work/tshark.out")
+wall_ratio=$(awk -v a="$tshark_s" -v b="$ours_s" 'BEGIN {printf "%.1f", a / b}')
+cpu_ratio=$(awk -v a="$tshark_cpu" -v b="$ours_cpu" 'BEGIN {printf "%.1f", a / (b > 0 ? b : 0.01)}')
+echo "capture: $(du -m "$cap" | cut -f1) MB, $(nproc) cores (shared)"
+echo "droneaudit requests: wall ${ours_s} s, CPU ${ours_cpu} s, peak RSS $((ours_kb / 1024)) MB, ${ours_n} requests"
+echo "tshark (decrypt, http + http2): wall ${tshark_s} s, CPU ${tshark_cpu} s, peak RSS $((tshark_kb / 1024)) MB, ${tshark_n} requests"
+echo "ratio (tshark / droneaudit): wall ${wall_ratio}x, CPU ${cpu_ratio}x"
+if [ "$ours_n" != "$tshark_n" ]; then
+	echo "bench-tls: droneaudit lists $ours_n requests, tshark $tshark_n" >&2
+	exit 1
+fi
+awk -v r="$wall_ratio" 'BEGIN {exit !(r >= 10)}' || { echo "bench-tls: below the 10x target" >&2; exit 1; }
