@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"droneaudit/audit"
 	"droneaudit/geo"
@@ -58,11 +59,15 @@ Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
-Without inputs it runs on the embedded demo session: a drone flying over the Kleine-Brogel air
-base while streaming MAVLink telemetry over UDP (--example flight). --example segment audits the
-embedded lab segment instead: a DJI controller, a phone, a Hikvision camera and a Dahua NVR and
-whom they contact, listed in the report's devices section (see 'droneaudit devices'); with the
-device policy below its devices fail.
+Without inputs it runs on the embedded demo session, under its own policy and zone file (a
+policy in the configuration, or --zones, replaces them): a police lab's test of a DJI Mavic 3 Enterprise with its RC
+Pro flying from a staging area over the Kleine-Brogel air base. Its inputs are the lab access
+point's capture (DHCP, DNS, TLS 1.3 with the session keys in the pcapng, DJI Cloud API MQTT in
+clear), a monitor-mode capture of the aircraft's DroneID beacons and the RC's flight record.
+Nothing is written unless --out is given. --example segment audits the embedded lab segment
+instead: a DJI controller, a phone, a Hikvision camera and a Dahua NVR and whom they contact,
+listed in the report's devices section (see 'droneaudit devices'); with the device policy below
+its devices fail.
 
 Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-separated):
   policy:
@@ -114,7 +119,16 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if dopts.Unwrappers, err = tlsLayers(cmd); err != nil {
 		return err
 	}
-	policy, err := loadPolicy(ruleClasses(dopts.Owners))
+	var base *viper.Viper
+	if len(args) == 0 {
+		// The demo runs under its own policy file unless the configuration gives a policy.
+		base = viper.New()
+		base.SetConfigType("yaml")
+		if err := base.ReadConfig(bytes.NewReader(demo.EmbeddedPolicy)); err != nil {
+			return fmt.Errorf("%s: %w", demo.PolicyName, err)
+		}
+	}
+	policy, err := loadPolicy(ruleClasses(dopts.Owners), base)
 	if err != nil {
 		return err
 	}
@@ -144,8 +158,10 @@ func runAudit(cmd *cobra.Command, args []string) error {
 			slog.Info("auditing the embedded lab segment example", "capture", demo.SegmentName)
 			srcs = []audit.Source{audit.BytesSource(demo.SegmentName, demo.EmbeddedSegment)}
 		} else {
-			slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
-			srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
+			slog.Info("no inputs given: auditing the embedded demo session", "policy", demo.PolicyName, "zones", demo.ZonesName)
+			for _, in := range demo.Inputs() {
+				srcs = append(srcs, audit.BytesSource(in.Name, in.Data))
+			}
 		}
 		if zpath == "" {
 			zones, err = geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)

@@ -291,15 +291,28 @@ func loadLocation(name string) (*time.Location, error) {
 
 // loadPolicy reads the policy key by key, from flags, environment and file alike
 // (DRONEAUDIT_POLICY_FAIL_ON=secret works as well as policy.fail_on in the file), and checks
-// every value. classes are the owner classes the configuration's owner rules define.
-func loadPolicy(classes []string) (audit.Policy, error) {
+// every value. classes are the owner classes the configuration's owner rules define. base, when
+// not nil, is a policy file (the demo's own) used only when the configuration sets no policy key:
+// a policy is taken whole from one place, never mixed.
+func loadPolicy(classes []string, base *viper.Viper) (audit.Policy, error) {
 	p := audit.DefaultPolicy()
 	for _, k := range audit.PolicyKeys {
+		if cfg.IsSet("policy." + k) {
+			base = nil
+			break
+		}
+	}
+	for _, k := range audit.PolicyKeys {
 		key := "policy." + k
-		if !cfg.IsSet(key) {
+		var raw any
+		switch {
+		case cfg.IsSet(key):
+			raw = cfg.Get(key)
+		case base != nil && base.IsSet(key):
+			raw = base.Get(key)
+		default:
 			continue
 		}
-		raw := cfg.Get(key)
 		switch k {
 		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_tls_pinning", "devices.closed_segment":
 			b, err := boolValue(raw)
