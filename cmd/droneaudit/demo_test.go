@@ -249,9 +249,15 @@ func TestDemoBinaryUpload(t *testing.T) {
 	if !hit {
 		t.Error("the take-off point in the binary upload to mydjiflight.dji.com is not found")
 	}
+	// The search must not report again what the DroneID decoder read from the same beacons.
+	for _, f := range rep.Findings {
+		if f.First != nil && f.First.Evidence.Decoder == "search" && f.Channel == "broadcast" {
+			t.Errorf("a search finding repeats the broadcast positions of the DroneID decoder: %+v", f)
+		}
+	}
 }
 
-// requireTLSDecryption skips unless the audit decrypted the lab capture's TLS sessions: a count
+// requireTLSDecryption fails unless the audit decrypted the lab capture's TLS sessions: a count
 // of decrypted TLS sessions on the input, or a position found in a TLS flow.
 func requireTLSDecryption(t *testing.T, rep *demoReport) {
 	t.Helper()
@@ -265,10 +271,10 @@ func requireTLSDecryption(t *testing.T, rep *demoReport) {
 			return
 		}
 	}
-	t.Skip("needs TLS decryption in the engine: the demo's TLS sessions were not decrypted with the capture's Decryption Secrets Block")
+	t.Fatal("needs TLS decryption in the engine: the demo's TLS sessions were not decrypted with the capture's Decryption Secrets Block")
 }
 
-// requireCoordinateSearch skips unless the audit finds a zone position packed as float64
+// requireCoordinateSearch fails unless the audit finds a zone position packed as float64
 // radians in an otherwise opaque UDP datagram sent to the internet.
 func requireCoordinateSearch(t *testing.T) {
 	t.Helper()
@@ -305,5 +311,5 @@ func requireCoordinateSearch(t *testing.T) {
 	if found, _ := rep.finding("location-leak", kleineBrogel, "198.51.100.7", path, ""); found {
 		return
 	}
-	t.Skip("needs the coordinate search: a float64-radians zone position in an opaque datagram is not found")
+	t.Fatal("needs the coordinate search: a float64-radians zone position in an opaque datagram is not found")
 }
