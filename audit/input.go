@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/geo"
@@ -30,6 +31,9 @@ type InputReport struct {
 	Skipped string `json:"skipped,omitempty"`
 	// ZonesTouched names the zones any of this input's positions fall in, in zone-file order.
 	ZonesTouched []string `json:"zones_touched"`
+	// Search counts what the known-value search did in this input's payloads; absent when it
+	// did not run over the input (a file input, --no-search, no zone).
+	Search *search.Counts `json:"search,omitempty"`
 
 	findings *aggregator
 	tracks   trackSet        // the aircraft's paths, thinned, for the map
@@ -142,6 +146,14 @@ func (s *inputSink) Fix(f geo.Fix) {
 	if s.fixes != nil {
 		s.fixes.add(s.rep, &f)
 	}
+}
+
+// SearchCounts implements search.Counter.
+func (s *inputSink) SearchCounts(c search.Counts) {
+	if s.rep.Search == nil {
+		s.rep.Search = &search.Counts{}
+	}
+	s.rep.Search.Add(c)
 }
 
 func (s *inputSink) Note(n decoders.Note) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 )
@@ -90,6 +91,12 @@ func (r *InputReport) merge(p *InputReport) {
 	r.cuts = append(r.cuts, p.cuts[:min(len(p.cuts), maxCuts-len(r.cuts))]...)
 	r.findings.merge(p.findings)
 	r.tracks.merge(&p.tracks)
+	if p.Search != nil {
+		if r.Search == nil {
+			r.Search = &search.Counts{}
+		}
+		r.Search.Add(*p.Search)
+	}
 }
 
 func addCounts(dst *map[string]int64, src map[string]int64) {

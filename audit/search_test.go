@@ -159,12 +159,25 @@ func TestSearchFindingsInAudit(t *testing.T) {
 	if decoders["mavlink"] == 0 || decoders["http"] == 0 {
 		t.Errorf("findings by decoder %v", decoders)
 	}
-	// The same findings whatever the number of shards.
+	// The input's search counts: the three leaks reported, the MAVLink and HTTP positions left
+	// out as duplicates, the TLS record's bytes skipped.
+	sc := rep.Inputs[0].Search
+	if sc == nil || sc.Fixes != int64(len(want)) || sc.Duplicates == 0 || sc.Hits < sc.Fixes+sc.Duplicates ||
+		sc.Pairs < sc.Hits || sc.Candidates < sc.Pairs || sc.Skipped == 0 || sc.Bytes == 0 {
+		t.Errorf("search counts %+v", sc)
+	}
+	// The same findings and counts whatever the number of shards.
 	rep4 := run(false, 4)
 	if len(rep4.Findings) != len(rep.Findings) || rep4.Summary.Fixes != rep.Summary.Fixes {
 		t.Errorf("4 shards: %d findings, %d fixes; 1 shard: %d, %d", len(rep4.Findings), rep4.Summary.Fixes, len(rep.Findings), rep.Summary.Fixes)
 	}
+	if sc4 := rep4.Inputs[0].Search; sc4 == nil || sc != nil && *sc4 != *sc {
+		t.Errorf("search counts with 4 shards %+v, with 1 %+v", sc4, sc)
+	}
 	off := run(true, 1)
+	if off.Inputs[0].Search != nil {
+		t.Errorf("NoSearch: search counts %+v", off.Inputs[0].Search)
+	}
 	for _, f := range off.Findings {
 		if f.First.Evidence.Decoder == search.Decoder {
 			t.Fatalf("NoSearch: %+v", f)

@@ -89,6 +89,43 @@ func add(a *scan.Stats, b scan.Stats) {
 	a.Decoded += b.Decoded
 }
 
+// Counts are what the search did in one input, as report.json lists them per input.
+type Counts struct {
+	Bytes      int64 `json:"bytes"`       // searched (ciphertext left out)
+	Skipped    int64 `json:"skipped"`     // TLS and QUIC ciphertext bytes, searched in their opened layer instead
+	Candidates int64 `json:"candidates"`  // single values that passed the range check
+	Pairs      int64 `json:"pairs"`       // lat/lon pairs checked against the targets
+	Hits       int64 `json:"hits"`        // pairs in a target
+	HeldRandom int64 `json:"held_random"` // weak-form pairs held back in bytes that test as random
+	Fixes      int64 `json:"fixes"`       // hits reported as fixes
+	Duplicates int64 `json:"duplicates"`  // hits left out: a structural decoder reported the position
+}
+
+// Add adds c to a.
+func (a *Counts) Add(c Counts) {
+	a.Bytes += c.Bytes
+	a.Skipped += c.Skipped
+	a.Candidates += c.Candidates
+	a.Pairs += c.Pairs
+	a.Hits += c.Hits
+	a.HeldRandom += c.HeldRandom
+	a.Fixes += c.Fixes
+	a.Duplicates += c.Duplicates
+}
+
+// Counter is implemented by a sink that keeps the search's counts of its input: the observer
+// hands it what the search did in that input's bytes.
+type Counter interface {
+	SearchCounts(c Counts)
+}
+
+// count hands c to the sink when it keeps counts.
+func count(sink decoders.Sink, c Counts) {
+	if k, ok := sink.(Counter); ok {
+		k.SearchCounts(c)
+	}
+}
+
 // overlap is how many bytes of a TCP direction are kept to search again with the next chunk:
 // more than the longest plain hit (scan.MaxSpan) and short wrapped runs.
 const overlap = 2 * scan.MaxSpan
@@ -120,6 +157,10 @@ type part struct {
 	// kept bytes) and end at hi or later (in the new ones); 0, 0 otherwise.
 	lo, hi int
 	base   int64
+	// last is the scanner's counts when they were last handed to a sink; skipped the
+	// ciphertext bytes since then.
+	last    scan.Stats
+	skipped int64
 }
 
 func (o *Observer) newPart(lane int) *part {
@@ -149,7 +190,12 @@ func (o *Observer) Shard(i int) engine.FlowObserver {
 }
 
 // CaptureEnd implements engine.Observer.
-func (o *Observer) CaptureEnd(*engine.Input, error) {}
+func (o *Observer) CaptureEnd(in *engine.Input, _ error) {
+	if o.link.in == in {
+		o.link.flushCounts()
+		o.link.in, o.link.sink = nil, nil
+	}
+}
 
 // Packet implements engine.Observer: the bodies of 802.11 frames, on the reader goroutine. Frames
 // the flows carry (IP) are searched in the shards; protected frames are ciphertext.
@@ -186,12 +232,13 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 	if len(c.Payload) == 0 {
 		return
 	}
+	p.sinkFor(c.Input)
 	if c.Flow.Outer == nil && (c.App == "tls" || c.App == "quic") {
 		p.st.Skipped += int64(len(c.Payload))
+		p.skipped += int64(len(c.Payload))
 		fs.off[d] += int64(len(c.Payload))
 		return // ciphertext: a hit there is chance; the opened layer is searched instead
 	}
-	p.sinkFor(c.Input)
 	pl := c.Payload
 	tcp := c.Flow.Proto == netflow.TCP
 	if tcp && len(fs.tail[d]) > 0 {
@@ -261,6 +308,7 @@ func (p *part) report(f geo.Fix, key string, fs *flowState) {
 	if k, ok := p.sink.(Known); ok {
 		if k.Known(key, f.Lat, f.Lon, f.PrecisionM+dupTolM) {
 			p.st.Duplicates++
+			count(p.sink, Counts{Duplicates: 1})
 			return
 		}
 		if fs != nil && len(fs.held) < maxHeld && p.nHeld < maxHeldLane {
@@ -271,6 +319,7 @@ func (p *part) report(f geo.Fix, key string, fs *flowState) {
 		}
 	}
 	p.st.Fixes++
+	count(p.sink, Counts{Fixes: 1})
 	p.sink.Fix(f)
 }
 
@@ -285,9 +334,11 @@ func (p *part) release(fs *flowState, in *engine.Input) {
 		sink := p.o.opt.Sink(h.in, p.lane)
 		if k, ok := sink.(Known); ok && k.Known(fs.uid, h.f.Lat, h.f.Lon, h.f.PrecisionM+dupTolM) {
 			p.st.Duplicates++
+			count(sink, Counts{Duplicates: 1})
 			continue
 		}
 		p.st.Fixes++
+		count(sink, Counts{Fixes: 1})
 		sink.Fix(h.f)
 	}
 	p.nHeld -= len(fs.held) - len(kept)
@@ -319,12 +370,27 @@ func (p *part) InputEnd(in *engine.Input) {
 		p.release(fs, in)
 	}
 	if p.in == in {
+		p.flushCounts()
 		p.in, p.sink = nil, nil
 	}
 }
 
 func (p *part) sinkFor(in *engine.Input) {
 	if p.in != in {
+		p.flushCounts()
 		p.in, p.sink = in, p.o.opt.Sink(in, p.lane)
 	}
+}
+
+// flushCounts hands the sink of the current input what the scanner did since the last time:
+// every byte it searched since then was of that input.
+func (p *part) flushCounts() {
+	if p.sink == nil {
+		return
+	}
+	st, l := p.sc.Stats, p.last
+	c := Counts{Bytes: st.Bytes - l.Bytes, Skipped: p.skipped, Candidates: st.Candidates - l.Candidates,
+		Pairs: st.Pairs - l.Pairs, Hits: st.Hits - l.Hits, HeldRandom: st.HeldRandom - l.HeldRandom}
+	p.last, p.skipped = st, 0
+	count(p.sink, c)
 }
