@@ -89,6 +89,9 @@ type inputSink struct {
 	// known remembers the lane's off-device positions for the known-value search (known.go).
 	known     map[string]*knownRing
 	searching bool // the search runs: remember
+	// track collects the flown track for the search (searchtrack.go) when collectTrack is set.
+	track        trackCells
+	collectTrack bool
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -142,6 +145,9 @@ func (s *inputSink) Fix(f geo.Fix) {
 	s.rep.tracks.add(&f)
 	if s.searching {
 		s.remember(f)
+	}
+	if s.collectTrack {
+		s.track.add(&f)
 	}
 	if s.fixes != nil {
 		s.fixes.add(s.rep, &f)

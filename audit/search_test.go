@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -268,5 +269,80 @@ func TestSearchTrack(t *testing.T) {
 	if len(got) != 1 || got[0].Evidence.Encoding != "int32le-rad-e7" || !strings.Contains(got[0].Evidence.Note, scan.TargetTrack) ||
 		!strings.HasSuffix(got[0].Evidence.Locator, "client-to-server byte 3") {
 		t.Fatalf("with the track: %+v", got)
+	}
+}
+
+// trackLog is a GPX flight log of a flight in Brussels, in no zone of the demo's zone file.
+const trackLog = `<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>flight</name><trkseg>
+<trkpt lat="50.85030" lon="4.35170"><ele>40</ele><time>2026-05-01T10:00:00Z</time></trkpt>
+<trkpt lat="50.85070" lon="4.35250"><ele>45</ele><time>2026-05-01T10:00:05Z</time></trkpt>
+<trkpt lat="50.85100" lon="4.35300"><ele>50</ele><time>2026-05-01T10:00:10Z</time></trkpt>
+</trkseg></trk></gpx>`
+
+// The flown track of the run's own log files is a target of the search: a capture named before
+// the log uploads a point of the flight (int32 radians × 1e7, outside every zone) to an internet
+// server, and that is a failing track-leak finding under fail_on_track_leak. Without the log
+// track (NoLogTrack) it is nothing; with fail_on_track_leak off it is a finding that does not fail.
+func TestSearchTrackFromLogs(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := scantest.Plant(scan.Int32RadE7LE, 50.8508, 4.3526, scan.LatLon) // 10 m from the log's second point
+	if err := w.UDP(netip.MustParseAddrPort("192.168.1.20:5000"), netip.MustParseAddrPort("203.0.113.5:6000"), append([]byte("TRK"), pair...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	run := func(noLog bool, pol Policy) *Report {
+		srcs := []Source{BytesSource("trk.pcap", buf.Bytes()), BytesSource("flight.gpx", []byte(trackLog))}
+		rep, err := Run(t.Context(), srcs, Options{Zones: zones, Policy: pol, NoLogTrack: noLog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	trackLeaks := func(r *Report) []*Finding {
+		var out []*Finding
+		for _, f := range r.Findings {
+			if f.Kind == KindTrackLeak {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	rep := run(false, DefaultPolicy())
+	tl := trackLeaks(rep)
+	if len(tl) != 1 {
+		t.Fatalf("track leaks %d in %+v", len(tl), rep.Findings)
+	}
+	f := tl[0]
+	ev := f.First.Evidence
+	if !f.FailsPolicy || f.Rule != RuleFailOnTrackLeak || f.Severity != SeverityHigh || f.Channel != geo.ChannelNetwork ||
+		ev.Decoder != search.Decoder || ev.Message != search.MessageTrack || ev.Encoding != "int32le-rad-e7" ||
+		!strings.HasSuffix(ev.Locator, "client-to-server byte 3") || !strings.Contains(f.Summary, "flown track") {
+		t.Errorf("track leak %+v / %+v", f, ev)
+	}
+	if rep.Verdict.Result != Fail || !slices.Contains(rep.Verdict.FailedRules, RuleFailOnTrackLeak) {
+		t.Errorf("verdict %+v", rep.Verdict)
+	}
+	if sc := rep.Inputs[0].Search; sc == nil || sc.Fixes != 1 {
+		t.Errorf("search counts %+v", sc)
+	}
+	if n := len(trackLeaks(run(true, DefaultPolicy()))); n != 0 {
+		t.Errorf("NoLogTrack: %d track leaks", n)
+	}
+	pol := DefaultPolicy()
+	pol.FailOnTrackLeak = false
+	off := run(false, pol)
+	if tl := trackLeaks(off); len(tl) != 1 || tl[0].FailsPolicy || slices.Contains(off.Verdict.FailedRules, RuleFailOnTrackLeak) {
+		t.Errorf("fail_on_track_leak off: %+v, verdict %+v", tl, off.Verdict)
 	}
 }

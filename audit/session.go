@@ -50,7 +50,12 @@ type Options struct {
 	// track") even outside every zone. The positions are the lab's own (a flight log decoded
 	// beforehand); findings are still made from zones only.
 	SearchTrack  []geo.Fix
-	SearchTrackM float64
+	SearchTrackM float64 // 0: DefaultSearchTrackM
+	// NoLogTrack leaves out the flown track of the run's own log files: by default, when the
+	// search runs, the log files are decoded before the captures and their aircraft and team
+	// positions (on-device channel) are added to the search's targets (searchtrack.go). A
+	// search hit near that track and in no zone is a track-leak finding.
+	NoLogTrack bool
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -173,10 +178,14 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
 	}
-	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.SearchTrackM); !o.NoSearch && !targets.Empty() {
+	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.searchTrackM()); !o.NoSearch && (!targets.Empty() || !o.NoLogTrack) {
 		out.searching = true
-		pat := scan.Compile(targets)
-		cfg.Observers = append(cfg.Observers, search.New(search.Options{Pattern: pat, Sink: out.Sink}))
+		obs := search.New(search.Options{Pattern: scan.Compile(targets), Sink: out.Sink})
+		cfg.Observers = append(cfg.Observers, obs)
+		if !o.NoLogTrack {
+			out.collectTrack = true
+			cfg.BeforeCaptures = searchTrack(&o, out, obs)
+		}
 	}
 	var inv *destinations.Collector
 	if o.Destinations != nil {

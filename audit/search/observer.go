@@ -23,6 +23,10 @@ import (
 // Decoder is the name search fixes carry in their evidence.
 const Decoder = "search"
 
+// MessageTrack is the Evidence.Message of a search fix that lies near the flown track and in no
+// zone: the audit makes a track-leak finding of it.
+const MessageTrack = "flown-track"
+
 // Known is implemented by a sink that remembers the off-device positions its structural
 // decoders reported, per flow uid (network) or transmitter address (broadcast). The observer
 // asks it before it reports a hit, so that a position a decoder understood is not reported
@@ -68,10 +72,24 @@ func New(opt Options) *Observer {
 	return o
 }
 
+// SetPattern replaces what the search looks for: the audit compiles the flown track of the log
+// files into it once they are decoded (engine.Config.BeforeCaptures). Call it only while no
+// capture is being read; the shards see the new pattern from their next chunk on.
+func (o *Observer) SetPattern(p *scan.Pattern) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.opt.Pattern = p
+	for _, pt := range append([]*part{o.link}, o.parts...) {
+		add(&pt.retired, pt.sc.Stats)
+		pt.sc, pt.last = scan.NewScanner(p), scan.Stats{}
+	}
+}
+
 // Stats returns the counts of the run; call it after the run.
 func (o *Observer) Stats() Stats {
 	st := Stats{}
 	for _, p := range append([]*part{o.link}, o.parts...) {
+		add(&st.Scan, p.retired)
 		add(&st.Scan, p.sc.Stats)
 		st.Fixes += p.st.Fixes
 		st.Duplicates += p.st.Duplicates
@@ -161,6 +179,7 @@ type part struct {
 	// ciphertext bytes since then.
 	last    scan.Stats
 	skipped int64
+	retired scan.Stats // the counts of the scanners SetPattern replaced
 }
 
 func (o *Observer) newPart(lane int) *part {
@@ -292,8 +311,12 @@ func (p *part) fix(h scan.Hit, in *engine.Input, ch geo.Channel, off int64, wher
 	if h.Encoding == scan.Geohash {
 		note = fmt.Sprintf("known-value search: %d-character geohash, in %s", h.Len, h.Target)
 	}
+	msg := ""
+	if h.Target == scan.TargetTrack {
+		msg = MessageTrack
+	}
 	return geo.Fix{Lat: h.Lat, Lon: h.Lon, Role: geo.RoleOther, PrecisionM: h.PrecisionM, Evidence: geo.Evidence{
-		Input: in.Name, Locator: where, Offset: off, Decoder: Decoder, Encoding: enc, Channel: ch, Note: note,
+		Input: in.Name, Locator: where, Offset: off, Decoder: Decoder, Message: msg, Encoding: enc, Channel: ch, Note: note,
 	}}
 }
 

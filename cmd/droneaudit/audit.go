@@ -69,6 +69,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
     fail_on_device: false             # also fail on zone positions held in on-device logs
     fail_on_cleartext_telemetry: false # positions sent over the network unencrypted, in a zone or not
     fail_on_flight_log_upload: true   # a flight record seen in network traffic
+    fail_on_track_leak: true          # a point of the flown track (the log files) found in traffic
     destinations:                     # contacts the acceptance test forbids
       deny_owners: [dji, hikvision-cloud, dahua-cloud]   # owner classes (see 'droneaudit destinations --list-owners')
       deny_countries: [CN]            # ISO 3166-1 alpha-2

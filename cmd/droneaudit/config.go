@@ -301,13 +301,13 @@ func loadPolicy(classes []string) (audit.Policy, error) {
 		}
 		raw := cfg.Get(key)
 		switch k {
-		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload":
+		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_track_leak":
 			b, err := boolValue(raw)
 			if err != nil {
 				return p, usageError("%s: %v", key, err)
 			}
 			*map[string]*bool{"fail_on_broadcast_pilot": &p.FailOnBroadcastPilot, "fail_on_device": &p.FailOnDevice,
-				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload}[k] = b
+				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload, "fail_on_track_leak": &p.FailOnTrackLeak}[k] = b
 			continue
 		}
 		list, err := stringList(raw)
