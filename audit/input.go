@@ -92,6 +92,8 @@ type inputSink struct {
 	// track collects the flown track for the search (searchtrack.go) when collectTrack is set.
 	track        trackCells
 	collectTrack bool
+	tele         trackCells // the track in the input's telemetry
+	heldTrack    []geo.Fix  // track-region hits of the search, until the input is done
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -147,7 +149,7 @@ func (s *inputSink) Fix(f geo.Fix) {
 		s.remember(f)
 	}
 	if s.collectTrack {
-		s.track.add(&f)
+		s.addTrack(&f)
 	}
 	if s.fixes != nil {
 		s.fixes.add(s.rep, &f)

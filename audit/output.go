@@ -63,6 +63,10 @@ func (out *output) Done(in *engine.Input) {
 	}
 	out.mu.Unlock()
 	slices.SortStableFunc(lanes, func(a, b *inputSink) int { return cmp.Compare(a.lane, b.lane) })
+	if out.collectTrack {
+		out.resolveTrack(lanes)
+	}
+	slices.SortStableFunc(lanes, func(a, b *inputSink) int { return cmp.Compare(a.lane, b.lane) })
 	rep := &InputReport{Path: in.Name}
 	rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	for _, l := range lanes {

@@ -283,7 +283,7 @@ const trackLog = `<?xml version="1.0" encoding="UTF-8"?>
 // The flown track of the run's own log files is a target of the search: a capture named before
 // the log uploads a point of the flight (int32 radians × 1e7, outside every zone) to an internet
 // server, and that is a failing track-leak finding under fail_on_track_leak. Without the log
-// track (NoLogTrack) it is nothing; with fail_on_track_leak off it is a finding that does not fail.
+// track (NoTrackSearch) it is nothing; with fail_on_track_leak off it is a finding that does not fail.
 func TestSearchTrackFromLogs(t *testing.T) {
 	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
 	if err != nil {
@@ -303,7 +303,7 @@ func TestSearchTrackFromLogs(t *testing.T) {
 	}
 	run := func(noLog bool, pol Policy) *Report {
 		srcs := []Source{BytesSource("trk.pcap", buf.Bytes()), BytesSource("flight.gpx", []byte(trackLog))}
-		rep, err := Run(t.Context(), srcs, Options{Zones: zones, Policy: pol, NoLogTrack: noLog})
+		rep, err := Run(t.Context(), srcs, Options{Zones: zones, Policy: pol, NoTrackSearch: noLog})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -337,12 +337,84 @@ func TestSearchTrackFromLogs(t *testing.T) {
 		t.Errorf("search counts %+v", sc)
 	}
 	if n := len(trackLeaks(run(true, DefaultPolicy()))); n != 0 {
-		t.Errorf("NoLogTrack: %d track leaks", n)
+		t.Errorf("NoTrackSearch: %d track leaks", n)
 	}
 	pol := DefaultPolicy()
 	pol.FailOnTrackLeak = false
 	off := run(false, pol)
 	if tl := trackLeaks(off); len(tl) != 1 || tl[0].FailsPolicy || slices.Contains(off.Verdict.FailedRules, RuleFailOnTrackLeak) {
 		t.Errorf("fail_on_track_leak off: %+v, verdict %+v", tl, off.Verdict)
+	}
+}
+
+// Without any log file, the capture's own telemetry draws the track: an upload of a point of
+// the flight (outside every zone, within the region around the zones) made before the telemetry
+// that shows the flight there is held, then reported as a track leak when the input is done; a
+// point of the region far from the telemetry is held and left out. The same with 1 and 4 shards.
+func TestSearchTrackFromTelemetry(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const flyLat, flyLon = 51.2050, 5.4700 // 2 km north of Kleine-Brogel, in no zone
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := netip.MustParseAddr("192.168.1.20")
+	near, _ := scantest.Plant(scan.Float64RadLE, flyLat+0.0002, flyLon+0.0003, scan.LatLon) // 30 m away
+	far, _ := scantest.Plant(scan.Float64RadLE, 51.2200, 5.4400, scan.LatLon)               // 2.7 km away
+	for i, pl := range [][]byte{near, far} {
+		if err := w.UDP(netip.AddrPortFrom(dev, uint16(5000+i)), netip.MustParseAddrPort("203.0.113.5:6000"), append([]byte("UPL"), pl...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		fr, err := mavlink.Encode(&ardupilotmega.MessageGlobalPositionInt{TimeBootMs: uint32(i * 1000), Lat: int32(flyLat * 1e7), Lon: int32(flyLon * 1e7)}, true, uint8(i), 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.UDP(netip.AddrPortFrom(dev, 14555), netip.MustParseAddrPort("192.168.1.9:14550"), fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var first *Report
+	for _, shards := range []int{1, 4} {
+		rep, err := Run(t.Context(), []Source{BytesSource("tele.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy(), Shards: shards})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tl []*Finding
+		for _, f := range rep.Findings {
+			if f.Kind == KindTrackLeak {
+				tl = append(tl, f)
+			}
+		}
+		if len(tl) != 1 || tl[0].Count != 1 || !tl[0].FailsPolicy || tl[0].First.Evidence.Encoding != "float64le-rad" ||
+			!strings.Contains(tl[0].First.Evidence.Note, "telemetry of this input") {
+			t.Fatalf("%d shards: track leaks %+v", shards, tl)
+		}
+		sc := rep.Inputs[0].Search
+		if sc == nil || sc.TrackHeld != 2 || sc.TrackResolved != 1 || sc.Fixes != 1 {
+			t.Errorf("%d shards: search counts %+v", shards, sc)
+		}
+		if first == nil {
+			first = rep
+		} else if *rep.Inputs[0].Search != *first.Inputs[0].Search || len(rep.Findings) != len(first.Findings) {
+			t.Errorf("4 shards: %+v, %d findings; 1 shard: %+v, %d", rep.Inputs[0].Search, len(rep.Findings), first.Inputs[0].Search, len(first.Findings))
+		}
+	}
+	rep, err := Run(t.Context(), []Source{BytesSource("tele.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy(), NoTrackSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		if f.Kind == KindTrackLeak {
+			t.Errorf("NoTrackSearch: %+v", f)
+		}
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
+
+	"github.com/paulmach/orb"
 
 	"droneaudit/audit/search"
 	"droneaudit/geo"
@@ -48,10 +51,20 @@ type trackCells struct {
 // team stood.
 func isTrackRole(r geo.Role) bool { return r == geo.RoleAircraft || isTeamPosition(r) }
 
-func (t *trackCells) add(f *geo.Fix) {
-	if f.Evidence.Channel != geo.ChannelOnDevice || !isTrackRole(f.Role) {
+// addFix keeps a position of the track in its cell: an on-device one in logs, one that a
+// structural decoder read from the capture's telemetry (network or broadcast) in tele.
+func (s *inputSink) addTrack(f *geo.Fix) {
+	if !isTrackRole(f.Role) || f.Evidence.Decoder == search.Decoder {
 		return
 	}
+	if f.Evidence.Channel == geo.ChannelOnDevice {
+		s.track.add(f)
+	} else {
+		s.tele.add(f)
+	}
+}
+
+func (t *trackCells) add(f *geo.Fix) {
 	k := cellKey{int32(math.Floor(f.Lat / trackCellDeg)), int32(math.Floor(f.Lon / trackCellDeg))}
 	if t.has && k == t.last {
 		return
@@ -103,18 +116,87 @@ func (t *trackCells) fixes() []geo.Fix {
 	return out
 }
 
-// searchTrack wires the flown track of the log files into the search: it returns the hook the
-// engine calls once the logs are decoded.
+// regionM widens the track region: how far from the zones and the logged flight the telemetry
+// of a capture is looked for. A lab flight stays within a few kilometres of its site.
+const regionM = 5000
+
+// maxHeldTrack bounds the track-region hits a lane holds until its input is done; further ones
+// are counted (search_track_region_dropped) and left out.
+const maxHeldTrack = 4096
+
+// searchTrack wires the flown track into the search: it returns the hook the engine calls once
+// the logs are decoded. The search then looks for the zones, the logged track, and the region
+// around both (scan.TargetRegion), whose hits wait in the sinks until their input is done and
+// are then checked against the track the input's own telemetry drew (resolveTrack).
 func searchTrack(o *Options, out *output, obs *search.Observer) func() {
 	return func() {
 		out.mu.Lock()
 		logs := out.track.fixes()
 		out.mu.Unlock()
-		if len(logs) == 0 {
-			return
-		}
 		track := append(slices.Clip(o.SearchTrack), logs...)
-		obs.SetPattern(scan.Compile(scan.NewTargets(o.Zones, track, o.searchTrackM()+trackCellWidenM)))
+		t := scan.NewTargets(o.Zones, track, o.searchTrackM()+trackCellWidenM)
+		if o.Zones != nil {
+			for i := range o.Zones.Zones {
+				if b := o.Zones.Zones[i].Bound(); b.Max[0] <= 180 {
+					t.AddRegion(scan.Widen(b, regionM))
+				}
+			}
+		}
+		if len(logs) > 0 {
+			b := orb.Bound{Min: orb.Point{logs[0].Lon, logs[0].Lat}, Max: orb.Point{logs[0].Lon, logs[0].Lat}}
+			for _, f := range logs {
+				b = b.Extend(orb.Point{f.Lon, f.Lat})
+			}
+			t.AddRegion(scan.Widen(b, regionM))
+		}
+		if !t.Empty() {
+			obs.SetPattern(scan.Compile(t))
+		}
+	}
+}
+
+// HoldTrack implements search.TrackHolder.
+func (s *inputSink) HoldTrack(f geo.Fix) {
+	if len(s.heldTrack) >= maxHeldTrack {
+		s.Count("search_track_region_dropped", 1)
+		return
+	}
+	s.heldTrack = append(s.heldTrack, f)
+}
+
+// resolveTrack checks the track-region hits of an input's lanes against the flown track known
+// when the input is done: the log files' and the telemetry the decoders read from this input.
+// Those near it become fixes of their lane (track-leak findings); the others are left out. It
+// runs in Output.Done, when every lane of the input is complete: the result does not depend on
+// how the lanes interleaved.
+func (out *output) resolveTrack(lanes []*inputSink) {
+	n := 0
+	for _, l := range lanes {
+		n += len(l.heldTrack)
+	}
+	if n == 0 {
+		return
+	}
+	var cells trackCells
+	out.mu.Lock()
+	cells.merge(&out.track)
+	out.mu.Unlock()
+	for _, l := range lanes {
+		cells.merge(&l.tele)
+	}
+	t := scan.NewTargets(nil, append(slices.Clip(out.o.SearchTrack), cells.fixes()...), out.o.searchTrackM()+trackCellWidenM)
+	for _, l := range lanes {
+		held := l.heldTrack
+		l.heldTrack = nil
+		for _, f := range held {
+			if _, ok := t.Match(f.Lat, f.Lon, f.PrecisionM); !ok {
+				continue
+			}
+			f.Evidence.Message = search.MessageTrack
+			f.Evidence.Note = strings.Replace(f.Evidence.Note, scan.TargetRegion, scan.TargetTrack+" (telemetry of this input)", 1)
+			l.SearchCounts(search.Counts{Fixes: 1, TrackResolved: 1})
+			l.Fix(f)
+		}
 	}
 }
 

@@ -51,11 +51,13 @@ type Options struct {
 	// beforehand); findings are still made from zones only.
 	SearchTrack  []geo.Fix
 	SearchTrackM float64 // 0: DefaultSearchTrackM
-	// NoLogTrack leaves out the flown track of the run's own log files: by default, when the
-	// search runs, the log files are decoded before the captures and their aircraft and team
-	// positions (on-device channel) are added to the search's targets (searchtrack.go). A
-	// search hit near that track and in no zone is a track-leak finding.
-	NoLogTrack bool
+	// NoTrackSearch leaves the flown track out of the search. By default, when the search runs,
+	// the log files are decoded before the captures and their aircraft and team positions
+	// (on-device channel) are added to the search's targets, and hits in the region around the
+	// zones and that track are held until their capture is read, then checked against the
+	// track its own telemetry drew (searchtrack.go). A hit near the track and in no zone is a
+	// track-leak finding.
+	NoTrackSearch bool
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -178,11 +180,11 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
 	}
-	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.searchTrackM()); !o.NoSearch && (!targets.Empty() || !o.NoLogTrack) {
+	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.searchTrackM()); !o.NoSearch && (!targets.Empty() || !o.NoTrackSearch) {
 		out.searching = true
 		obs := search.New(search.Options{Pattern: scan.Compile(targets), Sink: out.Sink})
 		cfg.Observers = append(cfg.Observers, obs)
-		if !o.NoLogTrack {
+		if !o.NoTrackSearch {
 			out.collectTrack = true
 			cfg.BeforeCaptures = searchTrack(&o, out, obs)
 		}

@@ -27,6 +27,16 @@ const Decoder = "search"
 // zone: the audit makes a track-leak finding of it.
 const MessageTrack = "flown-track"
 
+// MessageRegion is the Evidence.Message of a search hit in the track region (scan.TargetRegion):
+// near no zone and no known track point yet. It is handed to the sink's HoldTrack, never as a
+// fix: the audit checks it against the telemetry of its input once the input is done.
+const MessageRegion = "track-region"
+
+// TrackHolder is implemented by a sink that holds track-region hits until its input is done.
+type TrackHolder interface {
+	HoldTrack(f geo.Fix)
+}
+
 // Known is implemented by a sink that remembers the off-device positions its structural
 // decoders reported, per flow uid (network) or transmitter address (broadcast). The observer
 // asks it before it reports a hit, so that a position a decoder understood is not reported
@@ -117,6 +127,10 @@ type Counts struct {
 	HeldRandom int64 `json:"held_random"` // weak-form pairs held back in bytes that test as random
 	Fixes      int64 `json:"fixes"`       // hits reported as fixes
 	Duplicates int64 `json:"duplicates"`  // hits left out: a structural decoder reported the position
+	// TrackHeld counts hits in the track region held until the input was done, TrackResolved
+	// those of them that lay near the track then (counted in Fixes too).
+	TrackHeld     int64 `json:"track_held"`
+	TrackResolved int64 `json:"track_resolved"`
 }
 
 // Add adds c to a.
@@ -129,6 +143,8 @@ func (a *Counts) Add(c Counts) {
 	a.HeldRandom += c.HeldRandom
 	a.Fixes += c.Fixes
 	a.Duplicates += c.Duplicates
+	a.TrackHeld += c.TrackHeld
+	a.TrackResolved += c.TrackResolved
 }
 
 // Counter is implemented by a sink that keeps the search's counts of its input: the observer
@@ -312,8 +328,11 @@ func (p *part) fix(h scan.Hit, in *engine.Input, ch geo.Channel, off int64, wher
 		note = fmt.Sprintf("known-value search: %d-character geohash, in %s", h.Len, h.Target)
 	}
 	msg := ""
-	if h.Target == scan.TargetTrack {
+	switch h.Target {
+	case scan.TargetTrack:
 		msg = MessageTrack
+	case scan.TargetRegion:
+		msg = MessageRegion
 	}
 	return geo.Fix{Lat: h.Lat, Lon: h.Lon, Role: geo.RoleOther, PrecisionM: h.PrecisionM, Evidence: geo.Evidence{
 		Input: in.Name, Locator: where, Offset: off, Decoder: Decoder, Message: msg, Encoding: enc, Channel: ch, Note: note,
@@ -341,9 +360,21 @@ func (p *part) report(f geo.Fix, key string, fs *flowState) {
 			return
 		}
 	}
+	p.deliver(p.sink, f)
+}
+
+// deliver hands a fix to the sink, or a track-region hit to its HoldTrack.
+func (p *part) deliver(sink decoders.Sink, f geo.Fix) {
+	if f.Evidence.Message == MessageRegion {
+		if th, ok := sink.(TrackHolder); ok {
+			count(sink, Counts{TrackHeld: 1})
+			th.HoldTrack(f)
+		}
+		return
+	}
 	p.st.Fixes++
-	count(p.sink, Counts{Fixes: 1})
-	p.sink.Fix(f)
+	count(sink, Counts{Fixes: 1})
+	sink.Fix(f)
 }
 
 // release reports the held hits of a flow (those of one input, or all when in is nil).
@@ -360,9 +391,7 @@ func (p *part) release(fs *flowState, in *engine.Input) {
 			count(sink, Counts{Duplicates: 1})
 			continue
 		}
-		p.st.Fixes++
-		count(sink, Counts{Fixes: 1})
-		sink.Fix(h.f)
+		p.deliver(sink, h.f)
 	}
 	p.nHeld -= len(fs.held) - len(kept)
 	fs.held = kept

@@ -52,7 +52,10 @@ The known-value search (on unless --no-search) looks for the zones' coordinates 
 off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7,
 radians, IEEE floats, protobuf fields, geohashes, also inside hex, base64 and percent-encoded
 runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
-a decoder already understood are not reported twice.
+a decoder already understood are not reported twice. It also looks for the flown track: the log
+files are decoded before the captures, and a point near their track, or near the telemetry a
+capture itself carries (held until the capture is read), is a track-leak finding
+(--no-track-search leaves the track out).
 
 Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
@@ -86,6 +89,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.String("examiner", "", "examiner's name printed in every report")
 	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
 	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
+	f.Bool("no-track-search", false, "leave the flown track (log files, the captures' telemetry) out of the known-value search")
 	return c
 }
 
@@ -147,7 +151,8 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search")})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"),
+		NoTrackSearch: cfg.GetBool("no-track-search")})
 	bar.Finish()
 	if rep == nil {
 		return runErr
