@@ -30,7 +30,8 @@ type Options struct {
 	// Shards is the number of flow shards a capture is spread over (engine.Config.Shards); 0 means
 	// one per CPU. The report does not depend on it.
 	Shards int
-	// OnFixes, when set, is handed every valid fix as it is decoded, in input order, in batches
+	// OnFixes, when set, is handed every valid fix as it is decoded, in input order (while the
+	// search looks for the flown track, the log files first, then the captures), in batches
 	// of FixBatch (the last one shorter). The callee owns the batch from then on, and returns an
 	// empty slice (length 0) whose capacity the next batch is built in: the batch it was given
 	// once it is through with it, or another; one of capacity 0 gets a new one. Calls come one at
