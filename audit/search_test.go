@@ -356,7 +356,7 @@ func TestSearchTrackFromTelemetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const flyLat, flyLon = 51.2050, 5.4700 // 2 km north of Kleine-Brogel, in no zone
+	const flyLat, flyLon = 51.1980, 5.4700 // 1.3 km north of Kleine-Brogel, in no zone
 	var buf bytes.Buffer
 	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
 	if err != nil {
@@ -364,7 +364,7 @@ func TestSearchTrackFromTelemetry(t *testing.T) {
 	}
 	dev := netip.MustParseAddr("192.168.1.20")
 	near, _ := scantest.Plant(scan.Float64RadLE, flyLat+0.0002, flyLon+0.0003, scan.LatLon) // 30 m away
-	far, _ := scantest.Plant(scan.Float64RadLE, 51.2200, 5.4400, scan.LatLon)               // 2.7 km away
+	far, _ := scantest.Plant(scan.Float64RadLE, 51.1950, 5.4250, scan.LatLon)               // 3.1 km away, west of the base
 	for i, pl := range [][]byte{near, far} {
 		if err := w.UDP(netip.AddrPortFrom(dev, uint16(5000+i)), netip.MustParseAddrPort("203.0.113.5:6000"), append([]byte("UPL"), pl...)); err != nil {
 			t.Fatal(err)
