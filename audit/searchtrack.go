@@ -65,6 +65,9 @@ func (s *inputSink) addTrack(f *geo.Fix) {
 }
 
 func (t *trackCells) add(f *geo.Fix) {
+	if math.Abs(f.Lat) < nullIslandDeg && math.Abs(f.Lon) < nullIslandDeg {
+		return
+	}
 	k := cellKey{int32(math.Floor(f.Lat / trackCellDeg)), int32(math.Floor(f.Lon / trackCellDeg))}
 	if t.has && k == t.last {
 		return
@@ -144,18 +147,43 @@ func searchTrack(o *Options, out *output, obs *search.Observer) func() {
 				}
 			}
 		}
-		if len(logs) > 0 {
-			b := orb.Bound{Min: orb.Point{logs[0].Lon, logs[0].Lat}, Max: orb.Point{logs[0].Lon, logs[0].Lat}}
-			for _, f := range logs {
-				b = b.Extend(orb.Point{f.Lon, f.Lat})
-			}
-			t.AddRegion(scan.Widen(b, regionM))
+		for _, b := range regionBoxes(logs) {
+			t.AddRegion(b)
 		}
 		if !t.Empty() {
 			obs.SetPattern(scan.Compile(t))
 		}
 	}
 }
+
+// regionCellDeg is the side of the coarse cells the logged track's region is made of (about
+// 5.5 km of latitude), maxRegionBoxes how many of them are kept: logs of flights far apart
+// (a corpus from several countries) give several small regions, not one box spanning them.
+const (
+	regionCellDeg  = 0.05
+	maxRegionBoxes = 256
+)
+
+// regionBoxes returns the region around the logged track: each coarse cell it crosses, widened
+// by regionM, in cell order.
+func regionBoxes(track []geo.Fix) []orb.Bound {
+	seen := map[cellKey]bool{}
+	var out []orb.Bound
+	for _, f := range track {
+		k := cellKey{int32(math.Floor(f.Lat / regionCellDeg)), int32(math.Floor(f.Lon / regionCellDeg))}
+		if seen[k] || len(seen) >= maxRegionBoxes {
+			continue
+		}
+		seen[k] = true
+		lo := orb.Point{float64(k.lon) * regionCellDeg, float64(k.lat) * regionCellDeg}
+		out = append(out, scan.Widen(orb.Bound{Min: lo, Max: orb.Point{lo[0] + regionCellDeg, lo[1] + regionCellDeg}}, regionM))
+	}
+	return out
+}
+
+// nullIslandDeg: positions this close to (0, 0) are receivers without a fix and test
+// transmitters, no flight; near-zero floats in any payload read as such positions.
+const nullIslandDeg = 0.01
 
 // HoldTrack implements search.TrackHolder.
 func (s *inputSink) HoldTrack(f geo.Fix) {
