@@ -49,9 +49,9 @@ default a position inside a secret or restricted zone fails when it reaches the 
 broadcast; sent to the lab network it is a finding that does not fail.
 
 The known-value search (on unless --no-search) looks for the zones' coordinates in every
-off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7,
-radians, IEEE floats, protobuf fields, geohashes, also inside hex, base64 and percent-encoded
-runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
+off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7
+(binary, and printed as text), radians, IEEE floats, protobuf fields, geohashes, also inside hex,
+base64 and percent-encoded runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
 a decoder already understood are not reported twice. It also looks for the flown track: the log
 files are decoded before the captures, and a point near their track, or near the telemetry a
 capture itself carries (held until the capture is read), is a track-leak finding

@@ -83,6 +83,11 @@ func Compile(t *Targets) *Pattern {
 		p.tab[uint32(d)<<8|'.'] |= 1 << bitText
 		p.tab[uint32(d)<<8|','] |= 1 << bitText
 	}
+	for _, bs := range [2]bandSet{p.binLat, p.binLon} {
+		for _, bd := range bs {
+			intTextPrefixes(bd.lo, bd.hi, func(w uint32) { p.tab[w] |= 1 << bitIntText })
+		}
+	}
 	for _, gbox := range t.Boxes(geohashWidenM) {
 		geohashPrefixes(gbox, func(w uint32) { p.tab[w] |= 1 << bitGeohash })
 	}
@@ -128,6 +133,8 @@ type Scanner struct {
 	rn    int
 	texts [textRing]token // the last decimal tokens, for pairing
 	rn2   int
+	ints  [textRing]intTok // the last integer tokens, for pairing
+	rn3   int
 	buf   []byte
 	omap  []int32
 	emit  func(Hit)
@@ -161,7 +168,7 @@ func (s *Scanner) Scan(b []byte, emit func(Hit)) {
 
 // scan runs the window table over b (plain bytes, or decoded bytes at depth 1).
 func (s *Scanner) scan(b []byte) {
-	s.rn, s.rn2 = 0, 0
+	s.rn, s.rn2, s.rn3 = 0, 0, 0
 	p := s.p
 	if len(b) < 2 {
 		return
@@ -219,6 +226,9 @@ func (s *Scanner) at(b []byte, i int, m uint64) {
 		case bit == bitText:
 			m &^= 1 << bitText
 			s.decimal(b, i)
+		case bit == bitIntText:
+			m &^= 1 << bitIntText
+			s.intText(b, i)
 		default:
 			m &^= 1 << bitGeohash
 			s.geohash(b, i)
