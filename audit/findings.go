@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/geo"
 	"droneaudit/netflow"
@@ -241,6 +242,10 @@ func mostSensitive(hits []geo.Hit) *geo.Hit {
 func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 	a.addTravel(f)
 	ch := f.Evidence.Channel
+	if len(hits) == 0 && f.Evidence.Message == search.MessageTrack && ch.OffDevice() {
+		a.addTrackLeak(f)
+		return
+	}
 	team := ch == geo.ChannelBroadcast && isTeamPosition(f.Role)
 	if len(hits) == 0 && !team {
 		return // most fixes: no finding, so no need to name the other party
@@ -275,9 +280,12 @@ func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, insi
 		if z != nil {
 			fd.Zone, fd.Sensitivity = z.Name, string(z.Sensitivity)
 		}
-		if k.kind == KindCleartextTelemetry || k.kind == KindFlightLogUpload {
+		switch k.kind {
+		case KindCleartextTelemetry, KindFlightLogUpload:
 			fd.Severity, fd.FailsPolicy = a.policy.gradeTravel(k.kind, p.scope)
-		} else {
+		case KindTrackLeak:
+			fd.Severity, fd.FailsPolicy = a.policy.gradeTrackLeak(p.scope)
+		default:
 			fd.Severity, fd.FailsPolicy = a.policy.grade(k.kind, z, p.scope)
 		}
 		fd.Rule = a.policy.ruleOf(k.kind, z, p.scope)
@@ -463,7 +471,7 @@ func (f *Finding) summarise() {
 		}
 	case KindDestinationDenied:
 		return // destinationFindings wrote it
-	case KindCleartextTelemetry, KindFlightLogUpload:
+	case KindCleartextTelemetry, KindFlightLogUpload, KindTrackLeak:
 		f.summariseTravel()
 		return
 	}

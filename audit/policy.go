@@ -32,6 +32,10 @@ type Policy struct {
 	// FailOnFlightLogUpload fails the audit when a flight record is seen in network traffic: the
 	// device uploaded its flight log.
 	FailOnFlightLogUpload bool `json:"fail_on_flight_log_upload" mapstructure:"fail_on_flight_log_upload"`
+	// FailOnTrackLeak fails the audit when the known-value search finds a point of the flown
+	// track (from the run's log files) in a payload that reached a scope of FailScopes, outside
+	// every zone (default true).
+	FailOnTrackLeak bool `json:"fail_on_track_leak" mapstructure:"fail_on_track_leak"`
 	// FailOnTLSPinning fails the audit when a lab device refused the lab's intercepting
 	// certificate (lab up --tls-intercept): what it sends cannot be shown.
 	FailOnTLSPinning bool `json:"fail_on_tls_pinning" mapstructure:"fail_on_tls_pinning"`
@@ -44,7 +48,7 @@ type Policy struct {
 
 // PolicyKeys are the keys of a policy in a configuration, under "policy.".
 var PolicyKeys = []string{"fail_on", "fail_scopes", "fail_on_broadcast_pilot", "fail_on_device",
-	"fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_tls_pinning", "destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts",
+	"fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_track_leak", "fail_on_tls_pinning", "destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts",
 	"devices.deny_classes", "devices.closed_segment"}
 
 // DefaultPolicy fails on secret and restricted positions that leave the site or are broadcast,
@@ -52,7 +56,7 @@ var PolicyKeys = []string{"fail_on", "fail_scopes", "fail_on_broadcast_pilot", "
 // sent to the lab network is a finding that does not fail; positions in clear-text flows are no
 // finding unless fail_on_cleartext_telemetry is set.
 func DefaultPolicy() Policy {
-	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true, FailOnFlightLogUpload: true,
+	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true, FailOnFlightLogUpload: true, FailOnTrackLeak: true,
 		FailScopes: []string{destinations.ScopeInternet, destinations.ScopeBroadcast}}
 }
 

@@ -388,6 +388,9 @@ func (r *Report) writePolicy(t *textOut) {
 	if p.FailOnFlightLogUpload {
 		t.line("  - fails when a flight record is seen in network traffic (a flight log upload)")
 	}
+	if p.FailOnTrackLeak {
+		t.line("  - fails when a point of the flown track (the log files) is found in traffic that went that far, outside every zone")
+	}
 	d := p.Destinations
 	if len(d.DenyOwners)+len(d.DenyCountries)+len(d.DenyHosts) > 0 {
 		var deny []string

@@ -31,7 +31,8 @@ type Options struct {
 	// Shards is the number of flow shards a capture is spread over (engine.Config.Shards); 0 means
 	// one per CPU. The report does not depend on it.
 	Shards int
-	// OnFixes, when set, is handed every valid fix as it is decoded, in input order, in batches
+	// OnFixes, when set, is handed every valid fix as it is decoded, in input order (while the
+	// search looks for the flown track, the log files first, then the captures), in batches
 	// of FixBatch (the last one shorter). The callee owns the batch from then on, and returns an
 	// empty slice (length 0) whose capacity the next batch is built in: the batch it was given
 	// once it is through with it, or another; one of capacity 0 gets a new one. Calls come one at
@@ -52,7 +53,14 @@ type Options struct {
 	// track") even outside every zone. The positions are the lab's own (a flight log decoded
 	// beforehand); findings are still made from zones only.
 	SearchTrack  []geo.Fix
-	SearchTrackM float64
+	SearchTrackM float64 // 0: DefaultSearchTrackM
+	// NoTrackSearch leaves the flown track out of the search. By default, when the search runs,
+	// the log files are decoded before the captures and their aircraft and team positions
+	// (on-device channel) are added to the search's targets, and hits in the region around the
+	// zones and that track are held until their capture is read, then checked against the
+	// track its own telemetry drew (searchtrack.go). A hit near the track and in no zone is a
+	// track-leak finding.
+	NoTrackSearch bool
 	// Lab, when set, is a lab session's fake-internet log to report beside the captures.
 	Lab *LabLog
 }
@@ -189,10 +197,14 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
 	}
-	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.SearchTrackM); !o.NoSearch && !targets.Empty() {
+	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.searchTrackM()); !o.NoSearch && (!targets.Empty() || !o.NoTrackSearch) {
 		out.searching = true
-		pat := scan.Compile(targets)
-		cfg.Observers = append(cfg.Observers, search.New(search.Options{Pattern: pat, Sink: out.Sink}))
+		obs := search.New(search.Options{Pattern: scan.Compile(targets), Sink: out.Sink})
+		cfg.Observers = append(cfg.Observers, obs)
+		if !o.NoTrackSearch {
+			out.collectTrack = true
+			cfg.BeforeCaptures = searchTrack(&o, out, obs)
+		}
 	}
 	var inv *destinations.Collector
 	var devs *devices.Collector

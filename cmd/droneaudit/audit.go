@@ -50,10 +50,13 @@ default a position inside a secret or restricted zone fails when it reaches the 
 broadcast; sent to the lab network it is a finding that does not fail.
 
 The known-value search (on unless --no-search) looks for the zones' coordinates in every
-off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7,
-radians, IEEE floats, protobuf fields, geohashes, also inside hex, base64 and percent-encoded
-runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
-a decoder already understood are not reported twice.
+off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7
+(binary, and printed as text), radians, IEEE floats, protobuf fields, geohashes, also inside hex,
+base64 and percent-encoded runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
+a decoder already understood are not reported twice. It also looks for the flown track: the log
+files are decoded before the captures, and a point near their track, or near the telemetry a
+capture itself carries (held until the capture is read), is a track-leak finding
+(--no-track-search leaves the track out).
 
 Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
@@ -77,6 +80,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
     fail_on_device: false             # also fail on zone positions held in on-device logs
     fail_on_cleartext_telemetry: false # positions sent over the network unencrypted, in a zone or not
     fail_on_flight_log_upload: true   # a flight record seen in network traffic
+    fail_on_track_leak: true          # a point of the flown track (the log files) found in traffic
     destinations:                     # contacts the acceptance test forbids
       deny_owners: [dji, hikvision-cloud, dahua-cloud]   # owner classes (see 'droneaudit destinations --list-owners')
       deny_countries: [CN]            # ISO 3166-1 alpha-2
@@ -99,6 +103,7 @@ device (MAC, vendor, addresses, names) and the frame of its first such contact.`
 	f.String("examiner", "", "examiner's name printed in every report")
 	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
 	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
+	f.Bool("no-track-search", false, "leave the flown track (log files, the captures' telemetry) out of the known-value search")
 	f.String("example", "", `audit an embedded example instead of inputs: "flight" (the default without inputs) or "segment"`)
 	addKeylogFlag(c)
 	return c
@@ -191,7 +196,8 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"), Lab: labLog})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"),
+		NoTrackSearch: cfg.GetBool("no-track-search"), Lab: labLog})
 	bar.Finish()
 	if rep == nil {
 		return runErr

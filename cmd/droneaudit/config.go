@@ -314,13 +314,13 @@ func loadPolicy(classes []string, base *viper.Viper) (audit.Policy, error) {
 			continue
 		}
 		switch k {
-		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_tls_pinning", "devices.closed_segment":
+		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_tls_pinning", "fail_on_track_leak", "devices.closed_segment":
 			b, err := boolValue(raw)
 			if err != nil {
 				return p, usageError("%s: %v", key, err)
 			}
 			*map[string]*bool{"fail_on_broadcast_pilot": &p.FailOnBroadcastPilot, "fail_on_device": &p.FailOnDevice,
-				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload, "fail_on_tls_pinning": &p.FailOnTLSPinning, "devices.closed_segment": &p.Devices.ClosedSegment}[k] = b
+				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload, "fail_on_tls_pinning": &p.FailOnTLSPinning, "fail_on_track_leak": &p.FailOnTrackLeak, "devices.closed_segment": &p.Devices.ClosedSegment}[k] = b
 			continue
 		}
 		list, err := stringList(raw)
