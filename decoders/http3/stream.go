@@ -339,3 +339,16 @@ func qpackInt(b []byte, n uint) (uint64, int, bool) {
 	}
 	return 0, 0, false
 }
+
+// LooksLikeRequest reports whether the first bytes of a stream are those of an HTTP/3 request
+// stream: a HEADERS frame (RFC 9114 §7.2.2) of a plausible length. It is meant for the inner
+// flows of QUIC streams only (decoders.Protocol.Streams); a push stream or a unidirectional
+// stream, which start with a stream type, may pass it and then yield no request.
+func LooksLikeRequest(p []byte) bool {
+	typ, n, ok := quic.Varint(p, 0)
+	if !ok || typ != FrameHeaders {
+		return false
+	}
+	length, _, ok := quic.Varint(p, n)
+	return ok && length >= 2 && length <= MaxHeaderBlock
+}
