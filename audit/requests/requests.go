@@ -36,8 +36,9 @@ type Body struct {
 // Row is one HTTP request with its response, or one MQTT PUBLISH.
 type Row struct {
 	// ID names the request: "<flow uid>#<n>", n the request's number in an HTTP/1 connection,
-	// the stream ID in HTTP/2, the PUBLISH's number in an MQTT connection; "#0-k" is the k-th
-	// response whose request was not seen (method "?").
+	// the stream ID in HTTP/2 and HTTP/3 (whose flow is the QUIC connection's), the PUBLISH's
+	// number in an MQTT connection; "#0-k" is the k-th response whose request was not seen
+	// (method "?").
 	ID    string    `json:"id"`
 	Input string    `json:"input"`
 	Flow  string    `json:"flow"`
@@ -47,7 +48,7 @@ type Row struct {
 	Server   string `json:"server"`
 	Name     string `json:"name,omitempty"`
 	TLS      bool   `json:"tls"`
-	Protocol string `json:"protocol"` // "http/1.1", "h2", "mqtt"
+	Protocol string `json:"protocol"` // "http/1.1", "h2", "h3", "mqtt"
 	// Method is the HTTP method, or PUBLISH; URL the request target as an absolute URL, or the
 	// MQTT topic.
 	Method   string `json:"method"`
@@ -89,6 +90,7 @@ type Options struct {
 // TLS sessions the capture joined mid-stream (to report them).
 var Protocols = append([]decoders.Protocol{
 	{Name: "http2", Transport: netflow.TCP, Sniff: http.LooksLikeH2},
+	http.H3Protocol,
 }, tlslayer.Protocols...)
 
 // Collector is the engine observer that makes the rows.
