@@ -45,7 +45,7 @@ type payloads struct {
 	protocols []decoders.Protocol
 	// streamProtocols are those read on the inner flows of a streams layer (Protocol.Streams).
 	streamProtocols []decoders.Protocol
-	decoderOf map[string]decoders.PayloadDecoder
+	decoderOf       map[string]decoders.PayloadDecoder
 }
 
 func newPayloads(cfg *Config, lane int) *payloads {
