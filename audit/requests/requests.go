@@ -1,6 +1,7 @@
 // Package requests lists what a capture asked of its servers: one row per HTTP request (HTTP/1.x
-// with its response, HTTP/2 per stream) and per MQTT PUBLISH, over clear TCP or inside TLS
-// sessions the engine opened with the key log (decoders/tlslayer). It is an engine observer that
+// with its response, HTTP/2 and HTTP/3 per stream) and per MQTT PUBLISH, over clear TCP or inside
+// TLS sessions and QUIC connections the engine opened with the key log (decoders/tlslayer,
+// decoders/quic). It is an engine observer that
 // runs beside the destination inventory in the same pass; rows do not depend on the shard count.
 package requests
 
