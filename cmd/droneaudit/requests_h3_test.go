@@ -124,3 +124,42 @@ func TestRequestsHTTP3(t *testing.T) {
 		}
 	}
 }
+
+// A capture that stops in the middle of an upload lists the request with what was seen of it,
+// marked incomplete and without a hash; the requests before it stay complete.
+func TestRequestsHTTP3Cut(t *testing.T) {
+	var kl bytes.Buffer
+	chunks, err := netfixture.HTTP3Session(t.Context(), netfixture.HTTP3Options{ServerName: "api.dji.example", KeyLog: &kl, Requests: h3Requests()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := netfixture.NewWriter(&buf, netfixture.Pcapng, kl.Bytes())
+	if err := netfixture.WriteDatagrams(w, chunks[:len(chunks)/2]); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	path := filepath.Join(t.TempDir(), "cut.pcapng")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cli(t, "requests", "--format", "json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Requests []h3Row `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Requests) != 3 {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	for i, r := range doc.Requests[:2] {
+		if !r.Request.Complete || r.Response == nil || !r.Response.Complete {
+			t.Errorf("row %d before the cut: %+v", i, r)
+		}
+	}
+	cut := doc.Requests[2]
+	if q := cut.Request; q.Complete || q.SHA256 != "" || q.Size <= 0 || q.Size >= int64(len(h3Requests()[2].Body)) || cut.Response != nil || cut.Method != "POST" {
+		t.Errorf("cut upload: %+v", cut)
+	}
+}
