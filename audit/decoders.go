@@ -2,6 +2,7 @@ package audit
 
 import (
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/decoders/csvlog"
 	"droneaudit/decoders/dataflash"
 	"droneaudit/decoders/djilog"
@@ -40,6 +41,9 @@ func init() {
 	}
 	registerProtocol(http.H3Protocol)
 	for _, p := range tlslayer.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range devices.Protocols {
 		registerProtocol(p)
 	}
 }

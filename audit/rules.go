@@ -45,6 +45,11 @@ const (
 	RuleDenyOwners    RuleName = "destinations.deny_owners"
 	RuleDenyCountries RuleName = "destinations.deny_countries"
 	RuleDenyHosts     RuleName = "destinations.deny_hosts"
+	// RuleDenyDeviceClasses and RuleClosedSegment grade the devices of the lab segment.
+	RuleDenyDeviceClasses RuleName = "devices.deny_classes"
+	RuleClosedSegment     RuleName = "devices.closed_segment"
+	// RuleFailOnTLSPinning grades a lab device that refused the lab's intercepting certificate.
+	RuleFailOnTLSPinning RuleName = "fail_on_tls_pinning"
 )
 
 // More finding kinds, made by policy rules that look at how a position travelled rather than
@@ -69,7 +74,8 @@ const ObjectFlightRecord = "flight-record"
 var flightRecordDecoders = []string{"djilog", "dataflash", "ulog"}
 
 // ruleKey maps a destination rule ("owner", "country", "host") to its policy key.
-var ruleKey = map[string]RuleName{"owner": RuleDenyOwners, "country": RuleDenyCountries, "host": RuleDenyHosts}
+var ruleKey = map[string]RuleName{"owner": RuleDenyOwners, "country": RuleDenyCountries, "host": RuleDenyHosts,
+	RuleDeviceClass: RuleDenyDeviceClasses, RuleClosedSegmentName: RuleClosedSegment}
 
 // ruleOf names the rule that graded a finding of this kind, zone and scope: the rule that fails
 // it when it fails, else the rule that would.

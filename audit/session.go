@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
@@ -40,7 +41,8 @@ type Options struct {
 	// Progress, when set, is told how many bytes were read; each byte of an input is read once.
 	Progress func(n int64)
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
-	// report and checks it against Policy.Destinations.
+	// report and checks it against Policy.Destinations; and the device inventory of the same
+	// pass, checked against Policy.Devices.
 	Destinations *destinations.Options
 	// NoSearch turns off the known-value search (audit/search): by default every off-device
 	// payload of the captures is searched for the zones' coordinates in any encoding.
@@ -81,6 +83,11 @@ type Report struct {
 	GeoIP *destinations.GeoInfo `json:"geoip"`
 	// Lab is what the lab devices tried while the lab was offline (lab up's fakenet.ndjson).
 	Lab *LabLog `json:"lab,omitempty"`
+	// Devices is the device inventory of the lab segment over all capture inputs: one row per
+	// MAC address (report_devices.go). DeviceOUI names the vendor table; null when no capture
+	// was read.
+	Devices   []devices.Row    `json:"devices"`
+	DeviceOUI *devices.OUIInfo `json:"device_oui"`
 }
 
 // ZonesInfo identifies the zone file an audit used.
@@ -188,9 +195,11 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		cfg.Observers = append(cfg.Observers, search.New(search.Options{Pattern: pat, Sink: out.Sink}))
 	}
 	var inv *destinations.Collector
+	var devs *devices.Collector
 	if o.Destinations != nil {
 		inv = destinations.NewCollector(*o.Destinations)
-		cfg.Observers = append(cfg.Observers, inv)
+		devs = devices.NewCollector()
+		cfg.Observers = append(cfg.Observers, inv, devs)
 	}
 	runErr := engine.Run(ctx, sources, cfg)
 	if out.fixes != nil {
@@ -200,19 +209,22 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		return nil, runErr
 	}
 	var rows *destinations.Inventory
+	var devRows *devices.Inventory
 	if inv != nil && inv.Captures() > 0 {
 		var err error
 		if rows, err = inv.Inventory(); err != nil {
 			return nil, fmt.Errorf("destination inventory: %w", err)
 		}
+		devRows = devs.Inventory(rows)
 	}
-	r := assemble(out.reps, rows, o, runErr != nil)
+	r := assemble(out.reps, rows, devRows, o, runErr != nil)
 	return r, runErr
 }
 
-func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, interrupted bool) *Report {
+func assemble(reps []*InputReport, inv *destinations.Inventory, devs *devices.Inventory, o Options, interrupted bool) *Report {
 	r := &Report{SchemaVersion: version.Schema, Tool: "droneaudit", Version: version.Number, Inputs: reps, Policy: o.Policy,
-		Findings: []*Finding{}, Destinations: []destinations.Row{}, DNSQueries: []string{}, DestinationNotes: []decoders.Note{}}
+		Findings: []*Finding{}, Destinations: []destinations.Row{}, DNSQueries: []string{}, DestinationNotes: []decoders.Note{},
+		Devices: []devices.Row{}}
 	for i, in := range r.Inputs {
 		if in == nil { // never reached Done: the engine was stopped before it
 			r.Inputs[i] = &InputReport{Path: sourceName(i), err: context.Canceled, Error: context.Canceled.Error()}
@@ -224,7 +236,11 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		r.Destinations, r.DNSQueries, r.DestinationNotes, r.GeoIP = inv.Rows, inv.DNSQueries, inv.Notes, &inv.GeoIP
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}
-	r.addLab(o.Lab)
+	r.addLab(o.Lab, o.Policy)
+	if devs != nil {
+		r.Devices, r.DeviceOUI = devs.Devices, &devs.OUI
+		r.Findings = append(r.Findings, deviceFindings(devs.Devices, o.Policy)...)
+	}
 	known := destinationRows(inv)
 	if o.Zones != nil {
 		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256, Zones: []ZoneInfo{}}
@@ -285,10 +301,8 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Extent != nil {
 			f.Extent.finish()
 		}
-		if f.Kind != KindDestinationDenied && f.Kind != KindTLSPinning {
+		if f.First != nil { // a position finding; the others were summarised where they were made
 			f.summarise()
-		}
-		if f.First != nil {
 			f.Request = f.First.Evidence.Request
 		}
 		if f.FailsPolicy {

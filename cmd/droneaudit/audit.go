@@ -16,7 +16,7 @@ func init() { addCommand(newAuditCmd) }
 
 func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "audit [--zones ZONES] [--format text|json] [-o DIR] [INPUT...]",
+		Use:   "audit [--zones ZONES] [--format text|json] [-o DIR] [--example flight|segment] [INPUT...]",
 		Short: "Decode the inputs, match every position against the zones and give a verdict",
 		Long: `audit decodes all inputs (captures, flight and telemetry logs; folders are walked and decoded
 in parallel), matches every position against the sensitive zones, and prints the findings and a
@@ -59,7 +59,10 @@ in the text report are shown in --tz (default: the system's zone); JSON keeps RF
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
 Without inputs it runs on the embedded demo session: a drone flying over the Kleine-Brogel air
-base while streaming MAVLink telemetry over UDP.
+base while streaming MAVLink telemetry over UDP (--example flight). --example segment audits the
+embedded lab segment instead: a DJI controller, a phone, a Hikvision camera and a Dahua NVR and
+whom they contact, listed in the report's devices section (see 'droneaudit devices'); with the
+device policy below its devices fail.
 
 Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-separated):
   policy:
@@ -72,7 +75,13 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
     destinations:                     # contacts the acceptance test forbids
       deny_owners: [dji, hikvision-cloud, dahua-cloud]   # owner classes (see 'droneaudit destinations --list-owners')
       deny_countries: [CN]            # ISO 3166-1 alpha-2
-      deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]`,
+      deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]
+    devices:                          # devices of the lab segment (see 'droneaudit devices')
+      deny_classes: [hikvision, dahua] # maker classes no device may belong to (dji, hikvision, dahua, uniview, ...)
+      closed_segment: true            # the segment has no outside link: a device that reaches the internet fails
+
+A device that contacted an owner class of deny_owners is also a device-denied finding, naming the
+device (MAC, vendor, addresses, names) and the frame of its first such contact.`,
 		RunE: runAudit,
 	}
 	f := c.Flags()
@@ -85,9 +94,13 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.String("examiner", "", "examiner's name printed in every report")
 	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
 	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
+	f.String("example", "", `audit an embedded example instead of inputs: "flight" (the default without inputs) or "segment"`)
 	addKeylogFlag(c)
 	return c
 }
+
+// exampleFlight names the embedded demo flight (demo.EmbeddedCapture).
+const exampleFlight = "flight"
 
 func runAudit(cmd *cobra.Command, args []string) error {
 	format := cfg.GetString("format")
@@ -123,9 +136,17 @@ func runAudit(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
+	if err := exampleFlag(args, exampleFlight); err != nil {
+		return err
+	}
 	if len(args) == 0 {
-		slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
-		srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
+		if cfg.GetString("example") == exampleSegment {
+			slog.Info("auditing the embedded lab segment example", "capture", demo.SegmentName)
+			srcs = []audit.Source{audit.BytesSource(demo.SegmentName, demo.EmbeddedSegment)}
+		} else {
+			slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
+			srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
+		}
 		if zpath == "" {
 			zones, err = geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
 			if err != nil {

@@ -25,7 +25,7 @@ import (
 // a value that can never match. Both are usage errors (exit 2) that name the key.
 
 // configSections are the keys that hold other keys; an empty section is allowed.
-var configSections = []string{"policy", "policy.destinations", "geoip"}
+var configSections = []string{"policy", "policy.destinations", "policy.devices", "geoip"}
 
 // configOnlyKeys are the keys of the configuration that are no flag.
 func configOnlyKeys() []string {
@@ -301,13 +301,13 @@ func loadPolicy(classes []string) (audit.Policy, error) {
 		}
 		raw := cfg.Get(key)
 		switch k {
-		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload":
+		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_tls_pinning", "devices.closed_segment":
 			b, err := boolValue(raw)
 			if err != nil {
 				return p, usageError("%s: %v", key, err)
 			}
 			*map[string]*bool{"fail_on_broadcast_pilot": &p.FailOnBroadcastPilot, "fail_on_device": &p.FailOnDevice,
-				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload}[k] = b
+				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload, "fail_on_tls_pinning": &p.FailOnTLSPinning, "devices.closed_segment": &p.Devices.ClosedSegment}[k] = b
 			continue
 		}
 		list, err := stringList(raw)
@@ -328,6 +328,8 @@ func loadPolicy(classes []string) (audit.Policy, error) {
 			p.Destinations.DenyCountries = list
 		case "destinations.deny_hosts":
 			p.Destinations.DenyHosts = list
+		case "devices.deny_classes":
+			p.Devices.DenyClasses = list
 		}
 	}
 	if err := p.Validate(classes...); err != nil {
