@@ -93,6 +93,7 @@ func FuzzH3Net(f *testing.F) {
 	f.Add(h3Request(f, "GET", "/", "", "", nil))
 	f.Add([]byte{0x01, 0x40})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		H3Protocol.Sniff(b)
 		var rec decodertest.Sink
 		fl := H3Net{}.NewFlow(decoders.Input{}, &rec)
 		fl.Segment(decoders.Segment{Network: geo.Network{FlowUID: "x-quic-0"}, Payload: b})
