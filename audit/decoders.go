@@ -33,11 +33,13 @@ func init() {
 	registerPayload(mqtt.Net{})
 	registerPayload(http.Net{})
 	registerPayload(http.H2Net{})
+	registerPayload(http.H3Net{})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {
 		registerProtocol(p)
 	}
+	registerProtocol(http.H3Protocol)
 	for _, p := range tlslayer.Protocols {
 		registerProtocol(p)
 	}
