@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"droneaudit/internal/netfixture"
@@ -54,5 +55,48 @@ func TestHikvisionByContent(t *testing.T) {
 	}
 	if v := inv.Violations(Policy{DenyOwners: []string{"hikvision-cloud"}}); len(v) != 2 {
 		t.Errorf("%d violations: %+v", len(v), v)
+	}
+}
+
+// TestHikvisionNotClaimed runs the inventory over the project's other generated captures (the
+// embedded example with MAVLink, DJI TLS, SADP and UPnP traffic, and the lab segment with DHCP,
+// mDNS, SSDP, WS-Discovery, DNS, TLS and Dahua P2P): none of their flows is Hikvision VTM or
+// EHome, so none may be named so.
+func TestHikvisionNotClaimed(t *testing.T) {
+	dir := t.TempDir()
+	example, err := netfixture.ExampleCapture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{filepath.Join(dir, "example.pcap"), filepath.Join(dir, "segment.pcap")}
+	if err := os.WriteFile(paths[0], example, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := netfixture.NewWriter(f, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netfixture.GenerateSegment(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	f.Close()
+	for _, p := range paths {
+		inv, err := Build(t.Context(), []string{p}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inv.Rows) == 0 {
+			t.Fatalf("%s: no destinations", p)
+		}
+		for _, r := range inv.Rows {
+			if strings.HasPrefix(r.App, "hik-") || strings.HasPrefix(r.OwnerRule, "app:hik") {
+				t.Errorf("%s: %s:%d claimed as %s (%s)", filepath.Base(p), r.IP, r.Port, r.App, r.OwnerRule)
+			}
+		}
 	}
 }
