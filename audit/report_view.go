@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,7 +76,11 @@ func (d *Document) view() *reportView {
 	for _, r := range d.Destinations {
 		names := make([]string, 0, len(r.Names))
 		for _, n := range r.Names {
-			names = append(names, n.Name)
+			// A name seen in DNS and in the SNI is listed once per source in report.json; the
+			// human reports name it once.
+			if !slices.Contains(names, n.Name) {
+				names = append(names, n.Name)
+			}
 		}
 		vd := viewDest{Endpoint: fmt.Sprintf("%s:%d/%s", r.IP, r.Port, r.Protocol), Names: s(strings.Join(names, ", ")), Scope: r.Scope,
 			Owner: s(orDash(r.Owner)), Country: orDash(r.Country), Out: fmt.Sprint(r.BytesOut), In: fmt.Sprint(r.BytesIn), Flows: fmt.Sprint(r.Flows), AS: "-"}
