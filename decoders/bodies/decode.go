@@ -1,0 +1,150 @@
+package bodies
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"droneaudit/decoders"
+	"droneaudit/decoders/jsonpos"
+	"droneaudit/decoders/objects"
+	"droneaudit/geo"
+)
+
+// Config says what Decode runs and how far.
+type Config struct {
+	// Files are the run's file decoders, in registry order: an object one of them sniffs is
+	// decoded like a file on disk.
+	Files []decoders.FileDecoder
+	// MaxFixes bounds the JSON and form positions of one object (a file decoder's are not bounded:
+	// a flight record holds a whole track).
+	MaxFixes int
+	// Time is given to the JSON, form and picture fixes: when the message was seen.
+	Time time.Time
+}
+
+// Searcher is implemented by a sink that searches bytes for known values (the audit's
+// known-value search). Decode hands it each object whose bytes differ from those on the wire
+// (a content coding or a transfer encoding undone) and each encoded value's decoded bytes, so
+// that nothing is searched twice.
+type Searcher interface {
+	SearchDecoded(ev geo.Evidence, b []byte)
+}
+
+// Decode reports the positions every object of the body holds. ev is the evidence of the
+// message: its input, locator, offset, channel, network, request, and in Message what carried it
+// ("POST /upload"). Each fix gets ev with the object, and the offset in the decoded body, added
+// to its locator and message. What the file decoders note is passed on; a decoder's error
+// becomes a note.
+func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink decoders.Sink) {
+	if cfg.MaxFixes <= 0 {
+		cfg.MaxFixes = 64
+	}
+	for _, n := range o.Notes {
+		n.Locator = join(ev.Locator, n.Locator)
+		n.Message = ev.Message + " body: " + n.Message
+		sink.Note(n)
+	}
+	srch, _ := sink.(Searcher)
+	if srch != nil {
+		for _, v := range o.Values {
+			e := ev
+			e.Locator = join(ev.Locator, "decoded body byte "+strconv.FormatInt(v.Offset, 10)+" "+v.Kind+" value "+v.In)
+			srch.SearchDecoded(e, v.Decoded)
+		}
+	}
+	if len(o.Fields) > 0 {
+		// The body, not the fields: FindForm reads the pairs itself, as for a query string.
+		emitJSON(sink, cfg, ev, "form body", jsonpos.FindForm(strings.TrimSpace(string(o.Body)), geo.RoleOther, cfg.MaxFixes))
+	}
+	for i := range o.Objects {
+		ob := &o.Objects[i]
+		oev := ev
+		oev.Locator = join(ev.Locator, ob.Where+" at decoded body byte "+strconv.FormatInt(ob.Offset, 10))
+		if srch != nil && ob.Recoded && len(ob.Data) > 0 {
+			srch.SearchDecoded(oev, ob.Data)
+		}
+		switch {
+		case ob.Kind == objects.KindJSON || (len(o.Fields) == 0 && jsonpos.Looks(ob.Data)):
+			if len(ob.Data) <= jsonpos.MaxDocument {
+				if pos, err := jsonpos.Find(ob.Data, geo.RoleOther, cfg.MaxFixes); err == nil {
+					emitJSON(sink, cfg, oev, "json "+ob.Where, pos)
+				}
+			}
+		case ob.Kind == objects.KindJPEG:
+			pos, notes := objects.ImagePositions(ob.Data)
+			for _, n := range notes {
+				n.Locator = oev.Locator
+				sink.Note(n)
+			}
+			for _, p := range pos {
+				e := oev
+				e.Message = ev.Message + " jpeg " + ob.Where + " " + p.Source
+				f := p.Fix(e)
+				f.Time = cfg.Time
+				if f.Valid() {
+					sink.Fix(f)
+				}
+			}
+		}
+		if d := objects.FindFileDecoder(cfg.Files, ob.Data); d != nil {
+			in := decoders.Input{Path: ev.Input, SHA256: ev.SHA256}
+			fs := &fileSink{Sink: sink, ev: oev}
+			if _, err := objects.DecodeFile(ctx, []decoders.FileDecoder{d}, in, ob.Data, fs); err != nil {
+				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Locator: oev.Locator, Offset: ev.Offset,
+					Message: ev.Message + " " + ob.Where + ": " + d.Name() + ": " + err.Error()})
+			}
+		}
+	}
+}
+
+func emitJSON(sink decoders.Sink, cfg Config, ev geo.Evidence, where string, pos []jsonpos.Position) {
+	for _, q := range pos {
+		e := ev
+		e.Message = ev.Message + " " + where + " " + strings.TrimPrefix(q.Path+"."+q.Key, ".")
+		f, _ := q.Fix(e)
+		f.Time = cfg.Time
+		if f.Valid() {
+			sink.Fix(f)
+		}
+	}
+}
+
+func join(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + ", " + b
+}
+
+// fileSink turns what a file decoder reports of an object held in memory into what the message
+// carried: the fix keeps its decoder, time, role and values, and takes the message's evidence
+// (capture, flow, request, channel), its locator naming the object and the decoder's own locator
+// in it, which gives the offset in the object.
+type fileSink struct {
+	decoders.Sink
+	ev geo.Evidence
+}
+
+func (s *fileSink) Fix(f geo.Fix) {
+	d := f.Evidence
+	e := s.ev
+	e.Decoder, e.Encoding, e.Note = d.Decoder, d.Encoding, d.Note
+	e.Locator = join(s.ev.Locator, d.Decoder+" "+join(d.Locator, "object byte "+strconv.FormatInt(d.Offset, 10)))
+	e.Message = join(s.ev.Message, d.Message)
+	f.Evidence = e
+	s.Sink.Fix(f)
+}
+
+func (s *fileSink) Note(n decoders.Note) {
+	n.Locator = join(s.ev.Locator, join(n.Locator, "object byte "+strconv.FormatInt(n.Offset, 10)))
+	n.Offset = s.ev.Offset
+	s.Sink.Note(n)
+}
+
+// Exposure drops what a reader of an on-device file would learn: the object is not on a device.
+func (s *fileSink) Exposure(decoders.Exposure) {}
