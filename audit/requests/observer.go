@@ -18,6 +18,7 @@ import (
 // part is the collector's state in one flow shard.
 type part struct {
 	opt  *Options
+	c    *Collector
 	rows []Row
 	// sni holds the SNI of each outer TLS flow of the shard, so that the rows of its inner flow
 	// name the server as the client did. Keyed by *flowtable.Flow; deleted when the flow ends.
@@ -224,8 +225,13 @@ func (st *flowState) body(id string, dir netflow.Direction, ctype, cenc string, 
 			out.SHA256 = emptySHA256
 		}
 	}
-	if st.p.opt.OnBody != nil && n > 0 {
-		out.Summary = st.p.opt.OnBody(&Content{Request: id, Dir: dir, ContentType: ctype, ContentEncoding: cenc, Bytes: b, Size: n, Truncated: truncated})
+	if n > 0 && st.p.opt.MaxBody >= 0 {
+		ct := &Content{Request: id, Dir: dir, ContentType: ctype, ContentEncoding: cenc, Bytes: b, Size: n, Truncated: truncated}
+		if st.p.opt.OnBody != nil {
+			out.Summary = st.p.opt.OnBody(ct)
+		} else {
+			st.p.c.openBody(&out, ct)
+		}
 	}
 	return out
 }
