@@ -28,6 +28,11 @@ pipes, sockets, devices and symlinks that leave the folder are listed as skipped
 --out writes the report beside the terminal output; it never replaces an input or writes into an
 input folder, and replaces an existing file only with --force.
 
+--extract DIR writes every object an HTTP body carried (the body with its content codings undone,
+or each multipart part) into DIR, named by its SHA-256, mode 0600, never overwriting; DIR may not
+lie in an input folder. Flight records and pictures in bodies are decoded like files on disk in
+any case.
+
 --report-dir (-o) DIR writes the case-file reports into DIR (made if missing), each mode 0600:
 report.json (the full document, docs/report-schema.md), report.md, report.html (self-contained:
 verdict, an SVG map, destinations, a timeline, every finding with its evidence), findings.geojson
@@ -86,6 +91,7 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
 	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
 	addKeylogFlag(c)
+	addExtractFlag(c)
 	return c
 }
 
@@ -123,6 +129,10 @@ func runAudit(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
+	extract, _ := cmd.Flags().GetString("extract")
+	if err := checkExtractDir(extract, read); err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
 		srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
@@ -154,7 +164,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"), Lab: labLog})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"), Lab: labLog, Extract: extract})
 	bar.Finish()
 	if rep == nil {
 		return runErr

@@ -22,6 +22,9 @@ type Config struct {
 	MaxFixes int
 	// Time is given to the JSON, form and picture fixes: when the message was seen.
 	Time time.Time
+	// Extract, if set, is the folder each object is written to (objects.Extract), when the body
+	// is whole: the caller leaves it empty for a body cut short.
+	Extract string
 }
 
 // Searcher is implemented by a sink that searches bytes for known values (the audit's
@@ -62,6 +65,12 @@ func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink d
 		ob := &o.Objects[i]
 		oev := ev
 		oev.Locator = join(ev.Locator, ob.Where+" at decoded body byte "+strconv.FormatInt(ob.Offset, 10))
+		if cfg.Extract != "" && o.Complete && len(ob.Data) > 0 {
+			if _, err := objects.Extract(cfg.Extract, ob.Data); err != nil {
+				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeNotWritten, Locator: oev.Locator, Offset: ev.Offset,
+					Message: ev.Message + " " + ob.Where + ": not extracted: " + err.Error()})
+			}
+		}
 		if srch != nil && ob.Recoded && len(ob.Data) > 0 {
 			srch.SearchDecoded(oev, ob.Data)
 		}

@@ -28,6 +28,8 @@ type Net struct {
 	// Files are the run's file decoders: an object a body carries that one of them recognises (a
 	// flight record) is decoded like a file on disk (decoders/bodies).
 	Files []decoders.FileDecoder
+	// Extract, if set, is the folder every object of a whole body is written to (--extract).
+	Extract string
 }
 
 // Name implements decoders.PayloadDecoder.
@@ -38,14 +40,15 @@ func (Net) Sniff(p []byte) bool { return LooksLike(p) }
 
 // NewFlow implements decoders.PayloadDecoder.
 func (n Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
-	return &flow{in: in, sink: sink, files: n.Files}
+	return &flow{in: in, sink: sink, files: n.Files, extract: n.Extract}
 }
 
 // H2Net reads the requests of HTTP/2 connections with prior knowledge, which is what a TLS
 // session that negotiated "h2" carries once the engine has opened it: the same positions as Net,
 // from the path's query and the request body reassembled from its DATA frames.
 type H2Net struct {
-	Files []decoders.FileDecoder // as Net.Files
+	Files   []decoders.FileDecoder // as Net.Files
+	Extract string                 // as Net.Extract
 }
 
 // Name implements decoders.PayloadDecoder: the protocol name the engine recognises HTTP/2 by.
@@ -56,7 +59,7 @@ func (H2Net) Sniff(p []byte) bool { return LooksLikeH2(p) }
 
 // NewFlow implements decoders.PayloadDecoder.
 func (n H2Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
-	return &flow{in: in, sink: sink, h2: true, files: n.Files}
+	return &flow{in: in, sink: sink, h2: true, files: n.Files, extract: n.Extract}
 }
 
 type flow struct {
@@ -67,7 +70,8 @@ type flow struct {
 	h2c  *H2Conn
 	seg  decoders.Segment // the segment being fed: the one that completes a request
 	// files are the file decoders objects in bodies are handed to.
-	files []decoders.FileDecoder
+	files   []decoders.FileDecoder
+	extract string
 	// h2req names the HTTP/2 requests whose response is awaited, by stream.
 	h2req map[uint32]*geo.Request
 }
@@ -111,7 +115,7 @@ func (fl *flow) message(m *Message) {
 	rq := fl.request(m)
 	fl.query(r, rq, fl.seg)
 	if m.BodyLen > 0 {
-		fl.body(r, rq, m.Body, m.ContentEncoding, fl.seg)
+		fl.body(r, rq, m.Body, m.ContentEncoding, m.Complete && !m.Truncated, fl.seg)
 	}
 }
 
@@ -129,7 +133,7 @@ func (fl *flow) exchange(ex *Exchange) {
 		r = &Request{Method: q.Method, Target: q.Target, Version: q.Version, Host: q.Host}
 	}
 	r.ContentType = m.ContentType
-	fl.body(r, rq, m.Body, m.ContentEncoding, fl.seg)
+	fl.body(r, rq, m.Body, m.ContentEncoding, m.Complete && !m.Truncated, fl.seg)
 }
 
 // message2 reads the positions of one HTTP/2 request, named by its stream ID as the requests
@@ -148,7 +152,7 @@ func (fl *flow) message2(m *H2Message) {
 			}
 		}
 		r := &Request{Method: rq.Method, Target: path, Version: "HTTP/2", Host: hostOnly(m.Authority), ContentType: m.Header("content-type")}
-		fl.body(r, rq, m.Body, m.Header("content-encoding"), fl.seg)
+		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, fl.seg)
 		return
 	}
 	fl.sink.Count("http_requests", 1)
@@ -160,7 +164,7 @@ func (fl *flow) message2(m *H2Message) {
 	}
 	fl.query(r, rq, fl.seg)
 	if m.BodyLen > 0 {
-		fl.body(r, rq, m.Body, m.Header("content-encoding"), fl.seg)
+		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, fl.seg)
 	}
 }
 
@@ -197,14 +201,18 @@ func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
 // body opens a message body and reports the positions its objects hold (decoders/bodies): JSON
 // documents and forms, picture metadata, and flight records and other files the run's file
 // decoders recognise. A body cut by MaxBody or a gap is read as far as it was kept.
-func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding string, s decoders.Segment) {
+func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding string, whole bool, s decoders.Segment) {
 	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{})
 	ev := fl.evidence(r, rq, s)
 	ev.Message = r.Method + " " + targetPath(r.Target)
 	if s.Network.Direction != netflow.ClientToServer {
 		ev.Message += " response"
 	}
-	o.Decode(context.Background(), bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: s.Time}, ev, fl.sink)
+	cfg := bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: s.Time}
+	if whole {
+		cfg.Extract = fl.extract
+	}
+	o.Decode(context.Background(), cfg, ev, fl.sink)
 }
 
 // evidence is the evidence of a message of the flow.
