@@ -242,7 +242,9 @@ func uploadedObjectsDecoded(t *testing.T, u *uploads, h2 bool) {
 		t.Fatal(err)
 	}
 	byDecoder := map[string]int{}
-	near := func(f geo.Fix, lat, lon float64) bool { return math.Abs(f.Lat-lat) < 1e-3 && math.Abs(f.Lon-lon) < 1e-3 }
+	near := func(f geo.Fix, lat, lon float64) bool {
+		return math.Abs(f.Lat-lat) < 1e-3 && math.Abs(f.Lon-lon) < 1e-3
+	}
 	seen := map[string]bool{}
 	for _, f := range fixes {
 		ev := f.Evidence

@@ -9,9 +9,9 @@ import (
 	"droneaudit/decoders"
 	"droneaudit/decoders/bodies"
 	"droneaudit/decoders/httpbody"
-	"droneaudit/netflow"
 	"droneaudit/decoders/jsonpos"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 // Name is the decoder name in evidence.
