@@ -89,6 +89,13 @@ func makeUploads(t *testing.T) *uploads {
 	zw.Close()
 	u.wire["/config"] = rgz.Bytes()
 	u.wire["/upload"] = u.multipart
+	// Text no structural decoder reads, in the zone: only the known-value search finds it, and
+	// only in the body with its coding undone.
+	var tgz bytes.Buffer
+	zw = gzip.NewWriter(&tgz)
+	zw.Write([]byte("track point 48.1234567,11.5432109 logged"))
+	zw.Close()
+	u.wire["/track.gz"] = tgz.Bytes()
 	return u
 }
 
@@ -110,6 +117,7 @@ func (u *uploads) record(t *testing.T, h2 bool) ([]byte, []byte) {
 		func(c *http.Client, base string) error {
 			for _, q := range []struct{ path, ctype, cenc string }{
 				{"/upload", u.ctype, ""}, {"/telemetry.gz", "application/json", "gzip"}, {"/telemetry.zst", "application/json", "zstd"},
+				{"/track.gz", "text/plain", "gzip"},
 			} {
 				req, _ := http.NewRequest("POST", base+q.path, bytes.NewReader(u.wire[q.path]))
 				req.Header.Set("Content-Type", q.ctype)
@@ -177,7 +185,7 @@ func uploadedObjectsDecoded(t *testing.T, u *uploads, h2 bool) {
 	for _, r := range res.Rows {
 		rows[r.URL[strings.LastIndexByte(r.URL, '/'):]] = r
 	}
-	if len(rows) != 4 {
+	if len(rows) != 5 {
 		t.Fatalf("rows %+v", res.Rows)
 	}
 	objs := func(b requests.Body) map[string]requests.Object {
@@ -269,9 +277,11 @@ func uploadedObjectsDecoded(t *testing.T, u *uploads, h2 bool) {
 			seen["zstd"] = true
 		case near(f, rsLat, rsLon) && path == "/config" && ev.Network.Direction != 0:
 			seen["response"] = true
+		case ev.Decoder == "search" && path == "/track.gz" && near(f, 48.1234567, 11.5432109):
+			seen["search in gzip"] = true
 		}
 	}
-	for _, k := range []string{"dataflash", "jpeg", "gzip", "zstd", "response"} {
+	for _, k := range []string{"dataflash", "jpeg", "gzip", "zstd", "response", "search in gzip"} {
 		if !seen[k] {
 			t.Errorf("no %s fix; network fixes by decoder %v", k, byDecoder)
 		}

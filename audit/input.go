@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 	"droneaudit/geo"
@@ -85,6 +86,8 @@ type inputSink struct {
 	// known remembers the lane's off-device positions for the known-value search (known.go).
 	known     map[string]*knownRing
 	searching bool // the search runs: remember
+	// search reads the bytes the lane's decoders decode out of payloads (SearchDecoded).
+	search *search.Observer
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
 )
@@ -20,7 +21,9 @@ type output struct {
 	lanes map[*engine.Input][]*inputSink
 	// searching says the known-value search runs: the sinks remember what the decoders found.
 	searching bool
-	fixes     *fixStream // Options.OnFixes; nil without it
+	// search is the known-value search, handed the bytes decoders decode out of payloads.
+	search *search.Observer
+	fixes  *fixStream // Options.OnFixes; nil without it
 }
 
 func newOutput(n int, o *Options) *output {
@@ -41,7 +44,7 @@ func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
 			return s
 		}
 	}
-	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching, search: out.search}
 	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.lanes[in] = append(out.lanes[in], s)
 	return s

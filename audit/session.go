@@ -188,7 +188,8 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.SearchTrackM); !o.NoSearch && !targets.Empty() {
 		out.searching = true
 		pat := scan.Compile(targets)
-		cfg.Observers = append(cfg.Observers, search.New(search.Options{Pattern: pat, Sink: out.Sink}))
+		out.search = search.New(search.Options{Pattern: pat, Sink: out.Sink})
+		cfg.Observers = append(cfg.Observers, out.search)
 	}
 	var inv *destinations.Collector
 	if o.Destinations != nil {

@@ -28,9 +28,10 @@ type Config struct {
 }
 
 // Searcher is implemented by a sink that searches bytes for known values (the audit's
-// known-value search). Decode hands it each object whose bytes differ from those on the wire
-// (a content coding or a transfer encoding undone) and each encoded value's decoded bytes, so
-// that nothing is searched twice.
+// known-value search, which reads every flow's bytes as they travel). Decode hands it only the
+// objects whose bytes differ from those on the wire (a content coding or a part's transfer
+// encoding undone), after their structural positions, so that nothing is searched twice: the
+// search opens base64, hex and percent-encoded runs of the wire bytes itself.
 type Searcher interface {
 	SearchDecoded(ev geo.Evidence, b []byte)
 }
@@ -50,13 +51,6 @@ func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink d
 		sink.Note(n)
 	}
 	srch, _ := sink.(Searcher)
-	if srch != nil {
-		for _, v := range o.Values {
-			e := ev
-			e.Locator = join(ev.Locator, "decoded body byte "+strconv.FormatInt(v.Offset, 10)+" "+v.Kind+" value "+v.In)
-			srch.SearchDecoded(e, v.Decoded)
-		}
-	}
 	if len(o.Fields) > 0 {
 		// The body, not the fields: FindForm reads the pairs itself, as for a query string.
 		emitJSON(sink, cfg, ev, "form body", jsonpos.FindForm(strings.TrimSpace(string(o.Body)), geo.RoleOther, cfg.MaxFixes))
@@ -70,9 +64,6 @@ func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink d
 				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeNotWritten, Locator: oev.Locator, Offset: ev.Offset,
 					Message: ev.Message + " " + ob.Where + ": not extracted: " + err.Error()})
 			}
-		}
-		if srch != nil && ob.Recoded && len(ob.Data) > 0 {
-			srch.SearchDecoded(oev, ob.Data)
 		}
 		switch {
 		case ob.Kind == objects.KindJSON || (len(o.Fields) == 0 && jsonpos.Looks(ob.Data)):
@@ -104,6 +95,12 @@ func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink d
 				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Locator: oev.Locator, Offset: ev.Offset,
 					Message: ev.Message + " " + ob.Where + ": " + d.Name() + ": " + err.Error()})
 			}
+		}
+		if srch != nil && ob.Recoded && len(ob.Data) > 0 {
+			// After the structural positions, which the search then knows and does not repeat.
+			e := oev
+			e.Message = ev.Message + " " + ob.Where + " decoded (" + strings.Join(o.Applied, "+") + ")"
+			srch.SearchDecoded(e, ob.Data)
 		}
 	}
 }
