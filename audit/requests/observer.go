@@ -45,6 +45,10 @@ type flowState struct {
 	orphans  int               // responses without a request
 	mqDir    netflow.Direction // the direction being fed to mq
 	dead     bool
+	// after a WebSocket upgrade (websocket.go): the exchange of the 101, then the reader
+	upgrade *http.Exchange
+	ws      *wsState
+	mqWS    bool
 }
 
 // Chunk implements engine.FlowObserver.
@@ -85,6 +89,8 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 				}
 			}
 		}
+	case st.ws != nil:
+		st.feedWS(c)
 	case st.h1 != nil:
 		if c.Gap {
 			st.h1.Gap(c.Dir)
@@ -93,6 +99,9 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 			st.reqFrame, st.reqTime = c.Frame, c.Time
 		}
 		st.h1.Feed(c.Dir, c.Payload)
+		if st.h1.Upgraded {
+			st.upgraded()
+		}
 	case st.h2 != nil:
 		if c.Gap {
 			st.dead = true // frame boundaries are lost
@@ -121,6 +130,8 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 		return
 	}
 	switch {
+	case st.ws != nil:
+		st.ws.c.Close()
 	case st.h1 != nil:
 		st.h1.Close()
 	case st.h2 != nil:
@@ -176,6 +187,9 @@ func (st *flowState) exchange(ex *http.Exchange) {
 		r.Protocol, r.Method = "http/1.1", "?"
 	}
 	if s := ex.Response; s != nil {
+		if s.Status == 101 {
+			st.upgrade = ex
+		}
 		r.Status = s.Status
 		b := st.body(r.ID, s.Dir, s.ContentType, s.ContentEncoding, s.Body, s.BodyLen, s.SHA256, s.Truncated, s.Complete)
 		b.ContentLength = s.ContentLength
@@ -242,7 +256,11 @@ func (st *flowState) publish(pk *mqtt.Packet) {
 	}
 	st.mqttN++
 	r := st.row(st.mqttN, st.frame, st.time)
+	r.ID = st.publishID(st.mqttN)
 	r.Protocol, r.Method, r.URL = "mqtt", "PUBLISH", pk.Topic
+	if st.mqWS {
+		r.Protocol = "mqtt/ws"
+	}
 	dir := st.mqDir
 	r.Direction = dir.String()
 	var sum [32]byte

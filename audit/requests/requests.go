@@ -39,8 +39,9 @@ type Body struct {
 // Row is one HTTP request with its response, or one MQTT PUBLISH.
 type Row struct {
 	// ID names the request: "<flow uid>#<n>", n the request's number in an HTTP/1 connection,
-	// the stream ID in HTTP/2, the PUBLISH's number in an MQTT connection; "#0-k" is the k-th
-	// response whose request was not seen (method "?").
+	// the stream ID in HTTP/2, the PUBLISH's number in an MQTT connection ("#m<n>" for MQTT over
+	// WebSocket, beside the upgrade's HTTP requests); "#0-k" is the k-th response whose request
+	// was not seen (method "?").
 	ID    string    `json:"id"`
 	Input string    `json:"input"`
 	Flow  string    `json:"flow"`
@@ -50,7 +51,7 @@ type Row struct {
 	Server   string `json:"server"`
 	Name     string `json:"name,omitempty"`
 	TLS      bool   `json:"tls"`
-	Protocol string `json:"protocol"` // "http/1.1", "h2", "mqtt"
+	Protocol string `json:"protocol"` // "http/1.1", "h2", "mqtt", "mqtt/ws"
 	// Method is the HTTP method, or PUBLISH; URL the request target as an absolute URL, or the
 	// MQTT topic.
 	Method   string `json:"method"`

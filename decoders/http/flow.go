@@ -74,6 +74,8 @@ type flow struct {
 	extract string
 	// h2req names the HTTP/2 requests whose response is awaited, by stream.
 	h2req map[uint32]*geo.Request
+	// ws reads the connection after a WebSocket upgrade (websocket.go).
+	ws decoders.FlowDecoder
 }
 
 const maxFixesPerRequest = 64
@@ -95,6 +97,10 @@ func (fl *flow) Segment(s decoders.Segment) {
 		fl.h2c.Feed(s.Network.Direction, s.Payload)
 		return
 	}
+	if fl.ws != nil {
+		fl.ws.Segment(s)
+		return
+	}
 	if fl.conn == nil {
 		fl.conn = NewH1Conn(H1Config{MaxBody: MaxBody, OnMessage: fl.message, OnExchange: fl.exchange})
 	}
@@ -102,6 +108,12 @@ func (fl *flow) Segment(s decoders.Segment) {
 		fl.conn.Gap(s.Network.Direction)
 	}
 	fl.conn.Feed(s.Network.Direction, s.Payload)
+	if fl.ws != nil {
+		if dir, rest := fl.conn.TakeRest(); len(rest) > 0 {
+			s.Payload, s.Network.Direction = rest, dir
+			fl.ws.Segment(s)
+		}
+	}
 }
 
 // message reads the positions of one request: its query string, and its JSON or form body when
@@ -122,6 +134,9 @@ func (fl *flow) message(m *Message) {
 // exchange reads the body of a response, named by its request (the connection's request 0 when
 // its request was not seen).
 func (fl *flow) exchange(ex *Exchange) {
+	if ex.Response != nil && ex.Response.Status == 101 {
+		fl.upgrade(ex)
+	}
 	m := ex.Response
 	if m == nil || m.BodyLen == 0 {
 		return
@@ -248,6 +263,9 @@ func (fl *flow) emit(r *Request, rq *geo.Request, pos []jsonpos.Position, s deco
 
 // Close implements decoders.FlowDecoder: a request cut by the end of the flow has its query read.
 func (fl *flow) Close() {
+	if fl.ws != nil {
+		fl.ws.Close()
+	}
 	if fl.conn != nil {
 		fl.conn.Close()
 	}
