@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -314,4 +315,59 @@ func extOf(t *testing.T, dir, sha string) string {
 		return ""
 	}
 	return strings.TrimPrefix(filepath.Base(m[0]), sha)
+}
+
+// tshark is the oracle for the uploads: every HTTP object it exports from the same capture and
+// key log (a body as sent, or with its content coding undone) is a body or an object of a
+// 'requests' row, by SHA-256.
+func TestUploadsMatchTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark is not installed (Debian package tshark)")
+	}
+	u := makeUploads(t)
+	capture, kl := u.record(t, false)
+	dir := t.TempDir()
+	cp, kp, objs := filepath.Join(dir, "up.pcap"), filepath.Join(dir, "up.keys"), filepath.Join(dir, "objects")
+	os.WriteFile(cp, capture, 0o600)
+	os.WriteFile(kp, kl, 0o600)
+	os.Mkdir(objs, 0o700)
+	if out, err := exec.Command(tshark, "-r", cp, "-o", "tls.keylog_file:"+kp, "-q", "--export-objects", "http,"+objs).CombinedOutput(); err != nil {
+		t.Fatalf("tshark: %v\n%s", err, out)
+	}
+	keys := tlskeys.NewLog()
+	keys.AddText(kl)
+	res, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("up.pcap", capture)},
+		destinations.Options{Unwrappers: []decoders.Unwrapper{tlslayer.New(keys)}}, requests.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := map[string]bool{}
+	for _, r := range res.Rows {
+		for _, b := range []*requests.Body{&r.Request, r.Response} {
+			if b == nil {
+				continue
+			}
+			ours[b.SHA256] = true
+			for _, o := range b.Objects {
+				ours[o.SHA256] = true
+			}
+		}
+	}
+	ents, _ := os.ReadDir(objs)
+	n := 0
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(objs, e.Name()))
+		if len(b) == 0 {
+			continue
+		}
+		n++
+		if !ours[sum(b)] {
+			t.Errorf("tshark exported %s (%d bytes, %s), not among the rows' bodies and objects", e.Name(), len(b), sum(b))
+		}
+	}
+	t.Logf("tshark exported %d objects, all among the rows", n)
+	if n < len(u.wire) {
+		t.Errorf("tshark exported %d objects, %d bodies were sent", n, len(u.wire))
+	}
 }
