@@ -2,6 +2,8 @@ package bodies
 
 import (
 	"bytes"
+	"fmt"
+	"time"
 	"compress/gzip"
 	"encoding/binary"
 	"mime/multipart"
@@ -115,6 +117,15 @@ func FuzzOpenDecode(f *testing.F) {
 		if len(body) > decodertest.MaxFuzzInput {
 			return
 		}
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				panic(fmt.Sprintf("HANG ct=%q ce=%q body=%q", ct, ce, body[:min(len(body), 200)]))
+			}
+		}()
 		o := Open(ct, ce, body, httpbody.Options{})
 		_ = o.Summary()
 		sink := &searchSink{}
