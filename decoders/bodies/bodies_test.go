@@ -2,14 +2,14 @@ package bodies
 
 import (
 	"bytes"
-	"fmt"
-	"time"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"mime/multipart"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/dataflash"
@@ -27,7 +27,9 @@ type searchSink struct {
 	searched [][]byte
 }
 
-func (s *searchSink) SearchDecoded(ev geo.Evidence, b []byte) { s.searched = append(s.searched, bytes.Clone(b)) }
+func (s *searchSink) SearchDecoded(ev geo.Evidence, b []byte) {
+	s.searched = append(s.searched, bytes.Clone(b))
+}
 
 func evidence() geo.Evidence {
 	return geo.Evidence{Input: "up.pcap", Locator: "frame 9", Offset: 1234, Decoder: "http", Channel: geo.ChannelNetwork, Message: "POST /upload",
