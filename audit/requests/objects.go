@@ -35,7 +35,11 @@ type extractor struct {
 // openBody opens a body kept by the reader into its objects, for the row: the summary, the
 // objects, and each whole object written to the extract folder when one is set.
 func (c *Collector) openBody(out *Body, ct *Content) {
-	o := bodies.Open(ct.ContentType, ct.ContentEncoding, ct.Bytes, httpbody.Options{})
+	wire := ""
+	if !ct.Truncated {
+		wire = out.SHA256
+	}
+	o := bodies.Open(ct.ContentType, ct.ContentEncoding, ct.Bytes, httpbody.Options{}, wire)
 	out.Summary = o.Summary()
 	if ct.Truncated {
 		out.Summary += " (first " + fmt.Sprint(len(ct.Bytes)) + " B)"

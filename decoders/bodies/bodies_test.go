@@ -53,7 +53,7 @@ func TestMultipartUpload(t *testing.T) {
 	w, _ = mw.CreateFormFile("photo", "DJI_0001.JPG")
 	w.Write(jpg)
 	mw.Close()
-	o := Open(mw.FormDataContentType(), "", mp.Bytes(), httpbody.Options{})
+	o := Open(mw.FormDataContentType(), "", mp.Bytes(), httpbody.Options{}, "")
 	if len(o.Objects) != 2 || o.Objects[0].Size != int64(df.Len()) || o.Objects[1].Kind != "jpeg" || o.Objects[0].Recoded {
 		t.Fatalf("objects %+v", o.Objects)
 	}
@@ -93,7 +93,7 @@ func TestGzipJSON(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(`{"latitude":51.16,"longitude":5.47}`))
 	zw.Close()
-	o := Open("application/json", "gzip", gz.Bytes(), httpbody.Options{})
+	o := Open("application/json", "gzip", gz.Bytes(), httpbody.Options{}, "")
 	if s := o.Summary(); s != "gzip → json 35 B" {
 		t.Errorf("summary %q", s)
 	}
@@ -128,7 +128,7 @@ func FuzzOpenDecode(f *testing.F) {
 				panic(fmt.Sprintf("HANG ct=%q ce=%q body=%q", ct, ce, body[:min(len(body), 200)]))
 			}
 		}()
-		o := Open(ct, ce, body, httpbody.Options{})
+		o := Open(ct, ce, body, httpbody.Options{}, "")
 		_ = o.Summary()
 		sink := &searchSink{}
 		o.Decode(t.Context(), Config{Files: files}, evidence(), sink)

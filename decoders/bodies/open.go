@@ -7,10 +7,12 @@
 package bodies
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"droneaudit/decoders"
 	"droneaudit/decoders/httpbody"
 	"droneaudit/decoders/objects"
 )
@@ -32,18 +34,50 @@ type Object struct {
 
 // Opened is a body opened into its objects.
 type Opened struct {
-	httpbody.Opened
-	// Objects are the decoded body, then each multipart part, in body order.
+	httpbody.Decoded
+	// Multipart is set for a multipart body that could be split.
+	Multipart *httpbody.Multipart
+	// Fields are the fields of a URL-encoded form body.
+	Fields []httpbody.Field
+	// Objects are the decoded body, or each multipart part, in body order.
 	Objects []Object
 }
 
 // Open opens a body by its Content-Type and Content-Encoding. The decoded body is an object
-// unless it is a multipart body that split (its parts are the objects then).
-func Open(contentType, contentEncoding string, body []byte, opt httpbody.Options) *Opened {
-	o := &Opened{Opened: httpbody.Open(contentType, contentEncoding, body, opt)}
+// unless it is a multipart body that split (its parts are the objects then). wireSHA256, when
+// the caller hashed the whole body as sent (hex), spares hashing it again when no coding was
+// undone. Unlike httpbody.Open it does not look for base64, hex and percent-encoded values: the
+// known-value search opens those in the wire bytes itself, and nothing else here reads them.
+func Open(contentType, contentEncoding string, body []byte, opt httpbody.Options, wireSHA256 string) *Opened {
+	d, _ := httpbody.DecodeContent(contentEncoding, body, opt.Limits)
+	o := &Opened{Decoded: d}
+	switch {
+	case httpbody.IsMultipart(contentType):
+		m, err := httpbody.SplitMultipart(contentType, d.Body, opt.Parts)
+		if err != nil {
+			n := decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Offset: -1, Message: err.Error()}
+			if e, ok := errors.AsType[*httpbody.Error](err); ok {
+				n = e.Note()
+			}
+			o.Notes = append(o.Notes, n)
+			break
+		}
+		o.Notes = append(o.Notes, m.Notes...)
+		o.Multipart = &m
+	case httpbody.IsForm(contentType):
+		var notes []decoders.Note
+		o.Fields, notes = httpbody.ParseForm(d.Body, opt.MaxFields)
+		o.Notes = append(o.Notes, notes...)
+	}
 	recoded := len(o.Applied) > 0
 	if o.Multipart == nil || len(o.Multipart.Parts) == 0 {
-		o.Objects = append(o.Objects, Object{Object: objects.Describe(o.Body), Where: "body", Data: o.Body, Recoded: recoded})
+		ob := Object{Where: "body", Data: o.Body, Recoded: recoded}
+		if wireSHA256 != "" && !recoded {
+			ob.Object = objects.Object{Kind: objects.Identify(o.Body), SHA256: wireSHA256, Size: int64(len(o.Body))}
+		} else {
+			ob.Object = objects.Describe(o.Body)
+		}
+		o.Objects = append(o.Objects, ob)
 		return o
 	}
 	for _, p := range o.Multipart.Parts {
@@ -83,9 +117,6 @@ func (o *Opened) Summary() string {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%s %d B", ob.Kind, ob.Size)
-	}
-	if len(o.Values) > 0 {
-		fmt.Fprintf(&b, "; %d encoded values", len(o.Values))
 	}
 	if !o.Complete {
 		b.WriteString(" (cut)")

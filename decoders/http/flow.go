@@ -3,6 +3,7 @@ package http
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -127,7 +128,7 @@ func (fl *flow) message(m *Message) {
 	rq := fl.request(m)
 	fl.query(r, rq, fl.seg)
 	if m.BodyLen > 0 {
-		fl.body(r, rq, m.Body, m.ContentEncoding, m.Complete && !m.Truncated, fl.seg)
+		fl.body(r, rq, m.Body, m.ContentEncoding, m.Complete && !m.Truncated, m.SHA256, fl.seg)
 	}
 }
 
@@ -148,7 +149,7 @@ func (fl *flow) exchange(ex *Exchange) {
 		r = &Request{Method: q.Method, Target: q.Target, Version: q.Version, Host: q.Host}
 	}
 	r.ContentType = m.ContentType
-	fl.body(r, rq, m.Body, m.ContentEncoding, m.Complete && !m.Truncated, fl.seg)
+	fl.body(r, rq, m.Body, m.ContentEncoding, m.Complete && !m.Truncated, m.SHA256, fl.seg)
 }
 
 // message2 reads the positions of one HTTP/2 request, named by its stream ID as the requests
@@ -167,7 +168,7 @@ func (fl *flow) message2(m *H2Message) {
 			}
 		}
 		r := &Request{Method: rq.Method, Target: path, Version: "HTTP/2", Host: hostOnly(m.Authority), ContentType: m.Header("content-type")}
-		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, fl.seg)
+		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, m.SHA256, fl.seg)
 		return
 	}
 	fl.sink.Count("http_requests", 1)
@@ -179,7 +180,7 @@ func (fl *flow) message2(m *H2Message) {
 	}
 	fl.query(r, rq, fl.seg)
 	if m.BodyLen > 0 {
-		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, fl.seg)
+		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, m.SHA256, fl.seg)
 	}
 }
 
@@ -216,8 +217,12 @@ func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
 // body opens a message body and reports the positions its objects hold (decoders/bodies): JSON
 // documents and forms, picture metadata, and flight records and other files the run's file
 // decoders recognise. A body cut by MaxBody or a gap is read as far as it was kept.
-func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding string, whole bool, s decoders.Segment) {
-	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{})
+func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding string, whole bool, sum [32]byte, s decoders.Segment) {
+	wire := ""
+	if whole {
+		wire = hex.EncodeToString(sum[:])
+	}
+	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{}, wire)
 	ev := fl.evidence(r, rq, s)
 	ev.Message = r.Method + " " + targetPath(r.Target)
 	if s.Network.Direction != netflow.ClientToServer {

@@ -85,7 +85,7 @@ func (w *wsFlow) message(dir int, m *websocket.Message) {
 	if m.Opcode == websocket.OpText {
 		ct = "text/plain"
 	}
-	o := bodies.Open(ct, "", m.Payload, httpbody.Options{})
+	o := bodies.Open(ct, "", m.Payload, httpbody.Options{}, "")
 	o.Decode(context.Background(), bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: w.seg.Time}, ev, fl.sink)
 	// A client's frames are masked (RFC 6455 §5.3) and compressed ones deflated: the search of
 	// the wire bytes saw neither.
