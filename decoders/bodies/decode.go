@@ -88,7 +88,7 @@ func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink d
 				}
 			}
 		}
-		if d := objects.FindFileDecoder(cfg.Files, ob.Data); d != nil {
+		if d := fileDecoder(cfg.Files, ob); d != nil {
 			in := decoders.Input{Path: ev.Input, SHA256: ev.SHA256}
 			fs := &fileSink{Sink: sink, ev: oev}
 			if _, err := objects.DecodeFile(ctx, []decoders.FileDecoder{d}, in, ob.Data, fs); err != nil {
@@ -154,3 +154,22 @@ func (s *fileSink) Note(n decoders.Note) {
 
 // Exposure drops what a reader of an on-device file would learn: the object is not on a device.
 func (s *fileSink) Exposure(decoders.Exposure) {}
+
+// objectSniff is how much of an object the file decoders' Sniff is given to pick one: every
+// format they read shows itself in its first records (a flight record's header, DataFlash FMT
+// messages, the ULog magic, a few MAVLink or DUML frames, the first SRT block, CSV header or XML
+// root), and sniffing 64 KiB (a MAVLink tlog walk over the whole head) costs milliseconds an
+// object (about 0.1 ms a KiB of random bytes), which a capture of thousands of bodies would pay
+// for nothing. The decoder picked sniffs the whole head again in DecodeFile.
+const objectSniff = 1 << 10
+
+// fileDecoder picks the file decoder of an object as the engine picks one for a file on disk,
+// from a shorter head, and not for the kinds no file decoder reads (JSON, pictures, compressed
+// data: the steps above open them).
+func fileDecoder(files []decoders.FileDecoder, ob *Object) decoders.FileDecoder {
+	switch ob.Kind {
+	case objects.KindEmpty, objects.KindJSON, objects.KindJPEG, objects.KindPNG, objects.KindGzip, objects.KindZstd:
+		return nil
+	}
+	return objects.FindFileDecoder(files, ob.Data[:min(len(ob.Data), objectSniff)])
+}
