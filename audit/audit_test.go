@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/decoders"
 	"droneaudit/geo"
 	"droneaudit/internal/corpus"
 	"droneaudit/internal/demo"
@@ -109,7 +111,9 @@ func TestFolderParallelDeterministic(t *testing.T) {
 	for i, name := range []string{"b/flight.pcapng", "a/copy.pcapng", "c.pcapng", ".hidden/x.pcapng"} {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		data := demo.EmbeddedCapture
+		// The demo's monitor-mode capture: the same beacons in every copy are no connection that
+		// one copy would continue in the next (the lab capture's TCP flows would be).
+		data := demo.EmbeddedMonitor
 		if i == 2 {
 			data = data[:len(data)-7] // a cut capture: reported, not fatal
 		}
@@ -138,7 +142,8 @@ func TestFolderParallelDeterministic(t *testing.T) {
 		var b bytes.Buffer
 		rep.WriteJSON(&b)
 		outs = append(outs, b.Bytes())
-		if rep.Inputs[3].Notes[0].Code != "truncated" || rep.Inputs[3].Fixes == 0 {
+		cut := slices.ContainsFunc(rep.Inputs[3].Notes, func(n decoders.Note) bool { return n.Code == "truncated" })
+		if !cut || rep.Inputs[3].Fixes == 0 {
 			t.Fatalf("cut capture: %+v", rep.Inputs[3])
 		}
 		if in := rep.Inputs[2]; in.Skipped == "" || in.Error != "" || rep.Summary.InputsSkipped != 1 || rep.Verdict.ExitCode != 3 {

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/decoders/csvlog"
 	"droneaudit/decoders/dataflash"
 	"droneaudit/decoders/djilog"
@@ -32,12 +33,17 @@ func init() {
 	registerPayload(mqtt.Net{})
 	registerPayload(http.Net{Files: fileDecoders}) // after the file decoders: bodies are read with them
 	registerPayload(http.H2Net{Files: fileDecoders})
+	registerPayload(http.H3Net{Files: fileDecoders})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {
 		registerProtocol(p)
 	}
+	registerProtocol(http.H3Protocol)
 	for _, p := range tlslayer.Protocols {
+		registerProtocol(p)
+	}
+	for _, p := range devices.Protocols {
 		registerProtocol(p)
 	}
 }

@@ -265,7 +265,7 @@ func (s *labSummary) note(inner bool) string {
 
 // addLab joins the lab log to the report: the attempts, the destination rows they match, a
 // pinning finding per name, and the log's own input line.
-func (r *Report) addLab(l *LabLog) {
+func (r *Report) addLab(l *LabLog, p Policy) {
 	if l == nil {
 		return
 	}
@@ -285,7 +285,7 @@ func (r *Report) addLab(l *LabLog) {
 			}
 		}
 		if a.Pinned {
-			r.Findings = append(r.Findings, pinningFinding(a))
+			r.Findings = append(r.Findings, pinningFinding(a, p))
 		}
 	}
 	for i := range r.Destinations {
@@ -313,14 +313,14 @@ func rowKey(d *destinations.Row) string {
 	return fmt.Sprintf("%s:%d/%s", d.IP, d.Port, d.Protocol)
 }
 
-func pinningFinding(a OfflineAttempt) *Finding {
+func pinningFinding(a OfflineAttempt, p Policy) *Finding {
 	d := &Destination{Protocol: "tcp", Names: []string{a.Name}, Scope: destinations.ScopeLabNetwork}
 	if len(a.Destinations) > 0 {
 		if ap, err := netip.ParseAddrPort(strings.TrimSuffix(a.Destinations[0], "/tcp")); err == nil {
 			d.IP, d.Port = ap.Addr().String(), ap.Port()
 		}
 	}
-	return &Finding{Kind: KindTLSPinning, Severity: "low", Channel: geo.ChannelNetwork, Scope: destinations.ScopeLabNetwork,
+	return &Finding{Kind: KindTLSPinning, Severity: SeverityLow, Rule: RuleFailOnTLSPinning, FailsPolicy: p.FailOnTLSPinning, Channel: geo.ChannelNetwork, Scope: destinations.ScopeLabNetwork,
 		Destination: d, Count: int64(a.Count), zoneIx: -1, inIx: -1, Rules: []Rule{},
 		Summary: fmt.Sprintf("a lab device refused the lab's TLS certificate for %q (%s): it pins its server's certificate or key (or does not trust the CA store the lab CA was installed in: check that first), so interception cannot read this traffic", a.Name, orDash(a.Alert))}
 }

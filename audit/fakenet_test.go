@@ -67,7 +67,7 @@ func TestReportLabSection(t *testing.T) {
 		{IP: "203.0.113.9", Port: 443, Protocol: "udp", Names: []destinations.Name{{Name: "quic-api.example", Source: "quic-sni"}}},
 		{IP: "203.0.113.10", Port: 443, Protocol: "udp", Names: []destinations.Name{{Name: "quic-api.example", Source: "dns"}}}},
 		Inputs: []*InputReport{{Path: l.Path, Skipped: "not a format droneaudit decodes"}}}
-	r.addLab(l)
+	r.addLab(l, DefaultPolicy())
 	if len(r.Findings) != 1 || r.Findings[0].Kind != KindTLSPinning || r.Findings[0].Destination.Names[0] != "pinned.example" || r.Findings[0].FailsPolicy {
 		t.Errorf("findings: %+v", r.Findings)
 	}
@@ -105,7 +105,7 @@ func FuzzReadLabLog(f *testing.F) {
 			t.Fatal(err)
 		}
 		r := &Report{Findings: []*Finding{}, Destinations: []destinations.Row{{IP: "::1", Port: 443, Protocol: "udp", Names: []destinations.Name{{Name: "x", Source: "quic-sni"}}}}}
-		r.addLab(l)
+		r.addLab(l, DefaultPolicy())
 		tr := &textOut{}
 		r.writeLab(tr)
 		for _, a := range l.Attempts {

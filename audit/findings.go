@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/geo"
 	"droneaudit/netflow"
@@ -20,6 +21,8 @@ const (
 	KindBroadcastPosition = "broadcast-position" // a pilot, home or take-off position broadcast in clear
 	KindOnDeviceExposure  = "on-device-exposure" // a zone position that stayed on the device: in a log file, or over loopback
 	KindDestinationDenied = "destination-denied" // a contact with a destination the policy forbids
+	KindDeviceDenied      = "device-denied"      // a device of a denied maker class, or that contacted a denied owner class
+	KindDeviceInternet    = "device-internet"    // a device that reached the internet from a segment that must be closed
 )
 
 // Finding says what left the device (or would, if a log were shared) and how bad it is. Equal
@@ -47,21 +50,24 @@ type Finding struct {
 	// Direction is "outbound" (the device sent the position) or "inbound" (a server sent it to
 	// the device: the server holds it) for network findings.
 	Direction string `json:"direction,omitempty"`
-	// Rules are the policy rules a denied destination breaks, all of them.
+	// Device is the lab device of a device finding; Evidence its first frame behind the finding.
+	Device   *FindingDevice `json:"device,omitempty"`
+	Evidence *geo.Evidence  `json:"evidence,omitempty"`
 	// Request is the HTTP request that carried the first position, when one did.
-	Request *geo.Request   `json:"request,omitempty"`
-	Rules   []Rule         `json:"rules"`
-	Input   string         `json:"input,omitempty"`
-	Count   int64          `json:"count"`
-	Inside  int64          `json:"inside"` // how many of Count are inside the zone, not only within tolerance
-	First   *Observation   `json:"first,omitempty"`
-	Last    *Observation   `json:"last,omitempty"`
-	Extent  *Extent        `json:"extent,omitempty"`
-	zoneIx  int            // index of the zone in the zone file, -1 for none
-	inIx    int            // index of the input, -1 for none
-	key     findingKey     // the aggregation key
-	server  netip.AddrPort // the flow's server, typed, to join the destination inventory
-	proto   netflow.Proto
+	Request *geo.Request `json:"request,omitempty"`
+	// Rules are the policy rules a denied destination or device breaks, all of them.
+	Rules  []Rule         `json:"rules"`
+	Input  string         `json:"input,omitempty"`
+	Count  int64          `json:"count"`
+	Inside int64          `json:"inside"` // how many of Count are inside the zone, not only within tolerance
+	First  *Observation   `json:"first,omitempty"`
+	Last   *Observation   `json:"last,omitempty"`
+	Extent *Extent        `json:"extent,omitempty"`
+	zoneIx int            // index of the zone in the zone file, -1 for none
+	inIx   int            // index of the input, -1 for none
+	key    findingKey     // the aggregation key
+	server netip.AddrPort // the flow's server, typed, to join the destination inventory
+	proto  netflow.Proto
 }
 
 // Destination is the other party of a network finding: the flow's server, with every name, the
@@ -236,6 +242,10 @@ func mostSensitive(hits []geo.Hit) *geo.Hit {
 func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 	a.addTravel(f)
 	ch := f.Evidence.Channel
+	if len(hits) == 0 && f.Evidence.Message == search.MessageTrack && ch.OffDevice() {
+		a.addTrackLeak(f)
+		return
+	}
 	team := ch == geo.ChannelBroadcast && isTeamPosition(f.Role)
 	if len(hits) == 0 && !team {
 		return // most fixes: no finding, so no need to name the other party
@@ -270,9 +280,12 @@ func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, insi
 		if z != nil {
 			fd.Zone, fd.Sensitivity = z.Name, string(z.Sensitivity)
 		}
-		if k.kind == KindCleartextTelemetry || k.kind == KindFlightLogUpload {
+		switch k.kind {
+		case KindCleartextTelemetry, KindFlightLogUpload:
 			fd.Severity, fd.FailsPolicy = a.policy.gradeTravel(k.kind, p.scope)
-		} else {
+		case KindTrackLeak:
+			fd.Severity, fd.FailsPolicy = a.policy.gradeTrackLeak(p.scope)
+		default:
 			fd.Severity, fd.FailsPolicy = a.policy.grade(k.kind, z, p.scope)
 		}
 		fd.Rule = a.policy.ruleOf(k.kind, z, p.scope)
@@ -458,7 +471,7 @@ func (f *Finding) summarise() {
 		}
 	case KindDestinationDenied:
 		return // destinationFindings wrote it
-	case KindCleartextTelemetry, KindFlightLogUpload:
+	case KindCleartextTelemetry, KindFlightLogUpload, KindTrackLeak:
 		f.summariseTravel()
 		return
 	}

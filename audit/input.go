@@ -31,6 +31,9 @@ type InputReport struct {
 	Skipped string `json:"skipped,omitempty"`
 	// ZonesTouched names the zones any of this input's positions fall in, in zone-file order.
 	ZonesTouched []string `json:"zones_touched"`
+	// Search counts what the known-value search did in this input's payloads; absent when it
+	// did not run over the input (a file input, --no-search, no zone).
+	Search *search.Counts `json:"search,omitempty"`
 
 	findings *aggregator
 	tracks   trackSet        // the aircraft's paths, thinned, for the map
@@ -88,6 +91,11 @@ type inputSink struct {
 	searching bool // the search runs: remember
 	// search reads the bytes the lane's decoders decode out of payloads (SearchDecoded).
 	search *search.Observer
+	// track collects the flown track for the search (searchtrack.go) when collectTrack is set.
+	track        trackCells
+	collectTrack bool
+	tele         trackCells // the track in the input's telemetry
+	heldTrack    []geo.Fix  // track-region hits of the search, until the input is done
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -142,9 +150,20 @@ func (s *inputSink) Fix(f geo.Fix) {
 	if s.searching {
 		s.remember(f)
 	}
+	if s.collectTrack {
+		s.addTrack(&f)
+	}
 	if s.fixes != nil {
 		s.fixes.add(s.rep, &f)
 	}
+}
+
+// SearchCounts implements search.Counter.
+func (s *inputSink) SearchCounts(c search.Counts) {
+	if s.rep.Search == nil {
+		s.rep.Search = &search.Counts{}
+	}
+	s.rep.Search.Add(c)
 }
 
 func (s *inputSink) Note(n decoders.Note) {

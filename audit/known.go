@@ -14,6 +14,13 @@ import (
 // of the same bytes, or when the flow ends.
 const knownPerKey = 32
 
+// knownSlackM widens the match of a search hit with a decoder's position: both read the same
+// bytes, but a decoder applies the format's own scale where the search applies the exact one.
+// DJI DroneID divides radians×1e7 by 174533 (Bender, "Drone Security and the Mysterious Case of
+// DJI's DroneID", NDSS 2023) where the exact divisor is 174532.925: 0.43 ppm, about 2.4 m at
+// 51° N. Two positions of one flow or transmitter 5 m apart are the same report.
+const knownSlackM = 5
+
 // maxKnownKeys bounds the flows remembered at once in a lane; flows are forgotten as they end.
 const maxKnownKeys = 1 << 14
 
@@ -64,7 +71,7 @@ func (s *inputSink) Known(key string, lat, lon, tolM float64) bool {
 	}
 	for i := range min(r.n, knownPerKey) {
 		p := r.pts[i]
-		if geo.DistanceM(geo.Fix{Lat: lat, Lon: lon}, geo.Fix{Lat: p[0], Lon: p[1]}) <= tolM+p[2] {
+		if geo.DistanceM(geo.Fix{Lat: lat, Lon: lon}, geo.Fix{Lat: p[0], Lon: p[1]}) <= tolM+p[2]+knownSlackM {
 			return true
 		}
 	}

@@ -21,9 +21,13 @@ type output struct {
 	lanes map[*engine.Input][]*inputSink
 	// searching says the known-value search runs: the sinks remember what the decoders found.
 	searching bool
+	fixes     *fixStream // Options.OnFixes; nil without it
 	// search is the known-value search, handed the bytes decoders decode out of payloads.
 	search *search.Observer
-	fixes  *fixStream // Options.OnFixes; nil without it
+	// collectTrack says the flown track of the log files is collected for the search, into
+	// track (under mu) as each input is done.
+	collectTrack bool
+	track        trackCells
 }
 
 func newOutput(n int, o *Options) *output {
@@ -44,7 +48,7 @@ func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
 			return s
 		}
 	}
-	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching, search: out.search}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching, collectTrack: out.collectTrack, search: out.search}
 	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.lanes[in] = append(out.lanes[in], s)
 	return s
@@ -55,7 +59,15 @@ func (out *output) Done(in *engine.Input) {
 	out.mu.Lock()
 	lanes := out.lanes[in]
 	delete(out.lanes, in)
+	for _, l := range lanes {
+		out.track.merge(&l.track)
+		l.track = trackCells{}
+	}
 	out.mu.Unlock()
+	slices.SortStableFunc(lanes, func(a, b *inputSink) int { return cmp.Compare(a.lane, b.lane) })
+	if out.collectTrack {
+		out.resolveTrack(lanes)
+	}
 	slices.SortStableFunc(lanes, func(a, b *inputSink) int { return cmp.Compare(a.lane, b.lane) })
 	rep := &InputReport{Path: in.Name}
 	rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
@@ -93,6 +105,12 @@ func (r *InputReport) merge(p *InputReport) {
 	r.cuts = append(r.cuts, p.cuts[:min(len(p.cuts), maxCuts-len(r.cuts))]...)
 	r.findings.merge(p.findings)
 	r.tracks.merge(&p.tracks)
+	if p.Search != nil {
+		if r.Search == nil {
+			r.Search = &search.Counts{}
+		}
+		r.Search.Add(*p.Search)
+	}
 }
 
 func addCounts(dst *map[string]int64, src map[string]int64) {

@@ -32,20 +32,31 @@ type Policy struct {
 	// FailOnFlightLogUpload fails the audit when a flight record is seen in network traffic: the
 	// device uploaded its flight log.
 	FailOnFlightLogUpload bool `json:"fail_on_flight_log_upload" mapstructure:"fail_on_flight_log_upload"`
+	// FailOnTrackLeak fails the audit when the known-value search finds a point of the flown
+	// track (from the run's log files) in a payload that reached a scope of FailScopes, outside
+	// every zone (default true).
+	FailOnTrackLeak bool `json:"fail_on_track_leak" mapstructure:"fail_on_track_leak"`
+	// FailOnTLSPinning fails the audit when a lab device refused the lab's intercepting
+	// certificate (lab up --tls-intercept): what it sends cannot be shown.
+	FailOnTLSPinning bool `json:"fail_on_tls_pinning" mapstructure:"fail_on_tls_pinning"`
 	// Destinations fails the audit on contacts with denied owner classes, countries or hosts.
 	Destinations destinations.Policy `json:"destinations" mapstructure:"destinations"`
+	// Devices fails the audit on devices of the lab segment: of denied maker classes, or that
+	// reach the internet when the segment must be closed (devices_policy.go).
+	Devices DevicePolicy `json:"devices" mapstructure:"devices"`
 }
 
 // PolicyKeys are the keys of a policy in a configuration, under "policy.".
 var PolicyKeys = []string{"fail_on", "fail_scopes", "fail_on_broadcast_pilot", "fail_on_device",
-	"fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts"}
+	"fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_track_leak", "fail_on_tls_pinning", "destinations.deny_owners", "destinations.deny_countries", "destinations.deny_hosts",
+	"devices.deny_classes", "devices.closed_segment"}
 
 // DefaultPolicy fails on secret and restricted positions that leave the site or are broadcast,
 // on pilot or home positions broadcast in clear, and on a flight log uploaded. A zone position
 // sent to the lab network is a finding that does not fail; positions in clear-text flows are no
 // finding unless fail_on_cleartext_telemetry is set.
 func DefaultPolicy() Policy {
-	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true, FailOnFlightLogUpload: true,
+	return Policy{FailOn: []geo.Sensitivity{geo.Secret, geo.Restricted}, FailOnBroadcastPilot: true, FailOnFlightLogUpload: true, FailOnTrackLeak: true,
 		FailScopes: []string{destinations.ScopeInternet, destinations.ScopeBroadcast}}
 }
 
@@ -79,7 +90,10 @@ func (p *Policy) Validate(classes ...string) error {
 	if err := p.Destinations.Validate(classes); err != nil {
 		return fmt.Errorf("policy.destinations.%v", err)
 	}
-	for _, l := range []*[]string{&p.Destinations.DenyOwners, &p.Destinations.DenyCountries, &p.Destinations.DenyHosts} {
+	if err := p.Devices.Validate(); err != nil {
+		return fmt.Errorf("policy.devices.%v", err)
+	}
+	for _, l := range []*[]string{&p.Destinations.DenyOwners, &p.Destinations.DenyCountries, &p.Destinations.DenyHosts, &p.Devices.DenyClasses} {
 		if *l == nil {
 			*l = []string{}
 		}

@@ -33,6 +33,9 @@ func (o *Options) payloads() []decoders.PayloadDecoder {
 		case http.H2Net:
 			d.Extract = o.Extract
 			out[i] = d
+		case http.H3Net:
+			d.Extract = o.Extract
+			out[i] = d
 		default:
 			out[i] = d
 		}

@@ -246,7 +246,7 @@ func TestAltitudeAndTimeReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(t.Context(), []Source{BytesSource("clip.srt", srt), BytesSource("flight.pcapng", demo.EmbeddedCapture)},
+	rep, err := Run(t.Context(), []Source{BytesSource("clip.srt", srt), BytesSource("monitor.pcapng", demo.EmbeddedMonitor)},
 		Options{Zones: zones, Policy: DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestAltitudeAndTimeReferences(t *testing.T) {
 			t.Errorf("line %d: altitude without reference: %q", i+1, line)
 		}
 	}
-	if !strings.Contains(s, "at 2022-08-07 13:40:40.123 device-local (zone unknown)") || !strings.Contains(s, "at 2026-05-12 11:00:35.02 CEST (UTC+02:00)") {
+	if !strings.Contains(s, "at 2022-08-07 13:40:40.123 device-local (zone unknown)") || !strings.Contains(s, "at 2026-05-12 11:00:33.037 CEST (UTC+02:00)") {
 		t.Errorf("times:\n%s", s)
 	}
 	var js bytes.Buffer

@@ -59,6 +59,7 @@ func (r *Report) WriteTextWith(w io.Writer, o TextOptions) error {
 	r.writePolicy(t)
 	r.writeDestinations(t)
 	r.writeLab(t)
+	r.writeDevices(t)
 	r.writeInputs(t)
 	_, err := io.WriteString(w, t.b.String())
 	return err
@@ -199,6 +200,12 @@ func (r *Report) writeFindings(t *textOut) {
 		}
 		if d := f.Destination; d != nil {
 			t.line("    destination: %s", destLine(d))
+		}
+		if f.Device != nil {
+			t.line("    device:      %s", deviceText(f.Device))
+		}
+		if f.Evidence != nil {
+			t.line("    evidence:    %s", frameText(f.Evidence))
 		}
 		if f.Transmitter != "" {
 			t.line("    transmitter: %s (heard by anyone in radio range)", f.Transmitter)
@@ -381,6 +388,9 @@ func (r *Report) writePolicy(t *textOut) {
 	if p.FailOnFlightLogUpload {
 		t.line("  - fails when a flight record is seen in network traffic (a flight log upload)")
 	}
+	if p.FailOnTrackLeak {
+		t.line("  - fails when a point of the flown track (the log files) is found in traffic that went that far, outside every zone")
+	}
 	d := p.Destinations
 	if len(d.DenyOwners)+len(d.DenyCountries)+len(d.DenyHosts) > 0 {
 		var deny []string
@@ -394,6 +404,9 @@ func (r *Report) writePolicy(t *textOut) {
 			deny = append(deny, "hosts "+strings.Join(d.DenyHosts, ", "))
 		}
 		t.line("  - fails on any contact with %s", strings.Join(deny, "; "))
+	}
+	for _, l := range devicePolicyLines(p) {
+		t.line("  - %s", l)
 	}
 	t.blank()
 }

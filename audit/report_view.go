@@ -147,6 +147,12 @@ func (t *textOut) viewFinding(f *Finding) viewFinding {
 		add("destination", destLine(f.Destination))
 	}
 	add("transmitter", f.Transmitter)
+	if d := f.Device; d != nil {
+		add("device", strings.TrimSpace(d.MAC+" "+d.Vendor+" "+strings.Join(d.Names, ", ")))
+	}
+	if f.Evidence != nil {
+		add("evidence", frameText(f.Evidence))
+	}
 	if f.Request != nil {
 		add("request", f.Request.Method+" "+f.Request.URL+" ("+f.Request.ID+")")
 	}

@@ -41,10 +41,18 @@ const (
 	// RuleFailOnFlightLogUpload grades a flight record seen in network traffic: the log left the
 	// device.
 	RuleFailOnFlightLogUpload RuleName = "fail_on_flight_log_upload"
+	// RuleFailOnTrackLeak grades points of the flown track found in traffic by the known-value
+	// search, outside every zone.
+	RuleFailOnTrackLeak RuleName = "fail_on_track_leak"
 	// RuleDenyOwners, RuleDenyCountries and RuleDenyHosts grade contacts with destinations.
 	RuleDenyOwners    RuleName = "destinations.deny_owners"
 	RuleDenyCountries RuleName = "destinations.deny_countries"
 	RuleDenyHosts     RuleName = "destinations.deny_hosts"
+	// RuleDenyDeviceClasses and RuleClosedSegment grade the devices of the lab segment.
+	RuleDenyDeviceClasses RuleName = "devices.deny_classes"
+	RuleClosedSegment     RuleName = "devices.closed_segment"
+	// RuleFailOnTLSPinning grades a lab device that refused the lab's intercepting certificate.
+	RuleFailOnTLSPinning RuleName = "fail_on_tls_pinning"
 )
 
 // More finding kinds, made by policy rules that look at how a position travelled rather than
@@ -57,6 +65,10 @@ const (
 	// KindFlightLogUpload is a flight record seen in network traffic: the device uploaded its
 	// flight log, every position of the flight with it.
 	KindFlightLogUpload = "flight-log-upload"
+	// KindTrackLeak is a point of the flown track (the positions of the run's log files) that the
+	// known-value search found in a payload that left the device, outside every zone: where the
+	// drone flew, or where its team stood, went with it.
+	KindTrackLeak = "track-leak"
 )
 
 // ObjectFlightRecord is the Evidence.Message a decoder gives a position it read from a flight
@@ -69,7 +81,8 @@ const ObjectFlightRecord = "flight-record"
 var flightRecordDecoders = []string{"djilog", "dataflash", "ulog"}
 
 // ruleKey maps a destination rule ("owner", "country", "host") to its policy key.
-var ruleKey = map[string]RuleName{"owner": RuleDenyOwners, "country": RuleDenyCountries, "host": RuleDenyHosts}
+var ruleKey = map[string]RuleName{"owner": RuleDenyOwners, "country": RuleDenyCountries, "host": RuleDenyHosts,
+	RuleDeviceClass: RuleDenyDeviceClasses, RuleClosedSegmentName: RuleClosedSegment}
 
 // ruleOf names the rule that graded a finding of this kind, zone and scope: the rule that fails
 // it when it fails, else the rule that would.
@@ -91,6 +104,8 @@ func (p *Policy) ruleOf(kind string, z *geo.Zone, scope string) RuleName {
 		return RuleFailOnCleartextTelemetry
 	case KindFlightLogUpload:
 		return RuleFailOnFlightLogUpload
+	case KindTrackLeak:
+		return RuleFailOnTrackLeak
 	}
 	return ""
 }
@@ -130,6 +145,27 @@ func (a *aggregator) addTravel(f geo.Fix) {
 	}
 }
 
+// addTrackLeak makes the finding of a search hit near the flown track and in no zone, when it
+// left the device (a hit over loopback stayed on it).
+func (a *aggregator) addTrackLeak(f geo.Fix) {
+	p := partyOf(f.Evidence)
+	if p.scope == destinations.ScopeOnDevice {
+		return
+	}
+	a.record(findingKey{KindTrackLeak, -1, "", f.Evidence.Channel, p.key, p.dir}, f, p, 0, true, nil)
+}
+
+// gradeTrackLeak gives the severity of a track leak and whether it fails: high where the track
+// reached the internet or the air, medium on the lab network; it fails with fail_on_track_leak
+// in the scopes of fail_scopes, as a zone leak does.
+func (p *Policy) gradeTrackLeak(scope string) (Severity, bool) {
+	sev := SeverityHigh
+	if scope == destinations.ScopeLabNetwork {
+		sev = SeverityMedium
+	}
+	return sev, p.FailOnTrackLeak && p.failsScope(scope)
+}
+
 // gradeTravel gives the severity of the travel findings and whether they fail.
 func (p *Policy) gradeTravel(kind, scope string) (Severity, bool) {
 	switch kind {
@@ -162,6 +198,16 @@ func (f *Finding) summariseTravel() {
 		}
 	case KindCleartextTelemetry:
 		f.Summary = fmt.Sprintf("%s travelled unencrypted (%s) to or from %s: anyone on the path reads them", what, f.First.Evidence.Decoder, dest)
+	case KindTrackLeak:
+		enc := f.First.Evidence.Encoding
+		switch {
+		case f.Channel == geo.ChannelBroadcast:
+			f.Summary = fmt.Sprintf("%s of the flown track (%s) were broadcast in clear by %s", what, enc, f.Transmitter)
+		case f.Direction == "inbound":
+			f.Summary = fmt.Sprintf("%s of the flown track (%s) were sent to the device by %s: that server holds them", what, enc, dest)
+		default:
+			f.Summary = fmt.Sprintf("%s of the flown track (%s) left the device to %s: where the drone flew went with them", what, enc, dest)
+		}
 	}
 }
 

@@ -58,7 +58,8 @@ func processCPU() time.Duration {
 }
 
 // BenchmarkAuditSearch is the whole audit of 64 MB of clear mixed traffic with the demo zones,
-// with the known-value search and without it (NoSearch). cpu-ms/op is the process's CPU time,
+// with the known-value search (with the flown track's region, the default, and without it:
+// NoTrackSearch) and without the search (NoSearch). cpu-ms/op is the process's CPU time,
 // which the machine's other load changes less than the wall time.
 func BenchmarkAuditSearch(b *testing.B) {
 	data := clearMixCapture(b, 64<<20)
@@ -67,15 +68,15 @@ func BenchmarkAuditSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, c := range []struct {
-		name     string
-		noSearch bool
-	}{{"search", false}, {"no-search", true}} {
+		name              string
+		noSearch, noTrack bool
+	}{{"search", false, false}, {"search-no-track", false, true}, {"no-search", true, false}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			cpu := processCPU()
 			for b.Loop() {
 				if _, err := Run(context.Background(), []Source{BytesSource("mix.pcap", data)},
-					Options{Zones: zones, Policy: DefaultPolicy(), NoSearch: c.noSearch}); err != nil {
+					Options{Zones: zones, Policy: DefaultPolicy(), NoSearch: c.noSearch, NoTrackSearch: c.noTrack}); err != nil {
 					b.Fatal(err)
 				}
 			}

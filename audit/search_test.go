@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,12 +160,25 @@ func TestSearchFindingsInAudit(t *testing.T) {
 	if decoders["mavlink"] == 0 || decoders["http"] == 0 {
 		t.Errorf("findings by decoder %v", decoders)
 	}
-	// The same findings whatever the number of shards.
+	// The input's search counts: the three leaks reported, the MAVLink and HTTP positions left
+	// out as duplicates, the TLS record's bytes skipped.
+	sc := rep.Inputs[0].Search
+	if sc == nil || sc.Fixes != int64(len(want)) || sc.Duplicates == 0 || sc.Hits < sc.Fixes+sc.Duplicates ||
+		sc.Pairs < sc.Hits || sc.Candidates < sc.Pairs || sc.Skipped == 0 || sc.Bytes == 0 {
+		t.Errorf("search counts %+v", sc)
+	}
+	// The same findings and counts whatever the number of shards.
 	rep4 := run(false, 4)
 	if len(rep4.Findings) != len(rep.Findings) || rep4.Summary.Fixes != rep.Summary.Fixes {
 		t.Errorf("4 shards: %d findings, %d fixes; 1 shard: %d, %d", len(rep4.Findings), rep4.Summary.Fixes, len(rep.Findings), rep.Summary.Fixes)
 	}
+	if sc4 := rep4.Inputs[0].Search; sc4 == nil || sc != nil && *sc4 != *sc {
+		t.Errorf("search counts with 4 shards %+v, with 1 %+v", sc4, sc)
+	}
 	off := run(true, 1)
+	if off.Inputs[0].Search != nil {
+		t.Errorf("NoSearch: search counts %+v", off.Inputs[0].Search)
+	}
 	for _, f := range off.Findings {
 		if f.First.Evidence.Decoder == search.Decoder {
 			t.Fatalf("NoSearch: %+v", f)
@@ -255,5 +269,152 @@ func TestSearchTrack(t *testing.T) {
 	if len(got) != 1 || got[0].Evidence.Encoding != "int32le-rad-e7" || !strings.Contains(got[0].Evidence.Note, scan.TargetTrack) ||
 		!strings.HasSuffix(got[0].Evidence.Locator, "client-to-server byte 3") {
 		t.Fatalf("with the track: %+v", got)
+	}
+}
+
+// trackLog is a GPX flight log of a flight in Brussels, in no zone of the demo's zone file.
+const trackLog = `<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>flight</name><trkseg>
+<trkpt lat="50.85030" lon="4.35170"><ele>40</ele><time>2026-05-01T10:00:00Z</time></trkpt>
+<trkpt lat="50.85070" lon="4.35250"><ele>45</ele><time>2026-05-01T10:00:05Z</time></trkpt>
+<trkpt lat="50.85100" lon="4.35300"><ele>50</ele><time>2026-05-01T10:00:10Z</time></trkpt>
+</trkseg></trk></gpx>`
+
+// The flown track of the run's own log files is a target of the search: a capture named before
+// the log uploads a point of the flight (int32 radians × 1e7, outside every zone) to an internet
+// server, and that is a failing track-leak finding under fail_on_track_leak. Without the log
+// track (NoTrackSearch) it is nothing; with fail_on_track_leak off it is a finding that does not fail.
+func TestSearchTrackFromLogs(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := scantest.Plant(scan.Int32RadE7LE, 50.8508, 4.3526, scan.LatLon) // 10 m from the log's second point
+	if err := w.UDP(netip.MustParseAddrPort("192.168.1.20:5000"), netip.MustParseAddrPort("203.0.113.5:6000"), append([]byte("TRK"), pair...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	run := func(noLog bool, pol Policy) *Report {
+		srcs := []Source{BytesSource("trk.pcap", buf.Bytes()), BytesSource("flight.gpx", []byte(trackLog))}
+		rep, err := Run(t.Context(), srcs, Options{Zones: zones, Policy: pol, NoTrackSearch: noLog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	trackLeaks := func(r *Report) []*Finding {
+		var out []*Finding
+		for _, f := range r.Findings {
+			if f.Kind == KindTrackLeak {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	rep := run(false, DefaultPolicy())
+	tl := trackLeaks(rep)
+	if len(tl) != 1 {
+		t.Fatalf("track leaks %d in %+v", len(tl), rep.Findings)
+	}
+	f := tl[0]
+	ev := f.First.Evidence
+	if !f.FailsPolicy || f.Rule != RuleFailOnTrackLeak || f.Severity != SeverityHigh || f.Channel != geo.ChannelNetwork ||
+		ev.Decoder != search.Decoder || ev.Message != search.MessageTrack || ev.Encoding != "int32le-rad-e7" ||
+		!strings.HasSuffix(ev.Locator, "client-to-server byte 3") || !strings.Contains(f.Summary, "flown track") {
+		t.Errorf("track leak %+v / %+v", f, ev)
+	}
+	if rep.Verdict.Result != Fail || !slices.Contains(rep.Verdict.FailedRules, RuleFailOnTrackLeak) {
+		t.Errorf("verdict %+v", rep.Verdict)
+	}
+	if sc := rep.Inputs[0].Search; sc == nil || sc.Fixes != 1 {
+		t.Errorf("search counts %+v", sc)
+	}
+	if n := len(trackLeaks(run(true, DefaultPolicy()))); n != 0 {
+		t.Errorf("NoTrackSearch: %d track leaks", n)
+	}
+	pol := DefaultPolicy()
+	pol.FailOnTrackLeak = false
+	off := run(false, pol)
+	if tl := trackLeaks(off); len(tl) != 1 || tl[0].FailsPolicy || slices.Contains(off.Verdict.FailedRules, RuleFailOnTrackLeak) {
+		t.Errorf("fail_on_track_leak off: %+v, verdict %+v", tl, off.Verdict)
+	}
+}
+
+// Without any log file, the capture's own telemetry draws the track: an upload of a point of
+// the flight (outside every zone, within the region around the zones) made before the telemetry
+// that shows the flight there is held, then reported as a track leak when the input is done; a
+// point of the region far from the telemetry is held and left out. The same with 1 and 4 shards.
+func TestSearchTrackFromTelemetry(t *testing.T) {
+	zones, err := geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const flyLat, flyLon = 51.1980, 5.4700 // 1.3 km north of Kleine-Brogel, in no zone
+	var buf bytes.Buffer
+	w, err := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := netip.MustParseAddr("192.168.1.20")
+	near, _ := scantest.Plant(scan.Float64RadLE, flyLat+0.0002, flyLon+0.0003, scan.LatLon) // 30 m away
+	far, _ := scantest.Plant(scan.Float64RadLE, 51.1950, 5.4250, scan.LatLon)               // 3.1 km away, west of the base
+	for i, pl := range [][]byte{near, far} {
+		if err := w.UDP(netip.AddrPortFrom(dev, uint16(5000+i)), netip.MustParseAddrPort("203.0.113.5:6000"), append([]byte("UPL"), pl...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		fr, err := mavlink.Encode(&ardupilotmega.MessageGlobalPositionInt{TimeBootMs: uint32(i * 1000), Lat: int32(flyLat * 1e7), Lon: int32(flyLon * 1e7)}, true, uint8(i), 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.UDP(netip.AddrPortFrom(dev, 14555), netip.MustParseAddrPort("192.168.1.9:14550"), fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var first *Report
+	for _, shards := range []int{1, 4} {
+		rep, err := Run(t.Context(), []Source{BytesSource("tele.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy(), Shards: shards})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tl []*Finding
+		for _, f := range rep.Findings {
+			if f.Kind == KindTrackLeak {
+				tl = append(tl, f)
+			}
+		}
+		if len(tl) != 1 || tl[0].Count != 1 || !tl[0].FailsPolicy || tl[0].First.Evidence.Encoding != "float64le-rad" ||
+			!strings.Contains(tl[0].First.Evidence.Note, "telemetry of this input") {
+			t.Fatalf("%d shards: track leaks %+v", shards, tl)
+		}
+		sc := rep.Inputs[0].Search
+		if sc == nil || sc.TrackHeld != 2 || sc.TrackResolved != 1 || sc.Fixes != 1 {
+			t.Errorf("%d shards: search counts %+v", shards, sc)
+		}
+		if first == nil {
+			first = rep
+		} else if *rep.Inputs[0].Search != *first.Inputs[0].Search || len(rep.Findings) != len(first.Findings) {
+			t.Errorf("4 shards: %+v, %d findings; 1 shard: %+v, %d", rep.Inputs[0].Search, len(rep.Findings), first.Inputs[0].Search, len(first.Findings))
+		}
+	}
+	rep, err := Run(t.Context(), []Source{BytesSource("tele.pcap", buf.Bytes())}, Options{Zones: zones, Policy: DefaultPolicy(), NoTrackSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		if f.Kind == KindTrackLeak {
+			t.Errorf("NoTrackSearch: %+v", f)
+		}
 	}
 }

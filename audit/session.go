@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/audit/devices"
 	"droneaudit/audit/search"
 	"droneaudit/decoders"
 	"droneaudit/engine"
@@ -30,7 +31,8 @@ type Options struct {
 	// Shards is the number of flow shards a capture is spread over (engine.Config.Shards); 0 means
 	// one per CPU. The report does not depend on it.
 	Shards int
-	// OnFixes, when set, is handed every valid fix as it is decoded, in input order, in batches
+	// OnFixes, when set, is handed every valid fix as it is decoded, in input order (while the
+	// search looks for the flown track, the log files first, then the captures), in batches
 	// of FixBatch (the last one shorter). The callee owns the batch from then on, and returns an
 	// empty slice (length 0) whose capacity the next batch is built in: the batch it was given
 	// once it is through with it, or another; one of capacity 0 gets a new one. Calls come one at
@@ -40,7 +42,8 @@ type Options struct {
 	// Progress, when set, is told how many bytes were read; each byte of an input is read once.
 	Progress func(n int64)
 	// Destinations, when set, adds the destination inventory of the capture inputs to the
-	// report and checks it against Policy.Destinations.
+	// report and checks it against Policy.Destinations; and the device inventory of the same
+	// pass, checked against Policy.Devices.
 	Destinations *destinations.Options
 	// NoSearch turns off the known-value search (audit/search): by default every off-device
 	// payload of the captures is searched for the zones' coordinates in any encoding.
@@ -50,7 +53,14 @@ type Options struct {
 	// track") even outside every zone. The positions are the lab's own (a flight log decoded
 	// beforehand); findings are still made from zones only.
 	SearchTrack  []geo.Fix
-	SearchTrackM float64
+	SearchTrackM float64 // 0: DefaultSearchTrackM
+	// NoTrackSearch leaves the flown track out of the search. By default, when the search runs,
+	// the log files are decoded before the captures and their aircraft and team positions
+	// (on-device channel) are added to the search's targets, and hits in the region around the
+	// zones and that track are held until their capture is read, then checked against the
+	// track its own telemetry drew (searchtrack.go). A hit near the track and in no zone is a
+	// track-leak finding.
+	NoTrackSearch bool
 	// Lab, when set, is a lab session's fake-internet log to report beside the captures.
 	Lab *LabLog
 	// Extract, if set, is the folder every whole object of an HTTP body is written to
@@ -84,6 +94,11 @@ type Report struct {
 	GeoIP *destinations.GeoInfo `json:"geoip"`
 	// Lab is what the lab devices tried while the lab was offline (lab up's fakenet.ndjson).
 	Lab *LabLog `json:"lab,omitempty"`
+	// Devices is the device inventory of the lab segment over all capture inputs: one row per
+	// MAC address (report_devices.go). DeviceOUI names the vendor table; null when no capture
+	// was read.
+	Devices   []devices.Row    `json:"devices"`
+	DeviceOUI *devices.OUIInfo `json:"device_oui"`
 }
 
 // ZonesInfo identifies the zone file an audit used.
@@ -185,16 +200,22 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		// Streamed fixes come in input and capture order, each with its input's SHA-256.
 		cfg.Workers, cfg.Shards, cfg.HashFirst = 1, 1, true
 	}
-	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.SearchTrackM); !o.NoSearch && !targets.Empty() {
+	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.searchTrackM()); !o.NoSearch && (!targets.Empty() || !o.NoTrackSearch) {
 		out.searching = true
-		pat := scan.Compile(targets)
-		out.search = search.New(search.Options{Pattern: pat, Sink: out.Sink})
-		cfg.Observers = append(cfg.Observers, out.search)
+		obs := search.New(search.Options{Pattern: scan.Compile(targets), Sink: out.Sink})
+		out.search = obs
+		cfg.Observers = append(cfg.Observers, obs)
+		if !o.NoTrackSearch {
+			out.collectTrack = true
+			cfg.BeforeCaptures = searchTrack(&o, out, obs)
+		}
 	}
 	var inv *destinations.Collector
+	var devs *devices.Collector
 	if o.Destinations != nil {
 		inv = destinations.NewCollector(*o.Destinations)
-		cfg.Observers = append(cfg.Observers, inv)
+		devs = devices.NewCollector()
+		cfg.Observers = append(cfg.Observers, inv, devs)
 	}
 	runErr := engine.Run(ctx, sources, cfg)
 	if out.fixes != nil {
@@ -204,19 +225,22 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		return nil, runErr
 	}
 	var rows *destinations.Inventory
+	var devRows *devices.Inventory
 	if inv != nil && inv.Captures() > 0 {
 		var err error
 		if rows, err = inv.Inventory(); err != nil {
 			return nil, fmt.Errorf("destination inventory: %w", err)
 		}
+		devRows = devs.Inventory(rows)
 	}
-	r := assemble(out.reps, rows, o, runErr != nil)
+	r := assemble(out.reps, rows, devRows, o, runErr != nil)
 	return r, runErr
 }
 
-func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, interrupted bool) *Report {
+func assemble(reps []*InputReport, inv *destinations.Inventory, devs *devices.Inventory, o Options, interrupted bool) *Report {
 	r := &Report{SchemaVersion: version.Schema, Tool: "droneaudit", Version: version.Number, Inputs: reps, Policy: o.Policy,
-		Findings: []*Finding{}, Destinations: []destinations.Row{}, DNSQueries: []string{}, DestinationNotes: []decoders.Note{}}
+		Findings: []*Finding{}, Destinations: []destinations.Row{}, DNSQueries: []string{}, DestinationNotes: []decoders.Note{},
+		Devices: []devices.Row{}}
 	for i, in := range r.Inputs {
 		if in == nil { // never reached Done: the engine was stopped before it
 			r.Inputs[i] = &InputReport{Path: sourceName(i), err: context.Canceled, Error: context.Canceled.Error()}
@@ -228,7 +252,11 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		r.Destinations, r.DNSQueries, r.DestinationNotes, r.GeoIP = inv.Rows, inv.DNSQueries, inv.Notes, &inv.GeoIP
 		r.Findings = append(r.Findings, destinationFindings(inv, o.Policy.Destinations)...)
 	}
-	r.addLab(o.Lab)
+	r.addLab(o.Lab, o.Policy)
+	if devs != nil {
+		r.Devices, r.DeviceOUI = devs.Devices, &devs.OUI
+		r.Findings = append(r.Findings, deviceFindings(devs.Devices, o.Policy)...)
+	}
 	known := destinationRows(inv)
 	if o.Zones != nil {
 		zi := &ZonesInfo{Source: o.Zones.Source, SHA256: o.Zones.SHA256, Zones: []ZoneInfo{}}
@@ -289,10 +317,8 @@ func assemble(reps []*InputReport, inv *destinations.Inventory, o Options, inter
 		if f.Extent != nil {
 			f.Extent.finish()
 		}
-		if f.Kind != KindDestinationDenied && f.Kind != KindTLSPinning {
+		if f.First != nil { // a position finding; the others were summarised where they were made
 			f.summarise()
-		}
-		if f.First != nil {
 			f.Request = f.First.Evidence.Request
 		}
 		if f.FailsPolicy {

@@ -53,6 +53,9 @@ type InnerStream struct {
 	Bytes []byte            // valid only during the call
 	Gap   bool              // bytes of this direction of the stream were lost before Bytes
 	End   bool              // the stream carries nothing more: its inner flow ends
+	// Fin: this direction of the stream ended cleanly after Bytes (QUIC: its FIN, not a reset
+	// or the connection's end), so what it carried is whole.
+	Fin bool
 }
 
 // FlowStream is a LayerStream that wants to know the flow it opens, to name it in its notes. The

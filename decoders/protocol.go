@@ -14,6 +14,10 @@ type Protocol struct {
 	// PortRequired makes the port a condition, not only a hint.
 	PortRequired bool
 	Sniff        func(payload []byte) bool
+	// Streams: the protocol is carried on one stream of a multi-stream layer (HTTP/3 on a QUIC
+	// stream). Such protocols are tried only on the inner flows of those streams
+	// (flowtable.Flow.InStream), and those flows only against such protocols.
+	Streams bool
 }
 
 // Matches reports whether a payload of a flow between ports a and b on transport t looks like

@@ -58,6 +58,13 @@ type Config struct {
 	// ExpandBudget bounds the bytes decompressed from all the compressed inputs of the run
 	// together (0: 64 GiB); each input is also held to 100 times its stored size.
 	ExpandBudget int64
+	// BeforeCaptures, when set, holds back every capture until all the other inputs (log files)
+	// have been decoded and handed to Output.Done, then is called once, on the goroutine that
+	// called Run, before the first capture is read: the audit's search learns the flown track
+	// from the logs before it searches the traffic. A capture is only opened early (its head
+	// sniffed); it is still read once. At most maxHeldCaptures are held open; captures beyond
+	// them are read at once, before the call.
+	BeforeCaptures func()
 
 	budget *expandBudget
 }
@@ -184,6 +191,7 @@ func Run(ctx context.Context, sources []Source, cfg Config) error {
 			}()
 		}
 	}
+	var heldCaps []*opened // captures held back for BeforeCaptures
 	for i, src := range sources {
 		in := inputs[i]
 		if src.Skip != "" {
@@ -201,6 +209,8 @@ func Run(ctx context.Context, sources []Source, cfg Config) error {
 		case err != nil:
 			in.Err = err
 			cfg.Output.Done(in)
+		case op.isCapture() && cfg.BeforeCaptures != nil && len(heldCaps) < maxHeldCaptures:
+			heldCaps = append(heldCaps, op)
 		case op.isCapture():
 			pl.read(op)
 		case ordered:
@@ -211,9 +221,18 @@ func Run(ctx context.Context, sources []Source, cfg Config) error {
 	}
 	close(files)
 	wg.Wait()
+	if cfg.BeforeCaptures != nil {
+		cfg.BeforeCaptures()
+		for _, op := range heldCaps {
+			pl.read(op) // a run cancelled meanwhile fails its reads, and the input says so
+		}
+	}
 	pl.close()
 	return ctx.Err()
 }
+
+// maxHeldCaptures bounds the captures held open for Config.BeforeCaptures: one file handle each.
+const maxHeldCaptures = 256
 
 // finishing is the run's Output around the caller's: before an input is handed over, a
 // compressed input becomes the file as stored again (see gzip.go); after it, the source's

@@ -311,3 +311,44 @@ func FuzzCapture(f *testing.F) {
 		}
 	})
 }
+
+// orderRecorder records the order of Done calls and of the BeforeCaptures call.
+type orderRecorder struct {
+	*recorder
+	order []string
+}
+
+func (r *orderRecorder) Done(in *Input) {
+	r.recorder.Done(in)
+	r.mu.Lock()
+	r.order = append(r.order, in.Name)
+	r.mu.Unlock()
+}
+
+// With BeforeCaptures, every log file is decoded and done before the hook runs, even the ones
+// named after a capture, and every capture is read after it, once and whole.
+func TestBeforeCapturesHoldsCaptures(t *testing.T) {
+	a, b := twoFiles(t)
+	for _, workers := range []int{1, 2} {
+		rec := &orderRecorder{recorder: newRecorder()}
+		dec, obs := newLogDecoder(), &flowCounter{}
+		srcs := []Source{BytesSource("a.pcap", a), BytesSource("one.log", []byte("LOG! one")), BytesSource("b.pcapng", b), BytesSource("two.log", []byte("LOG! two"))}
+		cfg := Config{Files: []decoders.FileDecoder{dec}, Observers: []Observer{obs}, Output: rec, Workers: workers}
+		hook := -1
+		cfg.BeforeCaptures = func() { hook = len(rec.order) }
+		if err := Run(context.Background(), srcs, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if hook != 2 || len(rec.order) != 4 || !slices.Equal(rec.order[2:], []string{"a.pcap", "b.pcapng"}) {
+			t.Fatalf("%d workers: hook after %d inputs, Done order %v", workers, hook, rec.order)
+		}
+		if !slices.Equal(obs.inputs, []string{"a.pcap", "b.pcapng"}) || rec.count("a.pcap", "packets") == 0 || rec.count("b.pcapng", "packets") == 0 {
+			t.Errorf("captures seen %v, packets %d, %d", obs.inputs, rec.count("a.pcap", "packets"), rec.count("b.pcapng", "packets"))
+		}
+		for _, name := range []string{"a.pcap", "b.pcapng", "one.log", "two.log"} {
+			if in := rec.ins[name]; in.SHA256 == "" || in.Err != nil {
+				t.Errorf("%s: sha256 %q, error %v", name, in.SHA256, in.Err)
+			}
+		}
+	}
+}

@@ -128,6 +128,9 @@ func (s *shard) innerStream(l *layer, outer *Chunk, p decoders.InnerStream) {
 		f.InStream, f.StreamID = true, p.ID
 		l.streams[p.ID] = f
 	}
+	if p.Fin {
+		f.StreamFin[p.Dir&1] = true
+	}
 	if len(p.Bytes) > 0 || p.Gap {
 		f.Bytes[p.Dir] += int64(len(p.Bytes))
 		f.Last = outer.Time

@@ -13,6 +13,7 @@ import (
 	"droneaudit/decoders/quic"
 	"droneaudit/decoders/tlskeys"
 	"droneaudit/internal/netfixture"
+	"droneaudit/netflow"
 )
 
 // h3Observer reads HTTP/3 requests from the inner flows of opened QUIC layers, the way the
@@ -51,6 +52,11 @@ func (o *h3Observer) Ended(f *flowtable.Flow, state *any) {
 	s, _ := (*state).(*http3.Stream)
 	if s == nil {
 		return
+	}
+	for dir := range f.StreamFin {
+		if f.StreamFin[dir] {
+			s.Fin(netflow.Direction(dir))
+		}
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -107,6 +113,9 @@ func TestQUICLayerHTTP3(t *testing.T) {
 				q := e.Request
 				if q.Method != reqs[i].Method || q.Path != reqs[i].Path || q.Authority != "api.example" || !bytes.Equal(q.Body, reqs[i].Body) {
 					t.Errorf("%d shards: request %d: %s %s %s, %d body bytes", shards, i, q.Method, q.Authority, q.Path, len(q.Body))
+				}
+				if !q.Complete || !e.Response.Complete {
+					t.Errorf("%d shards: stream %d: request complete %v, response complete %v", shards, e.StreamID, q.Complete, e.Response.Complete)
 				}
 				if e.Response.Status != 200 || !bytes.Equal(e.Response.Body, netfixture.HTTP3Response(reqs[i].Method, reqs[i].Path, reqs[i].Body)) {
 					t.Errorf("%d shards: response %d: %d %q", shards, i, e.Response.Status, e.Response.Body)

@@ -43,12 +43,20 @@ type payloads struct {
 	sink      decoders.Sink
 	open      map[*flowState]struct{} // decoders of the current input not closed yet
 	protocols []decoders.Protocol
-	decoderOf map[string]decoders.PayloadDecoder
+	// streamProtocols are those read on the inner flows of a streams layer (Protocol.Streams).
+	streamProtocols []decoders.Protocol
+	decoderOf       map[string]decoders.PayloadDecoder
 }
 
 func newPayloads(cfg *Config, lane int) *payloads {
 	p := &payloads{cfg: cfg, lane: lane, open: map[*flowState]struct{}{}, decoderOf: map[string]decoders.PayloadDecoder{}}
-	p.protocols = protocols(cfg)
+	for _, pr := range protocols(cfg) {
+		if pr.Streams {
+			p.streamProtocols = append(p.streamProtocols, pr)
+		} else {
+			p.protocols = append(p.protocols, pr)
+		}
+	}
 	for _, pd := range cfg.Flows {
 		p.decoderOf[pd.Name()] = pd
 	}
@@ -96,7 +104,11 @@ func (p *payloads) chunk(c *Chunk, _ *any) {
 	if st.app == nil && st.tries < sniffSegments && len(c.Payload) > 0 {
 		st.tries++
 		f := c.Flow
-		st.app = decoders.Recognise(p.protocols, f.Proto, f.Client.Port(), f.Server.Port(), c.Payload)
+		list := p.protocols
+		if f.InStream {
+			list = p.streamProtocols
+		}
+		st.app = decoders.Recognise(list, f.Proto, f.Client.Port(), f.Server.Port(), c.Payload)
 	}
 	if st.app == nil {
 		return

@@ -3,13 +3,17 @@
 # with the same key log, in one run (issue 15): both decrypt every TLS session and parse HTTP/1.1
 # and HTTP/2 inside. Needs tshark (Debian package) and GNU time (/usr/bin/time).
 #
-#   scripts/bench-tls.sh [MB] [WORKDIR]
+#   scripts/bench-tls.sh [MB] [WORKDIR] [QUIC_MB]
 #
 # Prints wall and CPU time (user + system) of both, the ratios and peak RSS; checks that both
 # list the same number of requests; exits 1 when droneaudit is not at least 10x faster (wall).
+# A QUIC line follows (QUIC_MB, default 100; 0 skips it): a generated HTTP/3 capture
+# (internal/netfixture/genh3) read by `requests` and by tshark decrypting QUIC and finding the
+# HTTP/3 HEADERS frames; it is reported, not judged.
 set -euo pipefail
 mb=${1:-200}
 work=${2:-$(mktemp -d)}
+quic_mb=${3:-100}
 cd "$(dirname "$0")/.."
 mkdir -p "$work"
 cap="$work/bench-https.pcap"
@@ -43,10 +47,23 @@ ours_n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["re
 tshark_n=$(awk -F'\t' '$1 != "" || $2 != "" {n += split($1 $2, x, ",")} END {print n + 0}' "$work/tshark.out")
 wall_ratio=$(awk -v a="$tshark_s" -v b="$ours_s" 'BEGIN {printf "%.1f", a / b}')
 cpu_ratio=$(awk -v a="$tshark_cpu" -v b="$ours_cpu" 'BEGIN {printf "%.1f", a / (b > 0 ? b : 0.01)}')
-echo "capture: $(du -m "$cap" | cut -f1) MB, $(nproc) cores (shared)"
+echo "capture: $(du -mL "$cap" | cut -f1) MB, $(nproc) cores (shared)"
 echo "droneaudit requests: wall ${ours_s} s, CPU ${ours_cpu} s, peak RSS $((ours_kb / 1024)) MB, ${ours_n} requests"
 echo "tshark (decrypt, http + http2): wall ${tshark_s} s, CPU ${tshark_cpu} s, peak RSS $((tshark_kb / 1024)) MB, ${tshark_n} requests"
 echo "ratio (tshark / droneaudit): wall ${wall_ratio}x, CPU ${cpu_ratio}x"
+if [ "$quic_mb" -gt 0 ]; then
+	qcap="$work/bench-h3.pcap"
+	qkeys="$work/bench-h3.keys"
+	[ -s "$qcap" ] || go run ./internal/netfixture/genh3 -mb "$quic_mb" -o "$qcap" -keylog "$qkeys"
+	cat "$qcap" > /dev/null
+	read -r q_s q_cpu q_kb < <(measure droneaudit-h3 "$bin" requests --format json --log-level warn --keylog "$qkeys" "$qcap")
+	read -r qt_s qt_cpu qt_kb < <(measure tshark-h3 tshark -n -r "$qcap" -o "tls.keylog_file:$qkeys" -Y "http3.frame_type == 1" -T fields -e quic.stream.stream_id)
+	q_n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["requests"]))' "$work/droneaudit-h3.out")
+	echo "QUIC capture: $(du -mL "$qcap" | cut -f1) MB"
+	echo "droneaudit requests (QUIC + HTTP/3): wall ${q_s} s, CPU ${q_cpu} s, peak RSS $((q_kb / 1024)) MB, ${q_n} requests"
+	echo "tshark (decrypt QUIC, http3 HEADERS): wall ${qt_s} s, CPU ${qt_cpu} s, peak RSS $((qt_kb / 1024)) MB, $(wc -l < "$work/tshark-h3.out") packets with HEADERS"
+	echo "QUIC ratio (tshark / droneaudit): wall $(awk -v a="$qt_s" -v b="$q_s" 'BEGIN {printf "%.1f", a / b}')x, CPU $(awk -v a="$qt_cpu" -v b="$q_cpu" 'BEGIN {printf "%.1f", a / (b > 0 ? b : 0.01)}')x"
+fi
 if [ "$ours_n" != "$tshark_n" ]; then
 	echo "bench-tls: droneaudit lists $ours_n requests, tshark $tshark_n" >&2
 	exit 1

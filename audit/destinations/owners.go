@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"droneaudit/decoders/hikcloud"
 )
 
 // Owner classes.
@@ -215,6 +217,7 @@ var BuiltinOwners = []OwnerRule{
 	{"*.ezvizru.com", OwnerHikvision, "EZVIZ cloud for Russia (apirus.ezvizru.com)", srcHAEzviz, "H"},
 	{"*.ys7.com", OwnerHikvision, "EZVIZ (Ys7) cloud and open platform in China (open.ys7.com)", "EZVIZ open platform documentation (https://open.ys7.com/doc/)", "M"},
 	{"*.hikvision.com", OwnerHikvision, "Hikvision first-party domain (firmware downloads, web services)", "vendor web site (https://www.hikvision.com/)", "M"},
+	{"app:" + hikcloud.VTM, OwnerHikvision, "EZVIZ/Hik-Connect VTM/VTDU video relay recognised by content (0x24 header, message channel, StreamInfoReq … codes) on relays handed out at run time", srcEzvizVTM, "M"},
 	// Dahua: Easy4ip P2P (DMSS, SmartPSS), Imou and Lechange.
 	{"*.easy4ipcloud.com", OwnerDahua, "Dahua P2P server (www.easy4ipcloud.com, UDP 8800): device registration, NAT traversal, relay hand-out", srcDHP2P, "H"},
 	{"*.easy4ip.com", OwnerDahua, "Imou/Dahua open platform API (openapi.easy4ip.com and regional openapi-*.)", srcImou, "H"},
@@ -233,6 +236,7 @@ const (
 	srcHikPro   = "Hik-ProConnect mobile user manual (https://ieu.hik-proconnect.com/)"
 	srcHAEzviz  = "home-assistant/core homeassistant/components/ezviz/const.py, EU_URL apiieu.ezvizlife.com, RUSSIA_URL apirus.ezvizru.com (https://github.com/home-assistant/core)"
 	srcEzvizCAS = "RenierM26/pyEzvizApi pyezvizapi.cas, eucas.ezvizlife.com:6500 (https://github.com/RenierM26/pyEzvizApi)"
+	srcEzvizVTM = "LethalEthan/LE-EZVIZ-VS protocol.md, client/vtmPacket.go, client/messageCodes.go (https://github.com/LethalEthan/LE-EZVIZ-VS)"
 	srcDHP2P    = "khoanguyen-3fc/dh-p2p helpers.py, MAIN_SERVER www.easy4ipcloud.com, MAIN_PORT 8800, DHGET/DHPOST, PTCP (https://github.com/khoanguyen-3fc/dh-p2p)"
 	srcImou     = "user2684/imou_life README and imouapi, Imou Life Open API, openapi.easy4ip.com, open.imoulife.com (https://github.com/user2684/imou_life)"
 	srcLechange = "LCOpenSDK demo constants, openapi.lechange.cn:443 in China, openapi.easy4ip.com:443 overseas (https://open.imoulife.com/)"

@@ -5,6 +5,7 @@ import (
 	"droneaudit/decoders/dahuap2p"
 	"droneaudit/decoders/dhcp"
 	"droneaudit/decoders/dns"
+	"droneaudit/decoders/hikcloud"
 	"droneaudit/decoders/http"
 	"droneaudit/decoders/mqtt"
 	"droneaudit/decoders/quic"
@@ -23,6 +24,11 @@ var Protocols = []decoders.Protocol{
 	// Dahua's P2P service hands out servers and ports at run time: recognised by content, and
 	// classified by it (owner rule "app:dahua-p2p").
 	{Name: "dahua-p2p", Transport: netflow.UDP, Ports: []uint16{dahuap2p.Port}, Sniff: dahuap2p.LooksLike},
+	// EZVIZ/Hik-Connect's VTM stream relays are handed out at run time in ysproto URLs
+	// (owner rule "app:hik-vtm"); EHome 2.x registration goes to whatever platform the device is
+	// set to, so it is named but has no owner by protocol (see docs/OWNERS.md).
+	{Name: hikcloud.VTM, Transport: netflow.TCP, Ports: []uint16{hikcloud.VTMPort}, Sniff: hikcloud.LooksLikeVTM},
+	{Name: hikcloud.EHome, Ports: []uint16{hikcloud.EHomePort}, Sniff: hikcloud.LooksLikeEHome},
 	{Name: "quic", Transport: netflow.UDP, Ports: []uint16{443}, Sniff: quic.IsLongHeader},
 	{Name: "tls", Transport: netflow.TCP, Ports: []uint16{443, 853, 8883}, Sniff: tls.LooksLike},
 	{Name: "http", Transport: netflow.TCP, Ports: []uint16{80, 8080}, Sniff: http.LooksLike},

@@ -1,7 +1,11 @@
 package devices
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -11,7 +15,9 @@ import (
 	"droneaudit/decoders/dhcp"
 	"droneaudit/decoders/llmnr"
 	"droneaudit/decoders/mdns"
+	"droneaudit/decoders/sadp"
 	"droneaudit/decoders/ssdp"
+	"droneaudit/decoders/upnp"
 	"droneaudit/decoders/wsdiscovery"
 	"droneaudit/engine"
 	"droneaudit/netflow"
@@ -21,29 +27,38 @@ import (
 type field int
 
 const (
-	fHostName      field = iota // DHCP option 12
-	fFQDN                       // DHCP option 81
-	fVendorClass                // DHCP option 60
-	fFingerprint                // DHCP option 55, as "1,3,6,…"
-	fAddr                       // addresses the device was given (DHCP ACK) or claimed (mDNS, LLMNR)
-	fMDNSName                   // host names of A/AAAA records and SRV targets
-	fMDNSService                // service types
-	fMDNSInstance               // "name\x00service\x00host\x00port"
-	fMDNSTXT                    // "service\x00name\x00key=value"
-	fLLMNRName                  // names the device answered for
-	fSSDPServer                 // SERVER headers
-	fSSDPUSN                    // USN headers
-	fSSDPLocation               // LOCATION headers
-	fSSDPType                   // NT of a NOTIFY, ST of an answer
-	fSSDPAgent                  // USER-AGENT of an M-SEARCH
-	fWSDEndpoint                // WS-Discovery endpoint addresses
-	fWSDType                    // WS-Discovery types (local names) and ONVIF "type" scopes
-	fWSDXAddr                   // service addresses
-	fONVIFModel                 // "hardware" scope
-	fONVIFName                  // "name" scope
-	fONVIFFirmware              // "firmware" scope
-	fONVIFLocation              // "location" scopes
-	fONVIFProfile               // "Profile" scopes
+	fHostName        field = iota // DHCP option 12
+	fFQDN                         // DHCP option 81
+	fVendorClass                  // DHCP option 60
+	fFingerprint                  // DHCP option 55, as "1,3,6,…"
+	fAddr                         // addresses the device was given (DHCP ACK) or claimed (mDNS, LLMNR)
+	fMDNSName                     // host names of A/AAAA records and SRV targets
+	fMDNSService                  // service types
+	fMDNSInstance                 // "name\x00service\x00host\x00port"
+	fMDNSTXT                      // "service\x00name\x00key=value"
+	fLLMNRName                    // names the device answered for
+	fSSDPServer                   // SERVER headers
+	fSSDPUSN                      // USN headers
+	fSSDPLocation                 // LOCATION headers
+	fSSDPType                     // NT of a NOTIFY, ST of an answer
+	fSSDPAgent                    // USER-AGENT of an M-SEARCH
+	fWSDEndpoint                  // WS-Discovery endpoint addresses
+	fWSDType                      // WS-Discovery types (local names) and ONVIF "type" scopes
+	fWSDXAddr                     // service addresses
+	fONVIFModel                   // "hardware" scope
+	fONVIFName                    // "name" scope
+	fONVIFFirmware                // "firmware" scope
+	fONVIFLocation                // "location" scopes
+	fONVIFProfile                 // "Profile" scopes
+	fUPnPName                     // UPnP description: friendlyName
+	fUPnPMaker                    // manufacturer
+	fUPnPModel                    // modelName
+	fUPnPModelNumber              // modelNumber
+	fUPnPSerial                   // serialNumber
+	fUPnPUDN                      // UDN
+	fSADPModel                    // SADP ProbeMatch: DeviceDescription
+	fSADPSerial                   // DeviceSN
+	fSADPFirmware                 // SoftwareVersion
 	nFields
 )
 
@@ -76,6 +91,7 @@ type info struct {
 	framesOut, framesIn int64
 	bytesOut, bytesIn   int64
 	first, last         int64
+	at                  seenAt // the first frame it sent that was seen
 }
 
 // traffic adds one flow's packets and bytes, seen from the device's end.
@@ -150,6 +166,7 @@ func (in *info) merge(o *info) {
 	if o.framesOut+o.framesIn > 0 {
 		in.traffic(o.framesOut, o.framesIn, o.bytesOut, o.bytesIn, o.first, o.last)
 	}
+	in.at.keep(o.at)
 	in.dhcpServer = in.dhcpServer || o.dhcpServer
 	in.gateway = in.gateway || o.gateway
 }
@@ -166,6 +183,7 @@ type contact struct {
 	flows             int
 	bytesOut, bytesIn int64
 	first, last       time.Time
+	at                seenAt // the first frame of its first flow
 }
 
 var broadcast4 = netip.AddrFrom4([4]byte{255, 255, 255, 255})
@@ -226,21 +244,28 @@ type endpoints struct{ client, server who }
 
 // flowState is the inventory's state on a flow that carries a discovery protocol.
 type flowState struct {
-	ends endpoints
+	ends  endpoints
+	marks flowMark
 	// shared is set on a flow from the unspecified address (0.0.0.0:68 → 255.255.255.255:67):
 	// every DHCP client of the segment sends on it, so its datagrams are accounted to their
 	// senders one by one rather than to the flow's first client; counted lists those that have
 	// a contact on it already.
 	shared  bool
 	counted map[who]struct{}
+	// resp holds the first bytes a lab-scope HTTP server sent on the flow, read at its end for a
+	// UPnP device description (upnpResponses); respDone stops the copy (a hole, too many bytes,
+	// no HTTP response).
+	resp     []byte
+	respDone bool
 }
 
 func (p *part) state(f *flowtable.Flow, slot *any) *flowState {
 	if st, ok := (*slot).(*flowState); ok {
 		return st
 	}
+	m, _ := (*slot).(flowMark)
 	st := &flowState{ends: endpoints{client: p.whoOf(f.ClientMAC, f.Client.Addr()), server: p.whoOf(f.ServerMAC, f.Server.Addr())},
-		shared: f.Client.Addr().IsUnspecified()}
+		shared: f.Client.Addr().IsUnspecified(), marks: m}
 	*slot = st
 	return st
 }
@@ -288,14 +313,72 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// Chunk implements engine.FlowObserver: the datagrams of the discovery protocols are read.
+// flowMark is the slot of a flow that carries no discovery protocol: which directions have had
+// their first payload, whose frame is the evidence of the sender and of the contact. A one-byte
+// value stored in an interface does not allocate.
+type flowMark uint8
+
+// mark records, on the first payload of each direction of an outer flow, where its sender was
+// seen; and on the first payload of the flow where its contact was. Per flow, not per frame.
+func (p *part) mark(c *engine.Chunk, slot *any) {
+	f := c.Flow
+	bit := flowMark(1) << (c.Dir & 1)
+	var m flowMark
+	st, _ := (*slot).(*flowState)
+	if st != nil {
+		m = st.marks
+	} else {
+		m, _ = (*slot).(flowMark)
+	}
+	if m&bit != 0 {
+		return
+	}
+	at := seenAt{in: c.Input, frame: c.Frame, offset: c.Offset}
+	if !f.Client.Addr().IsUnspecified() { // a shared flow's datagrams are its senders' (sharedDatagram)
+		// The server end of a flow to the internet is the gateway's MAC address: its own
+		// flows (DNS, DHCP answers) locate it, so the lookup is saved on every internet flow.
+		if c.Dir == netflow.ClientToServer {
+			if in := p.device(p.whoOf(f.ClientMAC, f.Client.Addr())); in != nil {
+				in.at.keep(at)
+			}
+		} else if labScope(f.Server.Addr().Unmap()) {
+			if in := p.device(p.whoOf(f.ServerMAC, f.Server.Addr())); in != nil {
+				in.at.keep(at)
+			}
+		}
+		if m == 0 {
+			client := p.whoOf(f.ClientMAC, f.Client.Addr())
+			k := contactKey{client: client, server: netip.AddrPortFrom(f.Server.Addr().Unmap(), f.Server.Port()), proto: f.Proto}
+			if ct := p.contact(k, f.First); ct != nil {
+				ct.at.keep(at)
+			}
+		}
+	}
+	m |= bit
+	if st != nil {
+		st.marks = m
+	} else {
+		*slot = m
+	}
+}
+
+// Chunk implements engine.FlowObserver: the first payload of each flow is located (mark), and
+// the datagrams of the discovery protocols are read.
 func (p *part) Chunk(c *engine.Chunk, slot *any) {
 	f := c.Flow
-	if f.Proto != netflow.UDP || len(c.Payload) == 0 {
+	if len(c.Payload) == 0 || f.Outer != nil {
+		return
+	}
+	p.mark(c, slot)
+	if f.Proto == netflow.TCP && c.App == AppHTTP && c.Dir == netflow.ServerToClient {
+		p.httpResponse(c, slot)
+		return
+	}
+	if f.Proto != netflow.UDP {
 		return
 	}
 	switch c.App {
-	case AppDHCP, AppMDNS, AppLLMNR, AppSSDP, AppWSDiscovery:
+	case AppDHCP, AppMDNS, AppLLMNR, AppSSDP, AppWSDiscovery, AppSADP:
 	default:
 		return
 	}
@@ -315,25 +398,29 @@ func (p *part) Chunk(c *engine.Chunk, slot *any) {
 		p.ssdp(c.Payload, sender)
 	case AppWSDiscovery:
 		p.wsd(c.Payload, sender)
+	case AppSADP:
+		p.sadp(c.Payload, sender)
 	}
 	if st.shared && c.Dir == netflow.ClientToServer {
-		p.sharedDatagram(f, st, sender, int64(len(c.Payload)), c.Time)
+		p.sharedDatagram(f, st, sender, int64(len(c.Payload)), c.Time, seenAt{in: c.Input, frame: c.Frame, offset: c.Offset})
 	}
 }
 
 // sharedDatagram accounts one datagram of a shared flow to its sender.
-func (p *part) sharedDatagram(f *flowtable.Flow, st *flowState, sender who, n int64, at time.Time) {
+func (p *part) sharedDatagram(f *flowtable.Flow, st *flowState, sender who, n int64, at time.Time, where seenAt) {
 	in := p.device(sender)
 	if in == nil {
 		return
 	}
 	ts := at.UnixNano()
 	in.traffic(1, 0, n, 0, ts, ts)
+	in.at.keep(where)
 	k := contactKey{client: sender, server: netip.AddrPortFrom(f.Server.Addr().Unmap(), f.Server.Port()), proto: f.Proto}
 	ct := p.contact(k, at)
 	if ct == nil {
 		return
 	}
+	ct.at.keep(where)
 	if _, ok := st.counted[sender]; !ok {
 		if st.counted == nil {
 			st.counted = map[who]struct{}{}
@@ -373,6 +460,9 @@ func (p *part) Ended(f *flowtable.Flow, slot *any) {
 	shared := false
 	if st, ok := (*slot).(*flowState); ok {
 		e, shared = st.ends, st.shared
+		if len(st.resp) > 0 {
+			p.upnpResponses(st.resp, e.server)
+		}
 	} else {
 		e = endpoints{client: p.whoOf(f.ClientMAC, f.Client.Addr()), server: p.whoOf(f.ServerMAC, f.Server.Addr())}
 	}
@@ -540,6 +630,74 @@ func (p *part) wsd(b []byte, sender who) {
 		for _, pr := range o.Profiles {
 			in.add(fONVIFProfile, pr)
 		}
+	}
+}
+
+// maxResp bounds the HTTP bytes kept per flow for a UPnP description: a description and its
+// response head.
+const maxResp = upnp.MaxSize + 8<<10
+
+// httpResponse keeps what an HTTP server on the lab segment sends, for a UPnP device description
+// (the document an SSDP LOCATION names, fetched in clear on the segment).
+func (p *part) httpResponse(c *engine.Chunk, slot *any) {
+	f := c.Flow
+	if !labScope(f.Server.Addr().Unmap()) {
+		return
+	}
+	st := p.state(f, slot)
+	switch {
+	case st.respDone:
+		return
+	case c.Gap, len(st.resp)+len(c.Payload) > maxResp, len(st.resp) == 0 && !bytes.HasPrefix(c.Payload, []byte("HTTP/1.")):
+		st.resp, st.respDone = nil, true
+		return
+	}
+	st.resp = append(st.resp, c.Payload...)
+}
+
+// upnpResponses reads the HTTP responses a lab-scope server sent on one connection and takes
+// each UPnP device description among them as what the server says of itself.
+func (p *part) upnpResponses(b []byte, server who) {
+	br := bufio.NewReader(bytes.NewReader(b))
+	for range 8 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, upnp.MaxSize+1))
+		resp.Body.Close()
+		if len(body) == 0 || !upnp.LooksLike(body) {
+			if err != nil {
+				return
+			}
+			continue
+		}
+		d, _ := upnp.ParseDescription(body)
+		if d == nil {
+			continue
+		}
+		in := p.info(server)
+		in.add(fUPnPName, d.FriendlyName)
+		in.add(fUPnPMaker, d.Manufacturer)
+		in.add(fUPnPModel, d.ModelName)
+		in.add(fUPnPModelNumber, d.ModelNumber)
+		in.add(fUPnPSerial, d.SerialNumber)
+		in.add(fUPnPUDN, d.UDN)
+	}
+}
+
+// sadp reads a SADP ProbeMatch: what a Hikvision device says of itself to any host that asks.
+func (p *part) sadp(b []byte, sender who) {
+	m, _ := sadp.Parse(b)
+	if m == nil || m.Kind != sadp.KindProbeMatch {
+		return // a Probe says what the sender looks for, not what it is
+	}
+	in := p.info(sender)
+	in.add(fSADPModel, m.Description)
+	in.add(fSADPSerial, m.Serial)
+	in.add(fSADPFirmware, m.Software)
+	if a, err := netip.ParseAddr(m.IPv4); err == nil && a.Is4() {
+		in.add(fAddr, a.String())
 	}
 }
 

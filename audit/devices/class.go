@@ -22,6 +22,10 @@ const (
 	ClassMilesight = "milesight"
 )
 
+// Classes lists the maker classes, the values a policy's devices.deny_classes may name.
+var Classes = []string{ClassDJI, ClassAutel, ClassParrot, ClassSkydio, ClassYuneec, ClassHikvision, ClassDahua, ClassUniview,
+	ClassAxis, ClassHanwha, ClassTiandy, ClassReolink, ClassVivotek, ClassMilesight}
+
 // ouiClasses maps IEEE organisation names (lower case, as a prefix of the registered name) to
 // maker classes. EZVIZ (Hangzhou Ezviz Software) is Hikvision's consumer camera brand, Imou
 // (Hangzhou Huacheng Network Technology) Dahua's; both list their parent on their sites.
@@ -93,6 +97,14 @@ func classify(r *Row) (string, []string) {
 			}
 		}
 	}
+	// SADP is Hikvision's own discovery protocol: a device that answers it runs Hikvision's
+	// firmware, under whatever brand it is sold.
+	for _, m := range r.SADP.Models {
+		add(ClassHikvision, "sadp", m)
+	}
+	if len(r.SADP.Models) == 0 && len(r.SADP.Serials) > 0 {
+		add(ClassHikvision, "sadp", r.SADP.Serials[0])
+	}
 	texts := []struct {
 		where string
 		list  []string
@@ -100,6 +112,7 @@ func classify(r *Row) (string, []string) {
 		{"onvif name", r.ONVIF.Names}, {"onvif model", r.ONVIF.Models},
 		{"dhcp host name", r.DHCP.HostNames}, {"dhcp vendor class", r.DHCP.VendorClasses},
 		{"mdns name", r.MDNS.Names}, {"ssdp server", r.SSDP.Servers}, {"llmnr name", r.LLMNRNames},
+		{"upnp manufacturer", r.UPnP.Manufacturers}, {"upnp model", r.UPnP.ModelNames}, {"upnp name", r.UPnP.FriendlyNames},
 	}
 	for _, t := range texts {
 		for _, v := range t.list {

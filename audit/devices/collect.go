@@ -127,6 +127,7 @@ func (c *Collector) Inventory(dest *destinations.Inventory) *Inventory {
 				to = &contact{first: ct.first}
 				contacts[k] = to
 			}
+			to.at.keep(ct.at)
 			to.flows += ct.flows
 			to.bytesOut += ct.bytesOut
 			to.bytesIn += ct.bytesIn
@@ -196,7 +197,7 @@ func destRows(dest *destinations.Inventory) map[rowKey]*destinations.Row {
 func contactRow(k contactKey, ct *contact, rows map[rowKey]*destinations.Row) Contact {
 	c := Contact{IP: k.server.Addr().String(), Port: k.server.Port(), Protocol: k.proto.String(), Names: []string{},
 		Owner: destinations.OwnerUnknown, Scope: destinations.Scope(k.server.Addr()), Flows: ct.flows, BytesOut: ct.bytesOut,
-		BytesIn: ct.bytesIn, First: ct.first.UTC(), Last: ct.last.UTC()}
+		BytesIn: ct.bytesIn, First: ct.first.UTC(), Last: ct.last.UTC(), Evidence: ct.at.evidence()}
 	if r := rows[rowKey{k.server, c.Protocol}]; r != nil {
 		c.App, c.Owner, c.Country, c.ASN = r.App, r.Owner, r.Country, r.ASN
 		for _, n := range r.Names {
@@ -260,6 +261,9 @@ func deviceRow(w who, d *frameDev, in *info, contacts []Contact) Row {
 		r.First, r.Last = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
 	}
 	r.Gateway = in.gateway
+	at := d.at
+	at.keep(in.at)
+	r.Evidence = at.evidence()
 	for _, l := range []addrSet{d.local, in.local, in.pub} {
 		for a := range l {
 			addrs.add(a.String(), 1<<10)
@@ -291,6 +295,9 @@ func deviceRow(w who, d *frameDev, in *info, contacts []Contact) Row {
 	r.LLMNRNames = s[fLLMNRName].sortedFold()
 	r.SSDP = SSDP{Servers: s[fSSDPServer].sorted(), USNs: s[fSSDPUSN].sorted(), Locations: s[fSSDPLocation].sorted(),
 		Types: s[fSSDPType].sorted(), UserAgents: s[fSSDPAgent].sorted()}
+	r.UPnP = UPnP{FriendlyNames: s[fUPnPName].sorted(), Manufacturers: s[fUPnPMaker].sorted(), ModelNames: s[fUPnPModel].sorted(),
+		ModelNumbers: s[fUPnPModelNumber].sorted(), Serials: s[fUPnPSerial].sorted(), UDNs: s[fUPnPUDN].sorted()}
+	r.SADP = SADP{Models: s[fSADPModel].sorted(), Serials: s[fSADPSerial].sorted(), Firmware: s[fSADPFirmware].sorted()}
 	r.ONVIF = ONVIF{Endpoints: s[fWSDEndpoint].sorted(), Types: s[fWSDType].sorted(), XAddrs: s[fWSDXAddr].sorted(),
 		Models: s[fONVIFModel].sorted(), Names: s[fONVIFName].sorted(), Firmware: s[fONVIFFirmware].sorted(),
 		Locations: s[fONVIFLocation].sorted(), Profiles: s[fONVIFProfile].sorted()}

@@ -26,6 +26,7 @@ type frameDev struct {
 	framesOut, framesIn int64
 	lastSrc             netip.Addr
 	local               addrSet // lab-scope addresses it claimed in ARP (or sent from, in cooked captures)
+	at                  seenAt  // the first of these frames it sent
 }
 
 func (d *frameDev) seen(t int64) {
@@ -115,6 +116,9 @@ func (f *frames) packet(ev *engine.PacketEvent) {
 	}
 	ts := p.Time.UnixNano()
 	d.seen(ts)
+	if d.framesOut == 0 { // the reader sees frames in input order: the first is the earliest
+		d.at = seenAt{in: ev.Input, frame: p.Frame, offset: p.Offset}
+	}
 	d.framesOut++
 	if p.LinkType == capture.LinkEthernet {
 		if a, ok := dhcp.ParseARPFrame(p.Data); ok {

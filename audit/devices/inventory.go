@@ -56,6 +56,26 @@ type ONVIF struct {
 	Profiles  []string `json:"profiles"`  // ONVIF profiles (Streaming, G, T, …)
 }
 
+// UPnP is what a device's UPnP device description said of it (UPnP Device Architecture 2.0
+// §2.3): the description is fetched over clear HTTP from the SSDP LOCATION, so a capture of
+// the lab segment holds it when a control point on the segment asked.
+type UPnP struct {
+	FriendlyNames []string `json:"friendly_names"`
+	Manufacturers []string `json:"manufacturers"`
+	ModelNames    []string `json:"model_names"`
+	ModelNumbers  []string `json:"model_numbers"`
+	Serials       []string `json:"serial_numbers"`
+	UDNs          []string `json:"udns"`
+}
+
+// SADP is what a device answered to a SADP search (Hikvision's discovery protocol, UDP 37020):
+// its model, serial number and firmware, given to any host of the segment that asks.
+type SADP struct {
+	Models   []string `json:"models"`
+	Serials  []string `json:"serial_numbers"`
+	Firmware []string `json:"firmware"`
+}
+
 // Contact is a destination the device opened flows to, with the device's own share of the
 // traffic and what the destination inventory knows of the destination.
 type Contact struct {
@@ -73,6 +93,8 @@ type Contact struct {
 	BytesIn  int64     `json:"bytes_in"`  // payload bytes destination → device
 	First    time.Time `json:"first"`
 	Last     time.Time `json:"last"`
+	// Evidence is the first frame of the first flow to it.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // Row is one device of the lab segment. The JSON field names are a stable interface.
@@ -100,6 +122,8 @@ type Row struct {
 	MDNS       MDNS     `json:"mdns"`
 	LLMNRNames []string `json:"llmnr_names"`
 	SSDP       SSDP     `json:"ssdp"`
+	UPnP       UPnP     `json:"upnp"`
+	SADP       SADP     `json:"sadp"`
 	ONVIF      ONVIF    `json:"onvif"`
 	// First and Last are the times of the first and last frame it sent or that was sent to it.
 	// FramesOut and FramesIn count the packets of its TCP and UDP flows each way and the other
@@ -116,6 +140,9 @@ type Row struct {
 	Destinations     []Contact `json:"destinations"`
 	Owners           []string  `json:"owners"`
 	InternetContacts int       `json:"internet_contacts"`
+	// Evidence is the first frame it sent that was seen (nil for a device known only from what
+	// others said of it).
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // OUIInfo names the vendor table used.

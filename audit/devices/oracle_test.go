@@ -3,6 +3,7 @@ package devices
 import (
 	"maps"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -44,13 +45,19 @@ func tsharkRows(t *testing.T, path, filter string, fields ...string) [][][]strin
 }
 
 // TestSegmentAgreesWithTshark compares the devices' MAC addresses, DHCP host names and mDNS
-// names with what tshark (Debian package tshark) reads from the same generated capture. It
-// skips when tshark is not installed.
+// names with what tshark (Debian package tshark) reads from the same generated captures: the
+// segment and the embedded example. It skips when tshark is not installed.
 func TestSegmentAgreesWithTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed (Debian package tshark): oracle comparison skipped")
 	}
-	path, _ := segmentCapture(t)
+	segment, _ := segmentCapture(t)
+	for _, path := range []string{segment, exampleCapture(t)} {
+		t.Run(filepath.Base(path), func(t *testing.T) { agreesWithTshark(t, path) })
+	}
+}
+
+func agreesWithTshark(t *testing.T, path string) {
 	inv, err := Build(t.Context(), []string{path}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -128,3 +135,47 @@ func TestSegmentAgreesWithTshark(t *testing.T) {
 }
 
 const metaQueryName = "_services._dns-sd._udp.local"
+
+// TestUPnPAgreesWithTshark compares the UPnP description fields of the example's camera with the
+// character data tshark's XML dissector reads from the same HTTP response (port 49152 decoded as
+// HTTP): the root device's fields are one run of it, in document order. It skips when tshark is
+// not installed.
+func TestUPnPAgreesWithTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed (Debian package tshark): oracle comparison skipped")
+	}
+	path := exampleCapture(t)
+	inv, err := Build(t.Context(), []string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("tshark", "-n", "-r", path, "-d", "tcp.port==49152,http", "-Y", "http.response && xml", "-T", "fields",
+		"-e", "eth.src", "-e", "xml.cdata", "-E", "occurrence=a", "-E", "aggregator=|").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdata := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if mac, data, ok := strings.Cut(l, "\t"); ok {
+			cdata[mac] = "|" + data + "|"
+		}
+	}
+	n := 0
+	for _, r := range inv.Devices {
+		u := r.UPnP
+		if len(u.UDNs) == 0 {
+			if cdata[r.MAC] != "" {
+				t.Errorf("%s: tshark reads a description %s, the inventory none", r.MAC, cdata[r.MAC])
+			}
+			continue
+		}
+		n++
+		run := "|" + strings.Join([]string{u.FriendlyNames[0], u.Manufacturers[0], u.ModelNames[0], u.ModelNumbers[0], u.Serials[0], u.UDNs[0]}, "|") + "|"
+		if !strings.Contains(cdata[r.MAC], run) {
+			t.Errorf("%s: UPnP fields %s, tshark's XML character data %s", r.MAC, run, cdata[r.MAC])
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d devices with a UPnP description, the example has 1", n)
+	}
+}

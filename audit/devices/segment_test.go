@@ -1,6 +1,7 @@
 package devices
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -55,17 +56,24 @@ type frameTotals struct {
 	framesOut, framesIn, bytesOut, bytesIn int64
 }
 
-func countFrames(t testing.TB, path string) map[string]*frameTotals {
+// openPcap opens a pcap file with gopacket's reader; the file is closed when the test ends.
+func openPcap(t testing.TB, path string) *pcapgo.Reader {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	r, err := pcapgo.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+func countFrames(t testing.TB, path string) map[string]*frameTotals {
+	t.Helper()
+	r := openPcap(t, path)
 	out := map[string]*frameTotals{}
 	get := func(mac []byte, ts time.Time) *frameTotals {
 		k := netHW(mac)
@@ -133,7 +141,8 @@ func expectedRows() []Row {
 		for _, l := range []*[]string{&r.ClassSigns, &r.IPv4, &r.IPv6, &r.DHCP.HostNames, &r.DHCP.FQDNs, &r.DHCP.VendorClasses, &r.DHCP.Fingerprints,
 			&r.MDNS.Names, &r.MDNS.Services, &r.LLMNRNames, &r.SSDP.Servers, &r.SSDP.USNs, &r.SSDP.Locations, &r.SSDP.Types, &r.SSDP.UserAgents,
 			&r.ONVIF.Endpoints, &r.ONVIF.Types, &r.ONVIF.XAddrs, &r.ONVIF.Models, &r.ONVIF.Names, &r.ONVIF.Firmware, &r.ONVIF.Locations,
-			&r.ONVIF.Profiles, &r.Owners} {
+			&r.ONVIF.Profiles, &r.Owners, &r.UPnP.FriendlyNames, &r.UPnP.Manufacturers, &r.UPnP.ModelNames, &r.UPnP.ModelNumbers,
+			&r.UPnP.Serials, &r.UPnP.UDNs, &r.SADP.Models, &r.SADP.Serials, &r.SADP.Firmware} {
 			if *l == nil {
 				*l = none
 			}
@@ -267,6 +276,13 @@ func TestSegmentRows(t *testing.T) {
 				c.BytesOut, c.BytesIn = tot.Out, tot.In
 			}
 			got := inv.Devices[i]
+			checkEvidence(t, path, got)
+			w.Evidence = got.Evidence
+			for j := range w.Destinations {
+				if j < len(got.Destinations) {
+					w.Destinations[j].Evidence = got.Destinations[j].Evidence
+				}
+			}
 			if !reflect.DeepEqual(got, w) {
 				t.Errorf("%d shards, device %d (%s): %s", shards, i, w.MAC, fieldDiff(got, w))
 			}
@@ -280,6 +296,61 @@ func TestSegmentRows(t *testing.T) {
 		if inv.Packets != 84 {
 			t.Errorf("%d packets", inv.Packets)
 		}
+	}
+}
+
+// checkEvidence checks that a device and each of its contacts are located in the capture: its
+// name and SHA-256, and a frame number and offset that frameAt finds there, sent by the device.
+func checkEvidence(t *testing.T, path string, r Row) {
+	t.Helper()
+	sum := fileSHA256(t, path)
+	check := func(what string, ev *Evidence) {
+		if ev == nil {
+			t.Errorf("%s: no evidence", what)
+			return
+		}
+		if ev.Input != path || ev.SHA256 != sum || ev.Frame < 1 || ev.Offset < 24 {
+			t.Errorf("%s: evidence %+v, want input %s sha256 %s", what, ev, path, sum)
+			return
+		}
+		src, dst := frameAt(t, path, ev.Frame, ev.Offset)
+		if src != r.MAC && dst != r.MAC {
+			t.Errorf("%s: frame %d (offset %d) is %s → %s, not the device's", what, ev.Frame, ev.Offset, src, dst)
+		}
+	}
+	check(r.MAC, r.Evidence)
+	for _, c := range r.Destinations {
+		check(r.MAC+" → "+c.IP, c.Evidence)
+	}
+}
+
+func fileSHA256(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+
+// frameAt reads the link-layer addresses of frame n (from 1) with pcapgo, and checks that the
+// frame's record starts at offset (a pcap file: a 24-byte header, then 16 bytes before each
+// frame).
+func frameAt(t *testing.T, path string, n int, offset int64) (src, dst string) {
+	t.Helper()
+	r := openPcap(t, path)
+	pos := int64(24)
+	for i := 1; ; i++ {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			t.Fatalf("frame %d: %v", n, err)
+		}
+		if i == n {
+			if pos != offset {
+				t.Errorf("frame %d at offset %d, evidence says %d", n, pos, offset)
+			}
+			return netHW(data[6:12]), netHW(data[0:6])
+		}
+		pos += 16 + int64(len(data))
 	}
 }
 

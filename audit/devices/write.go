@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"droneaudit/audit/destinations"
+	"droneaudit/internal/safetext"
 )
 
 // WriteJSON writes the inventory as one JSON document: {"devices": [...], "oui": {...}, "geoip": {...}}.
@@ -22,7 +23,8 @@ func (inv *Inventory) WriteJSON(w io.Writer) error {
 var csvHeader = []string{"mac", "vendor", "oui", "randomised", "class", "ipv4", "ipv6", "gateway", "dhcp_host_names", "dhcp_vendor_classes",
 	"dhcp_fingerprints", "dhcp_server", "mdns_names", "mdns_services", "mdns_instances", "llmnr_names", "ssdp_servers", "ssdp_types",
 	"ssdp_locations", "onvif_types", "onvif_models", "onvif_names", "onvif_firmware", "onvif_locations", "onvif_xaddrs",
-	"first", "last", "frames_out", "frames_in", "bytes_out", "bytes_in", "internet_contacts", "owners", "destinations", "class_signs"}
+	"first", "last", "frames_out", "frames_in", "bytes_out", "bytes_in", "internet_contacts", "owners", "destinations", "class_signs",
+	"upnp_names", "upnp_manufacturers", "upnp_models", "upnp_model_numbers", "upnp_serials", "sadp_models", "sadp_serials", "sadp_firmware"}
 
 func join(l []string) string { return strings.Join(l, "; ") }
 
@@ -53,7 +55,9 @@ func (inv *Inventory) WriteCSV(w io.Writer) error {
 			join(r.SSDP.Locations), join(r.ONVIF.Types), join(r.ONVIF.Models), join(r.ONVIF.Names), join(r.ONVIF.Firmware),
 			join(r.ONVIF.Locations), join(r.ONVIF.XAddrs), timeText(r.First), timeText(r.Last),
 			strconv.FormatInt(r.FramesOut, 10), strconv.FormatInt(r.FramesIn, 10), strconv.FormatInt(r.BytesOut, 10), strconv.FormatInt(r.BytesIn, 10),
-			strconv.Itoa(r.InternetContacts), join(r.Owners), join(dests), join(r.ClassSigns)}
+			strconv.Itoa(r.InternetContacts), join(r.Owners), join(dests), join(r.ClassSigns),
+			join(r.UPnP.FriendlyNames), join(r.UPnP.Manufacturers), join(r.UPnP.ModelNames), join(r.UPnP.ModelNumbers), join(r.UPnP.Serials),
+			join(r.SADP.Models), join(r.SADP.Serials), join(r.SADP.Firmware)}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
@@ -103,7 +107,8 @@ func addrPort(ip string, port uint16) string {
 	return fmt.Sprintf("%s:%d", ip, port)
 }
 
-// WriteText writes one block per device for people, followed by the data attributions.
+// WriteText writes one block per device for people, followed by the data attributions. Every
+// line passes through safetext.
 func (inv *Inventory) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	for _, r := range inv.Devices {
@@ -157,6 +162,9 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 			}
 			line("seen", seen, fmt.Sprintf("sent %s (%d B of payload); received %s (%d B)", count(r.FramesOut, "frame"), r.BytesOut, count(r.FramesIn, "frame"), r.BytesIn))
 		}
+		if e := r.Evidence; e != nil {
+			line("evidence", fmt.Sprintf("first frame it sent: %s frame %d (offset %d), sha256 %s", e.Input, e.Frame, e.Offset, e.SHA256))
+		}
 		server := ""
 		if r.DHCP.Server {
 			server = "answers DHCP (a DHCP server)"
@@ -174,6 +182,10 @@ func (inv *Inventory) WriteText(w io.Writer) error {
 		line("onvif", labelled("types", r.ONVIF.Types), labelled("model", r.ONVIF.Models), labelled("name", r.ONVIF.Names),
 			labelled("firmware", r.ONVIF.Firmware), labelled("location", r.ONVIF.Locations), labelled("profiles", r.ONVIF.Profiles),
 			labelled("xaddrs", r.ONVIF.XAddrs), labelled("endpoint", r.ONVIF.Endpoints))
+		line("upnp", labelled("name", quoted(r.UPnP.FriendlyNames)), labelled("manufacturer", quoted(r.UPnP.Manufacturers)),
+			labelled("model", r.UPnP.ModelNames), labelled("model number", r.UPnP.ModelNumbers), labelled("serial", r.UPnP.Serials),
+			labelled("udn", r.UPnP.UDNs))
+		line("sadp", labelled("model", r.SADP.Models), labelled("serial", r.SADP.Serials), labelled("firmware", quoted(r.SADP.Firmware)))
 		line("signs", r.ClassSigns...)
 		if len(r.Destinations) > 0 {
 			owners := ""
@@ -212,8 +224,16 @@ type errWriter struct {
 	err error
 }
 
+// printf writes one line (or an empty one) through safetext: names, versions and notes come from
+// the capture, and a control character in them must not move the cursor or start a line.
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
+		line, nl := strings.CutSuffix(fmt.Sprintf(format, args...), "\n")
+		if nl {
+			line = safetext.String(line) + "\n"
+		} else {
+			line = safetext.String(line)
+		}
+		_, e.err = io.WriteString(e.w, line)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"droneaudit/capture/flowtable"
 	"droneaudit/decoders/http"
+	"droneaudit/decoders/http3"
 	"droneaudit/decoders/mqtt"
 	"droneaudit/decoders/tls"
 	"droneaudit/engine"
@@ -31,6 +32,7 @@ type flowState struct {
 	h1    *http.H1Conn
 	h2    *http.H2Conn
 	mq    *mqtt.Conn
+	h3    *http3.Stream // an HTTP/3 request stream (observer_h3.go)
 	in    *engine.Input
 	flow  *flowtable.Flow
 	p     *part
@@ -72,6 +74,8 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 			st.h2open = map[uint32]*Row{}
 		case "mqtt":
 			st.mq = &mqtt.Conn{}
+		case "http3":
+			st.h3 = http3.NewStream(c.Flow.StreamID, p.opt.MaxBody)
 		default:
 			st.dead = true
 		}
@@ -108,6 +112,8 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 			return
 		}
 		st.h2.Feed(c.Dir, c.Payload)
+	case st.h3 != nil:
+		st.feed3(c)
 	case st.mq != nil:
 		if c.Gap {
 			st.dead = true
@@ -140,6 +146,8 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 			p.rows = append(p.rows, *r)
 		}
 		st.h2open = nil
+	case st.h3 != nil:
+		st.end3(f)
 	}
 	*state = nil
 }

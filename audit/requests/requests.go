@@ -1,6 +1,7 @@
 // Package requests lists what a capture asked of its servers: one row per HTTP request (HTTP/1.x
-// with its response, HTTP/2 per stream) and per MQTT PUBLISH, over clear TCP or inside TLS
-// sessions the engine opened with the key log (decoders/tlslayer). It is an engine observer that
+// with its response, HTTP/2 and HTTP/3 per stream) and per MQTT PUBLISH, over clear TCP or inside
+// TLS sessions and QUIC connections the engine opened with the key log (decoders/tlslayer,
+// decoders/quic). It is an engine observer that
 // runs beside the destination inventory in the same pass; rows do not depend on the shard count.
 package requests
 
@@ -39,9 +40,9 @@ type Body struct {
 // Row is one HTTP request with its response, or one MQTT PUBLISH.
 type Row struct {
 	// ID names the request: "<flow uid>#<n>", n the request's number in an HTTP/1 connection,
-	// the stream ID in HTTP/2, the PUBLISH's number in an MQTT connection ("#m<n>" for MQTT over
-	// WebSocket, beside the upgrade's HTTP requests); "#0-k" is the k-th response whose request
-	// was not seen (method "?").
+	// the stream ID in HTTP/2 and HTTP/3 (whose flow is the QUIC connection's), the PUBLISH's
+	// number in an MQTT connection ("#m<n>" for MQTT over WebSocket, beside the upgrade's HTTP
+	// requests); "#0-k" is the k-th response whose request was not seen (method "?").
 	ID    string    `json:"id"`
 	Input string    `json:"input"`
 	Flow  string    `json:"flow"`
@@ -51,7 +52,7 @@ type Row struct {
 	Server   string `json:"server"`
 	Name     string `json:"name,omitempty"`
 	TLS      bool   `json:"tls"`
-	Protocol string `json:"protocol"` // "http/1.1", "h2", "mqtt", "mqtt/ws"
+	Protocol string `json:"protocol"` // "http/1.1", "h2", "h3", "mqtt", "mqtt/ws"
 	// Method is the HTTP method, or PUBLISH; URL the request target as an absolute URL, or the
 	// MQTT topic.
 	Method   string `json:"method"`
@@ -97,6 +98,7 @@ type Options struct {
 // TLS sessions the capture joined mid-stream (to report them).
 var Protocols = append([]decoders.Protocol{
 	{Name: "http2", Transport: netflow.TCP, Sniff: http.LooksLikeH2},
+	http.H3Protocol,
 }, tlslayer.Protocols...)
 
 // Collector is the engine observer that makes the rows.

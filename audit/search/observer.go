@@ -23,6 +23,20 @@ import (
 // Decoder is the name search fixes carry in their evidence.
 const Decoder = "search"
 
+// MessageTrack is the Evidence.Message of a search fix that lies near the flown track and in no
+// zone: the audit makes a track-leak finding of it.
+const MessageTrack = "flown-track"
+
+// MessageRegion is the Evidence.Message of a search hit in the track region (scan.TargetRegion):
+// near no zone and no known track point yet. It is handed to the sink's HoldTrack, never as a
+// fix: the audit checks it against the telemetry of its input once the input is done.
+const MessageRegion = "track-region"
+
+// TrackHolder is implemented by a sink that holds track-region hits until its input is done.
+type TrackHolder interface {
+	HoldTrack(f geo.Fix)
+}
+
 // Known is implemented by a sink that remembers the off-device positions its structural
 // decoders reported, per flow uid (network) or transmitter address (broadcast). The observer
 // asks it before it reports a hit, so that a position a decoder understood is not reported
@@ -68,10 +82,24 @@ func New(opt Options) *Observer {
 	return o
 }
 
+// SetPattern replaces what the search looks for: the audit compiles the flown track of the log
+// files into it once they are decoded (engine.Config.BeforeCaptures). Call it only while no
+// capture is being read; the shards see the new pattern from their next chunk on.
+func (o *Observer) SetPattern(p *scan.Pattern) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.opt.Pattern = p
+	for _, pt := range append([]*part{o.link}, o.parts...) {
+		add(&pt.retired, pt.sc.Stats)
+		pt.sc, pt.last = scan.NewScanner(p), scan.Stats{}
+	}
+}
+
 // Stats returns the counts of the run; call it after the run.
 func (o *Observer) Stats() Stats {
 	st := Stats{}
 	for _, p := range append([]*part{o.link}, o.parts...) {
+		add(&st.Scan, p.retired)
 		add(&st.Scan, p.sc.Stats)
 		st.Fixes += p.st.Fixes
 		st.Duplicates += p.st.Duplicates
@@ -87,6 +115,49 @@ func add(a *scan.Stats, b scan.Stats) {
 	a.Hits += b.Hits
 	a.HeldRandom += b.HeldRandom
 	a.Decoded += b.Decoded
+}
+
+// Counts are what the search did in one input, as report.json lists them per input.
+type Counts struct {
+	Bytes      int64 `json:"bytes"`       // searched (ciphertext left out)
+	Skipped    int64 `json:"skipped"`     // TLS and QUIC ciphertext bytes, searched in their opened layer instead
+	Candidates int64 `json:"candidates"`  // single values that passed the range check
+	Pairs      int64 `json:"pairs"`       // lat/lon pairs checked against the targets
+	Hits       int64 `json:"hits"`        // pairs in a target
+	HeldRandom int64 `json:"held_random"` // weak-form pairs held back in bytes that test as random
+	Fixes      int64 `json:"fixes"`       // hits reported as fixes
+	Duplicates int64 `json:"duplicates"`  // hits left out: a structural decoder reported the position
+	// TrackHeld counts hits in the track region held until the input was done, TrackResolved
+	// those of them that lay near the track then (counted in Fixes too).
+	TrackHeld     int64 `json:"track_held"`
+	TrackResolved int64 `json:"track_resolved"`
+}
+
+// Add adds c to a.
+func (a *Counts) Add(c Counts) {
+	a.Bytes += c.Bytes
+	a.Skipped += c.Skipped
+	a.Candidates += c.Candidates
+	a.Pairs += c.Pairs
+	a.Hits += c.Hits
+	a.HeldRandom += c.HeldRandom
+	a.Fixes += c.Fixes
+	a.Duplicates += c.Duplicates
+	a.TrackHeld += c.TrackHeld
+	a.TrackResolved += c.TrackResolved
+}
+
+// Counter is implemented by a sink that keeps the search's counts of its input: the observer
+// hands it what the search did in that input's bytes.
+type Counter interface {
+	SearchCounts(c Counts)
+}
+
+// count hands c to the sink when it keeps counts.
+func count(sink decoders.Sink, c Counts) {
+	if k, ok := sink.(Counter); ok {
+		k.SearchCounts(c)
+	}
 }
 
 // overlap is how many bytes of a TCP direction are kept to search again with the next chunk:
@@ -120,6 +191,11 @@ type part struct {
 	// kept bytes) and end at hi or later (in the new ones); 0, 0 otherwise.
 	lo, hi int
 	base   int64
+	// last is the scanner's counts when they were last handed to a sink; skipped the
+	// ciphertext bytes since then.
+	last    scan.Stats
+	skipped int64
+	retired scan.Stats // the counts of the scanners SetPattern replaced
 }
 
 func (o *Observer) newPart(lane int) *part {
@@ -149,7 +225,12 @@ func (o *Observer) Shard(i int) engine.FlowObserver {
 }
 
 // CaptureEnd implements engine.Observer.
-func (o *Observer) CaptureEnd(*engine.Input, error) {}
+func (o *Observer) CaptureEnd(in *engine.Input, _ error) {
+	if o.link.in == in {
+		o.link.flushCounts()
+		o.link.in, o.link.sink = nil, nil
+	}
+}
 
 // Packet implements engine.Observer: the bodies of 802.11 frames, on the reader goroutine. Frames
 // the flows carry (IP) are searched in the shards; protected frames are ciphertext.
@@ -186,12 +267,13 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 	if len(c.Payload) == 0 {
 		return
 	}
+	p.sinkFor(c.Input)
 	if c.Flow.Outer == nil && (c.App == "tls" || c.App == "quic") {
 		p.st.Skipped += int64(len(c.Payload))
+		p.skipped += int64(len(c.Payload))
 		fs.off[d] += int64(len(c.Payload))
 		return // ciphertext: a hit there is chance; the opened layer is searched instead
 	}
-	p.sinkFor(c.Input)
 	pl := c.Payload
 	tcp := c.Flow.Proto == netflow.TCP
 	if tcp && len(fs.tail[d]) > 0 {
@@ -250,7 +332,14 @@ func hitFix(h scan.Hit, ev geo.Evidence) geo.Fix {
 	if h.Encoding == scan.Geohash {
 		note = fmt.Sprintf("known-value search: %d-character geohash, in %s", h.Len, h.Target)
 	}
-	ev.Decoder, ev.Encoding, ev.Note = Decoder, enc, note
+	msg := ""
+	switch h.Target {
+	case scan.TargetTrack:
+		msg = MessageTrack
+	case scan.TargetRegion:
+		msg = MessageRegion
+	}
+	ev.Decoder, ev.Message, ev.Encoding, ev.Note = Decoder, msg, enc, note
 	return geo.Fix{Lat: h.Lat, Lon: h.Lon, Role: geo.RoleOther, PrecisionM: h.PrecisionM, Evidence: ev}
 }
 
@@ -281,10 +370,10 @@ func (o *Observer) SearchDecoded(lane int, sink decoders.Sink, ev geo.Evidence, 
 		f := hitFix(h, e)
 		if k, ok := sink.(Known); ok && k.Known(key, f.Lat, f.Lon, f.PrecisionM+dupTolM) {
 			p.st.Duplicates++
+			count(sink, Counts{Duplicates: 1})
 			return
 		}
-		p.st.Fixes++
-		sink.Fix(f)
+		p.deliver(sink, f)
 	})
 }
 
@@ -299,6 +388,7 @@ func (p *part) report(f geo.Fix, key string, fs *flowState) {
 	if k, ok := p.sink.(Known); ok {
 		if k.Known(key, f.Lat, f.Lon, f.PrecisionM+dupTolM) {
 			p.st.Duplicates++
+			count(p.sink, Counts{Duplicates: 1})
 			return
 		}
 		if fs != nil && len(fs.held) < maxHeld && p.nHeld < maxHeldLane {
@@ -308,8 +398,21 @@ func (p *part) report(f geo.Fix, key string, fs *flowState) {
 			return
 		}
 	}
+	p.deliver(p.sink, f)
+}
+
+// deliver hands a fix to the sink, or a track-region hit to its HoldTrack.
+func (p *part) deliver(sink decoders.Sink, f geo.Fix) {
+	if f.Evidence.Message == MessageRegion {
+		if th, ok := sink.(TrackHolder); ok {
+			count(sink, Counts{TrackHeld: 1})
+			th.HoldTrack(f)
+		}
+		return
+	}
 	p.st.Fixes++
-	p.sink.Fix(f)
+	count(sink, Counts{Fixes: 1})
+	sink.Fix(f)
 }
 
 // release reports the held hits of a flow (those of one input, or all when in is nil).
@@ -323,10 +426,10 @@ func (p *part) release(fs *flowState, in *engine.Input) {
 		sink := p.o.opt.Sink(h.in, p.lane)
 		if k, ok := sink.(Known); ok && k.Known(fs.uid, h.f.Lat, h.f.Lon, h.f.PrecisionM+dupTolM) {
 			p.st.Duplicates++
+			count(sink, Counts{Duplicates: 1})
 			continue
 		}
-		p.st.Fixes++
-		sink.Fix(h.f)
+		p.deliver(sink, h.f)
 	}
 	p.nHeld -= len(fs.held) - len(kept)
 	fs.held = kept
@@ -357,12 +460,27 @@ func (p *part) InputEnd(in *engine.Input) {
 		p.release(fs, in)
 	}
 	if p.in == in {
+		p.flushCounts()
 		p.in, p.sink = nil, nil
 	}
 }
 
 func (p *part) sinkFor(in *engine.Input) {
 	if p.in != in {
+		p.flushCounts()
 		p.in, p.sink = in, p.o.opt.Sink(in, p.lane)
 	}
+}
+
+// flushCounts hands the sink of the current input what the scanner did since the last time:
+// every byte it searched since then was of that input.
+func (p *part) flushCounts() {
+	if p.sink == nil {
+		return
+	}
+	st, l := p.sc.Stats, p.last
+	c := Counts{Bytes: st.Bytes - l.Bytes, Skipped: p.skipped, Candidates: st.Candidates - l.Candidates,
+		Pairs: st.Pairs - l.Pairs, Hits: st.Hits - l.Hits, HeldRandom: st.HeldRandom - l.HeldRandom}
+	p.last, p.skipped = st, 0
+	count(p.sink, c)
 }

@@ -51,6 +51,10 @@ type Flow struct {
 	// StreamID names the stream.
 	InStream bool
 	StreamID uint64
+	// StreamFin says, per direction, that the stream of an InStream flow ended cleanly (its FIN)
+	// rather than being reset or cut by the end of its connection or of the capture: set before
+	// the chunk that carries the last bytes, or before the flow's end when no bytes came with it.
+	StreamFin [2]bool
 	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
 	// sized by the owner (see Table.Slots).
 	Data []any

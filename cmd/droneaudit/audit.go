@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"droneaudit/audit"
 	"droneaudit/geo"
@@ -16,7 +17,7 @@ func init() { addCommand(newAuditCmd) }
 
 func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "audit [--zones ZONES] [--format text|json] [-o DIR] [INPUT...]",
+		Use:   "audit [--zones ZONES] [--format text|json] [-o DIR] [--example flight|segment] [INPUT...]",
 		Short: "Decode the inputs, match every position against the zones and give a verdict",
 		Long: `audit decodes all inputs (captures, flight and telemetry logs; folders are walked and decoded
 in parallel), matches every position against the sensitive zones, and prints the findings and a
@@ -54,17 +55,27 @@ default a position inside a secret or restricted zone fails when it reaches the 
 broadcast; sent to the lab network it is a finding that does not fail.
 
 The known-value search (on unless --no-search) looks for the zones' coordinates in every
-off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7,
-radians, IEEE floats, protobuf fields, geohashes, also inside hex, base64 and percent-encoded
-runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
-a decoder already understood are not reported twice.
+off-device payload of the captures in any encoding: decimal text, integers scaled 1e5/1e6/1e7
+(binary, and printed as text), radians, IEEE floats, protobuf fields, geohashes, also inside hex,
+base64 and percent-encoded runs. Its findings name the encoding, the byte offset in the stream and the precision; positions
+a decoder already understood are not reported twice. It also looks for the flown track: the log
+files are decoded before the captures, and a point near their track, or near the telemetry a
+capture itself carries (held until the capture is read), is a track-leak finding
+(--no-track-search leaves the track out).
 
 Without --format, the extension of --out (.json, .txt) gives the format. Times
 in the text report are shown in --tz (default: the system's zone); JSON keeps RFC 3339 UTC, and a
 device's own clock (SRT subtitles) is marked "device-local", never shown as UTC.
 
-Without inputs it runs on the embedded demo session: a drone flying over the Kleine-Brogel air
-base while streaming MAVLink telemetry over UDP.
+Without inputs it runs on the embedded demo session, under its own policy and zone file (a
+policy in the configuration, or --zones, replaces them): a police lab's test of a DJI Mavic 3 Enterprise with its RC
+Pro flying from a staging area over the Kleine-Brogel air base. Its inputs are the lab access
+point's capture (DHCP, DNS, TLS 1.3 with the session keys in the pcapng, DJI Cloud API MQTT in
+clear), a monitor-mode capture of the aircraft's DroneID beacons and the RC's flight record.
+Nothing is written unless --out is given. --example segment audits the embedded lab segment
+instead: a DJI controller, a phone, a Hikvision camera and a Dahua NVR and whom they contact,
+listed in the report's devices section (see 'droneaudit devices'); with the device policy below
+its devices fail.
 
 Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-separated):
   policy:
@@ -74,10 +85,17 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
     fail_on_device: false             # also fail on zone positions held in on-device logs
     fail_on_cleartext_telemetry: false # positions sent over the network unencrypted, in a zone or not
     fail_on_flight_log_upload: true   # a flight record seen in network traffic
+    fail_on_track_leak: true          # a point of the flown track (the log files) found in traffic
     destinations:                     # contacts the acceptance test forbids
       deny_owners: [dji, hikvision-cloud, dahua-cloud]   # owner classes (see 'droneaudit destinations --list-owners')
       deny_countries: [CN]            # ISO 3166-1 alpha-2
-      deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]`,
+      deny_hosts: ["*.djiservice.org", "47.88.0.0/16"]
+    devices:                          # devices of the lab segment (see 'droneaudit devices')
+      deny_classes: [hikvision, dahua] # maker classes no device may belong to (dji, hikvision, dahua, uniview, ...)
+      closed_segment: true            # the segment has no outside link: a device that reaches the internet fails
+
+A device that contacted an owner class of deny_owners is also a device-denied finding, naming the
+device (MAC, vendor, addresses, names) and the frame of its first such contact.`,
 		RunE: runAudit,
 	}
 	f := c.Flags()
@@ -90,10 +108,15 @@ Policy (droneaudit.yaml; every key also as DRONEAUDIT_POLICY_..., lists comma-se
 	f.String("examiner", "", "examiner's name printed in every report")
 	f.Bool("redact", false, "replace coordinates in the human reports (text, Markdown, HTML) with zone names and distances")
 	f.Bool("no-search", false, "turn off the known-value search for zone coordinates in any encoding in the captures' payloads")
+	f.Bool("no-track-search", false, "leave the flown track (log files, the captures' telemetry) out of the known-value search")
+	f.String("example", "", `audit an embedded example instead of inputs: "flight" (the default without inputs) or "segment"`)
 	addKeylogFlag(c)
 	addExtractFlag(c)
 	return c
 }
+
+// exampleFlight names the embedded demo flight (demo.EmbeddedCapture).
+const exampleFlight = "flight"
 
 func runAudit(cmd *cobra.Command, args []string) error {
 	format := cfg.GetString("format")
@@ -107,7 +130,16 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if dopts.Unwrappers, err = tlsLayers(cmd); err != nil {
 		return err
 	}
-	policy, err := loadPolicy(ruleClasses(dopts.Owners))
+	var base *viper.Viper
+	if len(args) == 0 {
+		// The demo runs under its own policy file unless the configuration gives a policy.
+		base = viper.New()
+		base.SetConfigType("yaml")
+		if err := base.ReadConfig(bytes.NewReader(demo.EmbeddedPolicy)); err != nil {
+			return fmt.Errorf("%s: %w", demo.PolicyName, err)
+		}
+	}
+	policy, err := loadPolicy(ruleClasses(dopts.Owners), base)
 	if err != nil {
 		return err
 	}
@@ -129,13 +161,23 @@ func runAudit(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
+	if err := exampleFlag(args, exampleFlight); err != nil {
+		return err
+	}
 	extract, _ := cmd.Flags().GetString("extract")
 	if err := checkExtractDir(extract, read); err != nil {
 		return err
 	}
 	if len(args) == 0 {
-		slog.Info("no inputs given: auditing the embedded demo session", "capture", demo.CaptureName)
-		srcs = []audit.Source{audit.BytesSource(demo.CaptureName, demo.EmbeddedCapture)}
+		if cfg.GetString("example") == exampleSegment {
+			slog.Info("auditing the embedded lab segment example", "capture", demo.SegmentName)
+			srcs = []audit.Source{audit.BytesSource(demo.SegmentName, demo.EmbeddedSegment)}
+		} else {
+			slog.Info("no inputs given: auditing the embedded demo session", "policy", demo.PolicyName, "zones", demo.ZonesName)
+			for _, in := range demo.Inputs() {
+				srcs = append(srcs, audit.BytesSource(in.Name, in.Data))
+			}
+		}
 		if zpath == "" {
 			zones, err = geo.ParseZones(demo.ZonesName, demo.EmbeddedZones)
 			if err != nil {
@@ -164,7 +206,8 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	}
 	tuneGC()
 	bar := startProgress(srcs)
-	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"), Lab: labLog, Extract: extract})
+	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"),
+		NoTrackSearch: cfg.GetBool("no-track-search"), Lab: labLog, Extract: extract})
 	bar.Finish()
 	if rep == nil {
 		return runErr

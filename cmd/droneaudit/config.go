@@ -25,7 +25,7 @@ import (
 // a value that can never match. Both are usage errors (exit 2) that name the key.
 
 // configSections are the keys that hold other keys; an empty section is allowed.
-var configSections = []string{"policy", "policy.destinations", "geoip"}
+var configSections = []string{"policy", "policy.destinations", "policy.devices", "geoip"}
 
 // configOnlyKeys are the keys of the configuration that are no flag.
 func configOnlyKeys() []string {
@@ -291,23 +291,36 @@ func loadLocation(name string) (*time.Location, error) {
 
 // loadPolicy reads the policy key by key, from flags, environment and file alike
 // (DRONEAUDIT_POLICY_FAIL_ON=secret works as well as policy.fail_on in the file), and checks
-// every value. classes are the owner classes the configuration's owner rules define.
-func loadPolicy(classes []string) (audit.Policy, error) {
+// every value. classes are the owner classes the configuration's owner rules define. base, when
+// not nil, is a policy file (the demo's own) used only when the configuration sets no policy key:
+// a policy is taken whole from one place, never mixed.
+func loadPolicy(classes []string, base *viper.Viper) (audit.Policy, error) {
 	p := audit.DefaultPolicy()
 	for _, k := range audit.PolicyKeys {
+		if cfg.IsSet("policy." + k) {
+			base = nil
+			break
+		}
+	}
+	for _, k := range audit.PolicyKeys {
 		key := "policy." + k
-		if !cfg.IsSet(key) {
+		var raw any
+		switch {
+		case cfg.IsSet(key):
+			raw = cfg.Get(key)
+		case base != nil && base.IsSet(key):
+			raw = base.Get(key)
+		default:
 			continue
 		}
-		raw := cfg.Get(key)
 		switch k {
-		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload":
+		case "fail_on_broadcast_pilot", "fail_on_device", "fail_on_cleartext_telemetry", "fail_on_flight_log_upload", "fail_on_tls_pinning", "fail_on_track_leak", "devices.closed_segment":
 			b, err := boolValue(raw)
 			if err != nil {
 				return p, usageError("%s: %v", key, err)
 			}
 			*map[string]*bool{"fail_on_broadcast_pilot": &p.FailOnBroadcastPilot, "fail_on_device": &p.FailOnDevice,
-				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload}[k] = b
+				"fail_on_cleartext_telemetry": &p.FailOnCleartextTelemetry, "fail_on_flight_log_upload": &p.FailOnFlightLogUpload, "fail_on_tls_pinning": &p.FailOnTLSPinning, "fail_on_track_leak": &p.FailOnTrackLeak, "devices.closed_segment": &p.Devices.ClosedSegment}[k] = b
 			continue
 		}
 		list, err := stringList(raw)
@@ -328,6 +341,8 @@ func loadPolicy(classes []string) (audit.Policy, error) {
 			p.Destinations.DenyCountries = list
 		case "destinations.deny_hosts":
 			p.Destinations.DenyHosts = list
+		case "devices.deny_classes":
+			p.Devices.DenyClasses = list
 		}
 	}
 	if err := p.Validate(classes...); err != nil {

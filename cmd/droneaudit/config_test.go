@@ -30,6 +30,9 @@ func TestConfigIsStrict(t *testing.T) {
 		{"policy:\n  destinations:\n    deny_hosts: [\"dji*.com\"]\n", `policy.destinations.deny_hosts: "dji*.com" is no host pattern`},
 		{"policy:\n  fail_scopes: [space]\n", `policy.fail_scopes: "space"`},
 		{"policy:\n  fail_on_device: maybe\n", `policy.fail_on_device: "maybe"`},
+		{"policy:\n  devices:\n    deny_classes: [hikvsion]\n", `policy.devices.deny_classes: "hikvsion" is no maker class`},
+		{"policy:\n  devices:\n    closed_segment: maybe\n", `policy.devices.closed_segment: "maybe"`},
+		{"policy:\n  devices:\n    closed: true\n", `unknown key "policy.devices.closed"`},
 		{"owners:\n  - {pattern: \"*.x.org\", owner: cloud, sorce: notes}\n", `owners`},
 		{"owners:\n  - {pattern: \"10.0.0.0/33\", owner: cloud}\n", `owners[0].pattern`},
 	} {
@@ -105,6 +108,8 @@ func TestPolicyFromEnvironment(t *testing.T) {
 	t.Setenv("DRONEAUDIT_POLICY_FAIL_ON", "secret")
 	t.Setenv("DRONEAUDIT_POLICY_FAIL_SCOPES", "internet,lab-network")
 	t.Setenv("DRONEAUDIT_POLICY_DESTINATIONS_DENY_HOSTS", "198.51.100.0/24")
+	t.Setenv("DRONEAUDIT_POLICY_DEVICES_DENY_CLASSES", "Hikvision,dahua")
+	t.Setenv("DRONEAUDIT_POLICY_DEVICES_CLOSED_SEGMENT", "true")
 	_, out, errOut := cli(t, "audit", "--no-progress", "--format", "json")
 	var rep struct {
 		Policy struct {
@@ -113,11 +118,16 @@ func TestPolicyFromEnvironment(t *testing.T) {
 			Destinations struct {
 				DenyHosts []string `json:"deny_hosts"`
 			} `json:"destinations"`
+			Devices struct {
+				DenyClasses   []string `json:"deny_classes"`
+				ClosedSegment bool     `json:"closed_segment"`
+			} `json:"devices"`
 		} `json:"policy"`
 	}
 	json.Unmarshal([]byte(out), &rep)
 	if strings.Join(rep.Policy.FailOn, ",") != "secret" || strings.Join(rep.Policy.FailScopes, ",") != "internet,lab-network" ||
-		strings.Join(rep.Policy.Destinations.DenyHosts, ",") != "198.51.100.0/24" {
+		strings.Join(rep.Policy.Destinations.DenyHosts, ",") != "198.51.100.0/24" ||
+		strings.Join(rep.Policy.Devices.DenyClasses, ",") != "hikvision,dahua" || !rep.Policy.Devices.ClosedSegment {
 		t.Fatalf("policy %+v\n%s", rep.Policy, errOut)
 	}
 	t.Setenv("DRONEAUDIT_POLICY_DESTINATIONS_DENY_COUNTRIES", "china")
@@ -190,14 +200,14 @@ func TestOutInfersFormat(t *testing.T) {
 // --tz shows the text report's times in a zone (Europe/Brussels here); JSON stays UTC.
 func TestTimeZoneFlag(t *testing.T) {
 	code, out, _ := cli(t, "audit", "--no-progress", "--tz", "Europe/Brussels")
-	if code != exitPolicy || !strings.Contains(out, "at 2026-05-12 11:00:35.02 CEST (UTC+02:00)") || !strings.Contains(out, "shown in Europe/Brussels") {
+	if code != exitPolicy || !strings.Contains(out, "at 2026-05-12 11:00:33.037 CEST (UTC+02:00)") || !strings.Contains(out, "shown in Europe/Brussels") {
 		t.Fatalf("exit %d\n%.1500s", code, out)
 	}
 	t.Setenv("DRONEAUDIT_TZ", "UTC")
-	if _, out, _ := cli(t, "audit", "--no-progress"); !strings.Contains(out, "at 2026-05-12 09:00:35.02 UTC") {
+	if _, out, _ := cli(t, "audit", "--no-progress"); !strings.Contains(out, "at 2026-05-12 09:00:33.037 UTC") {
 		t.Fatalf("DRONEAUDIT_TZ=UTC\n%.1500s", out)
 	}
-	if _, out, _ := cli(t, "audit", "--no-progress", "--tz", "Europe/Brussels", "--format", "json"); !strings.Contains(out, `"time": "2026-05-12T09:00:35.02Z"`) {
+	if _, out, _ := cli(t, "audit", "--no-progress", "--tz", "Europe/Brussels", "--format", "json"); !strings.Contains(out, `"time": "2026-05-12T09:00:33.037Z"`) {
 		t.Fatalf("JSON is not UTC\n%.1500s", out)
 	}
 	if code, _, errOut := cli(t, "audit", "--tz", "Mars/Olympus"); code != exitUsage || !strings.Contains(errOut, "--tz") {

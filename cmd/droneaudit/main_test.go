@@ -28,7 +28,8 @@ func TestAuditDemo(t *testing.T) {
 	if code != exitPolicy {
 		t.Fatalf("exit %d, want 3\n%s", code, out)
 	}
-	for _, want := range []string{"VERDICT: FAIL", `secret zone "Kleine-Brogel Air Base"`, "pilot positions", demo.CaptureName} {
+	for _, want := range []string{"VERDICT: FAIL", `secret zone "Kleine-Brogel Air Base"`, "pilot positions", demo.CaptureName,
+		demo.MonitorName, demo.FlightRecordName} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -79,9 +80,14 @@ func TestAuditJSONDeterministicAndFile(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(demo.EmbeddedCapture)
-	if len(rep.Inputs) != 1 || rep.Inputs[0].SHA256 != hex.EncodeToString(sum[:]) {
+	if len(rep.Inputs) != len(demo.Inputs()) {
 		t.Fatalf("inputs %+v", rep.Inputs)
+	}
+	for i, in := range demo.Inputs() {
+		sum := sha256.Sum256(in.Data)
+		if rep.Inputs[i].Path != in.Name || rep.Inputs[i].SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("inputs %+v", rep.Inputs)
+		}
 	}
 	if rep.Verdict.Result != "fail" || rep.Verdict.ExitCode != 3 || len(rep.Findings) == 0 || rep.Findings[0].Zone != "Kleine-Brogel Air Base" {
 		t.Fatalf("verdict %+v findings %+v", rep.Verdict, rep.Findings)
@@ -121,13 +127,17 @@ func TestAuditUnknownInputStillProcessesOthers(t *testing.T) {
 }
 
 func TestFixesFormats(t *testing.T) {
-	capture, _ := writeDemo(t, t.TempDir())
+	// The demo's flight record: the aircraft's track, the take-off, home and pilot positions.
+	capture := filepath.Join(t.TempDir(), "flight.txt")
+	if err := os.WriteFile(capture, demo.EmbeddedFlightRecord, 0o400); err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ := cli(t, "fixes", "--format", "ndjson", capture)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) < 100 {
+	if len(lines) != 1801+3 { // an OSD record every 100 ms from take-off to landing; take-off, home, pilot
 		t.Fatalf("%d fixes", len(lines))
 	}
 	var first map[string]any
@@ -139,7 +149,7 @@ func TestFixesFormats(t *testing.T) {
 			t.Errorf("NDJSON object lacks %q: %s", k, lines[0])
 		}
 	}
-	if first["channel"] != "network" || first["locator"] != "frame 1" || first["decoder"] != "mavlink" {
+	if first["channel"] != "on-device" || first["locator"] != "details" || first["decoder"] != "djilog" {
 		t.Errorf("first fix %s", lines[0])
 	}
 	code, out, _ = cli(t, "fixes", "--format", "geojson", capture)
@@ -219,8 +229,9 @@ func TestConfigPrecedence(t *testing.T) {
 	if _, out, _ := cli(t, "audit", "--format", "json"); !strings.HasPrefix(out, "{") {
 		t.Fatalf("flag did not override the environment: %.100s", out)
 	}
-	// With only secret zones failing, the restricted findings no longer fail the audit.
-	os.WriteFile("droneaudit.yaml", []byte("policy:\n  fail_on: [public]\n"), 0o600)
+	// With only public zones failing and the pilot's broadcast allowed, nothing fails; the
+	// configuration's policy replaces the demo's (its analytics rule is gone too).
+	os.WriteFile("droneaudit.yaml", []byte("policy:\n  fail_on: [public]\n  fail_on_broadcast_pilot: false\n"), 0o600)
 	if code, out, _ := cli(t, "audit"); code != exitOK || !strings.Contains(out, "VERDICT: PASS") {
 		t.Fatalf("policy fail_on [public]: exit %d\n%.400s", code, out)
 	}
@@ -229,7 +240,7 @@ func TestConfigPrecedence(t *testing.T) {
 // The audit report carries the destination inventory, and the policy can fail on destinations.
 func TestAuditDestinationPolicy(t *testing.T) {
 	t.Chdir(t.TempDir())
-	os.WriteFile("droneaudit.yaml", []byte("format: json\npolicy:\n  fail_on: [public]\n  destinations:\n    deny_hosts: [\"198.51.100.0/24\"]\n"), 0o600)
+	os.WriteFile("droneaudit.yaml", []byte("format: json\npolicy:\n  fail_on: [public]\n  fail_on_broadcast_pilot: false\n  destinations:\n    deny_hosts: [\"203.0.113.0/24\"]\n"), 0o600)
 	code, out, _ := cli(t, "audit")
 	if code != exitPolicy {
 		t.Fatalf("exit %d, want 3", code)
@@ -271,13 +282,22 @@ func TestAuditDestinationPolicy(t *testing.T) {
 	}
 	// Failing findings come first; with fail_on [public] only the denied destination fails.
 	f := rep.Findings[0]
-	if failing != 1 || f.Kind != "destination-denied" || f.Destination.IP != "198.51.100.23" || f.Destination.Port != 5760 ||
-		f.Destination.Protocol != "udp" || f.Destination.Scope != "internet" || f.Scope != "internet" || len(f.Rules) != 1 || !f.FailsPolicy {
+	if failing != 1 || f.Kind != "destination-denied" || f.Destination.IP != "203.0.113.40" || f.Destination.Port != 1883 ||
+		f.Destination.Protocol != "tcp" || f.Destination.Scope != "internet" || f.Scope != "internet" || len(f.Rules) != 1 || !f.FailsPolicy {
 		t.Fatalf("findings %+v", rep.Findings)
 	}
 	// The destination list is flat: .destinations is the list itself.
-	if rep.SchemaVersion != 2 || len(rep.Destinations) != 2 || rep.Destinations[1].IP != "198.51.100.23" || rep.Destinations[1].BytesOut == 0 ||
-		rep.Destinations[0].Scope != "lab-network" || len(rep.GeoIP.Attribution) == 0 {
+	// DHCP (two broadcast rows), the lab resolver, three HTTPS servers and the MQTT broker.
+	scopes := map[string]string{}
+	var mqttOut int64
+	for _, d := range rep.Destinations {
+		scopes[d.IP] = d.Scope
+		if d.IP == "203.0.113.40" {
+			mqttOut = d.BytesOut
+		}
+	}
+	if rep.SchemaVersion != 2 || len(rep.Destinations) != 7 || mqttOut == 0 || scopes["192.168.4.1"] != "lab-network" ||
+		scopes["255.255.255.255"] != "broadcast" || scopes["47.91.161.230"] != "internet" || len(rep.GeoIP.Attribution) == 0 {
 		t.Fatalf("destinations %+v", rep.Destinations)
 	}
 }

@@ -15,12 +15,13 @@ func newRequestsCmd() *cobra.Command {
 		Use:   "requests [--format text|json] [--keylog FILE]... CAPTURE|FOLDER|-...",
 		Short: "List every HTTP request and MQTT message in captures, decrypting TLS with key logs",
 		Long: `requests reads pcap and pcapng captures and prints one row per HTTP request (HTTP/1.x with its
-response, HTTP/2 per stream) and per MQTT PUBLISH: flow, time, server and its name (TLS SNI or
-Host), method or topic, URL, status, the size and SHA-256 of the request and response bodies,
-and what each body was found to be: the content codings undone (gzip, deflate, br, zstd), the
-multipart parts or form fields, and each object's kind, size and SHA-256 (--format json lists
-them). --extract DIR writes every whole object into DIR, named by its SHA-256, mode 0600.
-TLS sessions are decrypted with the secrets of --keylog files (NSS key log format, repeatable)
+response, HTTP/2 and HTTP/3 per stream) and per MQTT PUBLISH: flow, time, server and its name (TLS
+SNI or Host), method or topic, URL, status, the size and SHA-256 of the request and response
+bodies, and what each body was found to be: the content codings undone (gzip, deflate, br,
+zstd), the multipart parts or form fields, and each object's kind, size and SHA-256 (--format
+json lists them). --extract DIR writes every whole object into DIR, named by its SHA-256, mode
+0600. TLS sessions and QUIC connections are decrypted with the secrets of --keylog files (NSS key
+log format, repeatable)
 and of the capture's own Decryption Secrets Blocks; a session that cannot be decrypted (no keys,
 wrong keys, joined mid-stream, an unsupported version) is listed in the notes with the reason
 and nothing of it is guessed. Rows are in input order, then by time.`,

@@ -99,7 +99,7 @@ func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink d
 		if srch != nil && ob.Recoded && len(ob.Data) > 0 {
 			// After the structural positions, which the search then knows and does not repeat.
 			e := oev
-			e.Message = ev.Message + " " + ob.Where + " decoded (" + strings.Join(o.Applied, "+") + ")"
+			e.Locator = join(oev.Locator, "decoded ("+strings.Join(o.Applied, "+")+")")
 			srch.SearchDecoded(e, ob.Data)
 		}
 	}

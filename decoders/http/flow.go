@@ -219,7 +219,7 @@ func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
 // decoders recognise. A body cut by MaxBody or a gap is read as far as it was kept.
 func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding string, whole bool, sum [32]byte, s decoders.Segment) {
 	wire := ""
-	if whole {
+	if whole && sum != ([32]byte{}) {
 		wire = hex.EncodeToString(sum[:])
 	}
 	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{}, wire)

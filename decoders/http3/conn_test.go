@@ -3,6 +3,7 @@ package http3
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"math/rand/v2"
 	"testing"
 
@@ -70,6 +71,9 @@ func TestRealHTTP3Requests(t *testing.T) {
 			}
 			if !bytes.Equal(q.Body, w.Body) || q.BodyLen != int64(len(w.Body)) || !q.Complete || len(q.Problems) != 0 {
 				t.Errorf("v2=%v request %d: body %d bytes (len %d), complete %v, problems %v", v2, i, len(q.Body), q.BodyLen, q.Complete, q.Problems)
+			}
+			if q.SHA256 != sha256.Sum256(w.Body) || r.SHA256 != sha256.Sum256(r.Body) {
+				t.Errorf("v2=%v exchange %d: body hashes %x %x", v2, i, q.SHA256, r.SHA256)
 			}
 			if r.Status != 200 || !bytes.Equal(r.Body, netfixture.HTTP3Response(w.Method, w.Path, w.Body)) || r.Header("content-type") != "text/plain" || !r.Complete {
 				t.Errorf("v2=%v response %d: %d %q %v", v2, i, r.Status, r.Body, r.Fields)

@@ -7,8 +7,10 @@
 package http3
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"strings"
@@ -60,6 +62,9 @@ type Message struct {
 	Body          []byte
 	BodyLen       int64
 	BodyTruncated bool
+	// SHA256 is the hash of the whole body (all of BodyLen), set when the direction ended
+	// cleanly (Complete); zero otherwise.
+	SHA256 [32]byte
 	// Complete: the direction ended with its FIN; Gap: bytes of it were lost.
 	Complete bool
 	Gap      bool
@@ -102,14 +107,15 @@ type frameReader struct {
 	collect  bool // the current frame's payload is collected (HEADERS) rather than streamed
 	dead     bool // a malformed frame or a gap: the rest of the direction is not read
 	frameAt  int64
-	headers  int  // HEADERS frames seen
-	headDone bool // the head (final, for a response) was read; later HEADERS are trailers
+	headers  int       // HEADERS frames seen
+	headDone bool      // the head (final, for a response) was read; later HEADERS are trailers
+	sum      hash.Hash // of the DATA payload so far; made at the first DATA byte
 }
 
 // NewStream returns the reader of stream id, keeping up to maxBody bytes of each body
-// (DefaultMaxBody when 0).
+// (DefaultMaxBody when 0, none when negative: the bodies are then only counted and hashed).
 func NewStream(id uint64, maxBody int) *Stream {
-	if maxBody <= 0 {
+	if maxBody == 0 {
 		maxBody = DefaultMaxBody
 	}
 	return &Stream{ex: Exchange{StreamID: id}, maxBody: maxBody}
@@ -140,6 +146,13 @@ func (s *Stream) Fin(dir netflow.Direction) {
 		s.problem(m, r.off, "stream ends inside a frame")
 	}
 	m.Complete = !m.Gap
+	if m.Complete {
+		if r.sum != nil {
+			r.sum.Sum(m.SHA256[:0])
+		} else {
+			m.SHA256 = sha256.Sum256(nil)
+		}
+	}
 }
 
 func (s *Stream) problem(m *Message, off int64, what string) {
@@ -192,6 +205,10 @@ func (s *Stream) Feed(dir netflow.Direction, b []byte) {
 			r.hdr = append(r.hdr, part...)
 		case r.typ == FrameData:
 			m.BodyLen += int64(len(part))
+			if r.sum == nil {
+				r.sum = sha256.New()
+			}
+			r.sum.Write(part)
 			keep := min(max(s.maxBody-len(m.Body), 0), len(part))
 			m.Body = append(m.Body, part[:keep]...)
 			m.BodyTruncated = m.BodyTruncated || keep < len(part)
@@ -321,4 +338,17 @@ func qpackInt(b []byte, n uint) (uint64, int, bool) {
 		shift += 7
 	}
 	return 0, 0, false
+}
+
+// LooksLikeRequest reports whether the first bytes of a stream are those of an HTTP/3 request
+// stream: a HEADERS frame (RFC 9114 §7.2.2) of a plausible length. It is meant for the inner
+// flows of QUIC streams only (decoders.Protocol.Streams); a push stream or a unidirectional
+// stream, which start with a stream type, may pass it and then yield no request.
+func LooksLikeRequest(p []byte) bool {
+	typ, n, ok := quic.Varint(p, 0)
+	if !ok || typ != FrameHeaders {
+		return false
+	}
+	length, _, ok := quic.Varint(p, n)
+	return ok && length >= 2 && length <= MaxHeaderBlock
 }

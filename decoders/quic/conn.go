@@ -84,6 +84,7 @@ type Conn struct {
 	sum      Summary
 	lookedUp bool
 	plain    []byte
+	work     []byte // a short-header packet's copy whose header protection is removed; reused
 }
 
 // keyPhases are the 1-RTT keys of one direction: the current phase, and the previous one for
@@ -300,7 +301,10 @@ func (c *Conn) short(dir netflow.Direction, pkt []byte) error {
 		}
 		return nil // no keys: said once, by Close
 	}
-	work := make([]byte, len(pkt))
+	// One buffer for the copy and one (plain) for the plaintext, reused from packet to packet:
+	// neither outlives the call (stream pieces held for later are copied).
+	c.work = append(c.work[:0], pkt...)
+	work := c.work
 	for _, n := range c.cidLengths(dir, pkt) {
 		pnOff := 1 + n
 		copy(work, pkt)
@@ -314,6 +318,7 @@ func (c *Conn) short(dir netflow.Direction, pkt []byte) error {
 		if err != nil {
 			continue
 		}
+		c.plain = pt[:0]
 		if int64(pn) > c.largest[spaceApp][dir] {
 			c.largest[spaceApp][dir] = int64(pn)
 		}

@@ -38,7 +38,7 @@ func (l *Layer) NewStream(in decoders.Input, sink decoders.Sink) decoders.LayerS
 	s := &layerStream{in: in, sink: sink}
 	s.conn = NewConn(l.keys, func(d StreamData) {
 		if s.emit != nil {
-			s.emit(decoders.InnerStream{ID: d.ID, Dir: d.Dir, Bytes: d.Data, Gap: d.Gap, End: d.Done})
+			s.emit(decoders.InnerStream{ID: d.ID, Dir: d.Dir, Bytes: d.Data, Gap: d.Gap, End: d.Done, Fin: d.Fin && !d.Reset})
 		}
 	})
 	return s

@@ -31,6 +31,7 @@ type StreamData struct {
 	Data   []byte
 	Gap    bool // bytes of this direction before Offset were lost
 	Fin    bool // this direction of the stream ended with Data (or was reset)
+	Reset  bool // the end was a RESET_STREAM, not a FIN: what came before may be cut
 	// Done: the stream carries nothing more in either direction (both directions of a
 	// bidirectional stream, or the one of a unidirectional stream, ended or were reset).
 	Done bool
@@ -248,7 +249,7 @@ func (s *streams) reset(dir netflow.Direction, id uint64) {
 	s.Stats.ResetStreams++
 	d.closed = true
 	s.dropHeld(d)
-	sd := StreamData{ID: id, Dir: dir, Offset: d.next, Fin: true, Done: st.dir[dir.Reverse()].closed}
+	sd := StreamData{ID: id, Dir: dir, Offset: d.next, Fin: true, Reset: true, Done: st.dir[dir.Reverse()].closed}
 	s.emit(sd)
 	if sd.Done {
 		s.finish(st)

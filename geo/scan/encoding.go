@@ -65,6 +65,11 @@ const (
 
 	Geohash // base-32 geohash of 5 to 12 characters (one token for both coordinates)
 
+	// Integers printed as decimal text, degrees scaled by 1e5, 1e6, 1e7 ("511693000" degE7).
+	TextE5
+	TextE6
+	TextE7
+
 	numEncodings
 )
 
@@ -107,6 +112,9 @@ var encodingNames = [numEncodings]string{
 	PBZigzagE6:   "protobuf-zigzag-e6",
 	PBZigzagE7:   "protobuf-zigzag-e7",
 	Geohash:      "geohash",
+	TextE5:       "text-int-e5",
+	TextE6:       "text-int-e6",
+	TextE7:       "text-int-e7",
 }
 
 // String returns the encoding's stable name, e.g. "int32le-e7".

@@ -79,6 +79,7 @@ const (
 	varintBit0 = 2 * len(forms)
 	bitText    = varintBit0 + 2*len(varints)
 	bitGeohash = bitText + 1
+	bitIntText = bitGeohash + 1 // the first two digits of a scaled integer printed as text
 )
 
 // decode reads the form's value at b[s:] in degrees.

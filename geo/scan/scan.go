@@ -83,6 +83,11 @@ func Compile(t *Targets) *Pattern {
 		p.tab[uint32(d)<<8|'.'] |= 1 << bitText
 		p.tab[uint32(d)<<8|','] |= 1 << bitText
 	}
+	for _, bs := range [2]bandSet{p.binLat, p.binLon} {
+		for _, bd := range bs {
+			intTextPrefixes(bd.lo, bd.hi, func(w uint32) { p.tab[w] |= 1 << bitIntText })
+		}
+	}
 	for _, gbox := range t.Boxes(geohashWidenM) {
 		geohashPrefixes(gbox, func(w uint32) { p.tab[w] |= 1 << bitGeohash })
 	}
@@ -128,6 +133,8 @@ type Scanner struct {
 	rn    int
 	texts [textRing]token // the last decimal tokens, for pairing
 	rn2   int
+	ints  [textRing]intTok // the last integer tokens, for pairing
+	rn3   int
 	buf   []byte
 	omap  []int32
 	emit  func(Hit)
@@ -161,35 +168,38 @@ func (s *Scanner) Scan(b []byte, emit func(Hit)) {
 
 // scan runs the window table over b (plain bytes, or decoded bytes at depth 1).
 func (s *Scanner) scan(b []byte) {
-	s.rn, s.rn2 = 0, 0
+	s.rn, s.rn2, s.rn3 = 0, 0, 0
 	p := s.p
 	if len(b) < 2 {
 		return
 	}
 	// The hot loop: one probe of an 8 KiB bitmap (in L1) per byte, with eight bytes loaded at
-	// once.
+	// once. Each probe yields one bit (no branch); the eight bits make a mask whose set bits
+	// alone are visited, so a window is never probed twice.
 	any, tab := &p.any, &p.tab
 	i := 0
 	for ; i+9 <= len(b); i += 8 {
-		x := binary.BigEndian.Uint64(b[i:])
-		// Unrolled: constant shifts, and one test of the OR of the eight probes first.
+		x := binary.BigEndian.Uint64(b[i : i+8])
+		x8 := uint64(b[i+8])
+		// Window k is bytes i+k, i+k+1: bits 63-8k..48-8k of x, the last one reaching into x8.
 		w0 := uint16(x >> 48)
 		w1 := uint16(x >> 40)
 		w2 := uint16(x >> 32)
 		w3 := uint16(x >> 24)
 		w4 := uint16(x >> 16)
 		w5 := uint16(x >> 8)
-		w6 := uint16(x >> 0)
-		w7 := uint16(x)<<8 | uint16(b[i+8])
-		m := any[w0>>6]&(1<<(w0&63)) | any[w1>>6]&(1<<(w1&63)) | any[w2>>6]&(1<<(w2&63)) | any[w3>>6]&(1<<(w3&63)) |
-			any[w4>>6]&(1<<(w4&63)) | any[w5>>6]&(1<<(w5&63)) | any[w6>>6]&(1<<(w6&63)) | any[w7>>6]&(1<<(w7&63))
-		if m == 0 {
-			continue
-		}
-		for k, w := range [8]uint16{w0, w1, w2, w3, w4, w5, w6, w7} {
-			if any[w>>6]&(1<<(w&63)) != 0 {
-				s.at(b, i+k, tab[w])
+		w6 := uint16(x)
+		w7 := uint16(x<<8 | x8)
+		m := any[w0>>6]>>(w0&63)&1 | any[w1>>6]>>(w1&63)&1<<1 | any[w2>>6]>>(w2&63)&1<<2 | any[w3>>6]>>(w3&63)&1<<3 |
+			any[w4>>6]>>(w4&63)&1<<4 | any[w5>>6]>>(w5&63)&1<<5 | any[w6>>6]>>(w6&63)&1<<6 | any[w7>>6]>>(w7&63)&1<<7
+		for m != 0 {
+			k := bits.TrailingZeros64(m)
+			m &= m - 1
+			w := w7
+			if k < 7 {
+				w = uint16(x >> (48 - 8*k))
 			}
+			s.at(b, i+k, tab[w])
 		}
 	}
 	for ; i < len(b)-1; i++ {
@@ -216,6 +226,9 @@ func (s *Scanner) at(b []byte, i int, m uint64) {
 		case bit == bitText:
 			m &^= 1 << bitText
 			s.decimal(b, i)
+		case bit == bitIntText:
+			m &^= 1 << bitIntText
+			s.intText(b, i)
 		default:
 			m &^= 1 << bitGeohash
 			s.geohash(b, i)

@@ -252,3 +252,33 @@ func TestFalseHits(t *testing.T) {
 		}
 	}
 }
+
+// Integers printed as text count only as whole numbers: not inside a word, a hex string or the
+// fraction of a decimal, and not with fewer than 6 digits.
+func TestIntegerTextBounds(t *testing.T) {
+	p := scan.Compile(demoTargets(t))
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{`lat=511693000&lon=54712000`, true},
+		{`[5116930, 547120]`, true},
+		{`{"lat":51169300,"lon":5471200}`, true},
+		{`id=a511693000,b54712000`, false},  // inside words
+		{`0.511693000,0.54712000`, false},   // fractions of decimals
+		{`511693000.5,54712000.5`, false},   // decimals, not integers
+		{`51169,5471`, false},               // too few digits
+		{`511693000000,54712000000`, false}, // too many digits
+	} {
+		hits := scanAll(p, []byte(c.in))
+		var got bool
+		for _, h := range hits {
+			if h.Encoding >= scan.TextE5 && h.Encoding <= scan.TextE7 {
+				got = true
+			}
+		}
+		if got != c.want {
+			t.Errorf("%q: integer hit %v, want %v (%+v)", c.in, got, c.want, hits)
+		}
+	}
+}

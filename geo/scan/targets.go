@@ -16,10 +16,15 @@ type Targets struct {
 	zones  *geo.Zones
 	track  []orb.Point // lon, lat; sorted by latitude
 	trackM float64
+	region []orb.Bound // where the track may yet turn out to be (AddRegion)
 }
 
 // TargetTrack is the name Match gives a candidate that is near the track rather than in a zone.
 const TargetTrack = "flown track"
+
+// TargetRegion is the name Match gives a candidate that lies in a region of AddRegion and near no
+// other target: the caller holds it until it knows the track it may lie near.
+const TargetRegion = "track region"
 
 // NewTargets makes the targets of a search: zones may be nil, track may be empty; a track point
 // counts within trackM metres (plus the candidate's precision). Invalid track points are left out.
@@ -34,9 +39,13 @@ func NewTargets(zones *geo.Zones, track []geo.Fix, trackM float64) *Targets {
 	return t
 }
 
+// AddRegion adds a box where the flown track may lie though it is not known yet (the telemetry
+// of a capture being read): a pair inside it matches as TargetRegion. Call it before Compile.
+func (t *Targets) AddRegion(b orb.Bound) { t.region = append(t.region, b) }
+
 // Empty reports whether there is nothing to look for.
 func (t *Targets) Empty() bool {
-	return t == nil || (t.zones == nil || len(t.zones.Zones) == 0) && len(t.track) == 0
+	return t == nil || (t.zones == nil || len(t.zones.Zones) == 0) && len(t.track) == 0 && len(t.region) == 0
 }
 
 // Boxes returns the box of each target widened by m metres: one per zone, one per track point.
@@ -57,8 +66,14 @@ func (t *Targets) Boxes(m float64) []orb.Bound {
 	for _, p := range t.track {
 		out = append(out, widen(orb.Bound{Min: p, Max: p}, t.trackM+m))
 	}
+	for _, b := range t.region {
+		out = append(out, widen(b, m))
+	}
 	return out
 }
+
+// Widen grows a box by m metres on every side, clamped to the earth's range.
+func Widen(b orb.Bound, m float64) orb.Bound { return widen(b, m) }
 
 // widen grows a box by m metres on every side, clamped to the earth's range.
 func widen(b orb.Bound, m float64) orb.Bound {
@@ -88,17 +103,27 @@ func (t *Targets) Match(lat, lon, precM float64) (string, bool) {
 			return hits[0].Zone.Name, true
 		}
 	}
-	if len(t.track) == 0 {
-		return "", false
+	if t.nearTrack(f, precM) {
+		return TargetTrack, true
 	}
-	reach := t.trackM + precM
-	dLat := reach / metresPerDegree
-	i := sort.Search(len(t.track), func(i int) bool { return t.track[i][1] >= lat-dLat })
-	for ; i < len(t.track) && t.track[i][1] <= lat+dLat; i++ {
-		p := t.track[i]
-		if geo.DistanceM(f, geo.Fix{Lat: p[1], Lon: p[0]}) <= reach {
-			return TargetTrack, true
+	for _, b := range t.region {
+		if widen(b, precM).Contains(orb.Point{lon, lat}) {
+			return TargetRegion, true
 		}
 	}
 	return "", false
+}
+
+// nearTrack reports whether f lies within the track distance plus precM of a track point.
+func (t *Targets) nearTrack(f geo.Fix, precM float64) bool {
+	reach := t.trackM + precM
+	dLat := reach / metresPerDegree
+	i := sort.Search(len(t.track), func(i int) bool { return t.track[i][1] >= f.Lat-dLat })
+	for ; i < len(t.track) && t.track[i][1] <= f.Lat+dLat; i++ {
+		p := t.track[i]
+		if geo.DistanceM(f, geo.Fix{Lat: p[1], Lon: p[0]}) <= reach {
+			return true
+		}
+	}
+	return false
 }

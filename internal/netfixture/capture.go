@@ -77,6 +77,9 @@ func (w *Writer) Frame(data []byte) error {
 	return w.pw.WritePacket(ci, data)
 }
 
+// SetTime sets the time of the next frame; the frames after it follow Step apart.
+func (w *Writer) SetTime(t time.Time) { w.now = t }
+
 // Close flushes the file.
 func (w *Writer) Close() error {
 	if w.nw != nil {

@@ -89,6 +89,9 @@ type SegmentFlow struct {
 type seg struct {
 	w   *Writer
 	tls map[SegmentFlow]*Totals
+	// fixed writes each TLS session as a ClientHello and fixed server records instead of a
+	// crypto/tls session, so that the capture is the same on every run (GenerateExample).
+	fixed bool
 }
 
 // GenerateSegment writes a capture of the lab segment, made with real protocol encoders:
@@ -99,9 +102,27 @@ type seg struct {
 // bytes of each TLS session: fresh sessions differ in size by a byte or two (the server's
 // signature), every other byte of the capture is the same on every run.
 func GenerateSegment(w *Writer) (map[SegmentFlow]*Totals, error) {
-	w.MACOf = segMAC
 	s := &seg{w: w, tls: map[SegmentFlow]*Totals{}}
-	steps := []func() error{
+	if err := s.run(s.steps()); err != nil {
+		return nil, err
+	}
+	return s.tls, nil
+}
+
+// run writes the steps' frames in order.
+func (s *seg) run(steps []func() error) error {
+	s.w.MACOf = segMAC
+	for _, f := range steps {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// steps are what the segment's devices do, in order.
+func (s *seg) steps() []func() error {
+	return []func() error{
 		// Leases: the router answers every client.
 		func() error {
 			return s.dhcp(SegRC, "DJI-RC-Pro", "android-dhcp-10", []byte{1, 3, 6, 15, 26, 28, 51, 58, 59, 43}, true)
@@ -131,12 +152,6 @@ func GenerateSegment(w *Writer) (map[SegmentFlow]*Totals, error) {
 		func() error { return s.lookupAndTLS(SegRC.IP, 50004, DJIFlySafe, false) },
 		s.dahuaP2P,
 	}
-	for _, f := range steps {
-		if err := f(); err != nil {
-			return nil, err
-		}
-	}
-	return s.tls, nil
 }
 
 // frame writes one Ethernet/IPv4 UDP frame with explicit link-layer addresses.
@@ -436,9 +451,11 @@ func (s *seg) lookupAndTLS(client netip.Addr, port uint16, h LabHost, v6 bool) e
 	if err := s.w.UDP(srv, cl, resp); err != nil {
 		return err
 	}
-	sess, err := TLSSession(TLSOptions{ServerName: h.Name, ALPN: []string{"http/1.1"}, Classic: true,
-		Request: []byte("GET / HTTP/1.1\r\nHost: " + h.Name + "\r\n\r\n"), Response: []byte("HTTP/1.1 204 No Content\r\n\r\n")})
-	if err != nil {
+	var sess []Chunk
+	if s.fixed {
+		sess = fixedTLS(h.Name)
+	} else if sess, err = TLSSession(TLSOptions{ServerName: h.Name, ALPN: []string{"http/1.1"}, Classic: true,
+		Request: []byte("GET / HTTP/1.1\r\nHost: " + h.Name + "\r\n\r\n"), Response: []byte("HTTP/1.1 204 No Content\r\n\r\n")}); err != nil {
 		return err
 	}
 	c, err := s.w.TCP(netip.AddrPortFrom(client, port+1000), netip.AddrPortFrom(addr, 443))

@@ -9,14 +9,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -72,6 +75,56 @@ type TLSOptions struct {
 	Request []byte // sent by the client after the handshake; the server answers with Response
 	// Response is what the server sends back.
 	Response []byte
+	// Seed, when not 0, makes the session reproducible byte for byte: the client and the
+	// server draw their randoms from ChaCha8 streams of the seed, the server certificate is an
+	// Ed25519 one (deterministic signatures) made from the seed, the key share is X25519 only
+	// and no session ticket is sent. Go 1.26 and later use a reader given to crypto only with
+	// GODEBUG=cryptocustomrand=1 (a //go:debug line in the main package or test file); without
+	// it the key shares, and so the bytes, still differ from run to run.
+	Seed uint64
+}
+
+// seededCert is a self-signed Ed25519 certificate for every name, the same for the same seed.
+func seededCert(seed uint64) (tls.Certificate, error) {
+	var s [ed25519.SeedSize]byte
+	if _, err := mrand.NewChaCha8(seedBytes(seed)).Read(s[:]); err != nil {
+		return tls.Certificate{}, err
+	}
+	key := ed25519.NewKeyFromSeed(s[:])
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(int64(seed & 0x7fffffff)),
+		Subject:      pkix.Name{CommonName: "droneaudit fixture"},
+		NotBefore:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:     time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+		DNSNames:     []string{"*"},
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// steadyReader is a seeded stream that answers one-byte reads with a zero and without moving on:
+// crypto reads one byte from a custom reader half of the time, at random (randutil.MaybeReadByte,
+// so that callers do not depend on the stream), which would make the rest of the stream differ
+// from run to run. No key or random of TLS is one byte long.
+type steadyReader struct{ r io.Reader }
+
+func (s steadyReader) Read(p []byte) (int, error) {
+	if len(p) == 1 {
+		p[0] = 0
+		return 1, nil
+	}
+	return s.r.Read(p)
+}
+
+// seedBytes spreads a seed over a ChaCha8 key.
+func seedBytes(seed uint64) [32]byte {
+	var k [32]byte
+	binary.LittleEndian.PutUint64(k[:], seed)
+	binary.LittleEndian.PutUint64(k[8:], seed^0x9e3779b97f4a7c15)
+	return k
 }
 
 type recConn struct {
@@ -92,6 +145,9 @@ func (c *recConn) Write(p []byte) (int, error) {
 // returns every write in order.
 func TLSSession(o TLSOptions) ([]Chunk, error) {
 	crt, err := serverCert()
+	if o.Seed != 0 {
+		crt, err = seededCert(o.Seed)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +161,15 @@ func TLSSession(o TLSOptions) ([]Chunk, error) {
 		ccfg.CurvePreferences = []tls.CurveID{tls.X25519}
 	}
 	scfg := &tls.Config{Certificates: []tls.Certificate{crt}, NextProtos: o.ALPN}
+	if o.Seed != 0 {
+		// One stream per side: the two sides run on their own goroutines.
+		ccfg.Rand = steadyReader{mrand.NewChaCha8(seedBytes(o.Seed + 1))}
+		scfg.Rand = steadyReader{mrand.NewChaCha8(seedBytes(o.Seed + 2))}
+		ccfg.CurvePreferences = []tls.CurveID{tls.X25519}
+		scfg.SessionTicketsDisabled = true
+		fixed := func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
+		ccfg.Time, scfg.Time = fixed, fixed
+	}
 	srv := tls.Server(sc, scfg)
 	errc := make(chan error, 1)
 	go func() {

@@ -60,6 +60,9 @@ func Plant(enc scan.Encoding, lat, lon float64, order scan.Order) ([]byte, int) 
 	switch enc {
 	case scan.DecimalText:
 		return []byte(fmt.Sprintf(`{"a":%.7f,"b":%.7f}`, a, b)), 5
+	case scan.TextE5, scan.TextE6, scan.TextE7:
+		scale := map[scan.Encoding]float64{scan.TextE5: 1e5, scan.TextE6: 1e6, scan.TextE7: 1e7}[enc]
+		return []byte(fmt.Sprintf(`{"a":%d,"b":%d}`, int64(math.Round(a*scale)), int64(math.Round(b*scale)))), 5
 	case scan.Int32E5LE:
 		return i32(le, 1e5), 0
 	case scan.Int32E5BE:
