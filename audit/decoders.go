@@ -31,9 +31,9 @@ func init() {
 	registerPayload(mavlink.Net{})
 	registerPayload(duml.UDPWrapper{})
 	registerPayload(mqtt.Net{})
-	registerPayload(http.Net{})
-	registerPayload(http.H2Net{})
-	registerPayload(http.H3Net{})
+	registerPayload(http.Net{Files: fileDecoders}) // after the file decoders: bodies are read with them
+	registerPayload(http.H2Net{Files: fileDecoders})
+	registerPayload(http.H3Net{Files: fileDecoders})
 	registerLink(duml.Tap{})
 	registerLink(remoteid.LinkDecoder{})
 	for _, p := range destinations.Protocols {

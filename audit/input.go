@@ -89,6 +89,8 @@ type inputSink struct {
 	// known remembers the lane's off-device positions for the known-value search (known.go).
 	known     map[string]*knownRing
 	searching bool // the search runs: remember
+	// search reads the bytes the lane's decoders decode out of payloads (SearchDecoded).
+	search *search.Observer
 	// track collects the flown track for the search (searchtrack.go) when collectTrack is set.
 	track        trackCells
 	collectTrack bool

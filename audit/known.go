@@ -80,3 +80,12 @@ func (s *inputSink) Known(key string, lat, lon, tolM float64) bool {
 
 // Forget implements search.Known.
 func (s *inputSink) Forget(key string) { delete(s.known, key) }
+
+// SearchDecoded implements bodies.Searcher: bytes a decoder of the lane decoded out of a payload
+// (an HTTP body with its content coding undone) go to the known-value search, which the wire
+// bytes alone never showed them to.
+func (s *inputSink) SearchDecoded(ev geo.Evidence, b []byte) {
+	if s.search != nil {
+		s.search.SearchDecoded(s.lane, s, ev, b)
+	}
+}

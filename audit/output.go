@@ -22,6 +22,8 @@ type output struct {
 	// searching says the known-value search runs: the sinks remember what the decoders found.
 	searching bool
 	fixes     *fixStream // Options.OnFixes; nil without it
+	// search is the known-value search, handed the bytes decoders decode out of payloads.
+	search *search.Observer
 	// collectTrack says the flown track of the log files is collected for the search, into
 	// track (under mu) as each input is done.
 	collectTrack bool
@@ -46,7 +48,7 @@ func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
 			return s
 		}
 	}
-	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching, collectTrack: out.collectTrack}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching, collectTrack: out.collectTrack, search: out.search}
 	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.lanes[in] = append(out.lanes[in], s)
 	return s

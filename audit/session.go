@@ -63,6 +63,9 @@ type Options struct {
 	NoTrackSearch bool
 	// Lab, when set, is a lab session's fake-internet log to report beside the captures.
 	Lab *LabLog
+	// Extract, if set, is the folder every whole object of an HTTP body is written to
+	// (decoders/objects.Extract: named by its SHA-256, mode 0600, never overwriting).
+	Extract string
 }
 
 func (o *Options) progress() func(int64) { return o.Progress }
@@ -186,7 +189,7 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 		return nil, err
 	}
 	out := newOutput(len(sources), &o)
-	cfg := engine.Config{Files: fileDecoders, Flows: payloadDecoders, Links: linkDecoders, Protocols: protocols, Output: out,
+	cfg := engine.Config{Files: fileDecoders, Flows: o.payloads(), Links: linkDecoders, Protocols: protocols, Output: out,
 		Workers: o.Workers, Shards: o.Shards, Progress: o.Progress}
 	if o.Destinations != nil {
 		// The TLS layer (key logs, the captures' Decryption Secrets Blocks) rides with the
@@ -200,6 +203,7 @@ func Run(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	if targets := scan.NewTargets(o.Zones, o.SearchTrack, o.searchTrackM()); !o.NoSearch && (!targets.Empty() || !o.NoTrackSearch) {
 		out.searching = true
 		obs := search.New(search.Options{Pattern: scan.Compile(targets), Sink: out.Sink})
+		out.search = obs
 		cfg.Observers = append(cfg.Observers, obs)
 		if !o.NoTrackSearch {
 			out.collectTrack = true

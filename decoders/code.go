@@ -74,6 +74,8 @@ const (
 	CodeTCPGaps Code = "tcp-gaps"
 	// CodeTrailingBytes: bytes follow the last element or block the format defines.
 	CodeTrailingBytes Code = "trailing-bytes"
+	// CodeNotWritten: an object found in an input could not be written out (--extract).
+	CodeNotWritten Code = "not-written"
 	// CodePackRule: a Remote ID message pack breaks a rule of ASTM F3411 (order, duplicates).
 	CodePackRule Code = "pack-rule"
 	// CodeBroadcastAnomaly: a DJI DroneID broadcast carries values no real aircraft sends.

@@ -19,6 +19,7 @@ import (
 // part is the collector's state in one flow shard.
 type part struct {
 	opt  *Options
+	c    *Collector
 	rows []Row
 	// sni holds the SNI of each outer TLS flow of the shard, so that the rows of its inner flow
 	// name the server as the client did. Keyed by *flowtable.Flow; deleted when the flow ends.
@@ -46,6 +47,10 @@ type flowState struct {
 	orphans  int               // responses without a request
 	mqDir    netflow.Direction // the direction being fed to mq
 	dead     bool
+	// after a WebSocket upgrade (websocket.go): the exchange of the 101, then the reader
+	upgrade *http.Exchange
+	ws      *wsState
+	mqWS    bool
 }
 
 // Chunk implements engine.FlowObserver.
@@ -88,6 +93,8 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 				}
 			}
 		}
+	case st.ws != nil:
+		st.feedWS(c)
 	case st.h1 != nil:
 		if c.Gap {
 			st.h1.Gap(c.Dir)
@@ -96,6 +103,9 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 			st.reqFrame, st.reqTime = c.Frame, c.Time
 		}
 		st.h1.Feed(c.Dir, c.Payload)
+		if st.h1.Upgraded {
+			st.upgraded()
+		}
 	case st.h2 != nil:
 		if c.Gap {
 			st.dead = true // frame boundaries are lost
@@ -126,6 +136,8 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 		return
 	}
 	switch {
+	case st.ws != nil:
+		st.ws.c.Close()
 	case st.h1 != nil:
 		st.h1.Close()
 	case st.h2 != nil:
@@ -183,6 +195,9 @@ func (st *flowState) exchange(ex *http.Exchange) {
 		r.Protocol, r.Method = "http/1.1", "?"
 	}
 	if s := ex.Response; s != nil {
+		if s.Status == 101 {
+			st.upgrade = ex
+		}
 		r.Status = s.Status
 		b := st.body(r.ID, s.Dir, s.ContentType, s.ContentEncoding, s.Body, s.BodyLen, s.SHA256, s.Truncated, s.Complete)
 		b.ContentLength = s.ContentLength
@@ -232,8 +247,13 @@ func (st *flowState) body(id string, dir netflow.Direction, ctype, cenc string, 
 			out.SHA256 = emptySHA256
 		}
 	}
-	if st.p.opt.OnBody != nil && n > 0 {
-		out.Summary = st.p.opt.OnBody(&Content{Request: id, Dir: dir, ContentType: ctype, ContentEncoding: cenc, Bytes: b, Size: n, Truncated: truncated})
+	if n > 0 && st.p.opt.MaxBody >= 0 {
+		ct := &Content{Request: id, Dir: dir, ContentType: ctype, ContentEncoding: cenc, Bytes: b, Size: n, Truncated: truncated}
+		if st.p.opt.OnBody != nil {
+			out.Summary = st.p.opt.OnBody(ct)
+		} else {
+			st.p.c.openBody(&out, ct)
+		}
 	}
 	return out
 }
@@ -244,7 +264,11 @@ func (st *flowState) publish(pk *mqtt.Packet) {
 	}
 	st.mqttN++
 	r := st.row(st.mqttN, st.frame, st.time)
+	r.ID = st.publishID(st.mqttN)
 	r.Protocol, r.Method, r.URL = "mqtt", "PUBLISH", pk.Topic
+	if st.mqWS {
+		r.Protocol = "mqtt/ws"
+	}
 	dir := st.mqDir
 	r.Direction = dir.String()
 	var sum [32]byte

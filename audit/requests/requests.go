@@ -30,16 +30,19 @@ type Body struct {
 	ContentLength int64 `json:"content_length"`
 	// Complete is false when the body was cut (a gap, the end of the capture).
 	Complete bool `json:"complete"`
-	// Summary is what the body hook found in it (Options.OnBody), e.g. "JPEG with GPS".
+	// Summary says what the body was found to be (decoders/bodies): the content codings undone,
+	// the parts, each object's kind and size; or what the body hook found (Options.OnBody).
 	Summary string `json:"summary,omitempty"`
+	// Objects are what the body carried, each named and hashed (the decoded body, or each part).
+	Objects []Object `json:"objects,omitempty"`
 }
 
 // Row is one HTTP request with its response, or one MQTT PUBLISH.
 type Row struct {
 	// ID names the request: "<flow uid>#<n>", n the request's number in an HTTP/1 connection,
 	// the stream ID in HTTP/2 and HTTP/3 (whose flow is the QUIC connection's), the PUBLISH's
-	// number in an MQTT connection; "#0-k" is the k-th response whose request was not seen
-	// (method "?").
+	// number in an MQTT connection ("#m<n>" for MQTT over WebSocket, beside the upgrade's HTTP
+	// requests); "#0-k" is the k-th response whose request was not seen (method "?").
 	ID    string    `json:"id"`
 	Input string    `json:"input"`
 	Flow  string    `json:"flow"`
@@ -49,7 +52,7 @@ type Row struct {
 	Server   string `json:"server"`
 	Name     string `json:"name,omitempty"`
 	TLS      bool   `json:"tls"`
-	Protocol string `json:"protocol"` // "http/1.1", "h2", "h3", "mqtt"
+	Protocol string `json:"protocol"` // "http/1.1", "h2", "h3", "mqtt", "mqtt/ws"
 	// Method is the HTTP method, or PUBLISH; URL the request target as an absolute URL, or the
 	// MQTT topic.
 	Method   string `json:"method"`
@@ -77,12 +80,16 @@ type Content struct {
 
 // Options configure a Collector.
 type Options struct {
-	// OnBody, if set, receives every request and response body (the place where content codings,
-	// forms and objects are decoded); what it returns is kept as the body's Summary. It is
+	// OnBody, if set, receives every request and response body in place of the collector's own
+	// opening of it (decoders/bodies); what it returns is kept as the body's Summary. It is
 	// called from the flow shards, concurrently.
 	OnBody func(*Content) string
-	// MaxBody bounds the body bytes kept per message for OnBody (http.DefaultH1MaxBody when 0;
-	// none are kept without OnBody); every body is hashed in full whatever its size.
+	// Extract, if set, is the folder every whole object of a body is written to
+	// (objects.Extract: named by its SHA-256, mode 0600, never overwriting).
+	Extract string
+	// MaxBody bounds the body bytes kept per message to be opened (http.MaxBody when 0; negative:
+	// none are kept, bodies are only counted and hashed); every body is hashed in full whatever
+	// its size.
 	MaxBody int
 }
 
@@ -99,22 +106,24 @@ type Collector struct {
 	opt   Options
 	mu    sync.Mutex
 	parts []*part
+	ex    *extractor
 }
 
 // NewCollector returns an empty collector.
 func NewCollector(opt Options) *Collector {
-	if opt.MaxBody <= 0 {
-		opt.MaxBody = http.DefaultH1MaxBody
+	if opt.MaxBody == 0 {
+		opt.MaxBody = http.MaxBody
 	}
-	if opt.OnBody == nil {
-		opt.MaxBody = -1 // no one reads the bytes: bodies are only counted and hashed
+	c := &Collector{opt: opt}
+	if opt.Extract != "" {
+		c.ex = &extractor{dir: opt.Extract}
 	}
-	return &Collector{opt: opt}
+	return c
 }
 
 // Shard implements engine.Observer.
 func (c *Collector) Shard(int) engine.FlowObserver {
-	p := &part{opt: &c.opt, sni: map[any]string{}}
+	p := &part{opt: &c.opt, c: c, sni: map[any]string{}}
 	c.mu.Lock()
 	c.parts = append(c.parts, p)
 	c.mu.Unlock()
@@ -164,6 +173,9 @@ func Build(ctx context.Context, srcs []engine.Source, dest destinations.Options,
 		return nil, err
 	}
 	notes := inv.Notes
+	if c.ex != nil {
+		notes = append(notes, c.ex.notes...)
+	}
 	if notes == nil {
 		notes = []decoders.Note{}
 	}

@@ -21,7 +21,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 // reason). Every value read from the traffic passes through safetext.
 func (r *Result) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tSERVER\tNAME\tPROTO\tMETHOD\tURL\tSTATUS\tREQ BYTES\tREQ SHA-256\tRESP BYTES\tRESP SHA-256\tCONTENT TYPE")
+	fmt.Fprintln(tw, "ID\tTIME\tSERVER\tNAME\tPROTO\tMETHOD\tURL\tSTATUS\tREQ BYTES\tREQ SHA-256\tRESP BYTES\tRESP SHA-256\tCONTENT TYPE\tDECODED BODY")
 	for _, row := range r.Rows {
 		status, rsize, rsum, ctype := "-", "-", "-", row.Request.ContentType
 		if row.Response != nil {
@@ -33,10 +33,10 @@ func (r *Result) WriteText(w io.Writer) error {
 		if row.TLS {
 			proto += "/tls"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.String(row.ID),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.String(row.ID),
 			row.Time.Format("2006-01-02T15:04:05.000Z"), row.Server, dash(safetext.String(row.Name)), proto,
 			safetext.String(row.Method), safetext.String(row.URL), status, bodySize(row.Request), short(row.Request.SHA256),
-			rsize, rsum, dash(safetext.String(ctype)))
+			rsize, rsum, dash(safetext.String(ctype)), safetext.String(decoded(row)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -49,6 +49,19 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// decoded is the decoded-body summaries of a row: the request's, then the response's after
+// "resp:", or "-".
+func decoded(row Row) string {
+	s := row.Request.Summary
+	if row.Response != nil && row.Response.Summary != "" {
+		if s != "" {
+			s += "; "
+		}
+		s += "resp: " + row.Response.Summary
+	}
+	return dash(s)
 }
 
 // bodySize is the size, marked "+" when the body was cut.

@@ -319,6 +319,11 @@ func (p *part) emit(h scan.Hit) {
 // fix makes the fix of a hit. Its SHA-256 is left to the audit: the input may still be being
 // hashed (engine.Input.SHA256 is set before Output.Done).
 func (p *part) fix(h scan.Hit, in *engine.Input, ch geo.Channel, off int64, where string) geo.Fix {
+	return hitFix(h, geo.Evidence{Input: in.Name, Locator: where, Offset: off, Channel: ch})
+}
+
+// hitFix makes the fix of a hit with the evidence ev of the bytes searched.
+func hitFix(h scan.Hit, ev geo.Evidence) geo.Fix {
 	enc := h.Encoding.String()
 	if h.Wrap != scan.Plain {
 		enc += " in " + h.Wrap.String()
@@ -334,9 +339,42 @@ func (p *part) fix(h scan.Hit, in *engine.Input, ch geo.Channel, off int64, wher
 	case scan.TargetRegion:
 		msg = MessageRegion
 	}
-	return geo.Fix{Lat: h.Lat, Lon: h.Lon, Role: geo.RoleOther, PrecisionM: h.PrecisionM, Evidence: geo.Evidence{
-		Input: in.Name, Locator: where, Offset: off, Decoder: Decoder, Message: msg, Encoding: enc, Channel: ch, Note: note,
-	}}
+	ev.Decoder, ev.Message, ev.Encoding, ev.Note = Decoder, msg, enc, note
+	return geo.Fix{Lat: h.Lat, Lon: h.Lon, Role: geo.RoleOther, PrecisionM: h.PrecisionM, Evidence: ev}
+}
+
+// SearchDecoded searches bytes a decoder of lane decoded out of a flow's payload (an HTTP body
+// with its content coding undone, decoders/bodies), which the search of the wire bytes could not
+// read, and reports each hit to sink with the evidence ev of those bytes (its locator gains the
+// hit's offset in them), unless a structural decoder reported that position for the flow. It is
+// called on the lane's goroutine, as the lane's part is used.
+func (o *Observer) SearchDecoded(lane int, sink decoders.Sink, ev geo.Evidence, b []byte) {
+	o.mu.Lock()
+	var p *part
+	for _, q := range o.parts {
+		if q.lane == lane {
+			p = q
+		}
+	}
+	o.mu.Unlock()
+	if p == nil || len(b) == 0 {
+		return
+	}
+	key := ""
+	if ev.Network != nil {
+		key = ev.Network.FlowUID
+	}
+	p.sc.Scan(b, func(h scan.Hit) {
+		e := ev
+		e.Locator = ev.Locator + fmt.Sprintf(", decoded byte %d", h.Offset)
+		f := hitFix(h, e)
+		if k, ok := sink.(Known); ok && k.Known(key, f.Lat, f.Lon, f.PrecisionM+dupTolM) {
+			p.st.Duplicates++
+			count(sink, Counts{Duplicates: 1})
+			return
+		}
+		p.deliver(sink, f)
+	})
 }
 
 // dupTolM is added to the precision when a hit is compared with a structural fix: the two may

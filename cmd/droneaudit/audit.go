@@ -29,6 +29,11 @@ pipes, sockets, devices and symlinks that leave the folder are listed as skipped
 --out writes the report beside the terminal output; it never replaces an input or writes into an
 input folder, and replaces an existing file only with --force.
 
+--extract DIR writes every object an HTTP body carried (the body with its content codings undone,
+or each multipart part) into DIR, named by its SHA-256, mode 0600, never overwriting; DIR may not
+lie in an input folder. Flight records and pictures in bodies are decoded like files on disk in
+any case.
+
 --report-dir (-o) DIR writes the case-file reports into DIR (made if missing), each mode 0600:
 report.json (the full document, docs/report-schema.md), report.md, report.html (self-contained:
 verdict, an SVG map, destinations, a timeline, every finding with its evidence), findings.geojson
@@ -106,6 +111,7 @@ device (MAC, vendor, addresses, names) and the frame of its first such contact.`
 	f.Bool("no-track-search", false, "leave the flown track (log files, the captures' telemetry) out of the known-value search")
 	f.String("example", "", `audit an embedded example instead of inputs: "flight" (the default without inputs) or "segment"`)
 	addKeylogFlag(c)
+	addExtractFlag(c)
 	return c
 }
 
@@ -158,6 +164,10 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if err := exampleFlag(args, exampleFlight); err != nil {
 		return err
 	}
+	extract, _ := cmd.Flags().GetString("extract")
+	if err := checkExtractDir(extract, read); err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		if cfg.GetString("example") == exampleSegment {
 			slog.Info("auditing the embedded lab segment example", "capture", demo.SegmentName)
@@ -197,7 +207,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	tuneGC()
 	bar := startProgress(srcs)
 	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"),
-		NoTrackSearch: cfg.GetBool("no-track-search"), Lab: labLog})
+		NoTrackSearch: cfg.GetBool("no-track-search"), Lab: labLog, Extract: extract})
 	bar.Finish()
 	if rep == nil {
 		return runErr

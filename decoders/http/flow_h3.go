@@ -18,7 +18,10 @@ var H3Protocol = decoders.Protocol{Name: "http3", Transport: netflow.UDP, Stream
 
 // H3Net reads the request of one HTTP/3 request stream (an inner flow of an opened QUIC
 // connection): the same positions as Net, from the :path's query and the request body.
-type H3Net struct{}
+type H3Net struct {
+	Files   []decoders.FileDecoder // as Net.Files
+	Extract string                 // as Net.Extract
+}
 
 // Name implements decoders.PayloadDecoder: the protocol name of H3Protocol.
 func (H3Net) Name() string { return H3Protocol.Name }
@@ -27,8 +30,8 @@ func (H3Net) Name() string { return H3Protocol.Name }
 func (H3Net) Sniff(p []byte) bool { return H3Protocol.Sniff(p) }
 
 // NewFlow implements decoders.PayloadDecoder.
-func (H3Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
-	return &flow3{flow: flow{in: in, sink: sink}}
+func (n H3Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
+	return &flow3{flow: flow{in: in, sink: sink, files: n.Files, extract: n.Extract}}
 }
 
 // flow3 follows the client's half of one request stream; the request is read when the stream
@@ -85,7 +88,7 @@ func (fl *flow3) Close() {
 		URL: "https://" + cmp.Or(m.Authority, fl.seg.Network.Server().String()) + m.Path}
 	fl.query(r, rq, fl.seg)
 	if m.BodyLen > 0 && !m.Gap && !m.BodyTruncated && (cl < 0 || cl == m.BodyLen) {
-		fl.body(r, rq, m.Body, fl.seg)
+		fl.body(r, rq, m.Body, m.Header("content-encoding"), true, [32]byte{}, fl.seg) // whole; hashed by the objects
 	}
 }
 

@@ -34,7 +34,7 @@ func TestNetFixesFromBodiesAndQuery(t *testing.T) {
 	for off := 0; off < len(raw); off += 37 {
 		fl.Segment(decoders.Segment{Frame: off, Time: time.Unix(5, 0), Network: nw, Payload: raw[off:min(off+37, len(raw))]})
 	}
-	// Server bytes are ignored.
+	// Server bytes that are not a response are ignored.
 	fl.Segment(decoders.Segment{Frame: 999, Network: geo.Network{Direction: netflow.ServerToClient}, Payload: []byte(`{"lat":1,"lng":2}`)})
 	fl.Close()
 	if len(rec.Fixes) != 3 || rec.Counts["http_requests"] != 3 {

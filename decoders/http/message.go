@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net/textproto"
 	"strconv"
 	"strings"
 
@@ -129,6 +130,10 @@ type H1Conn struct {
 	seq     int
 	// Upgraded is set after a 101 (Switching Protocols) response: what follows is not HTTP/1.
 	Upgraded bool
+	// rest holds the bytes that came after the 101 response in the segment that carried it
+	// (TakeRest).
+	rest    []byte
+	restDir netflow.Direction
 }
 
 // ErrUpgraded means the connection switched protocols (a 101 response); bytes after it are
@@ -153,6 +158,7 @@ func (c *H1Conn) Err(dir netflow.Direction) error { return c.d[dir&1].err }
 // direction (its later bytes are ignored).
 func (c *H1Conn) Feed(dir netflow.Direction, p []byte) error {
 	d := &c.d[dir&1]
+	up := c.Upgraded
 	for len(p) > 0 && !d.dead {
 		if d.msg == nil {
 			p = c.head(dir, d, p)
@@ -160,8 +166,30 @@ func (c *H1Conn) Feed(dir netflow.Direction, p []byte) error {
 		}
 		p = c.body(dir, d, p)
 	}
+	if c.Upgraded && !up && len(p) > 0 {
+		c.rest, c.restDir = append(c.rest[:0], p...), dir
+	}
 	d.pos += int64(len(p)) // bytes of a dead direction still advance the offset
 	return d.err
+}
+
+// TakeRest returns, once, the bytes of the segment that carried the 101 response after its head:
+// the first bytes of the protocol the connection switched to (a server's first WebSocket frames
+// often travel with the 101).
+func (c *H1Conn) TakeRest() (netflow.Direction, []byte) {
+	b := c.rest
+	c.rest = nil
+	return c.restDir, b
+}
+
+// MIMEHeader returns the message's header fields as a textproto.MIMEHeader (canonical names, in
+// order), for readers of the upgrade such as websocket.ParseHandshake.
+func (m *Message) MIMEHeader() textproto.MIMEHeader {
+	h := textproto.MIMEHeader{}
+	for _, f := range m.Header {
+		h.Add(f.Name, f.Value)
+	}
+	return h
 }
 
 // InMessage reports whether a message of the direction has begun and not ended: the next bytes

@@ -20,7 +20,9 @@ type window struct {
 const windowSize = 1 << 20
 
 func newWindow(r io.ReaderAt, size int64, name string) *window {
-	return &window{r: r, size: size, name: name, buf: make([]byte, 0, windowSize)}
+	// No bigger than the input: Sniff walks a head of a few KiB, for every body of a capture
+	// (decoders/bodies), and clearing a 1 MiB buffer each time cost more than the walk.
+	return &window{r: r, size: size, name: name, buf: make([]byte, 0, min(windowSize, max(size, 1)))}
 }
 
 // at returns the bytes from file offset pos to at least pos+need (fewer at the end of the file).

@@ -17,6 +17,7 @@ import (
 
 	"droneaudit/decoders/duml"
 	"droneaudit/decoders/mavlink"
+	"droneaudit/internal/dfgen"
 )
 
 func main() {
@@ -34,7 +35,7 @@ func main() {
 			log.Fatal(err)
 		}
 		w := bufio.NewWriterSize(f, 1<<20)
-		n := writeDataflash(w, *size)
+		n := dfgen.Write(w, *size)
 		if err := w.Flush(); err != nil {
 			log.Fatal(err)
 		}

@@ -1,12 +1,14 @@
-package main
+// Package dfgen writes generated ArduPilot DataFlash logs, for scripts/mkbig (-kind dataflash) and
+// for tests that need a flight record without the corpus (an upload of one over HTTPS).
+package dfgen
 
 import (
-	"bufio"
 	"encoding/binary"
+	"io"
 	"math"
 )
 
-// DataFlash generation for -kind dataflash: the layout of the generated log of the DataFlash
+// The layout is that of the generated log of the DataFlash
 // decoder's own tests and benchmarks (genLog in decoders/dataflash/fixture_test.go) — FMT, MULT
 // and FMTU scaling, a board message, then rounds of one GPS with a 3D fix, four IMU and one POS
 // message, 10 Hz — written round after round until the size is reached. A third of the messages
@@ -25,7 +27,7 @@ var dfCharSize = map[byte]int{'b': 1, 'B': 1, 'h': 2, 'H': 2, 'c': 2, 'i': 4, 'I
 
 // dfWriter packs DataFlash messages: values follow the format characters of their type.
 type dfWriter struct {
-	w    *bufio.Writer
+	w    io.Writer
 	fmts map[uint8]string
 	n    int64 // bytes written
 }
@@ -67,8 +69,12 @@ func (d *dfWriter) write(typ uint8, vals ...any) {
 	d.n += int64(len(b))
 }
 
-// writeDataflash writes a generated DataFlash log of at least size bytes and returns its length.
-func writeDataflash(w *bufio.Writer, size int64) int64 {
+// BaseLat and BaseLon are where the generated flight circles (1e-7 degrees): its positions lie
+// within about 4 km of it.
+const BaseLat, BaseLon = 481234567, 115432109
+
+// Write writes a generated DataFlash log of at least size bytes to w and returns its length.
+func Write(w io.Writer, size int64) int64 {
 	d := &dfWriter{w: w, fmts: map[uint8]string{dfFMT: "BBnNZ"}}
 	d.define(dfFMT, "FMT", "BBnNZ", "Type,Length,Name,Format,Columns")
 	d.define(dfMULT, "MULT", "Qbd", "TimeUS,Id,Mult")
@@ -81,7 +87,7 @@ func writeDataflash(w *bufio.Writer, size int64) int64 {
 	d.write(dfMULT, 1000, int('B'), 1e-2)
 	d.write(dfFMTU, 1000, int(dfGPS), "s#-----DUm-----", "F--C-0BGGB000--")
 	d.write(dfMSG, 3000, "ArduCopter V4.5.7 (2a3dc4b7)")
-	const baseLat, baseLon, week = 481234567, 115432109, 2300
+	const baseLat, baseLon, week = BaseLat, BaseLon, 2300
 	t := 10_000_000
 	for i := 0; d.n < size; i++ {
 		t += 100_000

@@ -1,0 +1,112 @@
+package http
+
+import (
+	"context"
+	"strings"
+
+	"droneaudit/decoders"
+	"droneaudit/decoders/bodies"
+	"droneaudit/decoders/httpbody"
+	"droneaudit/decoders/mqttws"
+	"droneaudit/decoders/websocket"
+	"droneaudit/geo"
+	"droneaudit/netflow"
+)
+
+// After a 101 Switching Protocols that is a WebSocket upgrade (RFC 6455 §4), the rest of the
+// connection is WebSocket frames: with subprotocol MQTT they go to decoders/mqttws (positions of
+// PUBLISH payloads as the MQTT decoder reads them over TCP); other messages are read like bodies
+// (decoders/bodies: JSON positions, objects) and, when masked or compressed on the wire, handed to
+// the known-value search, which could not read them there.
+
+// WSPublishID names the n-th MQTT PUBLISH of a WebSocket connection as a request: "<flow>#m<n>",
+// beside the connection's HTTP requests "<flow>#<n>". The requests command names its rows so.
+func WSPublishID(flowUID string, n string) string { return flowUID + "#m" + n }
+
+// Handshake reads the WebSocket handshake of an exchange whose response is a 101.
+func Handshake(ex *Exchange) (websocket.Handshake, bool) {
+	if ex.Request == nil || ex.Response == nil || ex.Response.Status != 101 {
+		return websocket.Handshake{}, false
+	}
+	h, err := websocket.ParseHandshake(ex.Response.Status, ex.Request.MIMEHeader(), ex.Response.MIMEHeader())
+	return h, err == nil
+}
+
+// upgrade starts the reader of the frames after a WebSocket upgrade, and feeds it the bytes that
+// came with the 101.
+func (fl *flow) upgrade(ex *Exchange) {
+	h, ok := Handshake(ex)
+	if !ok {
+		return
+	}
+	rq := fl.request(ex.Request)
+	if mqttws.Subprotocol(h.Subprotocol) {
+		fl.ws = mqttws.NewConn(h, websocket.Limits{}, fl.in, &wsSink{Sink: fl.sink})
+		return
+	}
+	w := &wsFlow{fl: fl, rq: rq, target: ex.Request.Target}
+	w.c = websocket.NewConn(h, websocket.Limits{}, w.message, func(n decoders.Note) {
+		n.Locator = join2(w.seg.Locator(), n.Locator)
+		n.Offset = w.seg.Offset
+		fl.sink.Note(n)
+	})
+	fl.ws = w
+}
+
+// wsFlow reads the messages of a WebSocket connection that is not MQTT.
+type wsFlow struct {
+	fl     *flow
+	c      *websocket.Conn
+	rq     *geo.Request
+	target string
+	seg    decoders.Segment
+}
+
+func (w *wsFlow) Segment(s decoders.Segment) {
+	w.seg = s
+	d := int(s.Network.Direction & 1)
+	if s.Gap {
+		w.c.Gap(d)
+	}
+	w.c.Feed(d, s.Payload)
+}
+
+func (w *wsFlow) Close() { w.c.Close() }
+
+func (w *wsFlow) message(dir int, m *websocket.Message) {
+	if m.Opcode != websocket.OpText && m.Opcode != websocket.OpBinary || len(m.Payload) == 0 {
+		return
+	}
+	fl := w.fl
+	r := &Request{Method: "GET", Target: w.target, Host: fl.seg.Network.Host}
+	ev := fl.evidence(r, w.rq, w.seg)
+	ev.Message = "WebSocket " + targetPath(w.target) + " message"
+	ct := ""
+	if m.Opcode == websocket.OpText {
+		ct = "text/plain"
+	}
+	o := bodies.Open(ct, "", m.Payload, httpbody.Options{}, "")
+	o.Decode(context.Background(), bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: w.seg.Time}, ev, fl.sink)
+	// A client's frames are masked (RFC 6455 §5.3) and compressed ones deflated: the search of
+	// the wire bytes saw neither.
+	if s, ok := fl.sink.(bodies.Searcher); ok && (netflow.Direction(dir) == netflow.ClientToServer || m.Compressed) {
+		s.SearchDecoded(ev, m.Payload)
+	}
+}
+
+func join2(a, b string) string { return strings.TrimSpace(a + " " + b) }
+
+// wsSink names the PUBLISH packets of MQTT over WebSocket apart from the connection's HTTP
+// requests (WSPublishID).
+type wsSink struct{ decoders.Sink }
+
+func (s *wsSink) Fix(f geo.Fix) {
+	if rq := f.Evidence.Request; rq != nil && rq.Method == "PUBLISH" {
+		if i := strings.LastIndexByte(rq.ID, '#'); i >= 0 {
+			c := *rq
+			c.ID = WSPublishID(rq.ID[:i], rq.ID[i+1:])
+			f.Evidence.Request = &c
+		}
+	}
+	s.Sink.Fix(f)
+}
