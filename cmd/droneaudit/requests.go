@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -46,11 +47,15 @@ and nothing of it is guessed. Rows are in input order, then by time.`,
 			}
 			res.Notes = inputNotes(res.Notes, ilog)
 			slog.Info("requests", "rows", len(res.Rows))
-			out := cmd.OutOrStdout()
+			// One buffer for the whole listing: the table writer writes a cell at a time.
+			out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<16)
 			if format == "json" {
 				err = res.WriteJSON(out)
 			} else {
 				err = res.WriteText(out)
+			}
+			if ferr := out.Flush(); err == nil {
+				err = ferr
 			}
 			if err != nil {
 				return err

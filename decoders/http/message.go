@@ -369,6 +369,11 @@ func (c *H1Conn) body(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 	switch d.framing {
 	case frameLength:
 		n := int(min(d.left, int64(len(p))))
+		if d.msg.Body == nil && c.cfg.MaxBody > 0 {
+			// The length is known: one allocation of what will be kept, not a doubling per
+			// segment. d.left is the sender's claim, so it is bounded by MaxBody first.
+			d.msg.Body = make([]byte, 0, int(min(d.left, int64(c.cfg.MaxBody))))
+		}
 		c.keep(d, p[:n])
 		d.left -= int64(n)
 		d.pos += int64(n)
