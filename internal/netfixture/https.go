@@ -29,6 +29,10 @@ type HTTPSOptions struct {
 type HTTPSConn struct {
 	mu     sync.Mutex
 	Chunks []Chunk
+	// done is set when RecordHTTPS returns: a read loop of the client (HTTP/2 keeps one per
+	// connection) may still be running then, and must not append to Chunks while the caller
+	// reads them.
+	done bool
 }
 
 type httpsRec struct {
@@ -40,7 +44,9 @@ func (r *httpsRec) Read(p []byte) (int, error) {
 	n, err := r.Conn.Read(p)
 	if n > 0 {
 		r.c.mu.Lock()
-		r.c.Chunks = append(r.c.Chunks, Chunk{FromClient: false, Data: bytes.Clone(p[:n])})
+		if !r.c.done {
+			r.c.Chunks = append(r.c.Chunks, Chunk{FromClient: false, Data: bytes.Clone(p[:n])})
+		}
 		r.c.mu.Unlock()
 	}
 	return n, err
@@ -48,7 +54,9 @@ func (r *httpsRec) Read(p []byte) (int, error) {
 
 func (r *httpsRec) Write(p []byte) (int, error) {
 	r.c.mu.Lock()
-	r.c.Chunks = append(r.c.Chunks, Chunk{FromClient: true, Data: bytes.Clone(p)})
+	if !r.c.done {
+		r.c.Chunks = append(r.c.Chunks, Chunk{FromClient: true, Data: bytes.Clone(p)})
+	}
 	r.c.mu.Unlock()
 	return r.Conn.Write(p)
 }
@@ -93,6 +101,11 @@ func RecordHTTPS(o HTTPSOptions, h http.Handler, do func(c *http.Client, base st
 	srv.Close()
 	mu.Lock()
 	defer mu.Unlock()
+	for _, hc := range conns {
+		hc.mu.Lock()
+		hc.done = true
+		hc.mu.Unlock()
+	}
 	return conns, err
 }
 
