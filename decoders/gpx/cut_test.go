@@ -178,7 +178,9 @@ func TestZipBombStopsEarly(t *testing.T) {
 		t.Errorf("fixes %v", s.Fixes)
 	}
 	t.Logf("stopped a %d-byte KMZ in %v, %d bytes inflated", len(bomb), took, budget.Used())
-	if took > 500*time.Millisecond {
+	// The bound that matters is the bytes inflated (below); the time only catches a runaway
+	// inflate, with room for the race detector on a shared 2-core machine (526 ms seen in CI).
+	if took > 5*time.Second {
 		t.Errorf("stopping the bomb took %v", took)
 	}
 	if used := budget.Used(); used > 20<<20 {
