@@ -18,11 +18,12 @@ func init() { addCommand(newDestinationsCmd) }
 
 // tuneGC trades memory for speed while the inventory runs, unless the user set GOGC or
 // GOMEMLIMIT: the flow tables keep a steady live heap of a few tens of MB, and collecting at
-// twice the default growth saves about a tenth of the run time; the soft limit of 90 MiB keeps
+// four times the default growth saves about a tenth of the run time (and of decrypting HTTPS with
+// every body hashed and opened, 2026-12-07); the soft limit of 90 MiB keeps
 // peak memory within the 100 MB the issue allows (docs/benchmarks/destinations.md).
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
+		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(90 << 20)
