@@ -17,8 +17,8 @@ import (
 )
 
 // labCapture generates a lab capture (real TLS and QUIC sessions, DNS, DHCP, HTTP uploads and DJI
-// Cloud API MQTT with positions) in the given file format.
-func labCapture(t testing.TB, f netfixture.Format, packets int) []byte {
+// Cloud API MQTT with positions) in the given file format, from the generator's seed.
+func labCapture(t testing.TB, f netfixture.Format, packets int, seed uint64) []byte {
 	t.Helper()
 	lab, err := netfixture.NewLab(context.Background())
 	if err != nil {
@@ -29,7 +29,7 @@ func labCapture(t testing.TB, f netfixture.Format, packets int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lab.Generate(w, netfixture.Mix{Packets: packets, Seed: 5}); err != nil {
+	if _, err := lab.Generate(w, netfixture.Mix{Packets: packets, Seed: seed}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -70,7 +70,7 @@ var _ io.ReaderAt = (*countingFile)(nil)
 // decoding and the inventory all come from one pass.
 func TestAuditReadsCaptureOnce(t *testing.T) {
 	for _, f := range []netfixture.Format{netfixture.Pcap, netfixture.Pcapng} {
-		data := labCapture(t, f, 3000)
+		data := labCapture(t, f, 3000, 5)
 		var n atomic.Int64
 		zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
 		rep, err := Run(t.Context(), []Source{countingSource("lab", data, &n)},
@@ -98,7 +98,7 @@ func TestAuditReadsCaptureOnce(t *testing.T) {
 
 // The report is the same bytes whether a capture's flows are followed by one shard or by several.
 func TestReportIndependentOfShards(t *testing.T) {
-	data := labCapture(t, netfixture.Pcapng, 20000)
+	data := labCapture(t, netfixture.Pcapng, 20000, 5)
 	zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
 	var first []byte
 	for _, shards := range []int{1, 2, 3, 4} {
@@ -132,7 +132,7 @@ func sha256Hex(b []byte) string {
 // BenchmarkAuditLabCapture is the whole audit (zones, inventory) of a generated lab capture of
 // 100,000 frames held in memory: the one pass, the decoders and the merge.
 func BenchmarkAuditLabCapture(b *testing.B) {
-	data := labCapture(b, netfixture.Pcap, 100000)
+	data := labCapture(b, netfixture.Pcap, 100000, 5)
 	zones, err := geo.ParseZones("z", []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Lab","sensitivity":"secret","radius_m":500},"geometry":{"type":"Point","coordinates":[113.7034,22.9079]}}]}`))
 	if err != nil {
 		b.Fatal(err)

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"net/netip"
 	"strings"
 	"testing"
@@ -16,23 +15,9 @@ import (
 // JSON positions) through the whole audit: positions in HTTP and MQTT bodies are network leaks,
 // named after the server from the HTTP Host or, where the flow has none, from the inventory.
 func TestLabCaptureLeaksNamed(t *testing.T) {
-	lab, err := netfixture.NewLab(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := netfixture.NewWriter(&buf, netfixture.Pcapng, lab.KeyLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lab.Generate(w, netfixture.Mix{Packets: 3000, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	capture := labCapture(t, netfixture.Pcapng, 3000, 3)
 	zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
-	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", buf.Bytes())},
+	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", capture)},
 		Options{Zones: zones, Policy: DefaultPolicy(), Destinations: &destinations.Options{}})
 	if err != nil {
 		t.Fatal(err)

@@ -41,27 +41,13 @@ func demoDocument(t *testing.T, shards int, m ReportMeta) *Document {
 // can give today is in it.
 func labDocument(t *testing.T) *Document {
 	t.Helper()
-	lab, err := netfixture.NewLab(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := netfixture.NewWriter(&buf, netfixture.Pcapng, lab.KeyLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lab.Generate(w, netfixture.Mix{Packets: 2000, Seed: 5}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	capture := labCapture(t, netfixture.Pcapng, 2000, 5)
 	zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
 	p := DefaultPolicy()
 	p.FailOnCleartextTelemetry = true
 	p.Destinations.DenyOwners = []string{destinations.OwnerDJI}
 	p.Destinations.DenyCountries = []string{"CN"}
-	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", buf.Bytes())},
+	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", capture)},
 		Options{Zones: zones, Policy: p, Destinations: &destinations.Options{}})
 	if err != nil {
 		t.Fatal(err)

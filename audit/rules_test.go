@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"net/netip"
 	"slices"
 	"strings"
@@ -18,24 +17,10 @@ import (
 // rule, and positions read from decrypted TLS are not; every finding names its rule and
 // the verdict lists the rules that failed.
 func TestCleartextTelemetryRule(t *testing.T) {
-	lab, err := netfixture.NewLab(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := netfixture.NewWriter(&buf, netfixture.Pcapng, lab.KeyLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lab.Generate(w, netfixture.Mix{Packets: 3000, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	capture := labCapture(t, netfixture.Pcapng, 3000, 3)
 	zones := zonesAround(t, 22.9079, 113.7034, 500, geo.Secret)
 	run := func(p Policy) *Report {
-		rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", buf.Bytes())},
+		rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", capture)},
 			Options{Zones: zones, Policy: p, Destinations: &destinations.Options{}})
 		if err != nil {
 			t.Fatal(err)

@@ -111,23 +111,14 @@ func findingLinksToRequest(t *testing.T, h2 bool) {
 // In the generated lab capture every network finding (HTTP uploads and MQTT PUBLISH) names a
 // request that 'droneaudit requests' lists with the same id, method and URL.
 func TestLabFindingsLinkToRows(t *testing.T) {
-	lab, err := netfixture.NewLab(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, _ := netfixture.NewWriter(&buf, netfixture.Pcapng, lab.KeyLog)
-	if _, err := lab.Generate(w, netfixture.Mix{Packets: 3000, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	capture := labCapture(t, netfixture.Pcapng, 3000, 3)
 	layer := []decoders.Unwrapper{tlslayer.New(nil)}
-	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", buf.Bytes())},
+	rep, err := Run(t.Context(), []Source{BytesSource("lab.pcapng", capture)},
 		Options{Zones: zonesAround(t, 22.9079, 113.7034, 500, geo.Secret), Policy: DefaultPolicy(), Destinations: &destinations.Options{Unwrappers: layer}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("lab.pcapng", buf.Bytes())},
+	res, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("lab.pcapng", capture)},
 		destinations.Options{Unwrappers: []decoders.Unwrapper{tlslayer.New(nil)}}, requests.Options{})
 	if err != nil {
 		t.Fatal(err)
