@@ -60,8 +60,11 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 	}
 	// "-", the whole part without leading zeros, "." and 7 digits without trailing zeros.
 	b, d := room(b)
-	u := uint64(m)
-	whole, frac := uint32(u/scale), uint32(u%scale)
+	// Past the check, |f| is m/10⁷ correctly rounded, and within an ulp (< 2e-9) of it: never
+	// across a whole number, 1e-7 or more away unless m/10⁷ is one. So the whole part is that of
+	// |f|, truncated in parallel with the conversion of m, with no 64-bit division.
+	whole := uint32(int32(abs))
+	frac := uint32(uint64(int64(m)) - uint64(whole)*scale)
 	n := 0
 	if f < 0 {
 		d[0] = '-'
