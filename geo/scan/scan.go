@@ -2,6 +2,7 @@ package scan
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 )
 
@@ -30,12 +31,16 @@ type Pattern struct {
 	hot [1 << 16]uint8
 	// masks holds the distinct non-zero table entries (a few dozen), so that the entry of a
 	// set window is read from a few hundred bytes in L1 instead of the 512 KiB tab.
-	masks []uint64
-	tab   [1 << 16]uint64 // per 16-bit window b[i]<<8 | b[i+1]: the table bits of what may be there
+	masks   []uint64
+	tab     [1 << 16]uint64 // per 16-bit window b[i]<<8 | b[i+1]: the table bits of what may be there
 	binLat  bandSet         // latitudes of the targets for the binary forms
 	binLon  bandSet
 	textLat bandSet // for decimal text, widened by its coarser cells
 	textLon bandSet
+	// rawLo, rawHi bound the raw values (uint64 before scaling) of each varint form inside the
+	// bands: one integer test refuses the varints of random bytes, which a window's 14 bits
+	// place in the band only for one length of the varint, before any float conversion.
+	rawLo, rawHi [len(varints)]uint64
 }
 
 // MaxSpan is the most bytes one hit spans in plain form (two decimal numbers of 3+20 digits and
@@ -78,10 +83,16 @@ func Compile(t *Targets) *Pattern {
 	}
 	for i := range varints {
 		v := &varints[i]
+		p.rawLo[i], p.rawHi[i] = math.MaxUint64, 0
 		for k, bs := range [2]bandSet{p.binLat, p.binLon} {
 			bit := uint64(1) << (varintBit0 + 2*i + k)
 			for _, bd := range bs {
 				v.keys(bd.lo, bd.hi, func(w uint32) { p.tab[w&0xffff] |= bit })
+				v.raws(bd.lo, bd.hi, func(lo, hi uint64) {
+					// Two units of slack: a raw value just outside the rounded interval may
+					// still scale into the band.
+					p.rawLo[i], p.rawHi[i] = min(p.rawLo[i], max(lo, 2)-2), max(p.rawHi[i], min(hi, math.MaxUint64-2)+2)
+				})
 			}
 		}
 	}
@@ -231,29 +242,25 @@ func (p *Pattern) entry(b0, b1 byte, h uint8) uint64 {
 	return p.masks[h]
 }
 
-// at checks the window b[i], b[i+1] for the forms whose bits are in m.
+// at checks the window b[i], b[i+1] for the forms whose bits are in m, in the order of the
+// bits (candidates enter the pairing ring in that order).
 func (s *Scanner) at(b []byte, i int, m uint64) {
-	for m != 0 {
-		bit := bits.TrailingZeros64(m)
-		switch {
-		case bit < varintBit0:
-			fi := bit >> 1
-			m &^= 3 << (2 * fi)
-			s.fixed(b, i, fi)
-		case bit < bitText:
-			vi := (bit - varintBit0) >> 1
-			m &^= 3 << (varintBit0 + 2*vi)
-			s.varint(b, i, vi)
-		case bit == bitText:
-			m &^= 1 << bitText
-			s.decimal(b, i)
-		case bit == bitIntText:
-			m &^= 1 << bitIntText
-			s.intText(b, i)
-		default:
-			m &^= 1 << bitGeohash
-			s.geohash(b, i)
-		}
+	for f := m & (1<<varintBit0 - 1); f != 0; {
+		fi := bits.TrailingZeros64(f) >> 1
+		f &^= 3 << (2 * fi)
+		s.fixed(b, i, fi)
+	}
+	if v := m >> varintBit0 & (1<<(2*len(varints)) - 1); v != 0 {
+		s.varint(b, i, v)
+	}
+	if m&(1<<bitText) != 0 {
+		s.decimal(b, i)
+	}
+	if m&(1<<bitGeohash) != 0 {
+		s.geohash(b, i)
+	}
+	if m&(1<<bitIntText) != 0 {
+		s.intText(b, i)
 	}
 }
 
@@ -274,28 +281,65 @@ func (s *Scanner) fixed(b []byte, i, fi int) {
 	}
 }
 
-// varint decodes the varint form vi whose last two bytes are b[i], b[i+1].
-func (s *Scanner) varint(b []byte, i, vi int) {
-	st := i
-	for st > 0 && b[st-1]&0x80 != 0 && i+2-st < 10 {
+// varint decodes the varint whose last two bytes are b[i], b[i+1] once, and checks it as each
+// varint form whose bit pair is in vm (bits 2vi, 2vi+1).
+func (s *Scanner) varint(b []byte, i int, vm uint64) {
+	st, u, ok := varintEndingAt(b, i+1)
+	if !ok {
+		return
+	}
+	for vm != 0 {
+		vi := bits.TrailingZeros64(vm) >> 1
+		vm &^= 3 << (2 * vi)
+		if u-s.p.rawLo[vi] > s.p.rawHi[vi]-s.p.rawLo[vi] { // u outside [rawLo, rawHi]
+			continue
+		}
+		v := varints[vi].value(u)
+		c := cand{form: uint8(len(forms) + vi), lat: s.p.binLat.has(v), lon: s.p.binLon.has(v), start: int32(st), end: int32(i + 2), v: v}
+		if c.lat || c.lon {
+			s.add(b, c)
+		}
+	}
+}
+
+// varintEndingAt reads the protobuf varint whose last byte is b[e] (which has no continuation
+// bit) and whose field starts after a key: the byte before the varint has no continuation bit
+// either. It returns where the varint starts and its value; ok is false when there is no key
+// byte before it or it would be longer than 10 bytes.
+//
+// In random bytes one window in a hundred is a varint key, so this is hot: up to 7 bytes are
+// read with one load and no branch per byte (a loop over continuation bits mispredicts at its
+// random end).
+func varintEndingAt(b []byte, e int) (st int, u uint64, ok bool) {
+	if e >= 7 {
+		x := binary.LittleEndian.Uint64(b[e-7 : e+1]) // b[e] is the top byte
+		// Bytes 0..5 (b[e-7]..b[e-2]) without continuation bit; b[e-1] has one (the window).
+		if y := ^x & 0x0000_8080_8080_8080; y != 0 {
+			j := (63 - bits.LeadingZeros64(y)) >> 3 // b[e-7+j] ends the key
+			// Pack the 7-bit groups of the eight bytes: byte k's group lands at bit 7k.
+			v := x & 0x7f7f_7f7f_7f7f_7f7f
+			v = v&0x007f_007f_007f_007f | v&0x7f00_7f00_7f00_7f00>>1
+			v = v&0x0000_3fff_0000_3fff | v&0x3fff_0000_3fff_0000>>2
+			v = v&0x0000_0000_0fff_ffff | v&0x0fff_ffff_0000_0000>>4
+			return e - 6 + j, v >> (7 * (j + 1)), true
+		}
+	}
+	// Near the start of b, or a varint of 8 or more bytes.
+	st = e - 1
+	for st > 0 && b[st-1]&0x80 != 0 && e+1-st < 10 {
 		st--
 	}
 	if st == 0 || b[st-1]&0x80 != 0 {
-		return // a protobuf varint field starts after its key, whose last byte has no continuation bit
+		return 0, 0, false // a protobuf varint field starts after its key, whose last byte has no continuation bit
 	}
-	n := i + 2 - st
-	var u uint64
+	n := e + 1 - st
 	for k := n - 1; k >= 0; k-- {
 		u = u<<7 | uint64(b[st+k]&0x7f)
 	}
-	if n == 10 && b[i+1] > 1 {
-		return
+	if n == 10 && b[e] > 1 {
+		return 0, 0, false
 	}
-	v := varints[vi].value(u)
-	c := cand{form: uint8(len(forms) + vi), lat: s.p.binLat.has(v), lon: s.p.binLon.has(v), start: int32(st), end: int32(i + 2), v: v}
-	if c.lat || c.lon {
-		s.add(b, c)
-	}
+	return st, u, true
 }
 
 // maxGap is how many bytes may lie between the two values of a fixed-width pair: none in a
