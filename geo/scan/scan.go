@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // Hit is one latitude/longitude pair found in the bytes and inside a target.
@@ -25,9 +26,11 @@ type Hit struct {
 type Pattern struct {
 	t *Targets
 	// hot is the first test, indexed by a window read as a little-endian uint16 (b[i] |
-	// b[i+1]<<8, one load from the bytes): 0 when nothing may be there (98 % of the windows of
-	// random bytes), else an index into masks, or hotFull to read tab. A byte per window (64
-	// KiB, L2-resident) costs three instructions a position, where a bitmap costs eight.
+	// b[i+1]<<8, one load from the bytes). Its low seven bits (hotEntry) are 0 when nothing may
+	// be there (98 % of the windows of random bytes), else an index into masks, or hotFull to
+	// read tab. A byte per window (64 KiB, L2-resident) costs three instructions a position,
+	// where a bitmap costs eight. Bit 7 (hotRun) says that both bytes are base64 (or hex)
+	// characters: the same loads find the hex and base64 runs (wrap.go).
 	hot [1 << 16]uint8
 	// masks holds the distinct non-zero table entries (a few dozen), so that the entry of a
 	// set window is read from a few hundred bytes in L1 instead of the 512 KiB tab.
@@ -112,26 +115,36 @@ func Compile(t *Targets) *Pattern {
 	p.masks = []uint64{0}
 	index := map[uint64]uint8{}
 	for w, m := range p.tab {
-		if m == 0 {
-			continue
+		b0, b1 := byte(w>>8), byte(w)
+		var h uint8
+		if class[b0]&class[b1] != 0 {
+			h = hotRun
 		}
-		h, ok := index[m]
-		if !ok {
-			h = hotFull
-			if len(p.masks) < hotFull {
-				h = uint8(len(p.masks))
-				p.masks = append(p.masks, m)
+		if m != 0 {
+			e, ok := index[m]
+			if !ok {
+				e = hotFull
+				if len(p.masks) < hotFull {
+					e = uint8(len(p.masks))
+					p.masks = append(p.masks, m)
+				}
+				index[m] = e
 			}
-			index[m] = h
+			h |= e
 		}
-		p.hot[uint16(w)>>8|uint16(w)<<8] = h
+		p.hot[uint16(b0)|uint16(b1)<<8] = h
 	}
 	return p
 }
 
-// hotFull in hot sends the lookup to tab: more distinct entries than a byte indexes (a long
-// track with many bands could make them).
-const hotFull = 255
+// The bits of a hot byte.
+const (
+	hotEntry = 0x7f // index into masks, 0 for none
+	// hotFull as entry sends the lookup to tab: more distinct entries than the bits index (a
+	// long track with many bands could make them).
+	hotFull = hotEntry
+	hotRun  = 0x80 // both bytes of the window are base64/hex characters
+)
 
 // Targets returns the targets the pattern was compiled for.
 func (p *Pattern) Targets() *Targets { return p.t }
@@ -171,7 +184,11 @@ type Scanner struct {
 	rn3   int
 	buf   []byte
 	omap  []int32
-	emit  func(Hit)
+	// runs marks the blocks of 8 bytes of the plain pass where a hex or base64 run of 12 or more
+	// characters may be (bit q for the block at 8q), up to runsEnd; wrapped measures them.
+	runs    []uint64
+	runsEnd int
+	emit    func(Hit)
 	// depth 1 while scanning decoded bytes: no wrapped runs inside wrapped runs.
 	depth int
 	wrap  Wrapping // of the run being scanned at depth 1
@@ -203,38 +220,68 @@ func (s *Scanner) Scan(b []byte, emit func(Hit)) {
 // scan runs the window table over b (plain bytes, or decoded bytes at depth 1).
 func (s *Scanner) scan(b []byte) {
 	s.rn, s.rn2, s.rn3 = 0, 0, 0
+	if s.depth == 0 {
+		s.runs, s.runsEnd = s.runs[:0], 0
+	}
 	p := s.p
 	if len(b) < 2 {
 		return
 	}
 	// The hot loop: per position, one 16-bit load of the window and one byte of hot; the eight
-	// bytes of a block are or-ed, so the common block (no window set) costs one branch. A set
-	// block is looked at again position by position (in random bytes one block in eight).
+	// bytes of a block are or-ed, so the common block (no window set, no run) costs one branch.
+	// A set block is looked at again position by position (in random bytes one block in eight).
+	//
+	// The same bytes find the hex and base64 runs: a run of minB64Run (12) characters or more
+	// covers two consecutive aligned groups of four bytes (its first full group starts at most
+	// 3 bytes in, and 3+8 < 12). A group is all run characters when the hotRun bits of its
+	// windows at 0 and 2 are; the groups of a block are its halves. A block where the last
+	// group of the one before and its first, or both of its own, are run characters marks its
+	// first byte in s.runs for wrapped, which measures the run there after the plain pass (in
+	// random bytes one block in 65,536).
 	hot := &p.hot
+	runs := s.runs[:0]
+	if s.depth == 0 {
+		runs = slices.Grow(runs, len(b)/512+1)[:len(b)/512+1]
+		clear(runs)
+	}
+	var prevGroup uint8 // the hotRun bit of the last group of the block before
 	i := 0
 	for ; i+9 <= len(b); i += 8 {
 		c := b[i : i+9 : i+9] // the block's eight windows; constant indexes below, no bounds checks
-		h := hot[binary.LittleEndian.Uint16(c[0:])] | hot[binary.LittleEndian.Uint16(c[1:])] |
-			hot[binary.LittleEndian.Uint16(c[2:])] | hot[binary.LittleEndian.Uint16(c[3:])] |
-			hot[binary.LittleEndian.Uint16(c[4:])] | hot[binary.LittleEndian.Uint16(c[5:])] |
-			hot[binary.LittleEndian.Uint16(c[6:])] | hot[binary.LittleEndian.Uint16(c[7:])]
-		if h == 0 {
+		h0, h2 := hot[binary.LittleEndian.Uint16(c[0:])], hot[binary.LittleEndian.Uint16(c[2:])]
+		h4, h6 := hot[binary.LittleEndian.Uint16(c[4:])], hot[binary.LittleEndian.Uint16(c[6:])]
+		h := h0 | h2 | h4 | h6 |
+			hot[binary.LittleEndian.Uint16(c[1:])] | hot[binary.LittleEndian.Uint16(c[3:])] |
+			hot[binary.LittleEndian.Uint16(c[5:])] | hot[binary.LittleEndian.Uint16(c[7:])]
+		first, second := h0&h2, h4&h6
+		run := (prevGroup | second) & first & hotRun
+		prevGroup = second
+		if h&hotEntry|run == 0 {
+			continue
+		}
+		if run != 0 && len(runs) > 0 {
+			runs[i>>9] |= 1 << (i >> 3 & 63)
+		}
+		if h&hotEntry == 0 {
 			continue
 		}
 		// The set windows as bits, without a branch per position (which would mispredict at
 		// each set one); usually one bit.
 		var set uint
 		for k := range 8 {
-			set |= (uint(hot[binary.LittleEndian.Uint16(c[k:])]) + 255) >> 8 << k
+			set |= (uint(hot[binary.LittleEndian.Uint16(c[k:])]&hotEntry) + hotEntry) >> 7 << k
 		}
 		for set != 0 {
 			k := bits.TrailingZeros(set)
 			set &= set - 1
-			s.at(b, i+k, p.entry(c[k], c[k+1], hot[binary.LittleEndian.Uint16(c[k:])]))
+			s.at(b, i+k, p.entry(c[k], c[k+1], hot[binary.LittleEndian.Uint16(c[k:])]&hotEntry))
 		}
 	}
+	if s.depth == 0 {
+		s.runs, s.runsEnd = runs, i
+	}
 	for ; i < len(b)-1; i++ {
-		if h := hot[uint16(b[i])|uint16(b[i+1])<<8]; h != 0 {
+		if h := hot[uint16(b[i])|uint16(b[i+1])<<8] & hotEntry; h != 0 {
 			s.at(b, i, p.entry(b[i], b[i+1], h))
 		}
 	}

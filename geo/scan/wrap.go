@@ -1,6 +1,9 @@
 package scan
 
-import "bytes"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // Wrapped runs: binary bytes written as hex (two digits a byte), base64 (RFC 4648 §4 standard
 // and §5 URL alphabets, padded or not) or percent-encoding (RFC 3986 §2.1). The plain pass
@@ -42,31 +45,33 @@ const (
 	minHexRun = 16 // 8 bytes
 	// maxDecoded bounds what one run is decoded to: a larger run is searched in its first part.
 	maxDecoded = 1 << 20
-	// runStride samples the bytes for runs: a run of minB64Run or more holds three samples
-	// runStride apart, and all three must be run characters before the run is measured. In
-	// random bytes (a quarter of them base64 characters) three in a row pass once in 64
-	// samples; two samples six apart passed once in 16, and each pass costs a measure.
+	// runStride samples the bytes the plain pass's blocks did not cover for runs: a run of
+	// minB64Run or more holds three samples runStride apart, and all three must be run
+	// characters before the run is measured.
 	runStride = 4
 )
 
-// wrapped searches the hex, base64 and percent-encoded runs of b.
+// wrapped searches the hex, base64 and percent-encoded runs of b, after the plain pass (scan)
+// has marked in s.runs where runs of 12 or more characters may be.
 func (s *Scanner) wrapped(b []byte) {
 	last := 0
-	i := 0
-	if len(b) > 2*runStride {
-		c0, c1 := class[b[0]], class[b[runStride]]
-		for ; i+2*runStride < len(b); i += runStride {
-			c2 := class[b[i+2*runStride]]
-			// One branch per sample, rarely taken in binary bytes: three samples in a run.
-			if c0&c1&c2 == 0 || i < last {
-				c0, c1 = c1, c2
-				continue
-			}
-			i = s.runAround(b, i, &last)
-			if i+3*runStride < len(b) { // the samples after the run
-				c0, c1 = class[b[i+runStride]], class[b[i+2*runStride]]
+	for q, word := range s.runs {
+		for word != 0 {
+			at := (q<<6 + bits.TrailingZeros64(word)) << 3
+			word &= word - 1
+			if at >= last {
+				s.runAround(b, at, &last)
 			}
 		}
+	}
+	// A run that reaches past the blocks the plain pass covered (runsEnd) may have fewer than
+	// two groups before it, and then starts at most 10 bytes before: sample from 16 before.
+	i := max(s.runsEnd-16, 0) &^ (runStride - 1)
+	for ; i+2*runStride < len(b); i += runStride {
+		if class[b[i]]&class[b[i+runStride]]&class[b[i+2*runStride]] == 0 || i < last {
+			continue
+		}
+		i = s.runAround(b, i, &last)
 	}
 	if i < len(b) && i >= last && class[b[i]] != 0 {
 		s.runAround(b, i, &last)
