@@ -80,6 +80,7 @@ const (
 	bitText    = varintBit0 + 2*len(varints)
 	bitGeohash = bitText + 1
 	bitIntText = bitGeohash + 1 // the first two digits of a scaled integer printed as text
+	bitPercent = bitIntText + 1 // '%' and a hex digit: a percent-encoded stretch may be there
 )
 
 // decode reads the form's value at b[s:] in degrees.

@@ -112,6 +112,11 @@ func Compile(t *Targets) *Pattern {
 	for _, gbox := range t.Boxes(geohashWidenM) {
 		geohashPrefixes(gbox, func(w uint32) { p.tab[w] |= 1 << bitGeohash })
 	}
+	for c := range 256 {
+		if class[c]&clsHex != 0 {
+			p.tab['%'<<8|c] |= 1 << bitPercent
+		}
+	}
 	p.masks = []uint64{0}
 	index := map[uint64]uint8{}
 	for w, m := range p.tab {
@@ -188,7 +193,10 @@ type Scanner struct {
 	// characters may be (bit q for the block at 8q), up to runsEnd; wrapped measures them.
 	runs    []uint64
 	runsEnd int
-	emit    func(Hit)
+	// pcts marks the blocks of the plain pass that hold a '%' followed by a hex digit (bit q
+	// for the block at 8q), where wrapped looks for percent-encoded stretches.
+	pcts []uint64
+	emit func(Hit)
 	// depth 1 while scanning decoded bytes: no wrapped runs inside wrapped runs.
 	depth int
 	wrap  Wrapping // of the run being scanned at depth 1
@@ -221,7 +229,13 @@ func (s *Scanner) Scan(b []byte, emit func(Hit)) {
 func (s *Scanner) scan(b []byte) {
 	s.rn, s.rn2, s.rn3 = 0, 0, 0
 	if s.depth == 0 {
-		s.runs, s.runsEnd = s.runs[:0], 0
+		// One bit per block of 8 bytes; only the plain pass marks them (wrapped reads them
+		// while the decoded bytes of a run are scanned at depth 1).
+		n := len(b)/512 + 1
+		s.runs, s.runsEnd = slices.Grow(s.runs[:0], n)[:n], 0
+		s.pcts = slices.Grow(s.pcts[:0], n)[:n]
+		clear(s.runs)
+		clear(s.pcts)
 	}
 	p := s.p
 	if len(b) < 2 {
@@ -239,10 +253,9 @@ func (s *Scanner) scan(b []byte) {
 	// first byte in s.runs for wrapped, which measures the run there after the plain pass (in
 	// random bytes one block in 65,536).
 	hot := &p.hot
-	runs := s.runs[:0]
+	var runs []uint64 // nil at depth 1
 	if s.depth == 0 {
-		runs = slices.Grow(runs, len(b)/512+1)[:len(b)/512+1]
-		clear(runs)
+		runs = s.runs
 	}
 	var prevGroup uint8 // the hotRun bit of the last group of the block before
 	i := 0
@@ -278,7 +291,7 @@ func (s *Scanner) scan(b []byte) {
 		}
 	}
 	if s.depth == 0 {
-		s.runs, s.runsEnd = runs, i
+		s.runsEnd = i
 	}
 	for ; i < len(b)-1; i++ {
 		if h := hot[uint16(b[i])|uint16(b[i+1])<<8] & hotEntry; h != 0 {
@@ -314,6 +327,9 @@ func (s *Scanner) at(b []byte, i int, m uint64) {
 	}
 	if m&(1<<bitIntText) != 0 {
 		s.intText(b, i)
+	}
+	if m&(1<<bitPercent) != 0 && s.depth == 0 {
+		s.pcts[i>>9] |= 1 << (i >> 3 & 63)
 	}
 }
 

@@ -1,9 +1,6 @@
 package scan
 
-import (
-	"bytes"
-	"math/bits"
-)
+import "math/bits"
 
 // Wrapped runs: binary bytes written as hex (two digits a byte), base64 (RFC 4648 §4 standard
 // and §5 URL alphabets, padded or not) or percent-encoding (RFC 3986 §2.1). The plain pass
@@ -76,12 +73,20 @@ func (s *Scanner) wrapped(b []byte) {
 	if i < len(b) && i >= last && class[b[i]] != 0 {
 		s.runAround(b, i, &last)
 	}
-	for at := 0; at < len(b); {
-		k := bytes.IndexByte(b[at:], '%')
-		if k < 0 {
-			break
+	// Percent-encoded stretches: each '%' before a hex digit, in the blocks the plain pass
+	// marked, unless a stretch already took it in.
+	next := 0
+	for q, word := range s.pcts {
+		for word != 0 {
+			at := (q<<6 + bits.TrailingZeros64(word)) << 3
+			word &= word - 1
+			for j := max(at, next); j < min(at+8, len(b)); j++ {
+				if b[j] == '%' {
+					next = s.percent(b, j)
+					j = next - 1
+				}
+			}
 		}
-		at = s.percent(b, at+k)
 	}
 }
 
