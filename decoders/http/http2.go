@@ -51,6 +51,9 @@ type H2Config struct {
 	// MaxStreams bounds the streams followed at once; HEADERS of further streams are decoded
 	// (to keep the HPACK table right) and counted, but not followed.
 	MaxStreams int
+	// Recycle lets the follower reuse body memory: a message's Body is valid only until
+	// OnMessage returns (a hook that keeps body bytes longer copies them).
+	Recycle bool
 }
 
 // H2Message is one request (Dir client-to-server) or response (server-to-client) of a stream.
@@ -381,7 +384,16 @@ func (c *H2Conn) data(dir netflow.Direction, id uint32, p []byte, end bool) {
 	m.sum.Write(p)
 	room := min(c.cfg.MaxBody-len(m.Body), c.cfg.MaxHeld-c.held)
 	k := max(0, min(room, len(p)))
-	m.Body = append(m.Body, p[:k]...)
+	switch {
+	case k == 0:
+	case !c.cfg.Recycle:
+		m.Body = append(m.Body, p[:k]...)
+	case m.Body == nil && m.ContentLength > 0:
+		// The length is announced: one buffer of what will be kept (the claim bounded by room).
+		m.Body = append(takeBody(int(min(m.ContentLength, int64(room)))), p[:k]...)
+	default:
+		m.Body = appendBody(m.Body, p[:k])
+	}
 	c.held += k
 	if k < len(p) {
 		m.Truncated = true
@@ -415,6 +427,10 @@ func (c *H2Conn) emit(id uint32, dir netflow.Direction) {
 	}
 	if c.cfg.OnMessage != nil {
 		c.cfg.OnMessage(m)
+	}
+	if c.cfg.Recycle {
+		giveBody(m.Body)
+		m.Body = nil
 	}
 }
 
