@@ -1,0 +1,209 @@
+package requests_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"droneaudit/audit/destinations"
+	"droneaudit/audit/requests"
+	"droneaudit/decoders"
+	"droneaudit/decoders/tlskeys"
+	"droneaudit/decoders/tlslayer"
+	"droneaudit/engine"
+	"droneaudit/internal/netfixture"
+)
+
+// wireFrame is what a rotation test needs of one frame of a generated capture: which side of
+// which connection sent it, and where its payload ends in that side's byte stream.
+type wireFrame struct {
+	port       uint16 // the client's port: the connection
+	fromClient bool
+	end        int // the side's stream offset after this frame's payload
+	n          int // payload bytes
+}
+
+// wireFrames reads the TCP frames of a generated pcapng capture (Ethernet, IPv4, the server on 443), and
+// the byte stream of each side of each connection.
+func wireFrames(t *testing.T, capture []byte) ([]wireFrame, map[[2]uint16][]byte) {
+	t.Helper()
+	r, err := pcapgo.NewNgReader(bytes.NewReader(capture), pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := map[[2]uint16][]byte{}
+	var out []wireFrame
+	src := gopacket.NewPacketSource(r, layers.LinkTypeEthernet)
+	for p := range src.Packets() {
+		tcp, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
+		if tcp == nil {
+			out = append(out, wireFrame{})
+			continue
+		}
+		fromClient := tcp.DstPort == 443
+		port := uint16(tcp.SrcPort)
+		if !fromClient {
+			port = uint16(tcp.DstPort)
+		}
+		k := [2]uint16{port, map[bool]uint16{true: 0, false: 1}[fromClient]}
+		streams[k] = append(streams[k], tcp.Payload...)
+		out = append(out, wireFrame{port: port, fromClient: fromClient, end: len(streams[k]), n: len(tcp.Payload)})
+	}
+	return out, streams
+}
+
+// insideBigRecord reports whether stream offset off falls strictly inside a TLS record of more
+// than 4000 bytes (RFC 8446 §5.1 headers walked from the start of the stream): such records carry
+// bulk application data, the body of an upload or a download.
+func insideBigRecord(stream []byte, off int) bool {
+	for p := 0; p+5 <= len(stream); {
+		n := int(stream[p+3])<<8 | int(stream[p+4])
+		if off > p && off < p+5+n {
+			return n > 4000
+		}
+		p += 5 + n
+	}
+	return false
+}
+
+// cutWhere returns the index of the first frame at or after from (0-based) that ends a payload
+// of the given side strictly inside a bulk TLS record: cutting the capture after that frame
+// splits a record, and the body it carries, between two files.
+func cutWhere(t *testing.T, frames []wireFrame, streams map[[2]uint16][]byte, fromClient bool, from int) int {
+	t.Helper()
+	for i := from; i < len(frames); i++ {
+		f := frames[i]
+		if f.n > 0 && f.fromClient == fromClient &&
+			insideBigRecord(streams[[2]uint16{f.port, map[bool]uint16{true: 0, false: 1}[fromClient]}], f.end) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no frame ends inside a bulk record of that side after frame %d", from)
+	return 0
+}
+
+// buildFiles is build on several captures of one run, given in order.
+func buildFiles(t *testing.T, names []string, files [][]byte, keylog []byte) (*requests.Result, map[string][]byte) {
+	t.Helper()
+	keys := tlskeys.NewLog()
+	keys.AddText(keylog)
+	var mu sync.Mutex
+	bodies := map[string][]byte{}
+	opt := requests.Options{MaxBody: 4 << 20, OnBody: func(c *requests.Content) string {
+		mu.Lock()
+		defer mu.Unlock()
+		bodies[c.Request+" "+c.Dir.String()] = bytes.Clone(c.Bytes)
+		return ""
+	}}
+	var srcs []engine.Source
+	for i := range files {
+		srcs = append(srcs, engine.BytesSource(names[i], files[i]))
+	}
+	res, err := requests.Build(context.Background(), srcs,
+		destinations.Options{Unwrappers: []decoders.Unwrapper{tlslayer.New(keys)}, Shards: 2}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, bodies
+}
+
+// A real HTTPS connection (net/http over crypto/tls, HTTP/1.1 and HTTP/2) captured by a tool that
+// rotates its files, split in the middle of a TLS record carrying an upload's body, of one
+// carrying a download's, and between the ClientHello and the ServerHello: given in order, the
+// files yield the same requests as the single capture — every request and response body byte for
+// byte, no session reported as joined mid-stream or decrypted in part — and each row names the
+// file and the frame within it where its bytes were, with that file's SHA-256.
+func TestHTTPSAcrossRotatedCaptures(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http1.1", true: "h2"}[h2], func(t *testing.T) {
+			capture, keylog, p := record(t, h2, netfixture.Pcapng)
+			ref, refBodies := build(t, "whole.pcapng", capture, keylog)
+			if len(ref.Rows) != len(p) {
+				t.Fatalf("single capture: %d rows, want %d", len(ref.Rows), len(p))
+			}
+			frames, streams := wireFrames(t, capture)
+			upload := cutWhere(t, frames, streams, true, 0)
+			download := cutWhere(t, frames, streams, false, upload+len(frames)/4)
+			hello := 0
+			for i, f := range frames {
+				if f.n > 0 {
+					hello = i + 1 // right after the ClientHello's frame
+					break
+				}
+			}
+			for _, tc := range []struct {
+				name string
+				cuts []int
+			}{
+				{"upload", []int{upload}},
+				{"upload+download", []int{upload, download}},
+				{"hello+download", []int{hello, download}},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					files, err := netfixture.Rotate(capture, tc.cuts...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var names []string
+					for i := range files {
+						names = append(names, "ring_0000"+string(rune('1'+i))+".pcapng")
+					}
+					res, bodies := buildFiles(t, names, files, keylog)
+					compareRotated(t, ref, refBodies, res, bodies, names, files, tc.cuts)
+				})
+			}
+		})
+	}
+}
+
+// compareRotated checks the rows of the rotated files against those of the single capture.
+func compareRotated(t *testing.T, ref *requests.Result, refBodies map[string][]byte, res *requests.Result, bodies map[string][]byte,
+	names []string, files [][]byte, cuts []int) {
+	t.Helper()
+	if len(res.Rows) != len(ref.Rows) {
+		for _, r := range res.Rows {
+			t.Logf("row %s %s %s %s", r.ID, r.Input, r.Method, r.URL)
+		}
+		t.Fatalf("%d rows, want %d as from the single capture; notes %v", len(res.Rows), len(ref.Rows), res.Notes)
+	}
+	starts := append([]int{0}, cuts...)
+	for i, r := range res.Rows {
+		w := ref.Rows[i]
+		if r.ID != w.ID || r.Method != w.Method || r.URL != w.URL || r.Status != w.Status || r.Protocol != w.Protocol || r.Name != w.Name || !r.Time.Equal(w.Time) {
+			t.Errorf("row %d: %s %s %s %d %s, want %s %s %s %d %s", i, r.ID, r.Method, r.URL, r.Status, r.Protocol, w.ID, w.Method, w.URL, w.Status, w.Protocol)
+		}
+		if r.Request.Size != w.Request.Size || r.Request.SHA256 != w.Request.SHA256 || r.Request.Complete != w.Request.Complete || !w.Request.Complete {
+			t.Errorf("row %d: request body %d %s complete %v, want %d %s", i, r.Request.Size, r.Request.SHA256, r.Request.Complete, w.Request.Size, w.Request.SHA256)
+		}
+		if r.Response == nil || r.Response.Size != w.Response.Size || r.Response.SHA256 != w.Response.SHA256 || !r.Response.Complete {
+			t.Errorf("row %d: response %+v, want %+v", i, r.Response, w.Response)
+		}
+		for _, dir := range []string{" client-to-server", " server-to-client"} {
+			if !bytes.Equal(bodies[r.ID+dir], refBodies[w.ID+dir]) {
+				t.Errorf("row %d: %s body handed to the hook differs (%d bytes, want %d)", i, dir, len(bodies[r.ID+dir]), len(refBodies[w.ID+dir]))
+			}
+		}
+		// The single capture's frame w.Frame (from 1) is frame Frame of the file it fell in.
+		k := 0
+		for k+1 < len(starts) && w.Frame-1 >= starts[k+1] {
+			k++
+		}
+		sum := sha256.Sum256(files[k])
+		if r.Input != names[k] || r.Frame != w.Frame-starts[k] || r.InputSHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("row %d (%s %s): %s frame %d sha %.12s, want %s frame %d sha %.12x", i, r.Method, r.URL, r.Input, r.Frame, r.InputSHA256, names[k], w.Frame-starts[k], sum)
+		}
+	}
+	for _, n := range res.Notes {
+		if strings.HasPrefix(string(n.Code), "tls-") {
+			t.Errorf("note %s: %s", n.Code, n.Line())
+		}
+	}
+}
