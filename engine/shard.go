@@ -204,6 +204,9 @@ func (s *shard) packet(in *Input, frame int, offset int64, ts time.Time, t *capt
 		s.expire(ts, s.tcpIdle, s.udpIdle)
 		s.last = ts
 	}
+	if old := s.ft.Reused(t); old != nil {
+		s.ended(old) // a new connection on the same ports: the old flow (and its layer) ends here
+	}
 	d := s.ft.Add(t, frame, ts)
 	if d.NewFlow {
 		s.flows++

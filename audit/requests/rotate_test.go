@@ -207,3 +207,78 @@ func compareRotated(t *testing.T, ref *requests.Result, refBodies map[string][]b
 		}
 	}
 }
+
+// Two captures of two different HTTPS sessions that happen to share their addresses and ports
+// (not a rotation: the second file's connection starts with its own SYN and handshake) are not
+// glued into one session: the SYN on ports whose connection closed, or already carried bytes,
+// starts a new flow (flowtable.Table.Reused), so each session is decrypted with its own keys and
+// its rows name its own file, under a flow uid of its own. That holds whether the first file
+// ends with the connection closed or in the middle of it (cut inside a record of the upload).
+func TestUnrelatedCapturesSameFourTuple(t *testing.T) {
+	a, klA, pa := record(t, false, netfixture.Pcap)
+	b, klB, pb := record(t, true, netfixture.Pcap)
+	keylog := append(append([]byte(nil), klA...), klB...)
+	cut := countFrames(t, a) / 3
+	cutA, err := netfixture.Rotate(a, cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		first []byte
+		rowsA int // requests of the first file seen whole
+	}{{"closed", a, len(pa)}, {"cut", cutA[0], -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, bodies := buildFiles(t, []string{"a.pcap", "b.pcap"}, [][]byte{tc.first, b}, keylog)
+			var inA, inB []requests.Row
+			for _, r := range res.Rows {
+				if r.Input == "a.pcap" {
+					inA = append(inA, r)
+				} else {
+					inB = append(inB, r)
+				}
+			}
+			if tc.rowsA >= 0 && len(inA) != tc.rowsA || len(inA) == 0 || len(inB) != len(pb) {
+				t.Fatalf("%d rows in a.pcap, %d in b.pcap, want %d and %d; notes %v", len(inA), len(inB), tc.rowsA, len(pb), res.Notes)
+			}
+			for i, r := range inA {
+				if r.Method != pa[i].method || !strings.HasSuffix(r.URL, pa[i].path) {
+					t.Errorf("a.pcap row %d: %s %s, want %s %s", i, r.Method, r.URL, pa[i].method, pa[i].path)
+				}
+				if r.Request.Complete && r.Request.SHA256 != hexSum(pa[i].req) {
+					t.Errorf("a.pcap row %d: request body %s", i, r.Request.SHA256)
+				}
+			}
+			for i, r := range inB {
+				s := pb[i]
+				if r.Method != s.method || !strings.HasSuffix(r.URL, s.path) || r.Protocol != "h2" || r.Flow == inA[0].Flow {
+					t.Errorf("b.pcap row %d: %s %s %s flow %s, want %s %s h2 on a flow of its own", i, r.Method, r.URL, r.Protocol, r.Flow, s.method, s.path)
+				}
+				if r.Request.SHA256 != hexSum(s.req) || r.Response == nil || r.Response.SHA256 != hexSum(s.resp) || !bytes.Equal(bodies[r.ID+" server-to-client"], s.resp) {
+					t.Errorf("b.pcap row %d: bodies differ from what was sent", i)
+				}
+			}
+			for _, n := range res.Notes {
+				if strings.HasPrefix(string(n.Code), "tls-") {
+					t.Errorf("note %s", n.Line())
+				}
+			}
+		})
+	}
+}
+
+// countFrames counts the frames of a pcap capture.
+func countFrames(t *testing.T, capture []byte) int {
+	t.Helper()
+	r, err := pcapgo.NewReader(bytes.NewReader(capture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		if _, _, err := r.ReadPacketData(); err != nil {
+			return n
+		}
+		n++
+	}
+}
