@@ -16,6 +16,7 @@ import (
 	"droneaudit/audit/destinations"
 	"droneaudit/audit/requests"
 	"droneaudit/decoders"
+	"droneaudit/decoders/quic"
 	"droneaudit/decoders/tlskeys"
 	"droneaudit/decoders/tlslayer"
 	"droneaudit/engine"
@@ -95,6 +96,12 @@ func buildFiles(t *testing.T, names []string, files [][]byte, keylog []byte) (*r
 	t.Helper()
 	keys := tlskeys.NewLog()
 	keys.AddText(keylog)
+	return buildWith(t, names, files, tlslayer.New(keys))
+}
+
+// buildWith is buildFiles with the layer given.
+func buildWith(t *testing.T, names []string, files [][]byte, layer decoders.Unwrapper) (*requests.Result, map[string][]byte) {
+	t.Helper()
 	var mu sync.Mutex
 	bodies := map[string][]byte{}
 	opt := requests.Options{MaxBody: 4 << 20, OnBody: func(c *requests.Content) string {
@@ -108,7 +115,7 @@ func buildFiles(t *testing.T, names []string, files [][]byte, keylog []byte) (*r
 		srcs = append(srcs, engine.BytesSource(names[i], files[i]))
 	}
 	res, err := requests.Build(context.Background(), srcs,
-		destinations.Options{Unwrappers: []decoders.Unwrapper{tlslayer.New(keys)}, Shards: 2}, opt)
+		destinations.Options{Unwrappers: []decoders.Unwrapper{layer}, Shards: 2}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,5 +287,53 @@ func countFrames(t *testing.T, capture []byte) int {
 			return n
 		}
 		n++
+	}
+}
+
+// A real HTTP/3 connection (quic-go, decrypted with its key log) split between two and three
+// rotated files, once in the middle of an upload's datagrams: the QUIC connection's keys and
+// streams carry on (the QUIC layer is a decoders.Continuer too), and the rows are those of the
+// single capture, bodies byte for byte, each naming the file and frame where its stream began.
+func TestHTTP3AcrossRotatedCaptures(t *testing.T) {
+	var kl bytes.Buffer
+	up := page(300_000)
+	chunks, err := netfixture.HTTP3Session(t.Context(), netfixture.HTTP3Options{ServerName: "h3.example.test", KeyLog: &kl,
+		Requests: []netfixture.HTTP3Request{{Method: "GET", Path: "/a"}, {Method: "POST", Path: "/upload", Body: up}, {Method: "GET", Path: "/b"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err := netfixture.WriteDatagrams(w, chunks); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	capture := buf.Bytes()
+	layer := func() decoders.Unwrapper {
+		keys := tlskeys.NewLog()
+		keys.AddText(kl.Bytes())
+		return quic.NewLayer(keys)
+	}
+	ref, refBodies := buildWith(t, []string{"whole.pcap"}, [][]byte{capture}, layer())
+	if len(ref.Rows) != 3 || ref.Rows[1].Request.SHA256 != hexSum(up) {
+		t.Fatalf("single capture: %d rows", len(ref.Rows))
+	}
+	n := countFrames(t, capture)
+	for _, cuts := range [][]int{{n / 2}, {n / 3, 2 * n / 3}} {
+		files, err := netfixture.Rotate(capture, cuts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for i := range files {
+			names = append(names, "h3_0000"+string(rune('1'+i))+".pcap")
+		}
+		res, bodies := buildWith(t, names, files, layer())
+		compareRotated(t, ref, refBodies, res, bodies, names, files, cuts)
+		for _, n := range res.Notes {
+			if n.Code == decoders.CodeUndecrypted {
+				t.Errorf("note %s", n.Line())
+			}
+		}
 	}
 }
