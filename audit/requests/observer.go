@@ -53,6 +53,8 @@ type flowState struct {
 	upgrade *http.Exchange
 	ws      *wsState
 	mqWS    bool
+	// WebSocket over HTTP/2 streams (RFC 8441), by stream ID (websocket.go)
+	h2ws map[uint32]*h2WS
 }
 
 // Chunk implements engine.FlowObserver.
@@ -72,7 +74,7 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 		case "http":
 			st.h1 = http.NewH1Conn(http.H1Config{MaxBody: p.opt.MaxBody, OnExchange: st.exchange})
 		case "http2":
-			st.h2 = http.NewH2Conn(http.H2Config{MaxBody: p.opt.MaxBody, OnMessage: st.message2})
+			st.h2 = http.NewH2Conn(http.H2Config{MaxBody: p.opt.MaxBody, OnMessage: st.message2, OnTunnel: st.tunnel2})
 			st.h2open = map[uint32]*Row{}
 		case "mqtt":
 			st.mq = &mqtt.Conn{}
@@ -147,6 +149,11 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 		st.h1.Close()
 	case st.h2 != nil:
 		st.h2.Close()
+		for _, w := range st.h2ws {
+			if w.c != nil {
+				w.c.Close()
+			}
+		}
 		for _, r := range st.h2open {
 			p.rows = append(p.rows, *r)
 		}
@@ -268,13 +275,18 @@ func (st *flowState) publish(pk *mqtt.Packet) {
 		return
 	}
 	st.mqttN++
-	r := st.row(st.mqttN, st.in, st.frame, st.time)
-	r.ID = st.publishID(st.mqttN)
-	r.Protocol, r.Method, r.URL = "mqtt", "PUBLISH", pk.Topic
+	proto := "mqtt"
 	if st.mqWS {
-		r.Protocol = "mqtt/ws"
+		proto = "mqtt/ws"
 	}
-	dir := st.mqDir
+	st.publishRow(pk, st.publishID(st.mqttN), proto, st.mqDir)
+}
+
+// publishRow makes the row of a PUBLISH.
+func (st *flowState) publishRow(pk *mqtt.Packet, id, proto string, dir netflow.Direction) {
+	r := st.row(0, st.in, st.frame, st.time)
+	r.ID = id
+	r.Protocol, r.Method, r.URL = proto, "PUBLISH", pk.Topic
 	r.Direction = dir.String()
 	var sum [32]byte
 	if !pk.Truncated {

@@ -2,6 +2,8 @@ package http
 
 import (
 	"context"
+	"net/textproto"
+	"strconv"
 	"strings"
 
 	"droneaudit/decoders"
@@ -22,6 +24,27 @@ import (
 // WSPublishID names the n-th MQTT PUBLISH of a WebSocket connection as a request: "<flow>#m<n>",
 // beside the connection's HTTP requests "<flow>#<n>". The requests command names its rows so.
 func WSPublishID(flowUID string, n string) string { return flowUID + "#m" + n }
+
+// H2Handshake reads the handshake of WebSocket over HTTP/2 (RFC 8441) from a tunnel's CONNECT and
+// response: false when it is not one, or the server's answer has not come.
+func H2Handshake(t *H2Tunnel) (websocket.Handshake, bool) {
+	if t.Request == nil || t.Response == nil {
+		return websocket.Handshake{}, false
+	}
+	resp := textproto.MIMEHeader{}
+	for _, f := range t.Response.Headers {
+		resp.Add(textproto.CanonicalMIMEHeaderKey(f.Name), f.Value)
+	}
+	h, err := websocket.ParseH2Handshake(t.Request.Protocol, t.Response.Status, resp)
+	return h, err == nil
+}
+
+// H2WSPublishID names the n-th MQTT PUBLISH of a WebSocket over HTTP/2 stream as a request:
+// "<flow>#<stream>m<n>", beside the stream's CONNECT "<flow>#<stream>" (a connection may carry
+// several such streams). The requests command names its rows so.
+func H2WSPublishID(flowUID string, stream uint32, n string) string {
+	return flowUID + "#" + strconv.FormatUint(uint64(stream), 10) + "m" + n
+}
 
 // Handshake reads the WebSocket handshake of an exchange whose response is a 101.
 func Handshake(ex *Exchange) (websocket.Handshake, bool) {
