@@ -18,6 +18,12 @@ func (fl *flow) EndInput() {
 		c.Close()
 		fl.ws = endedWS{}
 	}
+	for id, w := range fl.h2ws {
+		if c, ok := w.(*mqttws.Conn); ok {
+			c.Close()
+			fl.h2ws[id] = endedWS{}
+		}
+	}
 	fl.sink = decoders.Discard
 }
 
