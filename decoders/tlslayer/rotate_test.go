@@ -31,9 +31,9 @@ type inputSink struct {
 }
 
 func (p *perInput) Sink(in *engine.Input, _ int) decoders.Sink { return inputSink{p, in.Name} }
-func (p *perInput) Done(*engine.Input)                        {}
-func (s inputSink) Fix(geo.Fix)                               {}
-func (s inputSink) Exposure(decoders.Exposure)                {}
+func (p *perInput) Done(*engine.Input)                         {}
+func (s inputSink) Fix(geo.Fix)                                {}
+func (s inputSink) Exposure(decoders.Exposure)                 {}
 func (s inputSink) Note(n decoders.Note) {
 	s.p.mu.Lock()
 	s.p.notes[s.name] = append(s.p.notes[s.name], n)
