@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -211,6 +212,14 @@ func compareRotated(t *testing.T, ref *requests.Result, refBodies map[string][]b
 	for _, n := range res.Notes {
 		if strings.HasPrefix(string(n.Code), "tls-") {
 			t.Errorf("note %s: %s", n.Code, n.Line())
+		}
+	}
+	// The text listing says where each row was and the SHA-256 of each file it names.
+	var txt bytes.Buffer
+	res.WriteText(&txt)
+	for _, r := range res.Rows {
+		if !strings.Contains(txt.String(), " "+r.Input+":"+strconv.Itoa(r.Frame)+" ") || !strings.Contains(txt.String(), r.InputSHA256+"  "+r.Input+"\n") {
+			t.Errorf("text listing lacks %s:%d or its SHA-256:\n%s", r.Input, r.Frame, txt.String())
 		}
 	}
 }
