@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -58,9 +59,12 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 		return b, false
 	}
 	// "-", the whole part without leading zeros, "." and 7 digits without trailing zeros.
-	var d [smallBuf]byte
-	u := uint64(m)
-	whole, frac := uint32(u/scale), uint32(u%scale)
+	b, d := room(b)
+	// Past the check, |f| is m/10⁷ correctly rounded, and within an ulp (< 2e-9) of it: never
+	// across a whole number, 1e-7 or more away unless m/10⁷ is one. So the whole part is that of
+	// |f|, truncated in parallel with the conversion of m, with no 64-bit division.
+	whole := uint32(int32(abs))
+	frac := uint32(uint64(int64(m)) - uint64(whole)*scale)
 	n := 0
 	if f < 0 {
 		d[0] = '-'
@@ -83,7 +87,7 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 		binary.LittleEndian.PutUint64(d[n:], w)
 		n += 8 - bits.LeadingZeros64(w^asciiZeros)/8
 	}
-	return appendSmall(b, &d, n), true
+	return b[:len(b)+n], true
 }
 
 // appendInt appends v in decimal, as strconv.AppendInt(b, v, 10) does, with a short way for
@@ -92,7 +96,7 @@ func appendInt(b []byte, v int64) []byte {
 	if v < 0 || v >= 1e16 {
 		return strconv.AppendInt(b, v, 10)
 	}
-	var d [smallBuf]byte
+	b, d := room(b)
 	var n int
 	if u := uint64(v); u < 1e8 {
 		n = putTrimmed(d[:], digits8(uint32(u)))
@@ -101,7 +105,7 @@ func appendInt(b []byte, v int64) []byte {
 		binary.LittleEndian.PutUint64(d[n:], digits8(uint32(u%1e8)))
 		n += 8
 	}
-	return appendSmall(b, &d, n)
+	return b[:len(b)+n]
 }
 
 // The digit appenders work on eight ASCII digits packed in a uint64, the first digit in the low
@@ -132,21 +136,17 @@ func putTrimmed(d []byte, w uint64) int {
 	return 8 - lead
 }
 
-// smallBuf is the size of the scratch arrays of the number and time appenders.
+// smallBuf is the room the number and time appenders write their digits into.
 const smallBuf = 24
 
-// appendSmall appends d[:n]. With room in b it stores all of d at once, three 8-byte moves,
-// where append would call memmove for a handful of bytes.
-func appendSmall(b []byte, d *[smallBuf]byte, n int) []byte {
-	if l := len(b); cap(b)-l >= smallBuf {
-		t := b[l : l+smallBuf]
-		le := binary.LittleEndian
-		le.PutUint64(t, le.Uint64(d[:]))
-		le.PutUint64(t[8:], le.Uint64(d[8:]))
-		le.PutUint64(t[16:], le.Uint64(d[16:]))
-		return b[:l+n]
+// room returns b with at least smallBuf bytes of spare capacity, and those bytes: the number
+// and time appenders store their digits there, eight at a time, and then extend b over the ones
+// they wrote, with no scratch array to copy from. Bytes past the end of b are no part of it.
+func room(b []byte) ([]byte, *[smallBuf]byte) {
+	if cap(b)-len(b) < smallBuf {
+		b = slices.Grow(b, smallBuf)
 	}
-	return append(b, d[:n]...)
+	return b, (*[smallBuf]byte)(b[len(b) : len(b)+smallBuf])
 }
 
 // twoDigits holds "00" to "99": the digit pair of n is twoDigits[2n:2n+2].

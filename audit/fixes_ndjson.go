@@ -192,6 +192,21 @@ func (k *lineKind) is(f *geo.Fix) bool {
 		same(string(k.channel), string(ev.Channel))
 }
 
+// isSame is is, true only when every string field of f is the entry's own string (its bytes at
+// the same address) or empty in both: no bytes are compared, so a wrong entry fails fast.
+func (k *lineKind) isSame(f *geo.Fix) bool {
+	ev := &f.Evidence
+	return k.mid != nil && sameData(k.message, ev.Message) && k.precision == math.Float64bits(f.PrecisionM) &&
+		sameData(string(k.role), string(f.Role)) && sameData(k.decoder, ev.Decoder) && sameData(k.encoding, ev.Encoding) &&
+		sameData(k.input, ev.Input) && sameData(k.sha256, ev.SHA256) && sameData(k.altRefValue, f.AltRef) &&
+		sameData(string(k.channel), string(ev.Channel))
+}
+
+// sameData reports whether a and b are the same bytes in memory (so a == b), or both empty.
+func sameData(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || len(a) == 0)
+}
+
 // same is a == b. The fields of a kind of fix are nearly always the very strings the entry was
 // made from (a decoder's constants, the input's name and hash): when a and b share their bytes
 // the answer needs no call to compare them. Only the addresses are compared; nothing is read
@@ -201,6 +216,14 @@ func same(a, b string) bool {
 }
 
 func (c *lineCache) get(f *geo.Fix) *lineKind {
+	// Nearly always the fields are the very strings of an entry: look for that first, where a
+	// wrong entry fails at its first field without comparing bytes (a log's message types
+	// alternate, and their names are of one length).
+	for i := range c.entries {
+		if k := &c.entries[i]; k.isSame(f) {
+			return k
+		}
+	}
 	for i := range c.entries {
 		if k := &c.entries[i]; k.is(f) {
 			return k
@@ -268,8 +291,9 @@ func (c *minuteCache) appendRFC3339Nano(b []byte, t time.Time) []byte {
 		p := time.Unix(minute*60, 0).UTC().AppendFormat(c.prefix[:0], time.RFC3339)
 		c.prefix = p[:len(p)-len("00Z")]
 	}
-	// "SS", ".nnnnnnnnn" without its trailing zeros, "Z": built here, appended at once.
-	var d [smallBuf]byte
+	// "SS", ".nnnnnnnnn" without its trailing zeros, "Z": stored after the prefix at once.
+	b = append(b, c.prefix...)
+	b, d := room(b)
 	d[0], d[1] = twoDigits[2*s], twoDigits[2*s+1]
 	n := 2
 	if ns := uint32(t.Nanosecond()); ns != 0 {
@@ -280,6 +304,5 @@ func (c *minuteCache) appendRFC3339Nano(b []byte, t time.Time) []byte {
 		n = 12 - bits.LeadingZeros64(w^asciiZeros)/8
 	}
 	d[n] = 'Z'
-	b = append(b, c.prefix...)
-	return appendSmall(b, &d, n+1)
+	return b[:len(b)+n+1]
 }

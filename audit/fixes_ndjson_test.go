@@ -475,3 +475,32 @@ func BenchmarkNDJSONFixes(b *testing.B) {
 		run(b, fw.Write)
 	})
 }
+
+// The number and time appenders store their digits in the spare capacity of the line (room):
+// what they append does not depend on that capacity or on what it held, and the bytes before
+// stay as they were.
+func TestAppendersInPlace(t *testing.T) {
+	g := fixGen{rand.New(rand.NewPCG(13, 14))}
+	var c, fresh minuteCache
+	tm := time.Date(2024, 2, 4, 0, 2, 11, 900050000, time.UTC)
+	for i := range 100000 {
+		v, n := g.float(), g.r.Int64N(1e12)
+		tm = tm.Add(time.Duration(g.r.Int64N(int64(3 * time.Second))))
+		prefix := []byte(`{"lat":`)
+		// Spare capacity of 0 to 40 bytes, filled with bytes a line never holds.
+		b := append(make([]byte, 0, len(prefix)+i%41), prefix...)
+		for j := len(b); j < cap(b); j++ {
+			b = append(b, 0xff)
+		}
+		b = b[:len(prefix)]
+		// Each result shares b's array with the next: checked before the next one is made.
+		check := func(name string, got, want []byte) {
+			if !bytes.HasPrefix(got, prefix) || !bytes.Equal(got[len(prefix):], want) {
+				t.Fatalf("%s, spare capacity %d: got %q, want %q after %q", name, cap(b)-len(b), got, want, prefix)
+			}
+		}
+		check("float", appendJSONFloat(b, v), appendJSONFloat(nil, v))
+		check("int", appendInt(b, n), strconv.AppendInt(nil, n, 10))
+		check("time", c.appendRFC3339Nano(b, tm), fresh.appendRFC3339Nano(nil, tm))
+	}
+}

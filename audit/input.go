@@ -83,6 +83,8 @@ type inputSink struct {
 	zones *geo.Zones
 	fixes *fixStream // nil unless the run streams its fixes (Options.OnFixes)
 	lane  int
+	// fixesOnly (Options.FixesOnly) leaves findings and map tracks out.
+	fixesOnly bool
 	// Per-fix tallies by role and channel, kept without a map operation per fix (a dense log
 	// has millions of fixes) and added to the report's maps when the input is done.
 	byRole, byChannel tally
@@ -145,8 +147,10 @@ func (s *inputSink) Fix(f geo.Fix) {
 	s.rep.Fixes++
 	s.byRole.add(string(f.Role))
 	s.byChannel.add(string(f.Evidence.Channel))
-	s.rep.findings.add(f, s.zones.Match(f))
-	s.rep.tracks.add(&f)
+	if !s.fixesOnly {
+		s.rep.findings.add(f, s.zones.Match(f))
+		s.rep.tracks.add(&f)
+	}
 	if s.searching {
 		s.remember(f)
 	}

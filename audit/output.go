@@ -48,7 +48,7 @@ func (out *output) Sink(in *engine.Input, lane int) decoders.Sink {
 			return s
 		}
 	}
-	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, searching: out.searching, collectTrack: out.collectTrack, search: out.search}
+	s := &inputSink{rep: &InputReport{Path: in.Name, input: in}, zones: out.o.Zones, fixes: out.fixes, lane: lane, fixesOnly: out.o.FixesOnly, searching: out.searching, collectTrack: out.collectTrack, search: out.search}
 	s.rep.findings = newAggregator(out.o.Policy, in.Name, in.Index)
 	out.lanes[in] = append(out.lanes[in], s)
 	return s

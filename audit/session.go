@@ -39,6 +39,11 @@ type Options struct {
 	// a time, the last before Run returns. A fix's Evidence.SHA256 may still be empty (the input
 	// is hashed beside the decoding): fill it from Input.WaitSHA256 before writing it.
 	OnFixes func(batch []StreamedFix) (next []StreamedFix)
+	// FixesOnly is for a caller that reads the streamed fixes (OnFixes) and, of the report, only
+	// the inputs' own entries (path, format, counts, notes, errors): the fixes are not turned
+	// into findings and no map tracks are kept, so Report.Findings holds no position finding and
+	// no input lists zones touched or tracks. The fixes handed to OnFixes are the same.
+	FixesOnly bool
 	// Progress, when set, is told how many bytes were read; each byte of an input is read once.
 	Progress func(n int64)
 	// Destinations, when set, adds the destination inventory of the capture inputs to the

@@ -9,9 +9,10 @@ import (
 )
 
 // An opened layer: a flow recognised as a protocol an Unwrapper opens (TLS, QUIC) gets a LayerStream
-// (one per input, or one for the whole run when it is a decoders.Continuer: a connection
-// split over rotated capture files stays one TLS session), and what the stream emits is delivered, like any chunk, as the bytes of an inner flow
-// (one inner flow per stream for a decoders.StreamsLayer such as QUIC):
+// (one per input, or one for the whole run when it is a decoders.Continuer: a connection split
+// over rotated capture files stays one TLS session), and what the stream emits is delivered, like
+// any chunk, as the bytes of an inner flow (one inner flow per stream for a
+// decoders.StreamsLayer such as QUIC):
 // the payload decoders recognise and decode it, and the observers see it with Chunk.Flow.Outer
 // set. Inner flows can carry layers of their own, to maxLayers deep.
 
@@ -29,6 +30,16 @@ type layer struct {
 	// streams are the inner flows of a decoders.StreamsLayer (QUIC), one per live stream.
 	streams map[uint64]*flowtable.Flow
 	gap     [2]bool // inner bytes of the direction were lost before its next chunk
+	// The chunk being fed and the callback that delivers what the stream opens of it, kept in
+	// the layer so that feeding a chunk allocates nothing: a closure passed to the stream (an
+	// interface) escapes, and would cost an allocation per packet. A layer is fed by its own
+	// flow's shard only, one chunk at a time; inner flows have layers of their own, so nesting
+	// never reenters one.
+	s       *shard
+	outer   Chunk
+	innerC  Chunk
+	emitFn  func(netflow.Direction, []byte)
+	streamC func(decoders.InnerStream)
 }
 
 // unwrap feeds a chunk of an outer flow to its layer, opening it at the flow's first chunk (in each
@@ -52,7 +63,8 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 		if u == nil {
 			return
 		}
-		l = &layer{in: c.Input, name: u.Name(), stream: u.NewStream(c.Input.dec, s.pay.sinkFor(c.Input))}
+		l = &layer{in: c.Input, name: u.Name(), stream: u.NewStream(c.Input.dec, s.pay.sinkFor(c.Input)), s: s}
+		l.emitFn, l.streamC = l.emit, l.stream1
 		if _, ok := l.stream.(decoders.StreamsLayer); !ok {
 			l.inner = flowtable.Inner(c.Flow, l.name, s.ft.Slots)
 		}
@@ -63,31 +75,36 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 			fs.SetFlow(n)
 		}
 	}
-	outer := *c
+	l.outer = *c
 	if ml, ok := l.stream.(decoders.StreamsLayer); ok {
-		guard(c.Input, func() {
-			ml.FeedStreams(c.Dir, c.Payload, c.Gap, func(p decoders.InnerStream) { s.innerStream(l, &outer, p) })
-		})
+		guard(c.Input, func() { ml.FeedStreams(c.Dir, c.Payload, c.Gap, l.streamC) })
+	} else {
+		guard(c.Input, func() { l.stream.Feed(c.Dir, c.Payload, c.Gap, l.emitFn) })
+	}
+	l.outer.Payload = nil // the outer bytes are not kept past the call
+}
+
+// stream1 delivers a piece of a stream of a StreamsLayer (QUIC).
+func (l *layer) stream1(p decoders.InnerStream) { l.s.innerStream(l, &l.outer, p) }
+
+// emit delivers what the stream opened of the chunk being fed as a chunk of the inner flow; a
+// nil inner marks bytes lost in the direction.
+func (l *layer) emit(dir netflow.Direction, inner []byte) {
+	if inner == nil {
+		l.gap[dir&1] = true
 		return
 	}
-	guard(c.Input, func() {
-		l.stream.Feed(c.Dir, c.Payload, c.Gap, func(dir netflow.Direction, inner []byte) {
-			if inner == nil {
-				l.gap[dir&1] = true
-				return
-			}
-			if len(inner) == 0 {
-				return
-			}
-			gap := l.gap[dir&1]
-			l.gap[dir&1] = false
-			l.inner.Bytes[dir] += int64(len(inner))
-			l.inner.Last = outer.Time
-			ic := Chunk{Delivery: flowtable.Delivery{Flow: l.inner, Dir: dir, Payload: inner, Gap: gap}, Input: outer.Input,
-				Frame: outer.Frame, Offset: outer.Offset, Time: outer.Time}
-			s.deliver(&ic)
-		})
-	})
+	if len(inner) == 0 {
+		return
+	}
+	gap := l.gap[dir&1]
+	l.gap[dir&1] = false
+	l.inner.Bytes[dir] += int64(len(inner))
+	l.inner.Last = l.outer.Time
+	l.innerC = Chunk{Delivery: flowtable.Delivery{Flow: l.inner, Dir: dir, Payload: inner, Gap: gap}, Input: l.outer.Input,
+		Frame: l.outer.Frame, Offset: l.outer.Offset, Time: l.outer.Time}
+	l.s.deliver(&l.innerC)
+	l.innerC.Payload = nil
 }
 
 func (s *shard) unwrapperFor(app string) decoders.Unwrapper {
@@ -164,9 +181,10 @@ func (s *shard) innerStream(l *layer, outer *Chunk, p decoders.InnerStream) {
 	if len(p.Bytes) > 0 || p.Gap {
 		f.Bytes[p.Dir] += int64(len(p.Bytes))
 		f.Last = outer.Time
-		ic := Chunk{Delivery: flowtable.Delivery{Flow: f, Dir: p.Dir, Payload: p.Bytes, Gap: p.Gap}, Input: outer.Input,
+		l.innerC = Chunk{Delivery: flowtable.Delivery{Flow: f, Dir: p.Dir, Payload: p.Bytes, Gap: p.Gap}, Input: outer.Input,
 			Frame: outer.Frame, Offset: outer.Offset, Time: outer.Time}
-		s.deliver(&ic)
+		s.deliver(&l.innerC)
+		l.innerC.Payload = nil
 	}
 	if p.End {
 		delete(l.streams, p.ID)

@@ -72,9 +72,9 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 				st.hello = &tls.Collector{}
 			}
 		case "http":
-			st.h1 = http.NewH1Conn(http.H1Config{MaxBody: p.opt.MaxBody, OnExchange: st.exchange})
+			st.h1 = http.NewH1Conn(http.H1Config{MaxBody: p.opt.MaxBody, OnExchange: st.exchange, Recycle: true})
 		case "http2":
-			st.h2 = http.NewH2Conn(http.H2Config{MaxBody: p.opt.MaxBody, OnMessage: st.message2, OnTunnel: st.tunnel2})
+			st.h2 = http.NewH2Conn(http.H2Config{MaxBody: p.opt.MaxBody, OnMessage: st.message2, OnTunnel: st.tunnel2, Recycle: true})
 			st.h2open = map[uint32]*Row{}
 		case "mqtt":
 			st.mq = &mqtt.Conn{}

@@ -88,7 +88,8 @@ type Content struct {
 type Options struct {
 	// OnBody, if set, receives every request and response body in place of the collector's own
 	// opening of it (decoders/bodies); what it returns is kept as the body's Summary. It is
-	// called from the flow shards, concurrently.
+	// called from the flow shards, concurrently. Content.Bytes is valid only during the call:
+	// the HTTP readers reuse body memory, so a hook that keeps the bytes copies them.
 	OnBody func(*Content) string
 	// Extract, if set, is the folder every whole object of a body is written to
 	// (objects.Extract: named by its SHA-256, mode 0600, never overwriting).

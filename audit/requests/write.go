@@ -1,6 +1,7 @@
 package requests
 
 import (
+	"droneaudit/internal/jsonindent"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,9 +13,15 @@ import (
 
 // WriteJSON writes the result as one JSON document: the rows and the notes.
 func (r *Result) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	// json.Encoder's SetIndent runs json.Indent's validating scanner over the whole listing,
+	// slower than marshalling it; jsonindent writes the same bytes at the speed of a copy.
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	out := jsonindent.Append(make([]byte, 0, len(b)+len(b)/2), b, "  ")
+	_, err = w.Write(append(out, '\n'))
+	return err
 }
 
 // WriteText writes one line per row (with the input file and frame where it was), then the SHA-256

@@ -72,10 +72,13 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	srcs, bad := ins.Sources, 0
 	bar := startProgress(srcs)
 	pipe := newFixPipe(fw)
+	// The same garbage collection as the audit, whose decoding this command repeats.
+	tuneGC()
 	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{
-		Policy:   audit.DefaultPolicy(),
-		Progress: bar.Add,
-		OnFixes:  pipe.hand,
+		Policy:    audit.DefaultPolicy(),
+		Progress:  bar.Add,
+		OnFixes:   pipe.hand,
+		FixesOnly: true, // the findings and map tracks of the report are not printed
 	})
 	werr := pipe.close()
 	bar.Finish()
@@ -144,6 +147,11 @@ func newFixPipe(fw audit.FixWriter) *fixPipe {
 
 func (p *fixPipe) run() {
 	defer close(p.done)
+	// The hash of the input of the last fix. The input's report is compared by address only:
+	// the decoding goroutine updates its counts with every fix, and reading the report for each
+	// fix here would move its cache line between the cores every time.
+	var in *audit.InputReport
+	var sum string
 	for b := range p.full {
 		for i := range b {
 			q := &b[i]
@@ -151,7 +159,10 @@ func (p *fixPipe) run() {
 				break
 			}
 			if q.Fix.Evidence.SHA256 == "" {
-				q.Fix.Evidence.SHA256 = q.Input.WaitSHA256()
+				if q.Input != in {
+					in, sum = q.Input, q.Input.WaitSHA256()
+				}
+				q.Fix.Evidence.SHA256 = sum
 			}
 			p.err = p.fw.Write(&q.Fix)
 		}

@@ -92,7 +92,7 @@ func (fl *flow) Segment(s decoders.Segment) {
 	fl.seg = s
 	if fl.h2 {
 		if fl.h2c == nil {
-			fl.h2c = NewH2Conn(H2Config{MaxBody: MaxBody, OnMessage: fl.message2, OnTunnel: fl.tunnel2})
+			fl.h2c = NewH2Conn(H2Config{MaxBody: MaxBody, OnMessage: fl.message2, OnTunnel: fl.tunnel2, Recycle: true})
 			fl.h2req = map[uint32]*geo.Request{}
 		}
 		if s.Gap {
@@ -107,7 +107,7 @@ func (fl *flow) Segment(s decoders.Segment) {
 		return
 	}
 	if fl.conn == nil {
-		fl.conn = NewH1Conn(H1Config{MaxBody: MaxBody, OnMessage: fl.message, OnExchange: fl.exchange})
+		fl.conn = NewH1Conn(H1Config{MaxBody: MaxBody, OnMessage: fl.message, OnExchange: fl.exchange, Recycle: true})
 	}
 	if s.Gap {
 		fl.conn.Gap(s.Network.Direction)

@@ -51,6 +51,9 @@ type H2Config struct {
 	// MaxStreams bounds the streams followed at once; HEADERS of further streams are decoded
 	// (to keep the HPACK table right) and counted, but not followed.
 	MaxStreams int
+	// Recycle lets the follower reuse body memory: a message's Body is valid only until
+	// OnMessage returns (a hook that keeps body bytes longer copies them).
+	Recycle bool
 	// OnTunnel, if set, receives as they come the DATA of a stream opened by an extended CONNECT
 	// (RFC 8441 §4: :method CONNECT with a :protocol, e.g. "websocket"), whose DATA carry
 	// another protocol's bytes rather than a body (WebSocket over HTTP/2, RFC 8441 §5). The
@@ -405,7 +408,16 @@ func (c *H2Conn) data(dir netflow.Direction, id uint32, p []byte, end bool) {
 	m.sum.Write(p)
 	room := min(c.cfg.MaxBody-len(m.Body), c.cfg.MaxHeld-c.held)
 	k := max(0, min(room, len(p)))
-	m.Body = append(m.Body, p[:k]...)
+	switch {
+	case k == 0:
+	case !c.cfg.Recycle:
+		m.Body = append(m.Body, p[:k]...)
+	case m.Body == nil && m.ContentLength > 0:
+		// The length is announced: one buffer of what will be kept (the claim bounded by room).
+		m.Body = append(takeBody(int(min(m.ContentLength, int64(room)))), p[:k]...)
+	default:
+		m.Body = appendBody(m.Body, p[:k])
+	}
 	c.held += k
 	if k < len(p) {
 		m.Truncated = true
@@ -442,6 +454,10 @@ func (c *H2Conn) emit(id uint32, dir netflow.Direction) {
 	}
 	if c.cfg.OnMessage != nil {
 		c.cfg.OnMessage(m)
+	}
+	if c.cfg.Recycle {
+		giveBody(m.Body)
+		m.Body = nil
 	}
 }
 

@@ -114,58 +114,71 @@ func TestGoHTTP2(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("%d connections dialled", len(conns))
-	var msgs []*H2Message
-	decrypted := 0
-	for _, chunks := range conns {
-		h2 := NewH2Conn(H2Config{OnMessage: func(m *H2Message) {
-			if m.Complete {
-				msgs = append(msgs, m)
+	// Followed twice: keeping every body, and with Recycle (body memory reused after the hook).
+	for _, recycle := range []bool{false, true} {
+		var msgs, handed []*H2Message
+		decrypted := 0
+		for _, chunks := range conns {
+			h2 := NewH2Conn(H2Config{Recycle: recycle, OnMessage: func(m *H2Message) {
+				if m.Complete {
+					// With Recycle the body is valid only during the call: keep a copy, and the
+					// message itself to check that its body was taken back.
+					cp := *m
+					cp.Body = bytes.Clone(m.Body)
+					msgs = append(msgs, &cp)
+					handed = append(handed, m)
+				}
+			}})
+			s := dtls.NewSession(dtls.Config{Keys: keys, OnData: func(d *dtls.Data) {
+				if err := h2.Feed(d.Dir, d.Bytes); err != nil {
+					t.Fatal(err)
+				}
+			}})
+			for _, c := range *chunks {
+				s.Feed(netflow.Direction(c[0][0]), c[1])
 			}
-		}})
-		s := dtls.NewSession(dtls.Config{Keys: keys, OnData: func(d *dtls.Data) {
-			if err := h2.Feed(d.Dir, d.Bytes); err != nil {
-				t.Fatal(err)
+			sum := s.Close()
+			h2.Close()
+			if sum.Status == dtls.StatusDecrypted {
+				decrypted++
+				if sum.ALPN != "h2" {
+					t.Errorf("ALPN %q", sum.ALPN)
+				}
+			} else if sum.Status != dtls.StatusIncomplete && sum.Status != dtls.StatusPartial {
+				t.Errorf("connection: TLS %s %s", sum.Status, sum.Reason)
 			}
-		}})
-		for _, c := range *chunks {
-			s.Feed(netflow.Direction(c[0][0]), c[1])
 		}
-		sum := s.Close()
-		h2.Close()
-		if sum.Status == dtls.StatusDecrypted {
-			decrypted++
-			if sum.ALPN != "h2" {
-				t.Errorf("ALPN %q", sum.ALPN)
+		if decrypted != 1 || len(conns) != 1 {
+			t.Fatalf("%d connections, %d decrypted: want one, shared by every stream", len(conns), decrypted)
+		}
+		// Stream IDs repeat across connections: pair each request with its response by path.
+		reqs, resps := map[string]*H2Message{}, map[string]*H2Message{}
+		for _, m := range msgs {
+			if m.Dir == netflow.ClientToServer {
+				reqs[m.Path] = m
+			} else {
+				resps[m.Header("x-path")] = m
 			}
-		} else if sum.Status != dtls.StatusIncomplete && sum.Status != dtls.StatusPartial {
-			t.Errorf("connection: TLS %s %s", sum.Status, sum.Reason)
 		}
-	}
-	if decrypted != 1 || len(conns) != 1 {
-		t.Fatalf("%d connections, %d decrypted: want one, shared by every stream", len(conns), decrypted)
-	}
-	// Stream IDs repeat across connections: pair each request with its response by path.
-	reqs, resps := map[string]*H2Message{}, map[string]*H2Message{}
-	for _, m := range msgs {
-		if m.Dir == netflow.ClientToServer {
-			reqs[m.Path] = m
-		} else {
-			resps[m.Header("x-path")] = m
+		if len(reqs) != len(bodies) || len(resps) != len(bodies) {
+			t.Fatalf("%d requests, %d responses", len(reqs), len(resps))
 		}
-	}
-	if len(reqs) != len(bodies) || len(resps) != len(bodies) {
-		t.Fatalf("%d requests, %d responses", len(reqs), len(resps))
-	}
-	for id, rq := range reqs {
-		rs := resps[id]
-		want := bodies[rq.Path]
-		if rq.Method != "POST" || !strings.HasPrefix(rq.Authority, "127.0.0.1:") || !bytes.Equal(rq.Body, want) || rq.Header("x-drone") != "same value every time" || !rq.Complete {
-			t.Errorf("%s: %s %s%s, %d body bytes (want %d), x-drone %q", id, rq.Method, rq.Authority, rq.Path, len(rq.Body), len(want), rq.Header("x-drone"))
+		for id, rq := range reqs {
+			rs := resps[id]
+			want := bodies[rq.Path]
+			if rq.Method != "POST" || !strings.HasPrefix(rq.Authority, "127.0.0.1:") || !bytes.Equal(rq.Body, want) || rq.Header("x-drone") != "same value every time" || !rq.Complete {
+				t.Errorf("%s: %s %s%s, %d body bytes (want %d), x-drone %q", id, rq.Method, rq.Authority, rq.Path, len(rq.Body), len(want), rq.Header("x-drone"))
+			}
+			sum := sha256.Sum256(want)
+			if rs == nil || rs.Status != 201 || !bytes.Equal(rs.Body, bytes.Repeat([]byte(rq.Path), 3000)) || rs.Header("x-path") != rq.Path ||
+				len(rs.Trailers) != 1 || rs.Trailers[0].Value != fmt.Sprintf("%x", sum) || !rs.Complete {
+				t.Errorf("%s: response %+v", id, rs)
+			}
 		}
-		sum := sha256.Sum256(want)
-		if rs == nil || rs.Status != 201 || !bytes.Equal(rs.Body, bytes.Repeat([]byte(rq.Path), 3000)) || rs.Header("x-path") != rq.Path ||
-			len(rs.Trailers) != 1 || rs.Trailers[0].Value != fmt.Sprintf("%x", sum) || !rs.Complete {
-			t.Errorf("%s: response %+v", id, rs)
+		for _, m := range handed {
+			if recycle && m.Body != nil {
+				t.Errorf("recycle %v: body of %d bytes left on a handed message", recycle, len(m.Body))
+			}
 		}
 	}
 }
@@ -200,7 +213,7 @@ func FuzzH2(f *testing.F) {
 	f.Add(uint16(len(xc)), append(xc, xs...))
 	f.Fuzz(func(t *testing.T, split uint16, in []byte) {
 		n := min(int(split), len(in))
-		c := NewH2Conn(H2Config{MaxBody: 1 << 10, MaxHeld: 1 << 12, MaxStreams: 8, MaxFrame: 1 << 14, OnMessage: func(m *H2Message) {
+		c := NewH2Conn(H2Config{MaxBody: 1 << 10, MaxHeld: 1 << 12, MaxStreams: 8, MaxFrame: 1 << 14, Recycle: split&1 == 1, OnMessage: func(m *H2Message) {
 			if len(m.Body) > 1<<10 || int64(len(m.Body)) > m.BodyLen {
 				t.Fatalf("body %d of %d", len(m.Body), m.BodyLen)
 			}

@@ -90,6 +90,9 @@ type H1Config struct {
 	MaxBody int
 	// MaxPending bounds the requests waiting for their response (pipelining).
 	MaxPending int
+	// Recycle lets the follower reuse body memory: a message's Body is valid only until
+	// OnExchange returns for its exchange (a hook that keeps body bytes longer copies them).
+	Recycle bool
 }
 
 // body framing
@@ -372,7 +375,7 @@ func (c *H1Conn) body(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 		if d.msg.Body == nil && c.cfg.MaxBody > 0 {
 			// The length is known: one allocation of what will be kept, not a doubling per
 			// segment. d.left is the sender's claim, so it is bounded by MaxBody first.
-			d.msg.Body = make([]byte, 0, int(min(d.left, int64(c.cfg.MaxBody))))
+			d.msg.Body = c.newBody(int(min(d.left, int64(c.cfg.MaxBody))))
 		}
 		c.keep(d, p[:n])
 		d.left -= int64(n)
@@ -470,7 +473,11 @@ func (c *H1Conn) keep(d *h1Dir, b []byte) {
 	d.sum.Write(b)
 	m.BodyLen += int64(len(b))
 	if k := min(c.cfg.MaxBody-len(m.Body), len(b)); k > 0 {
-		m.Body = append(m.Body, b[:k]...)
+		if c.cfg.Recycle {
+			m.Body = appendBody(m.Body, b[:k])
+		} else {
+			m.Body = append(m.Body, b[:k]...)
+		}
 	}
 	m.Truncated = m.BodyLen > int64(len(m.Body))
 }
@@ -550,6 +557,22 @@ func (c *H1Conn) hand(ex *Exchange) {
 	if c.cfg.OnExchange != nil {
 		c.cfg.OnExchange(ex)
 	}
+	if c.cfg.Recycle {
+		for _, m := range [2]*Message{ex.Request, ex.Response} {
+			if m != nil {
+				giveBody(m.Body)
+				m.Body = nil
+			}
+		}
+	}
+}
+
+// newBody returns the buffer for a body of n bytes announced by its content-length.
+func (c *H1Conn) newBody(n int) []byte {
+	if c.cfg.Recycle {
+		return takeBody(n)
+	}
+	return make([]byte, 0, n)
 }
 
 // splitHead finds the end of a message head at the start of b and splits it into lines. complete

@@ -149,7 +149,7 @@ func FuzzH1(f *testing.F) {
 	f.Add([]byte("HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.0\n\n"), []byte("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nHTTP/1.0 200 OK\r\n\r\nbody"), uint8(0))
 	f.Add([]byte("GET /ws HTTP/1.1\r\n\r\n"), []byte("HTTP/1.1 101 Switching\r\n\r\n\x81\x00"), uint8(2))
 	f.Fuzz(func(t *testing.T, client, server []byte, step uint8) {
-		c := NewH1Conn(H1Config{MaxBody: 64, MaxPending: 4, OnExchange: func(e *Exchange) {
+		c := NewH1Conn(H1Config{MaxBody: 64, MaxPending: 4, Recycle: step&0x10 != 0, OnExchange: func(e *Exchange) {
 			for _, m := range []*Message{e.Request, e.Response} {
 				if m != nil && (len(m.Body) > 64 || (int64(len(m.Body)) < m.BodyLen) != m.Truncated) {
 					t.Fatalf("body %d kept of %d, truncated %v", len(m.Body), m.BodyLen, m.Truncated)

@@ -80,6 +80,7 @@ const (
 	bitText    = varintBit0 + 2*len(varints)
 	bitGeohash = bitText + 1
 	bitIntText = bitGeohash + 1 // the first two digits of a scaled integer printed as text
+	bitPercent = bitIntText + 1 // '%' and a hex digit: a percent-encoded stretch may be there
 )
 
 // decode reads the form's value at b[s:] in degrees.
@@ -207,6 +208,12 @@ func minU(a, b uint64) uint64 {
 
 // keys marks the windows a varint of a value in [a, b] degrees can end with.
 func (v *varintForm) keys(a, b float64, mark func(uint32)) {
+	v.raws(a, b, func(lo, hi uint64) { varintKeys(lo, hi, mark) })
+}
+
+// raws calls f with the intervals of raw varint values (two's complement or zig-zag, as
+// uint64) of the values in [a, b] degrees.
+func (v *varintForm) raws(a, b float64, f func(lo, hi uint64)) {
 	lo, hi := math.Ceil(a/v.unit), math.Floor(b/v.unit)
 	if lo > hi {
 		return
@@ -214,20 +221,20 @@ func (v *varintForm) keys(a, b float64, mark func(uint32)) {
 	l, h := int64(lo), int64(hi)
 	if !v.zigzag {
 		if l < 0 {
-			varintKeys(uint64(l), uint64(min(h, -1)), mark)
+			f(uint64(l), uint64(min(h, -1)))
 			l = 0
 		}
 		if h >= 0 {
-			varintKeys(uint64(l), uint64(h), mark)
+			f(uint64(l), uint64(h))
 		}
 		return
 	}
 	if l < 0 { // zig-zag of v < 0 is -2v-1
-		varintKeys(uint64(-2*min(h, -1)-1), uint64(-2*l-1), mark)
+		f(uint64(-2*min(h, -1)-1), uint64(-2*l-1))
 		l = 0
 	}
 	if h >= 0 {
-		varintKeys(uint64(2*l), uint64(2*h), mark)
+		f(uint64(2*l), uint64(2*h))
 	}
 }
 

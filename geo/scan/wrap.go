@@ -1,6 +1,6 @@
 package scan
 
-import "bytes"
+import "math/bits"
 
 // Wrapped runs: binary bytes written as hex (two digits a byte), base64 (RFC 4648 §4 standard
 // and §5 URL alphabets, padded or not) or percent-encoding (RFC 3986 §2.1). The plain pass
@@ -42,18 +42,30 @@ const (
 	minHexRun = 16 // 8 bytes
 	// maxDecoded bounds what one run is decoded to: a larger run is searched in its first part.
 	maxDecoded = 1 << 20
-	// runStride samples the bytes for runs: a run of minB64Run or more holds two samples
-	// runStride apart, and both must be run characters before the run is measured.
-	runStride = 6
+	// runStride samples the bytes the plain pass's blocks did not cover for runs: a run of
+	// minB64Run or more holds three samples runStride apart, and all three must be run
+	// characters before the run is measured.
+	runStride = 4
 )
 
-// wrapped searches the hex, base64 and percent-encoded runs of b.
+// wrapped searches the hex, base64 and percent-encoded runs of b, after the plain pass (scan)
+// has marked in s.runs where runs of 12 or more characters may be.
 func (s *Scanner) wrapped(b []byte) {
 	last := 0
-	i := 0
-	for ; i+runStride < len(b); i += runStride {
-		// One branch per sample, rarely taken in binary bytes: both samples in a run.
-		if class[b[i]]&class[b[i+runStride]] == 0 || i < last {
+	for q, word := range s.runs {
+		for word != 0 {
+			at := (q<<6 + bits.TrailingZeros64(word)) << 3
+			word &= word - 1
+			if at >= last {
+				s.runAround(b, at, &last)
+			}
+		}
+	}
+	// A run that reaches past the blocks the plain pass covered (runsEnd) may have fewer than
+	// two groups before it, and then starts at most 10 bytes before: sample from 16 before.
+	i := max(s.runsEnd-16, 0) &^ (runStride - 1)
+	for ; i+2*runStride < len(b); i += runStride {
+		if class[b[i]]&class[b[i+runStride]]&class[b[i+2*runStride]] == 0 || i < last {
 			continue
 		}
 		i = s.runAround(b, i, &last)
@@ -61,12 +73,20 @@ func (s *Scanner) wrapped(b []byte) {
 	if i < len(b) && i >= last && class[b[i]] != 0 {
 		s.runAround(b, i, &last)
 	}
-	for at := 0; at < len(b); {
-		k := bytes.IndexByte(b[at:], '%')
-		if k < 0 {
-			break
+	// Percent-encoded stretches: each '%' before a hex digit, in the blocks the plain pass
+	// marked, unless a stretch already took it in.
+	next := 0
+	for q, word := range s.pcts {
+		for word != 0 {
+			at := (q<<6 + bits.TrailingZeros64(word)) << 3
+			word &= word - 1
+			for j := max(at, next); j < min(at+8, len(b)); j++ {
+				if b[j] == '%' {
+					next = s.percent(b, j)
+					j = next - 1
+				}
+			}
 		}
-		at = s.percent(b, at+k)
 	}
 }
 
