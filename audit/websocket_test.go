@@ -186,3 +186,58 @@ func TestWebSocketMessagesOverTLS(t *testing.T) {
 		t.Errorf("seen %v in %+v", seen, fixes)
 	}
 }
+
+// MQTT over WebSocket over HTTP/2 (RFC 8441, a real extended CONNECT between x/net/http2's client
+// and net/http's server over crypto/tls): the PUBLISH's position is a network fix of the audit
+// naming the row 'requests' lists for it (<flow>#<stream>m<n>, protocol mqtt/ws).
+func TestWebSocketMQTTOverH2(t *testing.T) {
+	if !netfixture.InXConnectProcess(t) {
+		return
+	}
+	const topic = "thing/product/1581F5BKD223Q00A0D2Y/osd"
+	osd := []byte(`{"tid":"t1","data":{"latitude":22.907809968,"longitude":113.703482143,"height":56.4}}`)
+	connect := mqttPacket(0x10, append(append(mqttStr("MQTT"), 4, 0x02, 0, 60), mqttStr("pilot-1")...))
+	pub := mqttPacket(0x30, append(mqttStr(topic), osd...))
+	mask := []byte{1, 2, 3, 4}
+	var kl bytes.Buffer
+	conns, err := netfixture.RecordH2WebSocket(netfixture.HTTPSOptions{KeyLog: &kl, ServerName: "ws.example.test"}, "/mqtt", "mqtt",
+		[][]byte{wstest.Frame(0x2, true, false, mask, connect), wstest.Frame(0x2, true, false, mask, pub)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
+	if err := netfixture.WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	layer := func() []decoders.Unwrapper {
+		keys := tlskeys.NewLog()
+		keys.AddText(kl.Bytes())
+		return []decoders.Unwrapper{tlslayer.New(keys)}
+	}
+	res, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("ws-h2.pcap", buf.Bytes())}, destinations.Options{Unwrappers: layer()}, requests.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pubRow *requests.Row
+	for i, r := range res.Rows {
+		if r.Method == "PUBLISH" {
+			pubRow = &res.Rows[i]
+		}
+	}
+	if pubRow == nil || pubRow.Protocol != "mqtt/ws" || pubRow.URL != topic || !strings.HasSuffix(pubRow.ID, "-tls#1m1") || pubRow.Request.SHA256 != sum(osd) {
+		t.Fatalf("rows %+v", res.Rows)
+	}
+	fixes := runFixes(t, "ws-h2.pcap", buf.Bytes(), Options{Destinations: &destinations.Options{Unwrappers: layer()}})
+	ok := false
+	for _, f := range fixes {
+		if f.Lat == 22.907809968 && f.Lon == 113.703482143 && f.Evidence.Decoder == "mqtt" && f.Evidence.Request != nil &&
+			f.Evidence.Request.ID == pubRow.ID && f.Evidence.Request.URL == topic {
+			ok = true
+		}
+	}
+	if !ok {
+		t.Errorf("no fix of the PUBLISH naming row %s: %+v", pubRow.ID, fixes)
+	}
+}

@@ -28,6 +28,32 @@ type LayerStream interface {
 	Close()
 }
 
+// Continuer is a LayerStream or a FlowDecoder whose state carries on when its flow continues from
+// one input of the run into the next: a capture rotated in the middle of a connection (tcpdump
+// -C/-G, dumpcap ring buffers, the evidence writer's rotated pcapng files, given in order). The
+// engine's flow table already follows the flow across the files; with this the layer follows it
+// too (a TLS session keeps its keys and record boundaries in the next file instead of starting
+// afresh there as a session joined mid-stream), and so does the decoder of what it carries (an
+// HTTP request whose body runs on into the next file is read whole).
+//
+// What the stream reports always goes to the input whose bytes it concerns: the engine calls
+// EndInput when the input the stream reports on ends while its flow is still open and another
+// capture follows, and Rebind before it hands on the flow's bytes in a later input; evidence made
+// from then on names that input, and the frames and offsets of its chunks. A LayerStream or
+// FlowDecoder without these methods is closed at the end of each input and opened afresh in the
+// next, as before.
+type Continuer interface {
+	// EndInput reports on the current sink what the stream has to say of its input so far (a TLS
+	// session decrypted up to here, or not decrypted, and why), as Close would, but keeps the
+	// state: nothing cut at the end of the file is taken as lost, since the next file may carry
+	// the rest. The sink is not used again until Rebind; a Close without a Rebind in between
+	// reports nothing (the input it would report on has ended).
+	EndInput()
+	// Rebind directs what the stream reports from now on to another input of the run, whose
+	// bytes the flow now carries.
+	Rebind(in Input, sink Sink)
+}
+
 // SecretsTaker is an Unwrapper that also takes key material found inside the inputs themselves
 // (pcapng Decryption Secrets Blocks). The engine calls it from the reader goroutine while flow
 // shards may already be opening layers: implementations must be safe for that.

@@ -212,7 +212,7 @@ func Run(ctx context.Context, sources []Source, cfg Config) error {
 		case op.isCapture() && cfg.BeforeCaptures != nil && len(heldCaps) < maxHeldCaptures:
 			heldCaps = append(heldCaps, op)
 		case op.isCapture():
-			pl.read(op)
+			pl.read(op, capturesMayFollow(sources[i+1:]) || len(heldCaps) > 0)
 		case ordered:
 			runFile(ctx, &cfg, op)
 		default:
@@ -223,12 +223,26 @@ func Run(ctx context.Context, sources []Source, cfg Config) error {
 	wg.Wait()
 	if cfg.BeforeCaptures != nil {
 		cfg.BeforeCaptures()
-		for _, op := range heldCaps {
-			pl.read(op) // a run cancelled meanwhile fails its reads, and the input says so
+		for i, op := range heldCaps {
+			pl.read(op, i < len(heldCaps)-1) // a run cancelled meanwhile fails its reads, and the input says so
 		}
 	}
 	pl.close()
 	return ctx.Err()
+}
+
+// capturesMayFollow reports whether any of the sources still to be read may be a capture (which
+// one is, only opening it tells): a connection open at the end of a capture may continue there,
+// as in files rotated by the capture tool, so its decrypting layer is kept (engine/layer.go).
+// After the last capture the layers are closed with the input, and a record cut at its end is
+// reported as such.
+func capturesMayFollow(rest []Source) bool {
+	for _, s := range rest {
+		if s.Skip == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // maxHeldCaptures bounds the captures held open for Config.BeforeCaptures: one file handle each.

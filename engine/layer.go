@@ -9,8 +9,10 @@ import (
 )
 
 // An opened layer: a flow recognised as a protocol an Unwrapper opens (TLS, QUIC) gets a LayerStream
-// per input, and what the stream emits is delivered, like any chunk, as the bytes of an inner flow
-// (one inner flow per stream for a decoders.StreamsLayer such as QUIC):
+// (one per input, or one for the whole run when it is a decoders.Continuer: a connection split
+// over rotated capture files stays one TLS session), and what the stream emits is delivered, like
+// any chunk, as the bytes of an inner flow (one inner flow per stream for a
+// decoders.StreamsLayer such as QUIC):
 // the payload decoders recognise and decode it, and the observers see it with Chunk.Flow.Outer
 // set. Inner flows can carry layers of their own, to maxLayers deep.
 
@@ -20,8 +22,11 @@ const maxLayers = 3
 type layer struct {
 	stream decoders.LayerStream
 	inner  *flowtable.Flow // nil for a streams layer, whose inner flows are in streams
-	in     *Input
+	in     *Input          // the input the stream reports on now
 	name   string
+	// parked: the input the stream reported on has ended while the flow stays open
+	// (decoders.Continuer.EndInput was called); the flow's next bytes rebind it.
+	parked bool
 	// streams are the inner flows of a decoders.StreamsLayer (QUIC), one per live stream.
 	streams map[uint64]*flowtable.Flow
 	gap     [2]bool // inner bytes of the direction were lost before its next chunk
@@ -37,13 +42,21 @@ type layer struct {
 	streamC func(decoders.InnerStream)
 }
 
-// unwrap feeds a chunk of an outer flow to its layer, opening it at the flow's first chunk in each
-// input, and delivers what comes out.
+// unwrap feeds a chunk of an outer flow to its layer, opening it at the flow's first chunk (in each
+// input, for a layer that does not continue across inputs), and delivers what comes out. What
+// comes out is attributed to the chunk that carried the bytes: its input, frame and offset.
 func (s *shard) unwrap(c *Chunk, st *flowState) {
 	if st.app == nil || len(s.cfg.Unwrappers) == 0 || depth(c.Flow) >= maxLayers {
 		return
 	}
 	l := st.layer
+	if l != nil && l.in != c.Input && l.parked {
+		// The flow continues in a later input (a rotated capture): the layer's state carries on,
+		// and what it reports from now on goes to this input.
+		cs := l.stream.(decoders.Continuer)
+		l.in, l.parked = c.Input, false
+		guard(c.Input, func() { cs.Rebind(c.Input.dec, s.pay.sinkFor(c.Input)) })
+	}
 	if l == nil || l.in != c.Input {
 		s.closeLayer(st)
 		u := s.unwrapperFor(st.app.Name)
@@ -101,6 +114,24 @@ func (s *shard) unwrapperFor(app string) decoders.Unwrapper {
 		}
 	}
 	return nil
+}
+
+// parkLayer is closeLayer at the end of the input the layer reports on, when another capture
+// follows in which the flow may continue: a decoders.Continuer reports on the ending input
+// and keeps its state (and its inner flows stay open); any other layer is closed. It reports
+// whether the layer stays.
+func (s *shard) parkLayer(st *flowState) bool {
+	l := st.layer
+	cs, ok := l.stream.(decoders.Continuer)
+	if !ok {
+		s.closeLayer(st)
+		return false
+	}
+	if !l.parked {
+		l.parked = true
+		guard(l.in, cs.EndInput)
+	}
+	return true
 }
 
 // closeLayer closes a flow's layer and ends its inner flow for the decoders and observers.

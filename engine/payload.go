@@ -16,10 +16,13 @@ const sniffSegments = 4
 // flowState is the engine's own slot on a flow: the payload decoder that recognised it in the
 // current input, and the hole bytes already counted.
 type flowState struct {
-	app      *decoders.Protocol // what the flow carries, once recognised
-	layer    *layer             // the opened layer (TLS) of this flow in the current input
-	dec      decoders.FlowDecoder
-	in       *Input // the input dec belongs to: a flow that runs on into the next file starts afresh
+	app   *decoders.Protocol // what the flow carries, once recognised
+	layer *layer             // the opened layer (TLS) of this flow in the current input
+	dec   decoders.FlowDecoder
+	// in is the input dec reports on: a flow that runs on into the next file starts afresh there,
+	// unless dec is a decoders.Continuer, which is parked at the end of in and carries on.
+	in       *Input
+	parked   bool
 	tries    int
 	skipSeen int64
 	gapInput *Input
@@ -115,6 +118,14 @@ func (p *payloads) chunk(c *Chunk, _ *any) {
 	}
 	c.App = st.app.Name
 	gap := c.Gap
+	if st.in != c.Input && st.parked {
+		// The flow runs on into this input (a rotated capture): its decoder carries on, and
+		// reports here from now on.
+		st.in, st.parked = c.Input, false
+		p.open[st] = struct{}{}
+		sink := p.sinkFor(c.Input)
+		guard(c.Input, func() { st.dec.(decoders.Continuer).Rebind(c.Input.dec, sink) })
+	}
 	if st.in != c.Input {
 		// A flow that carried bytes in an earlier input runs on in this one: its new decoder
 		// joins mid-stream, as after a hole.
@@ -134,7 +145,15 @@ func (p *payloads) chunk(c *Chunk, _ *any) {
 
 func (p *payloads) ended(f *flowtable.Flow, _ *any) {
 	st, _ := f.Data[0].(*flowState)
-	if st == nil || st.dec == nil || st.in != p.in {
+	if st == nil || st.dec == nil {
+		return
+	}
+	if st.parked {
+		// Its input ended with EndInput: Close reports nothing more.
+		p.close(st)
+		return
+	}
+	if st.in != p.in {
 		return
 	}
 	p.close(st)
@@ -143,16 +162,24 @@ func (p *payloads) ended(f *flowtable.Flow, _ *any) {
 func (p *payloads) close(st *flowState) {
 	dec := st.dec
 	guard(st.in, dec.Close)
-	st.dec = nil
+	st.dec, st.parked = nil, false
 	delete(p.open, st)
 }
 
-// endInput closes the decoders of the input that ended.
-func (p *payloads) endInput(in *Input) {
+// endInput closes the decoders of the input that ended; with more (another capture follows),
+// those that can continue into it (decoders.Continuer) report on this input and are parked.
+func (p *payloads) endInput(in *Input, more bool) {
 	for st := range p.open {
-		if st.in == in {
-			p.close(st)
+		if st.in != in {
+			continue
 		}
+		if c, ok := st.dec.(decoders.Continuer); ok && more {
+			guard(in, c.EndInput)
+			st.parked = true
+			delete(p.open, st)
+			continue
+		}
+		p.close(st)
 	}
 	if p.in == in {
 		p.in, p.sink = nil, nil

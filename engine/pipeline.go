@@ -63,12 +63,14 @@ type capRun struct {
 	malformed int
 	packets   int64       // frames read, reported once at the end rather than per frame
 	started   bool        // the capture header was read: flow totals are reported
+	more      bool        // another capture may follow in the run
 	ev        PacketEvent // reused for every frame: observers must not keep it
 }
 
 // read runs one capture through the pipeline and arranges for Output.Done once its shards are
-// through with it.
-func (pl *pipeline) read(op *opened) {
+// through with it. more says that another capture may follow in the run (a flow cut at the end of
+// this one may continue there).
+func (pl *pipeline) read(op *opened, more bool) {
 	in := op.in
 	cfg := pl.cfg
 	var hasher *teeHasher
@@ -79,7 +81,7 @@ func (pl *pipeline) read(op *opened) {
 		hasher = newTeeHasher(src)
 		src = hasher
 	}
-	run := &capRun{in: in, sink: cfg.Output.Sink(in, LaneLink), linkOf: map[decoders.LinkDecoder]decoders.LinkStream{}}
+	run := &capRun{in: in, more: more, sink: cfg.Output.Sink(in, LaneLink), linkOf: map[decoders.LinkDecoder]decoders.LinkStream{}}
 	// A 1 MiB read buffer, or the file's size when smaller: a folder of many small captures (or a
 	// fuzz run) must not pay a megabyte per input.
 	bufSize := 1 << 20
@@ -237,9 +239,9 @@ func (pl *pipeline) endInput(run *capRun) {
 	in.wg.Add(len(pl.shards))
 	for _, s := range pl.shards {
 		if pl.inline {
-			s.endInput(in, tot)
+			s.endInput(in, tot, run.more)
 		} else {
-			s.pushEnd(in, tot)
+			s.pushEnd(in, tot, run.more)
 		}
 	}
 	pl.done.Add(1)

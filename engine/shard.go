@@ -40,8 +40,9 @@ type batch struct {
 }
 
 type endMark struct {
-	in  *Input
-	tot *inputTotals
+	in   *Input
+	tot  *inputTotals
+	more bool // another capture follows in the run
 }
 
 const (
@@ -134,14 +135,14 @@ func (s *shard) push(in *Input, p *capture.Packet, t *capture.Transport) {
 }
 
 // pushEnd hands on the shard's last batch of an input with the end-of-input mark.
-func (s *shard) pushEnd(in *Input, tot *inputTotals) {
+func (s *shard) pushEnd(in *Input, tot *inputTotals, more bool) {
 	b := s.cur
 	if b == nil || b.in != in {
 		s.flush()
 		b = batchPool.Get().(*batch)
 		b.in = in
 	}
-	b.end = &endMark{in: in, tot: tot}
+	b.end = &endMark{in: in, tot: tot, more: more}
 	s.cur = b
 	s.flush()
 }
@@ -178,7 +179,7 @@ func (s *shard) loop() {
 			s.safePacket(b.in, k.frame, k.offset, k.ts, &t)
 		}
 		if b.end != nil {
-			s.endInput(b.end.in, b.end.tot)
+			s.endInput(b.end.in, b.end.tot, b.end.more)
 		}
 		if b.settled != nil {
 			b.settled.Done()
@@ -202,6 +203,9 @@ func (s *shard) packet(in *Input, frame int, offset int64, ts time.Time, t *capt
 	if ts.Sub(s.last) > 30*time.Second {
 		s.expire(ts, s.tcpIdle, s.udpIdle)
 		s.last = ts
+	}
+	if old := s.ft.Reused(t); old != nil {
+		s.ended(old) // a new connection on the same ports: the old flow (and its layer) ends here
 	}
 	d := s.ft.Add(t, frame, ts)
 	if d.NewFlow {
@@ -262,20 +266,28 @@ func (s *shard) countSkipped(f *flowtable.Flow) {
 	}
 }
 
-// endInput closes what belongs to the input that ended: its payload decoders and its counts.
-func (s *shard) endInput(in *Input, tot *inputTotals) {
+// endInput closes what belongs to the input that ended: its payload decoders and its counts. more
+// says that another capture follows in the run: the opened layers that can continue into it
+// (decoders.Continuer) report on this input and stay open.
+func (s *shard) endInput(in *Input, tot *inputTotals, more bool) {
 	s.input = in
 	s.ft.Flush()
 	for _, f := range s.ft.Flows() {
 		s.countSkipped(f)
 	}
 	for st := range s.layers {
-		if st.layer == nil || st.layer.in == in {
+		switch {
+		case st.layer == nil:
+			delete(s.layers, st)
+		case st.layer.in != in:
+		case more && s.parkLayer(st):
+			// kept for the next capture: a connection split over rotated files
+		default:
 			delete(s.layers, st)
 			s.closeLayer(st)
 		}
 	}
-	s.pay.endInput(in)
+	s.pay.endInput(in, more)
 	for _, o := range s.obs {
 		o.InputEnd(in)
 	}

@@ -33,13 +33,15 @@ type flowState struct {
 	h2    *http.H2Conn
 	mq    *mqtt.Conn
 	h3    *http3.Stream // an HTTP/3 request stream (observer_h3.go)
-	in    *engine.Input
+	in    *engine.Input // the input of the chunk being fed
 	flow  *flowtable.Flow
 	p     *part
 	// the chunk being fed, for the rows made during it
 	frame int
 	time  time.Time
-	// where and when the client's current HTTP/1 request started
+	// where and when the client's current HTTP/1 request started: a request may start in one
+	// file of a rotated capture and end in the next
+	reqIn    *engine.Input
 	reqFrame int
 	reqTime  time.Time
 	h2open   map[uint32]*Row // HTTP/2 requests waiting for their response
@@ -51,6 +53,8 @@ type flowState struct {
 	upgrade *http.Exchange
 	ws      *wsState
 	mqWS    bool
+	// WebSocket over HTTP/2 streams (RFC 8441), by stream ID (websocket.go)
+	h2ws map[uint32]*h2WS
 }
 
 // Chunk implements engine.FlowObserver.
@@ -70,7 +74,7 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 		case "http":
 			st.h1 = http.NewH1Conn(http.H1Config{MaxBody: p.opt.MaxBody, OnExchange: st.exchange, Recycle: true})
 		case "http2":
-			st.h2 = http.NewH2Conn(http.H2Config{MaxBody: p.opt.MaxBody, OnMessage: st.message2, Recycle: true})
+			st.h2 = http.NewH2Conn(http.H2Config{MaxBody: p.opt.MaxBody, OnMessage: st.message2, OnTunnel: st.tunnel2, Recycle: true})
 			st.h2open = map[uint32]*Row{}
 		case "mqtt":
 			st.mq = &mqtt.Conn{}
@@ -80,10 +84,13 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 			st.dead = true
 		}
 	}
-	if st.dead || st.in != c.Input {
-		return // a flow that runs on into the next input is followed in the first one only
+	if st.dead {
+		return
 	}
-	st.frame, st.time = c.Frame, c.Time
+	// A flow that runs on into the next input (a capture rotated mid-connection, whose flow and
+	// TLS session the engine carries on) is followed there too; each row names the input and
+	// frame where its message was.
+	st.in, st.frame, st.time = c.Input, c.Frame, c.Time
 	switch {
 	case st.hello != nil:
 		if c.Dir == netflow.ClientToServer && !st.hello.Done() && len(c.Payload) > 0 {
@@ -100,7 +107,7 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 			st.h1.Gap(c.Dir)
 		}
 		if c.Dir == netflow.ClientToServer && !st.h1.InMessage(c.Dir) {
-			st.reqFrame, st.reqTime = c.Frame, c.Time
+			st.reqIn, st.reqFrame, st.reqTime = c.Input, c.Frame, c.Time
 		}
 		st.h1.Feed(c.Dir, c.Payload)
 		if st.h1.Upgraded {
@@ -142,6 +149,11 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 		st.h1.Close()
 	case st.h2 != nil:
 		st.h2.Close()
+		for _, w := range st.h2ws {
+			if w.c != nil {
+				w.c.Close()
+			}
+		}
 		for _, r := range st.h2open {
 			p.rows = append(p.rows, *r)
 		}
@@ -156,9 +168,9 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 func (p *part) InputEnd(*engine.Input) {}
 
 // row starts a row for this flow.
-func (st *flowState) row(n int, frame int, t time.Time) Row {
+func (st *flowState) row(n int, in *engine.Input, frame int, t time.Time) Row {
 	f := st.flow
-	r := Row{ID: f.UID() + "#" + strconv.Itoa(n), Input: st.in.Name, inIx: st.in.Index, Flow: f.UID(), Frame: frame, Time: t.UTC(),
+	r := Row{ID: f.UID() + "#" + strconv.Itoa(n), Input: in.Name, inIx: in.Index, in: in, Flow: f.UID(), Frame: frame, Time: t.UTC(),
 		Server: f.Server.String(), TLS: f.Outer != nil}
 	for o := f.Outer; o != nil; o = o.Outer {
 		if sni := st.p.sni[o]; sni != "" {
@@ -175,7 +187,7 @@ func (st *flowState) exchange(ex *http.Exchange) {
 		n = 0
 	}
 	if ex.Request != nil {
-		r = st.row(n, st.reqFrame, st.reqTime)
+		r = st.row(n, st.reqIn, st.reqFrame, st.reqTime)
 		q := ex.Request
 		r.Protocol, r.Method = "http/1.1", q.Method
 		if q.Version == "HTTP/1.0" {
@@ -190,7 +202,7 @@ func (st *flowState) exchange(ex *http.Exchange) {
 	} else {
 		// A response whose request was not seen (the capture joined the connection late).
 		st.orphans++
-		r = st.row(0, st.frame, st.time)
+		r = st.row(0, st.in, st.frame, st.time)
 		r.ID += "-" + strconv.Itoa(st.orphans)
 		r.Protocol, r.Method = "http/1.1", "?"
 	}
@@ -208,7 +220,7 @@ func (st *flowState) exchange(ex *http.Exchange) {
 
 func (st *flowState) message2(m *http.H2Message) {
 	if m.Dir == netflow.ClientToServer {
-		r := st.row(int(m.StreamID), st.frame, st.time)
+		r := st.row(int(m.StreamID), st.in, st.frame, st.time)
 		r.Protocol, r.Method = "h2", m.Method
 		if r.Name == "" {
 			r.Name = hostOnly(m.Authority)
@@ -263,13 +275,18 @@ func (st *flowState) publish(pk *mqtt.Packet) {
 		return
 	}
 	st.mqttN++
-	r := st.row(st.mqttN, st.frame, st.time)
-	r.ID = st.publishID(st.mqttN)
-	r.Protocol, r.Method, r.URL = "mqtt", "PUBLISH", pk.Topic
+	proto := "mqtt"
 	if st.mqWS {
-		r.Protocol = "mqtt/ws"
+		proto = "mqtt/ws"
 	}
-	dir := st.mqDir
+	st.publishRow(pk, st.publishID(st.mqttN), proto, st.mqDir)
+}
+
+// publishRow makes the row of a PUBLISH.
+func (st *flowState) publishRow(pk *mqtt.Packet, id, proto string, dir netflow.Direction) {
+	r := st.row(0, st.in, st.frame, st.time)
+	r.ID = id
+	r.Protocol, r.Method, r.URL = proto, "PUBLISH", pk.Topic
 	r.Direction = dir.String()
 	var sum [32]byte
 	if !pk.Truncated {

@@ -19,7 +19,7 @@ import (
 // feed3 takes the next bytes of one direction of a request stream.
 func (st *flowState) feed3(c *engine.Chunk) {
 	if st.reqTime.IsZero() {
-		st.reqFrame, st.reqTime = c.Frame, c.Time // where the request began
+		st.reqIn, st.reqFrame, st.reqTime = c.Input, c.Frame, c.Time // where the request began
 	}
 	if c.Gap {
 		st.h3.Gap(c.Dir)
@@ -39,7 +39,7 @@ func (st *flowState) end3(f *flowtable.Flow) {
 	if q.Method == "" {
 		return // not a request stream after all (a push or unidirectional stream)
 	}
-	r := st.row3(f, ex.StreamID, st.reqFrame, st.reqTime)
+	r := st.row3(f, ex.StreamID, st.reqIn, st.reqFrame, st.reqTime)
 	r.Protocol, r.Method = "h3", q.Method
 	if r.Name == "" {
 		r.Name = hostOnly(q.Authority)
@@ -56,12 +56,12 @@ func (st *flowState) end3(f *flowtable.Flow) {
 
 // row3 starts the row of a request stream: named by the QUIC connection's flow and the stream
 // ID, as decoders/http names the request in evidence (http.H3RequestID).
-func (st *flowState) row3(f *flowtable.Flow, id uint64, frame int, t time.Time) Row {
+func (st *flowState) row3(f *flowtable.Flow, id uint64, in *engine.Input, frame int, t time.Time) Row {
 	conn := f.UID()
 	if f.Outer != nil {
 		conn = f.Outer.UID()
 	}
-	r := Row{ID: conn + "#" + strconv.FormatUint(id, 10), Input: st.in.Name, inIx: st.in.Index, Flow: conn, Frame: frame,
+	r := Row{ID: conn + "#" + strconv.FormatUint(id, 10), Input: in.Name, inIx: in.Index, in: in, Flow: conn, Frame: frame,
 		Time: t.UTC(), Server: f.Server.String(), TLS: true}
 	for o := f.Outer; o != nil; o = o.Outer {
 		if sni := st.p.sni[o]; sni != "" {

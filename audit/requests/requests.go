@@ -43,11 +43,16 @@ type Row struct {
 	// the stream ID in HTTP/2 and HTTP/3 (whose flow is the QUIC connection's), the PUBLISH's
 	// number in an MQTT connection ("#m<n>" for MQTT over WebSocket, beside the upgrade's HTTP
 	// requests); "#0-k" is the k-th response whose request was not seen (method "?").
-	ID    string    `json:"id"`
-	Input string    `json:"input"`
-	Flow  string    `json:"flow"`
-	Frame int       `json:"frame"`
-	Time  time.Time `json:"time"`
+	ID string `json:"id"`
+	// Input is the capture file whose frame Frame carried the start of the request (HTTP/1,
+	// HTTP/3), the end of the request (HTTP/2: its END_STREAM), or the PUBLISH; InputSHA256 is that
+	// file's SHA-256. A connection split over rotated captures has its rows in the file where each
+	// one was.
+	Input       string    `json:"input"`
+	InputSHA256 string    `json:"input_sha256,omitempty"`
+	Flow        string    `json:"flow"`
+	Frame       int       `json:"frame"`
+	Time        time.Time `json:"time"`
 	// Server is the flow's server ip:port; Name the TLS SNI, else the Host or :authority.
 	Server   string `json:"server"`
 	Name     string `json:"name,omitempty"`
@@ -64,6 +69,7 @@ type Row struct {
 	Direction string `json:"direction,omitempty"`
 
 	inIx int
+	in   *engine.Input
 }
 
 // Content is a message body handed to the body hook: the bytes kept (up to the reader's bound),
@@ -144,6 +150,10 @@ func (c *Collector) Rows() []Row {
 		out = append(out, p.rows...)
 	}
 	slices.SortFunc(out, compareRows)
+	for i := range out {
+		// Known once the input is read whole (before Build returns).
+		out[i].InputSHA256 = out[i].in.SHA256
+	}
 	if out == nil {
 		out = []Row{}
 	}

@@ -24,11 +24,12 @@ func (r *Result) WriteJSON(w io.Writer) error {
 	return err
 }
 
-// WriteText writes one line per row, then the notes (TLS sessions not decrypted, with the
-// reason). Every value read from the traffic passes through safetext.
+// WriteText writes one line per row (with the input file and frame where it was), then the SHA-256
+// of each input file the rows name (as sha256sum prints them), then the notes (TLS sessions not
+// decrypted, with the reason). Every value read from the traffic passes through safetext.
 func (r *Result) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tSERVER\tNAME\tPROTO\tMETHOD\tURL\tSTATUS\tREQ BYTES\tREQ SHA-256\tRESP BYTES\tRESP SHA-256\tCONTENT TYPE\tDECODED BODY")
+	fmt.Fprintln(tw, "ID\tINPUT:FRAME\tTIME\tSERVER\tNAME\tPROTO\tMETHOD\tURL\tSTATUS\tREQ BYTES\tREQ SHA-256\tRESP BYTES\tRESP SHA-256\tCONTENT TYPE\tDECODED BODY")
 	for _, row := range r.Rows {
 		status, rsize, rsum, ctype := "-", "-", "-", row.Request.ContentType
 		if row.Response != nil {
@@ -40,8 +41,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		if row.TLS {
 			proto += "/tls"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.String(row.ID),
-			row.Time.Format("2006-01-02T15:04:05.000Z"), row.Server, dash(safetext.String(row.Name)), proto,
+		fmt.Fprintf(tw, "%s\t%s:%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.String(row.ID),
+			safetext.String(row.Input), row.Frame, row.Time.Format("2006-01-02T15:04:05.000Z"), row.Server, dash(safetext.String(row.Name)), proto,
 			safetext.String(row.Method), safetext.String(row.URL), status, bodySize(row.Request), short(row.Request.SHA256),
 			rsize, rsum, dash(safetext.String(ctype)), safetext.String(decoded(row)))
 	}
@@ -49,6 +50,16 @@ func (r *Result) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d requests.\n", len(r.Rows))
+	seen := map[string]bool{}
+	for _, row := range r.Rows {
+		if !seen[row.Input] && row.InputSHA256 != "" {
+			if len(seen) == 0 {
+				fmt.Fprintln(w, "\nInputs (SHA-256):")
+			}
+			seen[row.Input] = true
+			fmt.Fprintf(w, "  %s  %s\n", row.InputSHA256, safetext.String(row.Input))
+		}
+	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes:")
 		for _, n := range r.Notes {

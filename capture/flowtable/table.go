@@ -10,6 +10,7 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -68,6 +69,7 @@ type Flow struct {
 	heldSet  [2]bool
 	fin      [2]bool
 	rst      bool
+	reuse    uint32 // how many flows on the same addresses and ports came before (Table.Reused)
 }
 
 // Closed reports whether the flow ended: a TCP reset, or a FIN each way.
@@ -122,6 +124,9 @@ type Table struct {
 	reasm   *reassembler // made at the first hole when reassembly is on
 	reasmOn bool         // EnableReassembly was called
 	flushed func(Delivery)
+	// reuse holds, for the addresses whose flow Reused just ended, the count the next flow on
+	// them carries.
+	reuse map[FlowKey]uint32
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
 }
@@ -132,6 +137,33 @@ func New() *Table { return &Table{flows: map[FlowKey]*Flow{}} }
 // Flows returns the flows in order of first appearance.
 func (ft *Table) Flows() []*Flow { return ft.order }
 
+// Reused removes and returns the flow a TCP SYN (without ACK) opens anew: the addresses and ports
+// of a connection that closed (a FIN each way, or a reset) or that already carried bytes, used
+// again by a new connection (a client reusing its port, or two captures of different sessions
+// read in one run). The SYN then starts a flow of its own in Add, as tshark's "TCP port numbers
+// reused" starts a new stream, rather than running the new connection's bytes on as the old
+// one's. A retransmitted SYN (the connection has carried nothing yet) and a flow whose bytes wait
+// in reassembly are left alone. It returns nil when the packet opens no new connection.
+func (ft *Table) Reused(t *capture.Transport) *Flow {
+	if t.Proto != netflow.TCP || t.TCPFlags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN {
+		return nil
+	}
+	key, _ := canonical(t)
+	f := ft.flows[key]
+	if f == nil || f.reasm[0] || f.reasm[1] || !(f.Closed() || f.Bytes[0]+f.Bytes[1] > 0) {
+		return nil
+	}
+	delete(ft.flows, key)
+	if ft.reuse == nil {
+		ft.reuse = map[FlowKey]uint32{}
+	}
+	ft.reuse[key] = f.reuse + 1
+	if i := slices.Index(ft.order, f); i >= 0 {
+		ft.order = slices.Delete(ft.order, i, i+1)
+	}
+	return f
+}
+
 // Add accounts one packet and returns its in-order payload.
 func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 	key, _ := canonical(t)
@@ -139,6 +171,10 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 	d := Delivery{}
 	if !ok {
 		f = &Flow{Proto: t.Proto, Client: t.Src, Server: t.Dst, FirstFrame: frame, First: ts}
+		if n, ok := ft.reuse[key]; ok {
+			f.reuse = n
+			delete(ft.reuse, key)
+		}
 		// A SYN+ACK seen first means the server spoke first in the capture.
 		if t.Proto == netflow.TCP && t.TCPFlags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN|capture.FlagACK {
 			f.Client, f.Server = t.Dst, t.Src
@@ -237,6 +273,12 @@ func flowUID(f *Flow) string {
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(f.FirstFrame))
 	h.Write(n[:])
+	if f.reuse > 0 {
+		// A connection reusing the ports of an earlier one (possibly from another capture,
+		// starting at the same frame number) is told apart from it.
+		binary.BigEndian.PutUint32(n[:4], f.reuse)
+		h.Write(n[:4])
+	}
 	return "C" + uidEncoding.EncodeToString(h.Sum(nil))[:17]
 }
 

@@ -16,8 +16,9 @@ func newRequestsCmd() *cobra.Command {
 		Use:   "requests [--format text|json] [--keylog FILE]... CAPTURE|FOLDER|-...",
 		Short: "List every HTTP request and MQTT message in captures, decrypting TLS with key logs",
 		Long: `requests reads pcap and pcapng captures and prints one row per HTTP request (HTTP/1.x with its
-response, HTTP/2 and HTTP/3 per stream) and per MQTT PUBLISH: flow, time, server and its name (TLS
-SNI or Host), method or topic, URL, status, the size and SHA-256 of the request and response
+response, HTTP/2 and HTTP/3 per stream) and per MQTT PUBLISH (over TCP, and over WebSocket after an
+HTTP/1.1 upgrade or an HTTP/2 extended CONNECT): flow, the input file and frame, time, server and
+its name (TLS SNI or Host), method or topic, URL, status, the size and SHA-256 of the request and response
 bodies, and what each body was found to be: the content codings undone (gzip, deflate, br,
 zstd), the multipart parts or form fields, and each object's kind, size and SHA-256 (--format
 json lists them). --extract DIR writes every whole object into DIR, named by its SHA-256, mode
@@ -25,7 +26,10 @@ json lists them). --extract DIR writes every whole object into DIR, named by its
 log format, repeatable)
 and of the capture's own Decryption Secrets Blocks; a session that cannot be decrypted (no keys,
 wrong keys, joined mid-stream, an unsupported version) is listed in the notes with the reason
-and nothing of it is guessed. Rows are in input order, then by time.`,
+and nothing of it is guessed. Rows are in input order, then by time; the SHA-256 of each file
+they name follows them. Captures rotated by the capture tool (tcpdump -C/-G, dumpcap ring
+buffers), given in order, continue each other: a connection, its TLS session and its requests
+run on from one file into the next.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := cfg.GetString("format")

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,6 +79,8 @@ type flow struct {
 	h2req map[uint32]*geo.Request
 	// ws reads the connection after a WebSocket upgrade (websocket.go).
 	ws decoders.FlowDecoder
+	// h2ws reads the WebSocket over HTTP/2 streams (RFC 8441), by stream ID.
+	h2ws map[uint32]decoders.FlowDecoder
 }
 
 const maxFixesPerRequest = 64
@@ -88,7 +92,7 @@ func (fl *flow) Segment(s decoders.Segment) {
 	fl.seg = s
 	if fl.h2 {
 		if fl.h2c == nil {
-			fl.h2c = NewH2Conn(H2Config{MaxBody: MaxBody, OnMessage: fl.message2, Recycle: true})
+			fl.h2c = NewH2Conn(H2Config{MaxBody: MaxBody, OnMessage: fl.message2, OnTunnel: fl.tunnel2, Recycle: true})
 			fl.h2req = map[uint32]*geo.Request{}
 		}
 		if s.Gap {
@@ -276,5 +280,8 @@ func (fl *flow) Close() {
 	}
 	if fl.h2c != nil {
 		fl.h2c.Close()
+	}
+	for _, id := range slices.Sorted(maps.Keys(fl.h2ws)) {
+		fl.h2ws[id].Close()
 	}
 }

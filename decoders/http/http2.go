@@ -54,6 +54,20 @@ type H2Config struct {
 	// Recycle lets the follower reuse body memory: a message's Body is valid only until
 	// OnMessage returns (a hook that keeps body bytes longer copies them).
 	Recycle bool
+	// OnTunnel, if set, receives as they come the DATA of a stream opened by an extended CONNECT
+	// (RFC 8441 §4: :method CONNECT with a :protocol, e.g. "websocket"), whose DATA carry
+	// another protocol's bytes rather than a body (WebSocket over HTTP/2, RFC 8441 §5). The
+	// bytes still count and hash as the message's body, kept up to MaxBody.
+	OnTunnel func(*H2Tunnel)
+}
+
+// H2Tunnel is the next DATA of one direction of a stream opened by an extended CONNECT.
+type H2Tunnel struct {
+	// Request is the CONNECT (Protocol, Path, Authority, headers); Response the server's
+	// HEADERS, nil when DATA come before them (not allowed for the server's side).
+	Request, Response *H2Message
+	Dir               netflow.Direction
+	Data              []byte // valid only during the call
 }
 
 // H2Message is one request (Dir client-to-server) or response (server-to-client) of a stream.
@@ -62,7 +76,9 @@ type H2Message struct {
 	Dir      netflow.Direction
 	// Pseudo-header fields (RFC 9113 §8.3).
 	Method, Scheme, Authority, Path string
-	Status                          int // responses; 0 for requests
+	// Protocol is the :protocol of an extended CONNECT (RFC 8441 §4), e.g. "websocket".
+	Protocol string
+	Status   int // responses; 0 for requests
 	// Headers are the regular header fields, in order; Trailers those of a trailing HEADERS.
 	Headers  []hpack.HeaderField
 	Trailers []hpack.HeaderField
@@ -102,6 +118,9 @@ func (m *H2Message) Header(name string) string {
 type h2Stream struct {
 	msg  [2]*H2Message
 	done [2]bool // the direction's final message was handed on
+	// tunnel holds the CONNECT and its response of a stream opened by an extended CONNECT, for
+	// H2Config.OnTunnel, as long as the stream lives (each message is handed on at its end).
+	tunnel [2]*H2Message
 }
 
 // h2Dir is the state of one direction.
@@ -342,6 +361,8 @@ func (c *H2Conn) headerBlock(dir netflow.Direction, d *h2Dir) {
 				m.Authority = f.Value
 			case ":path":
 				m.Path = f.Value
+			case ":protocol":
+				m.Protocol = f.Value
 			case ":status":
 				m.Status, _ = strconv.Atoi(f.Value)
 			default:
@@ -361,6 +382,9 @@ func (c *H2Conn) headerBlock(dir netflow.Direction, d *h2Dir) {
 			m.Complete = true
 			c.emit(id, mdir)
 			return
+		}
+		if mdir == netflow.ClientToServer && m.Method == "CONNECT" && m.Protocol != "" || st.tunnel[0] != nil {
+			st.tunnel[mdir] = m
 		}
 	} else {
 		m.Trailers = append(m.Trailers, fields...)
@@ -397,6 +421,9 @@ func (c *H2Conn) data(dir netflow.Direction, id uint32, p []byte, end bool) {
 	c.held += k
 	if k < len(p) {
 		m.Truncated = true
+	}
+	if st.tunnel[0] != nil && c.cfg.OnTunnel != nil && len(p) > 0 {
+		c.cfg.OnTunnel(&H2Tunnel{Request: st.tunnel[0], Response: st.tunnel[1], Dir: dir, Data: p})
 	}
 	if end {
 		m.Complete = true

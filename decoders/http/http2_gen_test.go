@@ -197,11 +197,29 @@ func FuzzH2(f *testing.F) {
 	server = append(server, frame(0, 0x1, 1, []byte("hello"))...)
 	f.Add(uint16(len(client)), append(client, server...))
 	f.Add(uint16(3), append(client, server...))
+	// An extended CONNECT (RFC 8441): :method CONNECT and :protocol websocket as literals, then
+	// DATA both ways on the open stream (a WebSocket tunnel).
+	lit := func(nameIdx byte, name, value string) []byte {
+		b := []byte{nameIdx}
+		if nameIdx == 0 {
+			b = append(append(b, byte(len(name))), name...)
+		}
+		return append(append(b, byte(len(value))), value...)
+	}
+	hdr := append(append(lit(2, "", "CONNECT"), lit(0, ":protocol", "websocket")...), 0x84, 0x87)
+	xc := append(append([]byte(ClientPreface), frame(4, 0, 0, nil)...), frame(1, 0x4, 1, hdr)...)
+	xc = append(xc, frame(0, 0, 1, []byte{0x82, 0x80})...)
+	xs := append(append(frame(4, 0, 0, nil), frame(1, 0x4, 1, []byte{0x88})...), frame(0, 0, 1, []byte{0x82, 0x00})...)
+	f.Add(uint16(len(xc)), append(xc, xs...))
 	f.Fuzz(func(t *testing.T, split uint16, in []byte) {
 		n := min(int(split), len(in))
 		c := NewH2Conn(H2Config{MaxBody: 1 << 10, MaxHeld: 1 << 12, MaxStreams: 8, MaxFrame: 1 << 14, Recycle: split&1 == 1, OnMessage: func(m *H2Message) {
 			if len(m.Body) > 1<<10 || int64(len(m.Body)) > m.BodyLen {
 				t.Fatalf("body %d of %d", len(m.Body), m.BodyLen)
+			}
+		}, OnTunnel: func(tn *H2Tunnel) {
+			if tn.Request == nil || tn.Request.Method != "CONNECT" || tn.Request.Protocol == "" || len(tn.Data) == 0 || len(tn.Data) > 1<<14 {
+				t.Fatalf("tunnel %+v with %d bytes", tn.Request, len(tn.Data))
 			}
 		}})
 		c.Feed(netflow.ClientToServer, in[:n])

@@ -432,6 +432,12 @@ func (c *Conn) frames(dir netflow.Direction, pt []byte, app bool) error {
 // how far the connection was opened.
 func (c *Conn) Close() Summary {
 	c.streams.close()
+	return c.Summary()
+}
+
+// Summary returns what the connection has shown so far, as Close would report it, without ending
+// its streams: the connection may go on (in the next file of a rotated capture).
+func (c *Conn) Summary() Summary {
 	s := c.sum
 	s.Version = c.version
 	s.Streams = c.streams.Stats

@@ -44,12 +44,17 @@ func (l *Layer) NewStream(in decoders.Input, sink decoders.Sink) decoders.LayerS
 	return s
 }
 
+// layerStream is the layer of one QUIC connection: of one input, or of several when it continues
+// into the next capture of the run (decoders.Continuer).
 type layerStream struct {
 	in   decoders.Input
-	sink decoders.Sink
+	sink decoders.Sink // nil between EndInput and Rebind
 	conn *Conn
 	emit func(decoders.InnerStream)
 	gaps int
+	// counted is what earlier inputs were told of the connection's stream bytes and undecrypted
+	// packets, so that each input counts its own share.
+	counted [2]int64
 }
 
 // FeedStreams implements decoders.StreamsLayer: b is one UDP payload of the flow.
@@ -69,15 +74,35 @@ func (s *layerStream) Feed(dir netflow.Direction, b []byte, gap bool, emit func(
 	s.FeedStreams(dir, b, gap, func(p decoders.InnerStream) { emit(p.Dir, p.Bytes) })
 }
 
-// Close implements decoders.LayerStream: the connection's state is reported on the input.
+// EndInput implements decoders.Continuer: the connection as it stands is reported on the
+// input that ends, and its state waits for its next datagrams in the next capture.
+func (s *layerStream) EndInput() {
+	if s.sink != nil {
+		s.report(s.conn.Summary())
+	}
+	s.sink = nil
+}
+
+// Rebind implements decoders.Continuer.
+func (s *layerStream) Rebind(in decoders.Input, sink decoders.Sink) { s.in, s.sink = in, sink }
+
+// Close implements decoders.LayerStream: the connection's state is reported on the input (none
+// when that input has ended: EndInput reported on it).
 func (s *layerStream) Close() {
 	sum := s.conn.Close()
+	if s.sink != nil {
+		s.report(sum)
+	}
+}
+
+func (s *layerStream) report(sum Summary) {
 	if sum.Status == StatusDecrypted {
 		s.sink.Count("quic_decrypted", 1)
-		s.sink.Count("quic_stream_bytes", sum.Streams.Bytes)
-		if sum.Counts.Undecrypted > 0 {
-			s.sink.Count("quic_packets_undecrypted", int64(sum.Counts.Undecrypted))
+		s.sink.Count("quic_stream_bytes", sum.Streams.Bytes-s.counted[0])
+		if n := int64(sum.Counts.Undecrypted) - s.counted[1]; n > 0 {
+			s.sink.Count("quic_packets_undecrypted", n)
 		}
+		s.counted = [2]int64{sum.Streams.Bytes, int64(sum.Counts.Undecrypted)}
 		return
 	}
 	s.sink.Count("quic_undecrypted", 1)

@@ -85,7 +85,8 @@ func (l *Layer) NewStream(in decoders.Input, sink decoders.Sink) decoders.LayerS
 	return s
 }
 
-// stream is the layer of one flow in one input.
+// stream is the layer of one flow: of one input, or of several when the flow continues into the
+// next capture of the run (decoders.Continuer).
 type stream struct {
 	l    *Layer
 	in   decoders.Input
@@ -130,12 +131,36 @@ func (s *stream) event(e tls.Event) {
 	}
 }
 
-// Close implements decoders.LayerStream: the session's outcome becomes a note.
+// EndInput implements decoders.Continuer: the input ends while the connection may go on in
+// the next capture. The session as it stands becomes the input's note (a record cut at the end of
+// the file is not taken as lost: the next file may carry the rest), and the session's state
+// waits for the flow's next bytes.
+func (s *stream) EndInput() {
+	if s.sink != nil {
+		s.report(s.sess.Summary())
+	}
+	s.sink = nil
+}
+
+// Rebind implements decoders.Continuer: the connection continues in another input, whose
+// sink gets what the session reports from now on. The session is counted there again, as seen
+// in that input too.
+func (s *stream) Rebind(in decoders.Input, sink decoders.Sink) { s.in, s.sink = in, sink }
+
+// Close implements decoders.LayerStream: the session's outcome becomes a note on the input the
+// stream reports on (none when that input has ended: EndInput reported on it).
 func (s *stream) Close() {
 	sum := s.sess.Close()
 	if s.l.OnSession != nil {
 		s.l.OnSession(s.net, sum)
 	}
+	if s.sink != nil {
+		s.report(sum)
+	}
+}
+
+// report notes a session's outcome on the stream's input.
+func (s *stream) report(sum tls.Summary) {
 	s.sink.Count("tls_sessions", 1)
 	code, sev := decoders.Code(""), decoders.Warning
 	switch sum.Status {

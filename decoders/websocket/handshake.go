@@ -46,6 +46,21 @@ func ParseHandshake(status int, req, resp textproto.MIMEHeader) (Handshake, erro
 	return h, nil
 }
 
+// ParseH2Handshake reads the handshake of WebSocket over HTTP/2 (RFC 8441 §5): a stream opened by
+// an extended CONNECT whose :protocol is "websocket", answered with a 2xx status. There is no
+// Sec-WebSocket-Key or Accept over HTTP/2 (AcceptOK stays false); the subprotocol and the
+// extensions are agreed in the response's headers as over HTTP/1.1. Anything else is
+// ErrNoUpgrade.
+func ParseH2Handshake(protocol string, status int, resp textproto.MIMEHeader) (Handshake, error) {
+	var h Handshake
+	if !strings.EqualFold(protocol, "websocket") || status < 200 || status > 299 {
+		return h, ErrNoUpgrade
+	}
+	h.Subprotocol = strings.TrimSpace(resp.Get("Sec-WebSocket-Protocol"))
+	h.Client, h.Server = ParseExtensions(resp.Values("Sec-WebSocket-Extensions"))
+	return h, nil
+}
+
 // AcceptKey is the Sec-WebSocket-Accept a server answers to a client's key (RFC 6455 §4.2.2).
 func AcceptKey(key string) string {
 	sum := sha1.Sum([]byte(strings.TrimSpace(key) + acceptGUID))

@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"sync"
+
+	"golang.org/x/net/http2"
 )
 
 // HTTPS traffic between Go's net/http client and server over loopback TLS (HTTP/1.1, or HTTP/2
@@ -23,6 +25,11 @@ type HTTPSOptions struct {
 	KeyLog io.Writer // the client's NSS key log lines
 	// ServerName is the SNI the client sends ("example.test" when empty).
 	ServerName string
+	// XNetClient makes the client golang.org/x/net/http2's Transport (HTTP/2 only) rather than
+	// net/http's: it can send an extended CONNECT (RFC 8441, a request header ":protocol"),
+	// which net/http's client refuses. The server offers extended CONNECT only in a process
+	// started with GODEBUG=http2xconnect=1.
+	XNetClient bool
 }
 
 // HTTPSConn is one recorded TLS connection.
@@ -96,8 +103,28 @@ func RecordHTTPS(o HTTPSOptions, h http.Handler, do func(c *http.Client, base st
 		},
 	}
 	cl := &http.Client{Transport: tr}
+	var tr2 *http2.Transport
+	if o.XNetClient {
+		tr2 = &http2.Transport{TLSClientConfig: tr.TLSClientConfig.Clone(),
+			DialTLSContext: func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
+				c, err := tr.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				tc := tls.Client(c, cfg)
+				if err := tc.HandshakeContext(ctx); err != nil {
+					c.Close()
+					return nil, err
+				}
+				return tc, nil
+			}}
+		cl = &http.Client{Transport: tr2}
+	}
 	err = do(cl, srv.URL)
 	tr.CloseIdleConnections()
+	if tr2 != nil {
+		tr2.CloseIdleConnections()
+	}
 	srv.Close()
 	mu.Lock()
 	defer mu.Unlock()
