@@ -2,6 +2,7 @@ package requests_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -89,5 +90,31 @@ func TestTextEscaped(t *testing.T) {
 	res.WriteJSON(&js)
 	if !strings.Contains(js.String(), `GET\u001b[2J`) {
 		t.Errorf("JSON does not keep the method: %s", js.String())
+	}
+}
+
+// WriteJSON streams the rows one at a time and writes the bytes json.Encoder with
+// SetIndent("", "  ") writes for the whole Result: with no rows, with an empty listing, and with
+// rows and notes holding every kind of field.
+func TestWriteJSONAsEncoder(t *testing.T) {
+	resp := requests.Body{Size: 3, SHA256: strings.Repeat("ab", 32), ContentType: "text/html", Complete: true, Summary: "<b>&"}
+	rows := []requests.Row{
+		{ID: "C1#1", Method: "GET\x1b", URL: "https://h/a?b=<c>", Status: 200, TLS: true, Request: requests.Body{Complete: true}, Response: &resp},
+		{ID: "C1#2", Method: "POST", URL: "http://h/up", Request: requests.Body{Size: 5, Objects: []requests.Object{{Kind: "json", Size: 5}}}},
+	}
+	notes := []decoders.Note{{Severity: decoders.Warning, Code: decoders.CodeTLSWrongKeys, Offset: 7, Message: "a \"quoted\" note"}}
+	for _, res := range []*requests.Result{{}, {Rows: []requests.Row{}, Notes: []decoders.Note{}}, {Rows: rows[:1]}, {Rows: rows, Notes: notes}} {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			t.Fatal(err)
+		}
+		if err := res.WriteJSON(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("%d rows: got\n%s\nwant\n%s", len(res.Rows), got.Bytes(), want.Bytes())
+		}
 	}
 }

@@ -1,27 +1,54 @@
 package requests
 
 import (
-	"droneaudit/internal/jsonindent"
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"text/tabwriter"
 
+	"droneaudit/internal/jsonindent"
 	"droneaudit/internal/safetext"
 )
 
-// WriteJSON writes the result as one JSON document: the rows and the notes.
+// WriteJSON writes the result as one JSON document: the rows and the notes, indented, the bytes
+// json.Encoder with SetIndent("", "  ") writes for the Result.
+//
+// The rows are marshalled and written one at a time, so the listing never exists twice in memory,
+// and indented by jsonindent: json.Indent's validating scanner is slower than the marshalling.
 func (r *Result) WriteJSON(w io.Writer) error {
-	// json.Encoder's SetIndent runs json.Indent's validating scanner over the whole listing,
-	// slower than marshalling it; jsonindent writes the same bytes at the speed of a copy.
-	b, err := json.Marshal(r)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var line []byte
+	bw.WriteString("{\n  \"requests\": ")
+	switch {
+	case r.Rows == nil:
+		bw.WriteString("null")
+	case len(r.Rows) == 0:
+		bw.WriteString("[]")
+	default:
+		bw.WriteString("[\n")
+		for i := range r.Rows {
+			b, err := json.Marshal(&r.Rows[i])
+			if err != nil {
+				return err
+			}
+			line = append(jsonindent.AppendPrefix(append(line[:0], "    "...), b, "    ", "  "), ",\n"...)
+			if i == len(r.Rows)-1 {
+				line = append(line[:len(line)-2], '\n')
+			}
+			bw.Write(line)
+		}
+		bw.WriteString("  ]")
+	}
+	notes, err := json.Marshal(r.Notes)
 	if err != nil {
 		return err
 	}
-	out := jsonindent.Append(make([]byte, 0, len(b)+len(b)/2), b, "  ")
-	_, err = w.Write(append(out, '\n'))
-	return err
+	bw.WriteString(",\n  \"notes\": ")
+	bw.Write(jsonindent.AppendPrefix(line[:0], notes, "  ", "  "))
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
 
 // WriteText writes one line per row (with the input file and frame where it was), then the SHA-256

@@ -204,7 +204,7 @@ func runAudit(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	tuneGC()
+	tuneGC(decodeMemLimit)
 	bar := startProgress(srcs)
 	rep, runErr := audit.Run(cmd.Context(), srcs, audit.Options{Zones: zones, Policy: policy, Progress: bar.Add, Destinations: &dopts, NoSearch: cfg.GetBool("no-search"),
 		NoTrackSearch: cfg.GetBool("no-track-search"), Lab: labLog, Extract: extract})

@@ -73,7 +73,7 @@ func runFixes(cmd *cobra.Command, args []string) error {
 	bar := startProgress(srcs)
 	pipe := newFixPipe(fw)
 	// The same garbage collection as the audit, whose decoding this command repeats.
-	tuneGC()
+	tuneGC(decodeMemLimit)
 	rep, err := audit.Run(cmd.Context(), srcs, audit.Options{
 		Policy:    audit.DefaultPolicy(),
 		Progress:  bar.Add,

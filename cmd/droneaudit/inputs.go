@@ -315,6 +315,10 @@ func openCaptures(cmd *cobra.Command, name string, args []string) (*engine.Input
 	if err != nil {
 		return nil, nil, opts, err
 	}
-	tuneGC()
+	limit := int64(inventoryMemLimit)
+	if name == "requests" {
+		limit = decodeMemLimit
+	}
+	tuneGC(limit)
 	return ins, ilog, opts, nil
 }

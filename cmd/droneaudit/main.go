@@ -54,8 +54,26 @@ func main() {
 	stopProfile := startProfile(os.Getenv("DRONEAUDIT_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()
+	writeAllocProfile(os.Getenv("DRONEAUDIT_MEMPROFILE"))
 	stop()
 	os.Exit(code)
+}
+
+// writeAllocProfile writes the run's allocation profile (go tool pprof -sample_index=alloc_space)
+// to path, when set: where a run's garbage comes from.
+func writeAllocProfile(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "droneaudit: allocation profile:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "droneaudit: allocation profile:", err)
+	}
 }
 
 // startProfile writes a CPU profile of the run to path (for docs/BENCHMARKS.md), when set.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -237,10 +238,15 @@ func (c *H2Conn) Feed(dir netflow.Direction, p []byte) error {
 		d.buf = append(d.buf, p[:k]...)
 		p = p[k:]
 		if len(d.buf) == 9 {
-			if n := frameLen(d.buf); n > c.cfg.MaxFrame {
+			n := frameLen(d.buf)
+			if n > c.cfg.MaxFrame {
 				d.err = fmt.Errorf("http2: frame of %d bytes at offset %d over the limit", n, d.pos)
 				return d.err
 			}
+			// Room for the whole frame at once (its length is now bounded): DATA frames of
+			// 16 KiB straddle TLS records, and growing by appends would copy each one several
+			// times on every new connection.
+			d.buf = slices.Grow(d.buf, n)
 		}
 		if len(d.buf) >= 9 && len(d.buf) == 9+frameLen(d.buf) {
 			c.frame(dir, d, d.buf)

@@ -124,6 +124,16 @@ type h1Dir struct {
 	dead    bool
 }
 
+// resetSum readies the direction's body digest for a new message: one digest per direction,
+// reset between messages, not one allocated per message.
+func (d *h1Dir) resetSum() {
+	if d.sum == nil {
+		d.sum = sha256.New()
+	} else {
+		d.sum.Reset()
+	}
+}
+
 // H1Conn follows the HTTP/1.x messages of one connection.
 type H1Conn struct {
 	cfg     H1Config
@@ -282,7 +292,8 @@ func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 		return nil
 	}
 	m.Offset = start
-	d.msg, d.sum = m, sha256.New()
+	d.msg = m
+	d.resetSum()
 	d.framing, d.left, d.ch = c.framing(dir, m), m.ContentLength, chSize
 	if d.framing == frameNone {
 		c.finish(dir, d, true)
@@ -542,7 +553,8 @@ func (c *H1Conn) partialRequest() {
 	m.Offset = d.pos
 	d.pos += int64(len(d.buf))
 	d.buf = d.buf[:0]
-	d.msg, d.sum = m, sha256.New()
+	d.msg = m
+	d.resetSum()
 	c.finish(netflow.ClientToServer, d, false)
 }
 

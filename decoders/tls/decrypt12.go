@@ -98,10 +98,9 @@ func (s *Session) changeCipher12(h *half, off int64) {
 
 // open12 decrypts a protected TLS 1.0–1.2 record.
 func (s *Session) open12(h *half, off int64, idx int, rec []byte) {
-	if cap(h.plain) == 0 {
-		h.plain = make([]byte, 0, maxRecordLen+256)
-	}
-	pt, err := h.cipher.open(h.plain[:0], h.seq, rec[:recordHeaderLen], rec[recordHeaderLen:])
+	plain := takeRecordBuf()
+	defer giveRecordBuf(plain)
+	pt, err := h.cipher.open(plain, h.seq, rec[:recordHeaderLen], rec[recordHeaderLen:])
 	if err != nil {
 		what := "the master secret"
 		if !s.masterOK {

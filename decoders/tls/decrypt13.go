@@ -110,12 +110,11 @@ func (s *Session) open13(h *half, off int64, idx int, rec []byte) {
 			return
 		}
 	}
-	if cap(h.plain) == 0 {
-		h.plain = make([]byte, 0, maxRecordLen+256)
-	}
+	plain := takeRecordBuf()
+	defer giveRecordBuf(plain)
 	hdr, frag := rec[:recordHeaderLen], rec[recordHeaderLen:]
 	if h.cipher != nil {
-		if pt, err := h.cipher.open(h.plain[:0], h.seq, hdr, frag); err == nil {
+		if pt, err := h.cipher.open(plain, h.seq, hdr, frag); err == nil {
 			h.seq++
 			h.opened = true
 			s.opened13(h, off, idx, pt, false)
@@ -124,14 +123,14 @@ func (s *Session) open13(h *half, off int64, idx int, rec []byte) {
 	}
 	if h.epoch == epochHandshake && !h.opened {
 		if h.early != nil {
-			if pt, err := h.early.open(h.plain[:0], h.earlySq, hdr, frag); err == nil {
+			if pt, err := h.early.open(plain, h.earlySq, hdr, frag); err == nil {
 				h.earlySq++
 				s.opened13(h, off, idx, pt, true)
 				return
 			}
 		}
 		if h.trial != nil {
-			if pt, err := h.trial.open(h.plain[:0], 0, hdr, frag); err == nil {
+			if pt, err := h.trial.open(plain, 0, hdr, frag); err == nil {
 				h.cipher, h.secret, h.seq, h.epoch, h.trial = h.trial, h.trial.secret, 1, epochApplication, nil
 				h.opened = true
 				s.opened13(h, off, idx, pt, false)

@@ -73,6 +73,8 @@ func (s *Session) search(h *half) ([]byte, bool) {
 	}
 	b := h.rbuf
 	i := h.rscan
+	plain := takeRecordBuf()
+	defer giveRecordBuf(plain)
 	for ; i+recordHeaderLen <= len(b); i++ {
 		if b[i] != typeApplicationData && b[i] != typeHandshake && b[i] != typeAlert {
 			continue
@@ -92,7 +94,7 @@ func (s *Session) search(h *half) ([]byte, bool) {
 		}
 		rec := b[i : i+recordHeaderLen+n]
 		for seq := h.seq; seq < h.seq+maxResyncSeq; seq++ {
-			pt, err := h.cipher.open(h.plain[:0], seq, rec[:recordHeaderLen], rec[recordHeaderLen:])
+			pt, err := h.cipher.open(plain, seq, rec[:recordHeaderLen], rec[recordHeaderLen:])
 			if err != nil {
 				continue
 			}

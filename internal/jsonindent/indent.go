@@ -15,16 +15,24 @@ import "bytes"
 // json.Marshal writes it); for other input the result is unspecified but Append never panics
 // and copies every byte of src.
 func Append(dst, src []byte, indent string) []byte {
+	return AppendPrefix(dst, src, "", indent)
+}
+
+// AppendPrefix is Append with every new line beginning with prefix, as
+// json.Indent(dst, src, prefix, indent) writes it (the first line is not prefixed): the form
+// of a value written inside an indented document, one element at a time.
+func AppendPrefix(dst, src []byte, prefix, indent string) []byte {
 	depth := 0
-	// nl is a newline and the indent of the deepest level seen so far; a line break at depth d
-	// is one copy of its first 1+d*len(indent) bytes.
-	nl := make([]byte, 1, 1+8*len(indent))
-	nl[0] = '\n'
+	// nl is a newline, the prefix and the indent of the deepest level seen so far; a line
+	// break at depth d is one copy of its first 1+len(prefix)+d*len(indent) bytes.
+	head := 1 + len(prefix)
+	nl := make([]byte, 0, head+8*len(indent))
+	nl = append(append(nl, '\n'), prefix...)
 	newline := func(dst []byte, depth int) []byte {
-		for len(nl) < 1+depth*len(indent) {
+		for len(nl) < head+depth*len(indent) {
 			nl = append(nl, indent...)
 		}
-		return append(dst, nl[:1+depth*len(indent)]...)
+		return append(dst, nl[:head+depth*len(indent)]...)
 	}
 	for i := 0; i < len(src); {
 		c := src[i]

@@ -74,6 +74,23 @@ func TestAppendMatchesIndent(t *testing.T) {
 	}
 }
 
+func TestAppendPrefixMatchesIndent(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 5000 {
+		src, err := json.Marshal(randomValue(r, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, src, "    ", "\t"); err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendPrefix(nil, src, "    ", "\t"); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("value %d: %s\ngot  %q\nwant %q", i, src, got, want.Bytes())
+		}
+	}
+}
+
 func TestAppendKeepsPrefix(t *testing.T) {
 	got := Append([]byte("x"), []byte(`{"a":[1,{}],"b":[]}`), "\t")
 	want := "x{\n\t\"a\": [\n\t\t1,\n\t\t{}\n\t],\n\t\"b\": []\n}"
