@@ -138,16 +138,23 @@ func (r *Reader) fail(off int64, reason string, err error) error {
 	return &FormatError{File: r.name, Offset: off, Reason: reason, Err: err}
 }
 
-// read fills b completely or returns an error naming where the file was cut.
-func (r *Reader) read(b []byte, what string) error {
+// read fills b completely or returns an error naming where the file was cut. what names the
+// part read (a string or a fmt.Stringer); it is formatted only when the file is cut, not for every
+// block read.
+func (r *Reader) read(b []byte, what any) error {
 	start := r.off
 	n, err := io.ReadFull(r.br, b)
 	r.off += int64(n)
 	if err != nil {
-		return r.fail(start, fmt.Sprintf("truncated %s: %d of %d bytes", what, n, len(b)), err)
+		return r.fail(start, fmt.Sprintf("truncated %v: %d of %d bytes", what, n, len(b)), err)
 	}
 	return nil
 }
+
+// blockWhat names a pcapng block by its type in a read error.
+type blockWhat uint32
+
+func (t blockWhat) String() string { return fmt.Sprintf("pcapng block (type 0x%x)", uint32(t)) }
 
 func (r *Reader) readPcapHeader(order binary.ByteOrder) error {
 	var h [24]byte
@@ -271,7 +278,7 @@ func (r *Reader) nextNg() error {
 			return r.fail(start, fmt.Sprintf("block length %d exceeds the limit", total), nil)
 		}
 		body := r.grow(int(total) - 8)
-		if err := r.read(body, fmt.Sprintf("pcapng block (type 0x%x)", typ)); err != nil {
+		if err := r.read(body, blockWhat(typ)); err != nil {
 			return err
 		}
 		if o.Uint32(body[len(body)-4:]) != total {

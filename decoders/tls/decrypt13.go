@@ -64,7 +64,7 @@ func (s *Session) enter13(h *half, off int64, epoch int) {
 	if client {
 		hs, app, hsName, appName = sec.ClientHandshakeTrafficSecret, sec.ClientTrafficSecret0, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0"
 	}
-	hashLen := s.st.prfHash()().Size()
+	hashLen := s.st.hashLen()
 	for _, v := range [][]byte{hs, app} {
 		if v != nil && len(v) != hashLen {
 			s.stop(h, off, EventWrongKeys, "a TLS 1.3 secret for client random %x is %d bytes; %s needs %d", s.ch.Random, len(v), s.st.name, hashLen)

@@ -75,13 +75,7 @@ func keyBlock12(s *suite, version uint16, master, clientRandom, serverRandom []b
 // HKDF-Expand(secret, HkdfLabel, n), HkdfLabel = uint16 n ‖ opaque label<7..255> = "tls13 " ‖
 // label ‖ opaque context<0..255>.
 func expandLabel(h func() hash.Hash, secret []byte, label string, context []byte, n int) []byte {
-	const prefix = "tls13 "
-	info := make([]byte, 0, 4+len(prefix)+len(label)+len(context))
-	info = binary.BigEndian.AppendUint16(info, uint16(n))
-	info = append(info, byte(len(prefix)+len(label)))
-	info = append(append(info, prefix...), label...)
-	info = append(info, byte(len(context)))
-	info = append(info, context...)
+	info := hkdfLabel(make([]byte, 0, 10+len(label)+len(context)), label, context, n)
 	out, err := hkdf.Expand(h, secret, string(info), n)
 	if err != nil {
 		// Only an output longer than 255 hash lengths fails; no caller asks for one.
@@ -99,9 +93,38 @@ func ExpandLabel(h func() hash.Hash, secret []byte, label string, context []byte
 // trafficKeys13 derives one direction's record key and IV from a TLS 1.3 traffic secret
 // (RFC 8446 §7.3): key = HKDF-Expand-Label(secret, "key", "", key_length), iv =
 // HKDF-Expand-Label(secret, "iv", "", 12).
+//
+// Both are shorter than the hash, and HKDF-Expand of at most one hash length is the single block
+// T(1) = HMAC(secret, info ‖ 0x01) (RFC 5869 §2.3); so one HMAC keyed with the secret serves
+// both, where crypto/hkdf would key two. A lab capture holds thousands of TLS sessions, each
+// deriving four of these: the key schedule was a tenth of decrypting one. The test checks the
+// outputs against expandLabel (crypto/hkdf) for every suite.
 func trafficKeys13(s *suite, secret []byte) (key, iv []byte) {
-	h := s.prfHash()
-	return expandLabel(h, secret, "key", nil, s.keyLen), expandLabel(h, secret, "iv", nil, 12)
+	mac := hmac.New(s.prfHash(), secret)
+	var info [32]byte
+	key = expandOneBlock(mac, hkdfLabel(info[:0], "key", nil, s.keyLen), s.keyLen)
+	iv = expandOneBlock(mac, hkdfLabel(info[:0], "iv", nil, 12), 12)
+	return key, iv
+}
+
+// hkdfLabel appends the HkdfLabel of RFC 8446 §7.1 to b: uint16 n ‖ opaque label<7..255> =
+// "tls13 " ‖ label ‖ opaque context<0..255>.
+func hkdfLabel(b []byte, label string, context []byte, n int) []byte {
+	const prefix = "tls13 "
+	b = binary.BigEndian.AppendUint16(b, uint16(n))
+	b = append(b, byte(len(prefix)+len(label)))
+	b = append(append(b, prefix...), label...)
+	b = append(b, byte(len(context)))
+	return append(b, context...)
+}
+
+// expandOneBlock is HKDF-Expand(PRK, info, n) for n at most one hash length, with mac keyed
+// with the PRK: the first n bytes of HMAC(PRK, info ‖ 0x01).
+func expandOneBlock(mac hash.Hash, info []byte, n int) []byte {
+	mac.Reset()
+	mac.Write(info)
+	mac.Write([]byte{1})
+	return mac.Sum(nil)[:n]
 }
 
 // nextSecret13 is the KeyUpdate step of RFC 8446 §7.2: application_traffic_secret_N+1 =

@@ -69,6 +69,14 @@ func (s *suite) prfHash() func() hash.Hash {
 	return sha256.New
 }
 
+// hashLen is the length of the PRF/HKDF hash, without making one.
+func (s *suite) hashLen() int {
+	if s.sha384 {
+		return 48
+	}
+	return 32
+}
+
 func (s *suite) macHash() func() hash.Hash {
 	switch s.macLen {
 	case 20:
