@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -138,6 +139,8 @@ type h2Dir struct {
 	blockEnd bool   // END_STREAM was set on the HEADERS
 	blockOff int64
 	blockPP  bool // the block is a PUSH_PROMISE's
+	inBlock  bool // a HEADERS or PUSH_PROMISE awaits its CONTINUATION frames
+	dat      dataFrame
 	err      error
 }
 
@@ -162,6 +165,9 @@ type H2Conn struct {
 	// Dropped counts streams not followed (MaxStreams); Frames counts frames read per direction.
 	Dropped int
 	Frames  [2]int
+	// framerData leaves DATA frames to the Framer (whole frames, buffered): the tests compare
+	// the two paths.
+	framerData bool
 }
 
 // ErrNoPreface means the client's bytes do not start with the HTTP/2 connection preface.
@@ -218,11 +224,19 @@ func (c *H2Conn) Feed(dir netflow.Direction, p []byte) error {
 		p = p[k:]
 	}
 	for len(p) > 0 && d.err == nil {
+		if d.dat.on {
+			p = c.dataPiece(dir, d, p)
+			continue
+		}
 		if len(d.buf) == 0 && len(p) >= 9 {
 			n := frameLen(p)
 			if n > c.cfg.MaxFrame {
 				d.err = fmt.Errorf("http2: frame of %d bytes at offset %d over the limit", n, d.pos)
 				return d.err
+			}
+			if c.startData(d, p[:9]) {
+				p = p[9:]
+				continue
 			}
 			if len(p) >= 9+n {
 				c.frame(dir, d, p[:9+n])
@@ -243,9 +257,12 @@ func (c *H2Conn) Feed(dir netflow.Direction, p []byte) error {
 				d.err = fmt.Errorf("http2: frame of %d bytes at offset %d over the limit", n, d.pos)
 				return d.err
 			}
-			// Room for the whole frame at once (its length is now bounded): DATA frames of
-			// 16 KiB straddle TLS records, and growing by appends would copy each one several
-			// times on every new connection.
+			if c.startData(d, d.buf) {
+				d.buf = d.buf[:0]
+				continue
+			}
+			// Room for the whole frame at once (its length is now bounded), not a doubling per
+			// TLS record it straddles.
 			d.buf = slices.Grow(d.buf, n)
 		}
 		if len(d.buf) >= 9 && len(d.buf) == 9+frameLen(d.buf) {
@@ -253,7 +270,85 @@ func (c *H2Conn) Feed(dir netflow.Direction, p []byte) error {
 			d.buf = d.buf[:0]
 		}
 	}
+	if d.err == nil && d.dat.on && d.dat.body == 0 && d.dat.pad == 0 && !d.dat.padded {
+		c.endData(dir, d) // a DATA frame whose last bytes came with this call
+	}
 	return d.err
+}
+
+// DATA frames are read here, not by the Framer: their payload, nearly all the bytes of an
+// HTTP/2 connection, goes to the stream's body piece by piece as it arrives, where buffering whole
+// frames (which straddle TLS records) and the Framer's own copy of each would copy it twice more.
+// The checks are those the Framer makes on DATA (RFC 9113 §6.1): not on stream 0, the pad
+// length within the frame, and no DATA inside a header block (a frame in that state is left to
+// the Framer, which rejects it).
+
+// dataFrame is a DATA frame being read.
+type dataFrame struct {
+	on     bool
+	off    int64 // stream offset of the frame
+	stream uint32
+	end    bool // END_STREAM
+	padded bool // the pad length byte is still to come
+	body   int  // payload bytes still to hand on
+	pad    int  // padding bytes still to skip
+}
+
+// startData begins reading a DATA frame whose 9-byte header is hdr, and reports whether it did.
+func (c *H2Conn) startData(d *h2Dir, hdr []byte) bool {
+	if http2.FrameType(hdr[3]) != http2.FrameData || d.inBlock || c.framerData {
+		return false
+	}
+	flags := http2.Flags(hdr[4])
+	d.dat = dataFrame{on: true, off: d.pos, stream: binary.BigEndian.Uint32(hdr[5:9]) & (1<<31 - 1),
+		end: flags.Has(http2.FlagDataEndStream), padded: flags.Has(http2.FlagDataPadded), body: frameLen(hdr)}
+	d.pos += 9
+	switch {
+	case d.dat.stream == 0:
+		d.err = fmt.Errorf("http2: frame at offset %d: DATA frame with stream ID 0", d.dat.off)
+	case d.dat.padded && d.dat.body == 0:
+		d.err = fmt.Errorf("http2: frame at offset %d: padded DATA frame without its pad length", d.dat.off)
+	}
+	return true
+}
+
+// dataPiece reads bytes of the DATA frame in progress; it returns the bytes after it.
+func (c *H2Conn) dataPiece(dir netflow.Direction, d *h2Dir, p []byte) []byte {
+	f := &d.dat
+	if f.padded {
+		f.padded, f.pad, f.body = false, int(p[0]), f.body-1
+		p = p[1:]
+		d.pos++
+		if f.pad > f.body {
+			d.err = fmt.Errorf("http2: frame at offset %d: pad length %d over the DATA payload", f.off, f.pad)
+			return nil
+		}
+		f.body -= f.pad
+	}
+	if k := min(f.body, len(p)); k > 0 {
+		c.data(dir, f.stream, p[:k], false)
+		f.body -= k
+		d.pos += int64(k)
+		p = p[k:]
+	}
+	k := min(f.pad, len(p))
+	f.pad -= k
+	d.pos += int64(k)
+	p = p[k:]
+	if f.body == 0 && f.pad == 0 && len(p) > 0 {
+		c.endData(dir, d)
+	}
+	return p
+}
+
+// endData ends the DATA frame in progress.
+func (c *H2Conn) endData(dir netflow.Direction, d *h2Dir) {
+	f := d.dat
+	d.dat = dataFrame{}
+	c.Frames[dir]++
+	if f.end {
+		c.data(dir, f.stream, nil, true)
+	}
 }
 
 func frameLen(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
@@ -263,6 +358,12 @@ func (c *H2Conn) frame(dir netflow.Direction, d *h2Dir, b []byte) {
 	off := d.pos
 	d.pos += int64(len(b))
 	d.src.b = b
+	switch http2.FrameType(b[3]) {
+	case http2.FrameHeaders, http2.FramePushPromise, http2.FrameContinuation:
+		// Until END_HEADERS, the Framer accepts only CONTINUATION: a DATA frame then is left
+		// to it (startData), to be rejected as it would be.
+		d.inBlock = http2.Flags(b[4])&http2.FlagHeadersEndHeaders == 0
+	}
 	f, err := d.fr.ReadFrame()
 	if err != nil {
 		var se http2.StreamError
