@@ -21,7 +21,7 @@ func h2Frames(b []byte, client bool) []byte {
 			byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
 		out = append(out, payload...)
 	}
-	frame(4, 0, 0, nil) // SETTINGS
+	frame(4, 0, 0, nil)  // SETTINGS
 	head := []byte{0x88} // :status 200
 	if client {
 		head = []byte{0x83, 0x84, 0x87} // POST / https
