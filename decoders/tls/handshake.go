@@ -58,6 +58,10 @@ func (r *hsReader) feed(p []byte, emit func(typ uint8, body []byte, n int)) {
 			r.need = int(r.hdr[1])<<16 | int(r.hdr[2])<<8 | int(r.hdr[3])
 			r.keep = keptType(r.typ) && r.need <= maxHandshakeMsg
 			r.body = r.body[:0]
+			if r.keep && cap(r.body) < r.need {
+				// The length is known and bounded: one allocation, not a doubling per record.
+				r.body = make([]byte, 0, r.need)
+			}
 			if r.need == 0 {
 				r.nhdr = 0
 				emit(r.typ, r.body[:0:0], 0)
