@@ -128,7 +128,7 @@ func NewSession(cfg Config) *Session {
 }
 
 func (s *Session) event(dir netflow.Direction, off int64, kind EventKind, format string, args ...any) {
-	e := Event{Kind: kind, Dir: dir, Offset: off, Reason: fmt.Sprintf(format, args...)}
+	e := Event{Kind: kind, Dir: dir, Offset: off, Reason: sprintf(format, args)}
 	if len(s.sum.Events) < maxEvents {
 		s.sum.Events = append(s.sum.Events, e)
 	} else {
@@ -139,6 +139,21 @@ func (s *Session) event(dir netflow.Direction, off int64, kind EventKind, format
 	}
 }
 
+// sprintf formats an event's reason; a reason without arguments is used as it is, without
+// fmt's parsing (the reasons of a capture with no key material at all, one per session).
+func sprintf(format string, args []any) string {
+	if len(args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// noKeyMaterial is the reason of a session met while the run has no secret at all.
+const noKeyMaterial = "no key material: no key log given, and no Decryption Secrets Block read so far"
+
+// noKeys reports whether the run has no secret at all.
+func (s *Session) noKeys() bool { return s.cfg.Keys == nil || s.cfg.Keys.Len() == 0 }
+
 // stop ends decryption of one direction; its remaining bytes are counted as skipped.
 func (s *Session) stop(h *half, off int64, kind EventKind, format string, args ...any) {
 	if h.dead {
@@ -147,7 +162,7 @@ func (s *Session) stop(h *half, off int64, kind EventKind, format string, args .
 	h.dead, h.deadErr = true, kind
 	s.event(h.dir, off, kind, format, args...)
 	if s.reason == "" {
-		s.reason = fmt.Sprintf(format, args...)
+		s.reason = sprintf(format, args)
 	}
 	for _, p := range h.pending {
 		h.skipped += int64(len(p.rec))

@@ -39,6 +39,10 @@ func (s *Session) changeCipher12(h *half, off int64) {
 	}
 	if s.master == nil {
 		m, from := s.findMaster()
+		if m == nil && s.noKeys() {
+			s.stop(h, off, EventNoKeys, noKeyMaterial)
+			return
+		}
 		if m == nil {
 			s.stop(h, off, EventNoKeys, "no master secret for client random %x (no CLIENT_RANDOM line, no earlier session to resume)", s.ch.Random)
 			return

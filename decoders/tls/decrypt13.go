@@ -55,6 +55,10 @@ func (s *Session) enter13(h *half, off int64, epoch int) {
 		return
 	}
 	sec := s.secrets13()
+	if sec == nil && s.noKeys() {
+		s.stop(h, off, EventNoKeys, noKeyMaterial)
+		return
+	}
 	if sec == nil {
 		s.stop(h, off, EventNoKeys, "no TLS 1.3 secrets for client random %x", s.ch.Random)
 		return

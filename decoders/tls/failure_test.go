@@ -73,11 +73,21 @@ func TestWrongAndMissingKeys(t *testing.T) {
 			t.Errorf("%s wrong keys: %s %q", name, sum.Status, sum.Reason)
 		}
 		noPlain(t, name+" wrong keys", got)
-		got, sum = decryptWire(t, r.wire, tlskeys.NewLog(), feedInOrder)
+		// A key log without this session's secrets: the reason names its client random, to be
+		// looked for in the lab's key logs.
+		other := tlskeys.NewLog()
+		other.AddText([]byte("CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48) + "\n"))
+		got, sum = decryptWire(t, r.wire, other, feedInOrder)
 		if sum.Status != StatusNoKeys || !strings.Contains(sum.Reason, fmt.Sprintf("%x", sum.ClientRandom)) {
 			t.Errorf("%s no keys: %s %q", name, sum.Status, sum.Reason)
 		}
 		noPlain(t, name+" no keys", got)
+		// No secret at all in the run: the reason says so, once, without formatting per session.
+		got, sum = decryptWire(t, r.wire, tlskeys.NewLog(), feedInOrder)
+		if sum.Status != StatusNoKeys || sum.Reason != noKeyMaterial {
+			t.Errorf("%s no key material: %s %q", name, sum.Status, sum.Reason)
+		}
+		noPlain(t, name+" no key material", got)
 		got, sum = decryptWire(t, r.wire, nil, feedInOrder)
 		if sum.Status != StatusNoKeys {
 			t.Errorf("%s nil key log: %s", name, sum.Status)
