@@ -17,6 +17,15 @@ type Unwrapper interface {
 	NewStream(in Input, sink Sink) LayerStream
 }
 
+// SecretHolder is an Unwrapper whose layer needs secrets to open anything (TLS and QUIC with a
+// key log). When it holds none, a flow in a capture that cannot bring its own (a pcap file, unlike
+// a pcapng with Decryption Secrets Blocks) is not opened at all: no session of it could be
+// decrypted, and following each handshake only to say so cost a fifth of an audit of a lab
+// capture without keys.
+type SecretHolder interface {
+	HasSecrets() bool
+}
+
 // LayerStream opens the layer of one flow.
 type LayerStream interface {
 	// Feed takes the next in-order bytes of one direction (gap: bytes were lost before them) and

@@ -59,8 +59,15 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 	}
 	if l == nil || l.in != c.Input {
 		s.closeLayer(st)
+		if st.noLayer == c.Input {
+			return
+		}
 		u := s.unwrapperFor(st.app.Name)
 		if u == nil {
+			return
+		}
+		if h, ok := u.(decoders.SecretHolder); ok && c.Input.Format == "pcap" && !h.HasSecrets() {
+			st.noLayer = c.Input // a pcap brings no secrets: nothing of this flow can be opened here
 			return
 		}
 		l = &layer{in: c.Input, name: u.Name(), stream: u.NewStream(c.Input.dec, s.pay.sinkFor(c.Input)), s: s}

@@ -18,6 +18,7 @@ type xorLayer struct {
 	mu      sync.Mutex
 	key     byte
 	secrets int
+	opened  int
 	closed  int
 }
 
@@ -33,7 +34,20 @@ func (x *xorLayer) AddSecrets(_ uint32, d []byte) {
 }
 
 func (x *xorLayer) NewStream(decoders.Input, decoders.Sink) decoders.LayerStream {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.opened++
 	return &xorStream{x: x}
+}
+
+// xorKeyed is the stand-in as a decoders.SecretHolder: it holds secrets once a secrets block
+// gave it a key.
+type xorKeyed struct{ xorLayer }
+
+func (x *xorKeyed) HasSecrets() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.secrets > 0
 }
 
 type xorStream struct {
@@ -157,6 +171,54 @@ func TestLayerOpened(t *testing.T) {
 		}
 		if rec.count("w.pcapng", "flows") != 1 {
 			t.Errorf("flows counted %d, want 1 (an inner flow is not another connection)", rec.count("w.pcapng", "flows"))
+		}
+	}
+}
+
+// A layer that needs secrets and holds none is not opened in a pcap (which cannot bring any), and
+// is opened in a pcapng (whose Decryption Secrets Blocks may come later) and whenever it holds
+// secrets.
+func TestLayerNotOpenedWithoutSecrets(t *testing.T) {
+	capture := func(format netfixture.Format) []byte {
+		var buf bytes.Buffer
+		w, err := netfixture.NewWriter(&buf, format, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := w.TCP(phone, server)
+		c.Send(true, []byte("WRAP inner request"))
+		c.Send(false, []byte("WRAP inner answer"))
+		c.Close()
+		w.Close()
+		return buf.Bytes()
+	}
+	for _, tc := range []struct {
+		name   string
+		format netfixture.Format
+		keyed  bool // the layer is a SecretHolder without secrets
+		opened int
+	}{
+		{"w.pcap", netfixture.Pcap, true, 0},
+		{"w.pcapng", netfixture.Pcapng, true, 1},
+		{"w.pcap", netfixture.Pcap, false, 1},
+	} {
+		var u decoders.Unwrapper
+		var x *xorLayer
+		if tc.keyed {
+			k := &xorKeyed{}
+			u, x = k, &k.xorLayer
+		} else {
+			x = &xorLayer{}
+			u = x
+		}
+		dec := newEcho()
+		cfg := Config{Flows: []decoders.PayloadDecoder{dec}, Output: newRecorder(), Shards: 2, Unwrappers: []decoders.Unwrapper{u},
+			Protocols: []decoders.Protocol{{Name: "wrapped", Sniff: func(b []byte) bool { return bytes.HasPrefix(b, []byte("WRAP")) }}}}
+		if err := Run(context.Background(), []Source{BytesSource(tc.name, capture(tc.format))}, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if x.opened != tc.opened || x.closed != tc.opened {
+			t.Errorf("%s, secret holder %v: layer opened %d times, closed %d, want %d", tc.name, tc.keyed, x.opened, x.closed, tc.opened)
 		}
 	}
 }

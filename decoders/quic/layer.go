@@ -21,6 +21,9 @@ type Layer struct {
 // while the run goes on (key log files first, then the captures' Decryption Secrets Blocks).
 func NewLayer(keys *tlskeys.Log) *Layer { return &Layer{keys: keys} }
 
+// HasSecrets implements decoders.SecretHolder.
+func (l *Layer) HasSecrets() bool { return l.keys != nil && l.keys.Len() > 0 }
+
 // Name implements decoders.Unwrapper; inner flows are named "<outer uid>-quic-<stream ID>".
 func (l *Layer) Name() string { return "quic" }
 

@@ -59,6 +59,9 @@ func FromFiles(paths []string) (*Layer, error) {
 	return New(keys), nil
 }
 
+// HasSecrets implements decoders.SecretHolder.
+func (l *Layer) HasSecrets() bool { return l.keys.Len() > 0 }
+
 // Keys returns the layer's key log.
 func (l *Layer) Keys() *tlskeys.Log { return l.keys }
 
