@@ -20,7 +20,7 @@ type flowState struct {
 	layer *layer             // the opened layer (TLS) of this flow in the current input
 	// noLayer is the input in which the flow's layer was not opened, for want of secrets.
 	noLayer *Input
-	dec   decoders.FlowDecoder
+	dec     decoders.FlowDecoder
 	// in is the input dec reports on: a flow that runs on into the next file starts afresh there,
 	// unless dec is a decoders.Continuer, which is parked at the end of in and carries on.
 	in       *Input
