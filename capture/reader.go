@@ -203,6 +203,28 @@ func (r *Reader) atEOF() bool {
 	return err == io.EOF
 }
 
+// take returns the next n bytes of a packet record, or an error naming where the file was cut.
+// They are read in place from the read buffer when they fit in it, not copied out: a packet is
+// only valid until the next call to Next anyway, and this copy was one of the five each captured
+// byte went through. Records longer than the buffer are copied into r.buf.
+func (r *Reader) take(n int, what any) ([]byte, error) {
+	if n > r.br.Size() {
+		b := r.grow(n)
+		return b, r.read(b, what)
+	}
+	start := r.off
+	b, err := r.br.Peek(n)
+	k, _ := r.br.Discard(len(b))
+	r.off += int64(k)
+	if err != nil {
+		if err == bufio.ErrBufferFull || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF // as io.ReadFull reports a cut record
+		}
+		return nil, r.fail(start, fmt.Sprintf("truncated %v: %d of %d bytes", what, len(b), n), err)
+	}
+	return b, nil
+}
+
 func (r *Reader) grow(n int) []byte {
 	if cap(r.buf) < n {
 		r.buf = make([]byte, n, max(n, 2048))
@@ -225,8 +247,8 @@ func (r *Reader) nextPcap() error {
 	if incl > uint32(r.pcap.limit) {
 		return r.fail(start, fmt.Sprintf("record length %d exceeds the limit %d", incl, r.pcap.limit), nil)
 	}
-	data := r.grow(int(incl))
-	if err := r.read(data, "pcap record"); err != nil {
+	data, err := r.take(int(incl), "pcap record")
+	if err != nil {
 		return err
 	}
 	if !r.pcap.nano {
@@ -277,8 +299,18 @@ func (r *Reader) nextNg() error {
 		if total > maxBlock+maxRecordHard {
 			return r.fail(start, fmt.Sprintf("block length %d exceeds the limit", total), nil)
 		}
-		body := r.grow(int(total) - 8)
-		if err := r.read(body, blockWhat(typ)); err != nil {
+		var body []byte
+		var err error
+		switch typ {
+		case ngEPB, ngSPB, ngOPB:
+			body, err = r.take(int(total)-8, blockWhat(typ)) // a packet: read in place
+		default:
+			// Other blocks (interfaces, secrets, names) are parsed into values that may keep
+			// slices of them: they get a buffer of their own.
+			body = r.grow(int(total) - 8)
+			err = r.read(body, blockWhat(typ))
+		}
+		if err != nil {
 			return err
 		}
 		if o.Uint32(body[len(body)-4:]) != total {
