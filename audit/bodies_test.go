@@ -10,7 +10,6 @@ import (
 	"math"
 	"mime/multipart"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,13 +144,11 @@ func (u *uploads) record(t *testing.T, h2 bool) ([]byte, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
-	if err := netfixture.WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil); err != nil {
+	wire, err := netfixture.LabHTTPSPcap(conns)
+	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
-	return buf.Bytes(), kl.Bytes()
+	return wire, kl.Bytes()
 }
 
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -48,16 +47,14 @@ func findingAcrossRotation(t *testing.T, h2 bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
-	if err := netfixture.WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil); err != nil {
+	wire, err := netfixture.LabHTTPSPcap(conns)
+	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
 	// The body's 200 kB take about 140 full segments after the handshake: the cut after frame 60
 	// falls inside it (read per file, the request is cut short there: the test fails so).
 	const cut = 60
-	files, err := netfixture.Rotate(buf.Bytes(), cut)
+	files, err := netfixture.Rotate(wire, cut)
 	if err != nil {
 		t.Fatal(err)
 	}

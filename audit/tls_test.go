@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -46,24 +45,22 @@ func findingLinksToRequest(t *testing.T, h2 bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
-	if err := netfixture.WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil); err != nil {
+	wire, err := netfixture.LabHTTPSPcap(conns)
+	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
 	layer := func() []decoders.Unwrapper {
 		keys := tlskeys.NewLog()
 		keys.AddText(kl.Bytes())
 		return []decoders.Unwrapper{tlslayer.New(keys)}
 	}
 
-	rep, err := Run(t.Context(), []Source{BytesSource("https.pcap", buf.Bytes())},
+	rep, err := Run(t.Context(), []Source{BytesSource("https.pcap", wire)},
 		Options{Zones: zonesAround(t, 52.52, 13.405, 300, geo.Secret), Policy: DefaultPolicy(), Destinations: &destinations.Options{Unwrappers: layer()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("https.pcap", buf.Bytes())}, destinations.Options{Unwrappers: layer()}, requests.Options{})
+	rows, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("https.pcap", wire)}, destinations.Options{Unwrappers: layer()}, requests.Options{})
 	if err != nil || len(rows.Rows) != 2 {
 		t.Fatalf("requests: %v, %d rows", err, len(rows.Rows))
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"io"
 	"net/http"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -89,13 +88,11 @@ func recordWS(t *testing.T, proto string, frames ...[]byte) ([]byte, func() []de
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
-	if err := netfixture.WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil); err != nil {
+	wire, err := netfixture.LabHTTPSPcap(conns)
+	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
-	return buf.Bytes(), func() []decoders.Unwrapper {
+	return wire, func() []decoders.Unwrapper {
 		keys := tlskeys.NewLog()
 		keys.AddText(kl.Bytes())
 		return []decoders.Unwrapper{tlslayer.New(keys)}
@@ -205,18 +202,16 @@ func TestWebSocketMQTTOverH2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
-	if err := netfixture.WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil); err != nil {
+	wire, err := netfixture.LabHTTPSPcap(conns)
+	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
 	layer := func() []decoders.Unwrapper {
 		keys := tlskeys.NewLog()
 		keys.AddText(kl.Bytes())
 		return []decoders.Unwrapper{tlslayer.New(keys)}
 	}
-	res, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("ws-h2.pcap", buf.Bytes())}, destinations.Options{Unwrappers: layer()}, requests.Options{})
+	res, err := requests.Build(t.Context(), []engine.Source{engine.BytesSource("ws-h2.pcap", wire)}, destinations.Options{Unwrappers: layer()}, requests.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +224,7 @@ func TestWebSocketMQTTOverH2(t *testing.T) {
 	if pubRow == nil || pubRow.Protocol != "mqtt/ws" || pubRow.URL != topic || !strings.HasSuffix(pubRow.ID, "-tls#1m1") || pubRow.Request.SHA256 != sum(osd) {
 		t.Fatalf("rows %+v", res.Rows)
 	}
-	fixes := runFixes(t, "ws-h2.pcap", buf.Bytes(), Options{Destinations: &destinations.Options{Unwrappers: layer()}})
+	fixes := runFixes(t, "ws-h2.pcap", wire, Options{Destinations: &destinations.Options{Unwrappers: layer()}})
 	ok := false
 	for _, f := range fixes {
 		if f.Lat == 22.907809968 && f.Lon == 113.703482143 && f.Evidence.Decoder == "mqtt" && f.Evidence.Request != nil &&

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,15 +40,15 @@ func TestExtractFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, _ := netfixture.NewWriter(&buf, netfixture.Pcap, nil)
-	netfixture.WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil)
-	w.Close()
+	wire, err := netfixture.LabHTTPSPcap(conns)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	os.Mkdir(in, 0o700)
 	capPath, keys := filepath.Join(in, "up.pcap"), filepath.Join(dir, "up.keys")
-	os.WriteFile(capPath, buf.Bytes(), 0o600)
+	os.WriteFile(capPath, wire, 0o600)
 	os.WriteFile(keys, kl.Bytes(), 0o600)
 	s := sha256.Sum256(plain)
 	name := hex.EncodeToString(s[:]) + ".json"

@@ -136,6 +136,24 @@ func RecordHTTPS(o HTTPSOptions, h http.Handler, do func(c *http.Client, base st
 	return conns, err
 }
 
+// LabHTTPSPcap writes recorded connections as a pcap between the lab phone 192.168.1.20 (from
+// port 40000 on, one port per connection) and a cloud server at 203.0.113.7:443, the addresses
+// the audit tests read.
+func LabHTTPSPcap(conns []*HTTPSConn) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Pcap, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := WriteHTTPS(w, conns, netip.MustParseAddrPort("192.168.1.20:40000"), netip.MustParseAddrPort("203.0.113.7:443"), nil, nil); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // WriteHTTPS writes each connection as a TCP connection from client (port 40000 + its index) to
 // server, the chunks in recorded order, then the FINs. skip, if set, drops chunk j of connection
 // i from the capture (the sequence numbers move on: a hole); start, if set, gives the first
