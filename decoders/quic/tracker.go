@@ -2,6 +2,7 @@ package quic
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -140,7 +141,10 @@ func (t *Tracker) remember(dcid []byte) {
 }
 
 func (t *Tracker) keyFor(v uint32, dcid []byte) (*Keys, error) {
-	id := fmt.Sprintf("%08x/%x", v, dcid)
+	// The version and the DCID as the key, without fmt: this runs for every Initial datagram.
+	var kb [4 + 20]byte
+	binary.BigEndian.PutUint32(kb[:4], v)
+	id := string(append(kb[:4], dcid...))
 	if k, ok := t.keys[id]; ok {
 		return k, nil
 	}
