@@ -24,6 +24,9 @@ type Unwrapper interface {
 // capture without keys.
 type SecretHolder interface {
 	HasSecrets() bool
+	// NotOpened is told, with the input's sink, of each flow of the input left unopened so: the
+	// layer counts it as a session it could not decrypt.
+	NotOpened(sink Sink)
 }
 
 // LayerStream opens the layer of one flow.

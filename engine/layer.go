@@ -68,6 +68,7 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 		}
 		if h, ok := u.(decoders.SecretHolder); ok && c.Input.Format == "pcap" && !h.HasSecrets() {
 			st.noLayer = c.Input // a pcap brings no secrets: nothing of this flow can be opened here
+			h.NotOpened(s.pay.sinkFor(c.Input))
 			return
 		}
 		l = &layer{in: c.Input, name: u.Name(), stream: u.NewStream(c.Input.dec, s.pay.sinkFor(c.Input)), s: s}

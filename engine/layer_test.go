@@ -50,6 +50,8 @@ func (x *xorKeyed) HasSecrets() bool {
 	return x.secrets > 0
 }
 
+func (x *xorKeyed) NotOpened(sink decoders.Sink) { sink.Count("xor_not_opened", 1) }
+
 type xorStream struct {
 	x      *xorLayer
 	header [2]bool

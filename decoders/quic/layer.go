@@ -24,6 +24,10 @@ func NewLayer(keys *tlskeys.Log) *Layer { return &Layer{keys: keys} }
 // HasSecrets implements decoders.SecretHolder.
 func (l *Layer) HasSecrets() bool { return l.keys != nil && l.keys.Len() > 0 }
 
+// NotOpened implements decoders.SecretHolder: the connection is counted as undecrypted, without a
+// note (there is no key material at all).
+func (l *Layer) NotOpened(sink decoders.Sink) { sink.Count("quic_undecrypted", 1) }
+
 // Name implements decoders.Unwrapper; inner flows are named "<outer uid>-quic-<stream ID>".
 func (l *Layer) Name() string { return "quic" }
 

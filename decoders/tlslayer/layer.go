@@ -62,6 +62,13 @@ func FromFiles(paths []string) (*Layer, error) {
 // HasSecrets implements decoders.SecretHolder.
 func (l *Layer) HasSecrets() bool { return l.keys.Len() > 0 }
 
+// NotOpened implements decoders.SecretHolder: the flow is counted as a session without keys, as
+// an opened one would be, without a note (there is no key material at all).
+func (l *Layer) NotOpened(sink decoders.Sink) {
+	sink.Count("tls_sessions", 1)
+	sink.Count("tls_sessions_"+tls.StatusNoKeys.String(), 1)
+}
+
 // Keys returns the layer's key log.
 func (l *Layer) Keys() *tlskeys.Log { return l.keys }
 
