@@ -96,6 +96,15 @@ func firstLayer(lt LinkType, data []byte) (gopacket.LayerType, bool) {
 // Decode returns the transport view of p, or ok=false when p carries no TCP or UDP (ARP, ICMP,
 // fragments after the first, other link types). The result is valid until the next call.
 func (d *NetDecoder) Decode(p *Packet) (t *Transport, ok bool, err error) {
+	if d.fast(p.LinkType, p.Data) {
+		return &d.out, true, nil
+	}
+	return d.decodeLayers(p)
+}
+
+// decodeLayers is Decode through gopacket's DecodingLayerParser: every frame the fast path
+// declines, and the reference the fast path is tested against.
+func (d *NetDecoder) decodeLayers(p *Packet) (t *Transport, ok bool, err error) {
 	first, known := firstLayer(p.LinkType, p.Data)
 	if !known {
 		return nil, false, nil
