@@ -232,7 +232,36 @@ func (r *Reader) grow(n int) []byte {
 	return r.buf[:n]
 }
 
+// nextPcap reads one pcap record. A record that lies whole in the read buffer is taken from it
+// in place with no call that can fill the buffer; the others (one per buffer refill, a cut file,
+// a record over the limit) go the general way of nextPcapRead, whose checks and errors apply.
 func (r *Reader) nextPcap() error {
+	if avail := r.br.Buffered(); avail >= 16 {
+		w, _ := r.br.Peek(avail) // buffered bytes only: no read, no error
+		o := r.pcap.order
+		incl := o.Uint32(w[8:])
+		if n := 16 + int(incl); incl <= uint32(r.pcap.limit) && n <= avail {
+			start := r.off
+			r.br.Discard(n)
+			r.off += int64(n)
+			r.pcapRecord(start, w[:16], w[16:n])
+			return nil
+		}
+	}
+	return r.nextPcapRead()
+}
+
+// pcapRecord fills r.pkt from a record header h and its captured bytes.
+func (r *Reader) pcapRecord(start int64, h, data []byte) {
+	o := r.pcap.order
+	sec, frac := int64(o.Uint32(h[0:])), int64(o.Uint32(h[4:]))
+	if !r.pcap.nano {
+		frac *= 1000
+	}
+	r.pkt = Packet{Offset: start, Time: time.Unix(sec, frac).UTC(), LinkType: r.pcap.linkType, OrigLen: int(o.Uint32(h[12:])), Data: data}
+}
+
+func (r *Reader) nextPcapRead() error {
 	if r.atEOF() {
 		return io.EOF
 	}
@@ -241,9 +270,7 @@ func (r *Reader) nextPcap() error {
 	if err := r.read(h, "pcap record header"); err != nil {
 		return err
 	}
-	o := r.pcap.order
-	sec, frac := int64(o.Uint32(h[0:])), int64(o.Uint32(h[4:]))
-	incl, orig := o.Uint32(h[8:]), o.Uint32(h[12:])
+	incl := r.pcap.order.Uint32(h[8:])
 	if incl > uint32(r.pcap.limit) {
 		return r.fail(start, fmt.Sprintf("record length %d exceeds the limit %d", incl, r.pcap.limit), nil)
 	}
@@ -251,10 +278,7 @@ func (r *Reader) nextPcap() error {
 	if err != nil {
 		return err
 	}
-	if !r.pcap.nano {
-		frac *= 1000
-	}
-	r.pkt = Packet{Offset: start, Time: time.Unix(sec, frac).UTC(), LinkType: r.pcap.linkType, OrigLen: int(orig), Data: data}
+	r.pcapRecord(start, h, data)
 	return nil
 }
 
@@ -272,6 +296,9 @@ const maxBlock = 16 << 20
 
 func (r *Reader) nextNg() error {
 	for {
+		if ok, err := r.nextNgBuffered(); ok {
+			return err
+		}
 		if r.atEOF() {
 			return io.EOF
 		}
@@ -325,6 +352,32 @@ func (r *Reader) nextNg() error {
 			return nil
 		}
 	}
+}
+
+// nextNgBuffered handles an Enhanced Packet Block that lies whole in the read buffer in place,
+// with no call that can fill the buffer; it reports false, having consumed nothing, for any other
+// block (and a cut or odd one), which nextNg then reads the general way with its checks and errors.
+func (r *Reader) nextNgBuffered() (bool, error) {
+	o := r.ngs.order
+	avail := r.br.Buffered()
+	if o == nil || avail < 12 {
+		return false, nil
+	}
+	w, _ := r.br.Peek(avail) // buffered bytes only: no read, no error
+	typ, total := o.Uint32(w[0:]), o.Uint32(w[4:])
+	if typ != ngEPB || total < 12 || total%4 != 0 || total > maxBlock+maxRecordHard || uint64(total) > uint64(avail) {
+		return false, nil
+	}
+	start := r.off
+	n := int(total)
+	r.br.Discard(n)
+	r.off += int64(n)
+	body := w[8:n]
+	if o.Uint32(body[len(body)-4:]) != total {
+		return true, r.fail(start, "block's trailing length differs from its leading length", nil)
+	}
+	_, err := r.ngBlock(start, typ, body[:len(body)-4])
+	return true, err
 }
 
 func (r *Reader) readSHB(start int64, h []byte) error {
@@ -418,6 +471,9 @@ func (r *Reader) ngPacket(start int64, id int, ts uint64, capLen, orig uint32, d
 }
 
 func (ifc ngIface) time(ts uint64) time.Time {
+	if ifc.div == 1 { // the usual resolutions, 10^-9 to 10^-1 s: no division needed
+		return time.Unix(ifc.offsetS, int64(ts)*ifc.mul).UTC()
+	}
 	// Split to keep the product in range for any resolution.
 	whole := int64(ts / uint64(ifc.div))
 	rem := int64(ts % uint64(ifc.div))
