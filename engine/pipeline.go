@@ -184,12 +184,13 @@ func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
 	if t == nil {
 		return
 	}
-	s := pl.shards[shardOf(t, len(pl.shards))]
 	if pl.inline {
-		s.safePacket(run.in, p.Frame, p.Offset, p.Time, t)
+		pl.shards[0].safePacket(run.in, p.Frame, p.Offset, p.Time, t)
 		return
 	}
-	s.push(run.in, p, t)
+	var k pkt
+	k.record(p, t)
+	pl.shards[k.shard(len(pl.shards))].push(run.in, &k, t.Payload)
 }
 
 func (pl *pipeline) linkFrame(run *capRun, p *capture.Packet) {

@@ -10,6 +10,7 @@ import (
 	"droneaudit/capture"
 	"droneaudit/capture/flowtable"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 // A shard follows the flows whose endpoints hash to it: its own flow table with reassembly, the
@@ -17,16 +18,85 @@ import (
 // packet's transport view into the shard's current batch; batches travel over a channel, so the
 // shard never touches the reader's buffers.
 
-// pkt is one packet's transport view, copied out of the reader's buffer.
+// pkt is one packet's transport view, copied out of the reader's buffer into a compact record
+// with no pointers: the batch's records are then a plain block of memory that the reader fills
+// without write barriers and the garbage collector does not scan. loop turns it back into the
+// capture.Transport the reader decoded (the addresses by their 16-byte form and kind, the time
+// by its Unix seconds and nanoseconds: the reader's times are UTC without a monotonic reading).
 type pkt struct {
-	t       capture.Transport
-	frame   int
-	offset  int64
-	ts      time.Time
-	src     [6]byte
-	dst     [6]byte
-	hasMAC  bool
-	payload [2]int // start, end in the batch buffer
+	frame        int
+	offset       int64
+	sec          int64
+	nsec         int32
+	payload      [2]int32 // start, end in the batch buffer
+	seq          uint32
+	sport, dport uint16
+	src, dst     [16]byte
+	smac, dmac   [6]byte
+	proto        netflow.Proto
+	flags        uint8
+	kind         uint8 // pktSrc4, pktDst4, pktSrcValid, pktDstValid, pktMAC
+}
+
+// Bits of pkt.kind.
+const (
+	pktSrc4     = 1 << iota // the address is IPv4 (else IPv6)
+	pktDst4                 //
+	pktSrcValid             // the address is not the zero netip.Addr
+	pktDstValid             //
+	pktMAC                  // the frame had 6-byte MAC addresses
+)
+
+// addrKind returns a's bits of pkt.kind (is4, valid) shifted by which (0 for src, 1 for dst).
+func addrKind(a netip.Addr, which uint) uint8 {
+	var k uint8
+	if a.IsValid() {
+		k |= pktSrcValid << which
+	}
+	if a.Is4() {
+		k |= pktSrc4 << which
+	}
+	return k
+}
+
+// pktAddr rebuilds an address from its 16-byte form and its bits of pkt.kind.
+func pktAddr(b *[16]byte, kind uint8, which uint) netip.Addr {
+	switch {
+	case kind&(pktSrcValid<<which) == 0:
+		return netip.Addr{}
+	case kind&(pktSrc4<<which) != 0:
+		return netip.AddrFrom4([4]byte(b[12:16]))
+	}
+	return netip.AddrFrom16(*b)
+}
+
+// record fills k from the packet and its transport view, all but the payload.
+func (k *pkt) record(p *capture.Packet, t *capture.Transport) {
+	src, dst := t.Src.Addr(), t.Dst.Addr()
+	*k = pkt{frame: p.Frame, offset: p.Offset, sec: p.Time.Unix(), nsec: int32(p.Time.Nanosecond()),
+		seq: t.Seq, sport: t.Src.Port(), dport: t.Dst.Port(), src: src.As16(), dst: dst.As16(),
+		proto: t.Proto, flags: t.TCPFlags, kind: addrKind(src, 0) | addrKind(dst, 1)}
+	if len(t.SrcMAC) == 6 && len(t.DstMAC) == 6 {
+		k.kind |= pktMAC
+		k.smac, k.dmac = [6]byte(t.SrcMAC), [6]byte(t.DstMAC)
+	}
+}
+
+// transport rebuilds the capture.Transport of k, with its payload in buf. The MAC slices point
+// into k.
+func (k *pkt) transport(buf []byte) capture.Transport {
+	t := capture.Transport{
+		Proto:    k.proto,
+		Src:      netip.AddrPortFrom(pktAddr(&k.src, k.kind, 0), k.sport),
+		Dst:      netip.AddrPortFrom(pktAddr(&k.dst, k.kind, 1), k.dport),
+		TCPFlags: k.flags,
+		Seq:      k.seq,
+		Payload:  buf[k.payload[0]:k.payload[1]],
+	}
+	if k.kind&pktMAC != 0 {
+		t.SrcMAC, t.DstMAC = net.HardwareAddr(k.smac[:]), net.HardwareAddr(k.dmac[:])
+	}
+	return t
 }
 
 type batch struct {
@@ -88,26 +158,25 @@ func newShard(i int, cfg *Config) *shard {
 	return s
 }
 
-// shardOf hashes a flow's two endpoints in an order-independent way (a sum of per-endpoint
-// mixes), cheaply: it runs once per packet on the reader goroutine.
-func shardOf(t *capture.Transport, n int) int {
-	if n == 1 {
-		return 0
-	}
-	h := mixEndpoint(t.Src) + mixEndpoint(t.Dst) + uint64(t.Proto)
-	return int((h >> 33) % uint64(n))
-}
-
-func mixEndpoint(ap netip.AddrPort) uint64 {
-	b := ap.Addr().As16()
+// mix16 hashes one endpoint, an address in its 16-byte form (netip.Addr.As16) and a port. A
+// flow's shard is the sum of its two endpoints' mixes (order-independent) and its protocol, so
+// both directions meet in one shard; it runs once per packet on the reader goroutine.
+func mix16(b *[16]byte, port uint16) uint64 {
 	x := binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:])*0xc2b2ae3d27d4eb4f
-	x ^= uint64(ap.Port()) * 0x165667b19e3779f9
+	x ^= uint64(port) * 0x165667b19e3779f9
 	x ^= x >> 29
 	return x * 0xbf58476d1ce4e5b9
 }
 
-// push copies one packet into the shard's current batch (reader goroutine).
-func (s *shard) push(in *Input, p *capture.Packet, t *capture.Transport) {
+// shard returns the shard of the packet k records, one of n.
+func (k *pkt) shard(n int) int {
+	h := mix16(&k.src, k.sport) + mix16(&k.dst, k.dport) + uint64(k.proto)
+	return int((h >> 33) % uint64(n))
+}
+
+// push appends the packet k records, with its payload, to the shard's current batch (reader
+// goroutine).
+func (s *shard) push(in *Input, k *pkt, payload []byte) {
 	b := s.cur
 	if b != nil && b.in != in {
 		s.flush()
@@ -118,17 +187,10 @@ func (s *shard) push(in *Input, p *capture.Packet, t *capture.Transport) {
 		b.in = in
 		s.cur = b
 	}
-	k := pkt{t: *t, frame: p.Frame, offset: p.Offset, ts: p.Time}
-	if len(t.SrcMAC) == 6 && len(t.DstMAC) == 6 {
-		k.hasMAC = true
-		copy(k.src[:], t.SrcMAC)
-		copy(k.dst[:], t.DstMAC)
-	}
-	k.t.SrcMAC, k.t.DstMAC, k.t.Payload = nil, nil, nil
-	k.payload[0] = len(b.buf)
-	b.buf = append(b.buf, t.Payload...)
-	k.payload[1] = len(b.buf)
-	b.pkts = append(b.pkts, k)
+	k.payload[0] = int32(len(b.buf))
+	b.buf = append(b.buf, payload...)
+	k.payload[1] = int32(len(b.buf))
+	b.pkts = append(b.pkts, *k)
 	if len(b.pkts) >= batchPackets || len(b.buf) >= batchBytes-65536 {
 		s.flush()
 	}
@@ -171,12 +233,8 @@ func (s *shard) loop() {
 	for b := range s.in {
 		for i := range b.pkts {
 			k := &b.pkts[i]
-			t := k.t
-			t.Payload = b.buf[k.payload[0]:k.payload[1]]
-			if k.hasMAC {
-				t.SrcMAC, t.DstMAC = net.HardwareAddr(k.src[:]), net.HardwareAddr(k.dst[:])
-			}
-			s.safePacket(b.in, k.frame, k.offset, k.ts, &t)
+			t := k.transport(b.buf)
+			s.safePacket(b.in, k.frame, k.offset, time.Unix(k.sec, int64(k.nsec)).UTC(), &t)
 		}
 		if b.end != nil {
 			s.endInput(b.end.in, b.end.tot, b.end.more)
