@@ -258,7 +258,10 @@ func (r *Reader) pcapRecord(start int64, h, data []byte) {
 	if !r.pcap.nano {
 		frac *= 1000
 	}
-	r.pkt = Packet{Offset: start, Time: time.Unix(sec, frac).UTC(), LinkType: r.pcap.linkType, OrigLen: int(o.Uint32(h[12:])), Data: data}
+	// Field by field rather than a whole Packet: Interface stays 0 and the copy of a struct with
+	// pointers (with write barriers while the collector runs) is saved for every frame.
+	pk := &r.pkt
+	pk.Offset, pk.Time, pk.LinkType, pk.OrigLen, pk.Data = start, time.Unix(sec, frac).UTC(), r.pcap.linkType, int(o.Uint32(h[12:])), data
 }
 
 func (r *Reader) nextPcapRead() error {

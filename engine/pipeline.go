@@ -143,10 +143,10 @@ func (pl *pipeline) packets(rd *capture.Reader, run *capRun) error {
 			return nil
 		}
 		p, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
 		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
 			var fe *capture.FormatError
 			off := int64(-1)
 			if errors.As(err, &fe) {
@@ -176,7 +176,18 @@ func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
 		t = nil
 	}
 	if len(pl.cfg.Observers) > 0 {
-		run.ev = PacketEvent{Input: run.in, Packet: p, Transport: t, Err: derr}
+		// Only the fields that changed are written: for most frames none (the reader hands out the
+		// same Packet every time), which saves the write barriers of a whole-struct copy.
+		ev := &run.ev
+		if ev.Input != run.in || ev.Packet != p {
+			ev.Input, ev.Packet = run.in, p
+		}
+		if ev.Transport != t {
+			ev.Transport = t
+		}
+		if derr != nil || ev.Err != nil { // (errors are not compared: not every error type is comparable)
+			ev.Err = derr
+		}
 		for _, o := range pl.cfg.Observers {
 			o.Packet(&run.ev)
 		}
