@@ -54,7 +54,7 @@ const SecretsTLSKeyLog = 0x544c534b
 // Reader reads the packets of a pcap or pcapng file as a stream.
 type Reader struct {
 	name  string
-	br    *bufio.Reader
+	br    *input
 	off   int64 // bytes consumed from br
 	frame int
 	ng    bool
@@ -91,13 +91,20 @@ type ngState struct {
 }
 
 // NewReader reads the file header from r and returns a reader of its packets. name is used in
-// errors. r is read sequentially and never seeked, so stdin and pipes work.
+// errors. r is read sequentially and never seeked, so stdin and pipes work. The read buffer is
+// 1 MiB, or the size of r's buffer when r is a *bufio.Reader.
 func NewReader(r io.Reader, name string) (*Reader, error) {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 1<<20)
+	size := 1 << 20
+	if br, ok := r.(*bufio.Reader); ok {
+		size = br.Size()
 	}
-	rd := &Reader{name: name, br: br}
+	return NewReaderTee(r, name, size, nil)
+}
+
+// NewReaderTee is NewReader with a read buffer of size bytes (records longer than that are copied
+// out of it) whose bytes are lent to tee as they are read, when tee is not nil.
+func NewReaderTee(r io.Reader, name string, size int, tee Tee) (*Reader, error) {
+	rd := &Reader{name: name, br: newInput(r, size, tee)}
 	head, err := rd.br.Peek(4)
 	if err != nil {
 		return nil, rd.fail(0, "file too short for a capture header", err)

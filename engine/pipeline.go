@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -74,12 +73,13 @@ func (pl *pipeline) read(op *opened, more bool) {
 	in := op.in
 	cfg := pl.cfg
 	var hasher *teeHasher
-	var src io.Reader = op.stream()
+	var tee capture.Tee // stays a nil interface with HashFirst
+	src := op.stream()
 	if cfg.HashFirst {
 		op.hashAhead()
 	} else {
 		hasher = newTeeHasher(src)
-		src = hasher
+		tee = hasher
 	}
 	run := &capRun{in: in, more: more, sink: cfg.Output.Sink(in, LaneLink), linkOf: map[decoders.LinkDecoder]decoders.LinkStream{}}
 	// A 1 MiB read buffer, or the file's size when smaller: a folder of many small captures (or a
@@ -88,7 +88,7 @@ func (pl *pipeline) read(op *opened, more bool) {
 	if in.Size < int64(bufSize) {
 		bufSize = max(int(in.Size), 16<<10)
 	}
-	rd, err := capture.NewReader(bufio.NewReaderSize(src, bufSize), in.Name)
+	rd, err := capture.NewReaderTee(src, in.Name, bufSize, tee)
 	if err == nil {
 		in.Format, run.started = rd.Format(), true
 		rd.OnSecrets = func(sec capture.Secret) {
