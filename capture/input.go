@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // Tee is lent every byte a Reader reads from its source, in order and without a copy: the engine
@@ -16,7 +17,28 @@ type Tee interface {
 
 // teeChunks is the number of read buffers a Reader with a Tee rotates through, so that the Tee
 // has the time of several refills to finish with a buffer before the Reader needs it again.
-const teeChunks = 4
+const teeChunks = 6
+
+// Buffer is one of a Reader's read buffers when it has a Tee. Besides the Tee's lends it can be
+// held (Reader.Hold): a held buffer is never written again; when the Reader comes round to it
+// while it is still held it leaves it to its holders (and the garbage collector) and reads into
+// a new one, so a holder never makes the Reader wait.
+type Buffer struct {
+	b    []byte
+	lent sync.WaitGroup // lends to the Tee not yet done
+	held atomic.Int32   // holds not yet released
+}
+
+// Bytes returns the whole buffer.
+func (b *Buffer) Bytes() []byte { return b.b }
+
+// Hold takes a hold on the buffer. It is called on the Reader's goroutine, for the buffer
+// Reader.DataBuffer returned, before the next call to Next.
+func (b *Buffer) Hold() { b.held.Add(1) }
+
+// Release gives back a hold; the holder must not use the bytes afterwards. Any goroutine may call
+// it.
+func (b *Buffer) Release() { b.held.Add(-1) }
 
 // input is the Reader's read buffer: the Peek, Discard, Buffered, Size and Read of bufio.Reader
 // that reader.go uses, with bufio's semantics (errors, short reads, the bytes Peek returns), over
@@ -27,10 +49,9 @@ type input struct {
 	src    io.Reader
 	tee    Tee
 	size   int
-	chunks [][]byte         // allocated as they are first needed
-	busy   []sync.WaitGroup // busy[i]: lends of chunks[i] not yet done
+	chunks []*Buffer // allocated as they are first needed
 	cur    int
-	buf    []byte // chunks[cur]
+	buf    []byte // chunks[cur].b
 	r, w   int    // buf[r:w] is buffered
 	err    error
 }
@@ -42,11 +63,19 @@ func newInput(src io.Reader, size int, tee Tee) *input {
 	if tee != nil {
 		n = teeChunks
 	}
-	in.chunks = make([][]byte, n)
-	in.busy = make([]sync.WaitGroup, n)
-	in.chunks[0] = make([]byte, size)
-	in.buf = in.chunks[0]
+	in.chunks = make([]*Buffer, n)
+	in.chunks[0] = &Buffer{b: make([]byte, size)}
+	in.buf = in.chunks[0].b
 	return in
+}
+
+// current returns the buffer the buffered bytes are in; nil without a Tee (the one buffer
+// slides, so it cannot be held).
+func (in *input) current() *Buffer {
+	if in.tee == nil {
+		return nil
+	}
+	return in.chunks[in.cur]
 }
 
 // Size returns the size of the buffer: the longest Peek.
@@ -69,12 +98,17 @@ func (in *input) fill() {
 		} else {
 			// The bytes before r were lent: the rest moves to the next buffer, once it is free.
 			next := (in.cur + 1) % len(in.chunks)
-			in.busy[next].Wait()
-			if in.chunks[next] == nil {
-				in.chunks[next] = make([]byte, in.size)
+			c := in.chunks[next]
+			if c == nil || c.held.Load() > 0 {
+				// A held buffer is left to its holders; holds are only taken on this goroutine,
+				// so one seen free stays free.
+				c = &Buffer{b: make([]byte, in.size)}
+				in.chunks[next] = c
+			} else {
+				c.lent.Wait()
 			}
-			copy(in.chunks[next], in.buf[in.r:in.w])
-			in.cur, in.buf = next, in.chunks[next]
+			copy(c.b, in.buf[in.r:in.w])
+			in.cur, in.buf = next, c.b
 		}
 		in.w -= in.r
 		in.r = 0
@@ -86,8 +120,9 @@ func (in *input) fill() {
 			panic("capture: source returned an invalid count")
 		}
 		if n > 0 && in.tee != nil {
-			in.busy[in.cur].Add(1)
-			in.tee.Lend(in.buf[in.w:in.w+n], &in.busy[in.cur])
+			c := in.chunks[in.cur]
+			c.lent.Add(1)
+			in.tee.Lend(in.buf[in.w:in.w+n], &c.lent)
 		}
 		in.w += n
 		if err != nil {

@@ -205,6 +205,34 @@ func (r *Reader) Next() (*Packet, error) {
 	return &r.pkt, nil
 }
 
+// DataBuffer returns the read buffer that holds the bytes of the packet Next returned last, nil
+// when they are not in one (a record longer than the buffer) or the Reader has no Tee (its one
+// buffer slides). A hold on it (Buffer.Hold) keeps those bytes, and the slices the decoders take
+// of them, valid after the next call to Next.
+func (r *Reader) DataBuffer() *Buffer {
+	c := r.br.current()
+	if c == nil || len(r.pkt.Data) == 0 {
+		return nil
+	}
+	if _, ok := SliceOffset(c.b, r.pkt.Data); !ok {
+		return nil
+	}
+	return c
+}
+
+// SliceOffset returns the offset of s in b when s is a slice of b (as a packet's Data, and the
+// slices decoders take of it, are of its read buffer), and ok false when it is not.
+func SliceOffset(b, s []byte) (off int, ok bool) {
+	off = cap(b) - cap(s)
+	if off < 0 || off > len(b) || len(s) > len(b)-off {
+		return 0, false
+	}
+	if len(s) == 0 {
+		return off, true
+	}
+	return off, &b[off] == &s[0]
+}
+
 func (r *Reader) atEOF() bool {
 	_, err := r.br.Peek(1)
 	return err == io.EOF

@@ -157,14 +157,14 @@ func (pl *pipeline) packets(rd *capture.Reader, run *capRun) error {
 		}
 		run.packets++
 		if p.LinkType.IsIP() {
-			pl.ipFrame(run, p)
+			pl.ipFrame(run, rd, p)
 		} else {
 			pl.linkFrame(run, p)
 		}
 	}
 }
 
-func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
+func (pl *pipeline) ipFrame(run *capRun, rd *capture.Reader, p *capture.Packet) {
 	t, ok, derr := pl.nd.Decode(p)
 	if derr != nil {
 		run.sink.Count("packets_malformed", 1)
@@ -201,7 +201,7 @@ func (pl *pipeline) ipFrame(run *capRun, p *capture.Packet) {
 	}
 	var k pkt
 	k.record(p, t)
-	pl.shards[k.shard(len(pl.shards))].push(run.in, &k, t.Payload)
+	pl.shards[k.shard(len(pl.shards))].push(run.in, &k, t.Payload, rd.DataBuffer())
 }
 
 func (pl *pipeline) linkFrame(run *capRun, p *capture.Packet) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -28,14 +29,14 @@ type pkt struct {
 	offset       int64
 	sec          int64
 	nsec         int32
-	payload      [2]int32 // start, end in the batch buffer
+	payload      [2]int32 // start, end in the batch buffer, or in its held read buffer (pktHeld)
 	seq          uint32
 	sport, dport uint16
 	src, dst     [16]byte
 	smac, dmac   [6]byte
 	proto        netflow.Proto
 	flags        uint8
-	kind         uint8 // pktSrc4, pktDst4, pktSrcValid, pktDstValid, pktMAC
+	kind         uint8 // pktSrc4, pktDst4, pktSrcValid, pktDstValid, pktMAC, pktHeld
 }
 
 // Bits of pkt.kind.
@@ -45,6 +46,7 @@ const (
 	pktSrcValid             // the address is not the zero netip.Addr
 	pktDstValid             //
 	pktMAC                  // the frame had 6-byte MAC addresses
+	pktHeld                 // the payload is in the batch's held read buffer, not copied
 )
 
 // addrKind returns a's bits of pkt.kind (is4, valid) shifted by which (0 for src, 1 for dst).
@@ -82,9 +84,13 @@ func (k *pkt) record(p *capture.Packet, t *capture.Transport) {
 	}
 }
 
-// transport rebuilds the capture.Transport of k, with its payload in buf. The MAC slices point
+// transport rebuilds the capture.Transport of k, with its payload in b. The MAC slices point
 // into k.
-func (k *pkt) transport(buf []byte) capture.Transport {
+func (k *pkt) transport(b *batch) capture.Transport {
+	buf := b.buf
+	if k.kind&pktHeld != 0 {
+		buf = b.held.Bytes()
+	}
 	t := capture.Transport{
 		Proto:    k.proto,
 		Src:      netip.AddrPortFrom(pktAddr(&k.src, k.kind, 0), k.sport),
@@ -103,6 +109,9 @@ type batch struct {
 	in   *Input
 	pkts []pkt
 	buf  []byte
+	// held is the capture reader's buffer the payloads of pktHeld packets lie in (one per batch),
+	// held until the shard is through with the batch: the payload is not copied.
+	held *capture.Buffer
 	// end, when set, marks the end of input end.in after the packets of this batch.
 	end *endMark
 	// settled, when set, is told when the packets of this batch (and all before) are handled.
@@ -174,9 +183,46 @@ func (k *pkt) shard(n int) int {
 	return int((h >> 33) % uint64(n))
 }
 
-// push appends the packet k records, with its payload, to the shard's current batch (reader
-// goroutine).
-func (s *shard) push(in *Input, k *pkt, payload []byte) {
+// push appends the packet k records to the shard's current batch (reader goroutine). Its
+// payload is left in place when it lies in rbuf, the capture reader's buffer the packet was read
+// into (nil if none), which the batch then holds; otherwise it is copied into the batch.
+func (s *shard) push(in *Input, k *pkt, payload []byte, rbuf *capture.Buffer) {
+	b := s.batchOf(in)
+	if off, ok := heldOffset(rbuf, payload); ok {
+		if b.held != rbuf {
+			if b.held != nil { // one read buffer per batch
+				s.flush()
+				b = s.batchOf(in)
+			}
+			rbuf.Hold()
+			b.held = rbuf
+		}
+		k.payload = [2]int32{int32(off), int32(off + len(payload))}
+		k.kind |= pktHeld
+	} else {
+		k.payload[0] = int32(len(b.buf))
+		b.buf = append(b.buf, payload...)
+		k.payload[1] = int32(len(b.buf))
+	}
+	b.pkts = append(b.pkts, *k)
+	if len(b.pkts) >= batchPackets || len(b.buf) >= batchBytes-65536 {
+		s.flush()
+	}
+}
+
+// heldOffset returns where payload lies in the read buffer rbuf, ok false when it does not lie
+// there (or rbuf is nil).
+func heldOffset(rbuf *capture.Buffer, payload []byte) (int, bool) {
+	if rbuf == nil {
+		return 0, false
+	}
+	off, ok := capture.SliceOffset(rbuf.Bytes(), payload)
+	return off, ok && off+len(payload) <= math.MaxInt32
+}
+
+// batchOf returns the shard's current batch, a new one when there is none or it is of another
+// input.
+func (s *shard) batchOf(in *Input) *batch {
 	b := s.cur
 	if b != nil && b.in != in {
 		s.flush()
@@ -187,13 +233,7 @@ func (s *shard) push(in *Input, k *pkt, payload []byte) {
 		b.in = in
 		s.cur = b
 	}
-	k.payload[0] = int32(len(b.buf))
-	b.buf = append(b.buf, payload...)
-	k.payload[1] = int32(len(b.buf))
-	b.pkts = append(b.pkts, *k)
-	if len(b.pkts) >= batchPackets || len(b.buf) >= batchBytes-65536 {
-		s.flush()
-	}
+	return b
 }
 
 // pushEnd hands on the shard's last batch of an input with the end-of-input mark.
@@ -233,7 +273,7 @@ func (s *shard) loop() {
 	for b := range s.in {
 		for i := range b.pkts {
 			k := &b.pkts[i]
-			t := k.transport(b.buf)
+			t := k.transport(b)
 			s.safePacket(b.in, k.frame, k.offset, time.Unix(k.sec, int64(k.nsec)).UTC(), &t)
 		}
 		if b.end != nil {
@@ -242,7 +282,10 @@ func (s *shard) loop() {
 		if b.settled != nil {
 			b.settled.Done()
 		}
-		b.pkts, b.buf, b.end, b.in, b.settled = b.pkts[:0], b.buf[:0], nil, nil, nil
+		if b.held != nil {
+			b.held.Release()
+		}
+		b.pkts, b.buf, b.end, b.in, b.settled, b.held = b.pkts[:0], b.buf[:0], nil, nil, nil, nil
 		batchPool.Put(b)
 	}
 	s.finish()

@@ -161,6 +161,7 @@ type captureNotes struct {
 // noteSink keeps the warnings and errors of one lane of one input.
 type noteSink struct {
 	in    *engine.Input
+	lane  int
 	notes []decoders.Note
 }
 
@@ -174,8 +175,8 @@ func (s *noteSink) Note(n decoders.Note) {
 	}
 }
 
-func (o *captureNotes) Sink(in *engine.Input, _ int) decoders.Sink {
-	s := &noteSink{in: in}
+func (o *captureNotes) Sink(in *engine.Input, lane int) decoders.Sink {
+	s := &noteSink{in: in, lane: lane}
 	o.mu.Lock()
 	o.sinks = append(o.sinks, s)
 	o.mu.Unlock()
@@ -190,10 +191,13 @@ func (o *captureNotes) Done(in *engine.Input) {
 	}
 }
 
-// notes returns the kept notes in input order, then file order.
+// notes returns the kept notes in input order, then lane order (the shards create their sinks
+// in whatever order they first meet the input), then file order.
 func (o *captureNotes) notes() []decoders.Note {
 	var out []decoders.Note
-	slices.SortStableFunc(o.sinks, func(a, b *noteSink) int { return cmp.Compare(a.in.Index, b.in.Index) })
+	slices.SortStableFunc(o.sinks, func(a, b *noteSink) int {
+		return cmp.Or(cmp.Compare(a.in.Index, b.in.Index), cmp.Compare(a.lane, b.lane))
+	})
 	for _, s := range o.sinks {
 		out = append(out, s.notes...)
 	}
