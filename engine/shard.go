@@ -129,8 +129,10 @@ const (
 	batchBytes   = 512 << 10
 )
 
+// A batch's buffer starts small: most payloads stay in the reader's buffers (batch.held) and only
+// the others are copied into it.
 var batchPool = sync.Pool{New: func() any {
-	return &batch{pkts: make([]pkt, 0, batchPackets), buf: make([]byte, 0, batchBytes)}
+	return &batch{pkts: make([]pkt, 0, batchPackets), buf: make([]byte, 0, 64<<10)}
 }}
 
 type shard struct {
