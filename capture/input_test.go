@@ -95,6 +95,11 @@ func inputOps(t *testing.T, data, ops []byte, size int, mode uint8, tee bool) {
 		in = newInput(source(data, mode), size, nil)
 	}
 	res := func(b []byte, n int, err error) string { return fmt.Sprintf("% x %d %v", b, n, err) }
+	// bufio reads a Read of a buffer's size or more straight into the caller's slice when it has
+	// nothing buffered; input reads it through its buffer (to lend it to the Tee), and so may
+	// have more buffered afterwards: from then on Buffered is not compared (the bytes, counts and
+	// errors still are).
+	bypassed := false
 	for i, op := range ops {
 		n := int(op >> 2)
 		if op&0x80 != 0 {
@@ -113,12 +118,16 @@ func inputOps(t *testing.T, data, ops []byte, size int, mode uint8, tee bool) {
 			y, err := in.Discard(n)
 			b = res(nil, y, err)
 		case 2:
+			bypassed = bypassed || n >= size
 			p, q := make([]byte, n), make([]byte, n)
 			x, errx := io.ReadFull(br, p)
 			y, erry := io.ReadFull(in, q)
 			a, b = res(p[:x], x, errx), res(q[:y], y, erry)
 		case 3:
-			a, b = fmt.Sprint(br.Buffered(), br.Size()), fmt.Sprint(in.Buffered(), in.Size())
+			a, b = fmt.Sprint(br.Size()), fmt.Sprint(in.Size())
+			if !bypassed {
+				a, b = fmt.Sprint(br.Buffered(), a), fmt.Sprint(in.Buffered(), b)
+			}
 		}
 		if a != b {
 			t.Fatalf("op %d (%#x) on %d bytes, buffer %d, source %d: bufio %s, input %s", i, op, len(data), size, mode%5, a, b)
