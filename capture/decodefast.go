@@ -145,7 +145,11 @@ func (d *NetDecoder) fast(lt LinkType, b []byte) bool {
 		return false
 	}
 
-	out := &d.out
+	// Both transports start with the source and destination ports.
+	var l4 netflow.Proto
+	var flags uint8
+	var seq uint32
+	var pay []byte
 	switch proto {
 	case 6: // TCP
 		if len(b) < 20 {
@@ -155,21 +159,11 @@ func (d *NetDecoder) fast(lt LinkType, b []byte) bool {
 		if off < 20 || off > len(b) {
 			return false
 		}
-		*out = Transport{
-			Proto:    netflow.TCP,
-			Src:      netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:2])),
-			Dst:      netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:4])),
-			SrcMAC:   srcMAC,
-			DstMAC:   dstMAC,
-			TCPFlags: b[13] & (FlagFIN | FlagSYN | FlagRST | 0x08 | FlagACK),
-			Seq:      binary.BigEndian.Uint32(b[4:8]),
-			Payload:  b[off:],
-		}
+		l4, flags, seq, pay = netflow.TCP, b[13]&(FlagFIN|FlagSYN|FlagRST|0x08|FlagACK), binary.BigEndian.Uint32(b[4:8]), b[off:]
 	case 17: // UDP
 		if len(b) < 8 {
 			return false
 		}
-		var pay []byte
 		switch n := int(binary.BigEndian.Uint16(b[4:6])); {
 		case n >= 8:
 			pay = b[8:min(n, len(b))]
@@ -178,16 +172,19 @@ func (d *NetDecoder) fast(lt LinkType, b []byte) bool {
 		default:
 			return false
 		}
-		*out = Transport{
-			Proto:   netflow.UDP,
-			Src:     netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:2])),
-			Dst:     netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:4])),
-			SrcMAC:  srcMAC,
-			DstMAC:  dstMAC,
-			Payload: pay,
-		}
+		l4 = netflow.UDP
 	default:
 		return false
+	}
+	d.out = Transport{
+		Proto:    l4,
+		Src:      netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:2])),
+		Dst:      netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:4])),
+		SrcMAC:   srcMAC,
+		DstMAC:   dstMAC,
+		TCPFlags: flags,
+		Seq:      seq,
+		Payload:  pay,
 	}
 	return true
 }
