@@ -15,9 +15,11 @@ import (
 )
 
 // A shard follows the flows whose endpoints hash to it: its own flow table with reassembly, the
-// payload decoders of those flows, and each observer's part. The reader goroutine copies each
-// packet's transport view into the shard's current batch; batches travel over a channel, so the
-// shard never touches the reader's buffers.
+// payload decoders of those flows, and each observer's part. The reader goroutine records each
+// packet's transport view in the shard's current batch; batches travel over a channel. A payload
+// stays in the capture reader's buffer, which the batch holds (capture.Buffer) until the shard is
+// through with it, so the reader never writes it meanwhile; a payload outside the reader's
+// buffers is copied into the batch.
 
 // pkt is one packet's transport view, copied out of the reader's buffer into a compact record
 // with no pointers: the batch's records are then a plain block of memory that the reader fills
