@@ -20,9 +20,9 @@ type Tee interface {
 const teeChunks = 6
 
 // Buffer is one of a Reader's read buffers when it has a Tee. Besides the Tee's lends it can be
-// held (Reader.Hold): a held buffer is never written again; when the Reader comes round to it
-// while it is still held it leaves it to its holders (and the garbage collector) and reads into
-// a new one, so a holder never makes the Reader wait.
+// held (Buffer.Hold on what Reader.DataBuffer returns): a held buffer is never written again;
+// when the Reader comes round to it while it is still held it leaves it to its holders (and the
+// garbage collector) and reads into a new one, so a holder never makes the Reader wait.
 type Buffer struct {
 	b    []byte
 	lent sync.WaitGroup // lends to the Tee not yet done
