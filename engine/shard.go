@@ -254,8 +254,11 @@ func (s *shard) ended(f *flowtable.Flow) {
 // countSkipped adds the bytes a flow lost to holes since they were last counted to the current
 // input.
 func (s *shard) countSkipped(f *flowtable.Flow) {
-	st := engineState(f)
 	n := f.SkippedBytes[0] + f.SkippedBytes[1]
+	if n == 0 {
+		return // nothing lost: no need for the engine's state (most flows that carried nothing have none)
+	}
+	st := engineState(f)
 	if d := n - st.skipSeen; d > 0 {
 		s.skipped += d
 		if st.skipSeen == 0 || st.gapInput != s.input {

@@ -204,8 +204,10 @@ func (o *Observer) newPart(lane int) *part {
 
 // flowState is the search's slot on a flow.
 type flowState struct {
+	// uid is the flow's uid, taken at its first hit: most flows have none, and a uid costs a
+	// SHA-256.
 	uid  string
-	tail [2][]byte // the last bytes of each direction of a TCP flow
+	tail [2][]byte // the last bytes of each direction of a TCP flow, overlap bytes at most
 	off  [2]int64  // stream bytes seen in each direction
 	held []held
 }
@@ -257,7 +259,7 @@ func (o *Observer) Packet(ev *engine.PacketEvent) {
 func (p *part) Chunk(c *engine.Chunk, state *any) {
 	fs, _ := (*state).(*flowState)
 	if fs == nil {
-		fs = &flowState{uid: c.Flow.UID()}
+		fs = &flowState{}
 		*state = fs
 	}
 	d := c.Dir & 1
@@ -291,13 +293,28 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 	p.c, p.fs = nil, nil
 	fs.off[d] += int64(len(pl))
 	if tcp {
-		if len(pl) >= overlap {
-			fs.tail[d] = append(fs.tail[d][:0], pl[len(pl)-overlap:]...)
-		} else {
-			keep := append(fs.tail[d], pl...)
-			fs.tail[d] = append(fs.tail[d][:0], keep[max(len(keep)-overlap, 0):]...)
-		}
+		fs.keep(d, pl)
 	}
+}
+
+// keep makes the last overlap bytes of direction d, after pl, its tail. The tails of both
+// directions share one array, made at the flow's first TCP bytes, and never grow.
+func (fs *flowState) keep(d netflow.Direction, pl []byte) {
+	t := fs.tail[d]
+	if t == nil {
+		b := make([]byte, 2*overlap)
+		fs.tail[0], fs.tail[1] = b[:0:overlap], b[overlap:overlap]
+		t = fs.tail[d]
+	}
+	if len(pl) >= overlap {
+		t = append(t[:0], pl[len(pl)-overlap:]...)
+	} else {
+		if drop := len(t) + len(pl) - overlap; drop > 0 {
+			t = t[:copy(t, t[drop:])]
+		}
+		t = append(t, pl...)
+	}
+	fs.tail[d] = t
 }
 
 // emit turns a hit in the current chunk into a fix.
@@ -311,6 +328,9 @@ func (p *part) emit(h scan.Hit) {
 	src, dst := c.Flow.Client, c.Flow.Server
 	if c.Dir != netflow.ClientToServer {
 		src, dst = dst, src
+	}
+	if p.fs.uid == "" {
+		p.fs.uid = c.Flow.UID()
 	}
 	f.Evidence.Network = &geo.Network{FlowUID: p.fs.uid, Proto: c.Flow.Proto, Src: src, Dst: dst, Direction: c.Dir}
 	p.report(f, p.fs.uid, p.fs)
@@ -447,8 +467,10 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 	if len(fs.held) > 0 {
 		p.release(fs, nil)
 	}
-	if k, ok := p.sink.(Known); ok {
-		k.Forget(fs.uid)
+	if k, ok := p.sink.(Known); ok && f.HasUID() {
+		// The sink remembers what the decoders reported under the flow's uid: a flow whose uid
+		// nobody asked for has nothing remembered.
+		k.Forget(f.UID())
 	}
 	*state = nil
 }

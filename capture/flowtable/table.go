@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -18,17 +19,33 @@ import (
 	"droneaudit/netflow"
 )
 
-// FlowKey identifies a flow regardless of direction.
+// FlowKey identifies a flow regardless of direction: both endpoints as plain words, in a
+// canonical order, so that the table's map hashes and compares flat memory (an AddrPort holds a
+// pointer for its zone, which costs the map a slower, field-by-field hash). Addresses decoded
+// from packets never carry a zone, so the 16-byte form and the bit length (0 for the zero
+// Addr, 32, 128) tell them apart.
 type FlowKey struct {
-	Proto netflow.Proto
-	A, B  netip.AddrPort // A < B in canonical order
+	aHi, aLo, bHi, bLo uint64
+	// meta: A's port, B's port, the protocol, A's and B's bit lengths.
+	meta uint64
 }
 
-func canonical(t *capture.Transport) (FlowKey, bool) {
-	if t.Src.Compare(t.Dst) <= 0 {
-		return FlowKey{t.Proto, t.Src, t.Dst}, false
+// endpointKey is one endpoint as words: the 16-byte address, its port and its bit length.
+func endpointKey(ap netip.AddrPort) (hi, lo uint64, rest uint32) {
+	a := ap.Addr()
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), uint32(ap.Port())<<8 | uint32(a.BitLen())
+}
+
+// keyOf is the flow key of a packet between src and dst: the same both ways.
+func keyOf(proto netflow.Proto, src, dst netip.AddrPort) FlowKey {
+	sHi, sLo, s := endpointKey(src)
+	dHi, dLo, d := endpointKey(dst)
+	if sHi > dHi || sHi == dHi && (sLo > dLo || sLo == dLo && s > d) {
+		sHi, sLo, s, dHi, dLo, d = dHi, dLo, d, sHi, sLo, s
 	}
-	return FlowKey{t.Proto, t.Dst, t.Src}, true
+	// Each rest is 24 bits: port and bit length.
+	return FlowKey{sHi, sLo, dHi, dLo, uint64(s)<<32 | uint64(d)<<8 | uint64(proto)}
 }
 
 // Flow is one bidirectional conversation. The client is the side that sent the first packet seen
@@ -61,7 +78,7 @@ type Flow struct {
 	Data []any
 
 	uid      string
-	slots    [3]any // backing of Data for up to three owners, saving an allocation per flow
+	slots    [5]any // backing of Data for up to five owners (the engine and an audit's observers), saving an allocation per flow
 	nextSeq  [2]uint32
 	seqKnown [2]bool
 	reasm    [2]bool   // this direction is handed to full reassembly
@@ -90,6 +107,10 @@ func (f *Flow) UID() string {
 	}
 	return f.uid
 }
+
+// HasUID reports whether the flow's uid was computed (by UID): a flow that was never named by
+// its uid has nothing filed under it.
+func (f *Flow) HasUID() bool { return f.uid != "" }
 
 // Inner returns a flow for the bytes an opened layer of f carries: same endpoints and times,
 // its own per-owner slots, not in any table. Its uid is f's with the layer's name appended.
@@ -127,8 +148,34 @@ type Table struct {
 	// reuse holds, for the addresses whose flow Reused just ended, the count the next flow on
 	// them carries.
 	reuse map[FlowKey]uint32
+	// macs holds the text of the MAC addresses met so far: a capture has few stations and many
+	// flows, and each flow names two.
+	macs map[[6]byte]string
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
+}
+
+// maxMACs bounds the MAC addresses whose text the table keeps; past it, new ones are formatted
+// for each flow.
+const maxMACs = 4096
+
+// macString is hw.String(), formatted once per address.
+func (ft *Table) macString(hw net.HardwareAddr) string {
+	if len(hw) != 6 {
+		return hw.String()
+	}
+	k := [6]byte(hw)
+	if s, ok := ft.macs[k]; ok {
+		return s
+	}
+	s := hw.String()
+	if len(ft.macs) < maxMACs {
+		if ft.macs == nil {
+			ft.macs = map[[6]byte]string{}
+		}
+		ft.macs[k] = s
+	}
+	return s
 }
 
 // New returns an empty table.
@@ -148,7 +195,7 @@ func (ft *Table) Reused(t *capture.Transport) *Flow {
 	if t.Proto != netflow.TCP || t.TCPFlags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN {
 		return nil
 	}
-	key, _ := canonical(t)
+	key := keyOf(t.Proto, t.Src, t.Dst)
 	f := ft.flows[key]
 	if f == nil || f.reasm[0] || f.reasm[1] || !(f.Closed() || f.Bytes[0]+f.Bytes[1] > 0) {
 		return nil
@@ -166,7 +213,7 @@ func (ft *Table) Reused(t *capture.Transport) *Flow {
 
 // Add accounts one packet and returns its in-order payload.
 func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
-	key, _ := canonical(t)
+	key := keyOf(t.Proto, t.Src, t.Dst)
 	f, ok := ft.flows[key]
 	d := Delivery{}
 	if !ok {
@@ -193,7 +240,7 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 		dir = netflow.ServerToClient
 	}
 	if dir == netflow.ClientToServer && f.ClientMAC == "" && t.SrcMAC != nil {
-		f.ClientMAC, f.ServerMAC = t.SrcMAC.String(), t.DstMAC.String()
+		f.ClientMAC, f.ServerMAC = ft.macString(t.SrcMAC), ft.macString(t.DstMAC)
 	}
 	f.Packets[dir]++
 	f.Last = ts
@@ -261,25 +308,36 @@ func (ft *Table) tcp(f *Flow, dir netflow.Direction, t *capture.Transport, d Del
 
 var uidEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
+// uidChars is how many base32 characters of the hash a uid keeps (85 bits); uidHashBytes the
+// hash bytes they are drawn from, whole 5-byte groups of base32 (RFC 4648 §6).
+const (
+	uidChars     = 17
+	uidHashBytes = 15
+)
+
 // flowUID is stable for the same capture: it hashes the flow's addresses and first frame, so
-// re-running an audit gives the same uids (Zeek-style "C…" identifiers).
+// re-running an audit gives the same uids (Zeek-style "C…" identifiers). The hashed bytes are the
+// protocol, each endpoint in netip.AddrPort's binary form, the first frame as 8 bytes big-endian
+// and, for a flow that reused ports, its reuse count as 4 bytes: built on the stack, so that the
+// only allocation is the uid itself.
 func flowUID(f *Flow) string {
-	h := sha256.New()
-	h.Write([]byte{byte(f.Proto)})
-	b, _ := f.Client.MarshalBinary()
-	h.Write(b)
-	b, _ = f.Server.MarshalBinary()
-	h.Write(b)
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(f.FirstFrame))
-	h.Write(n[:])
+	var buf [1 + 2*(16+2) + 8 + 4 + 16]byte // room for two IPv6 endpoints; a zone overflows to the heap
+	b := append(buf[:0], byte(f.Proto))
+	b, _ = f.Client.AppendBinary(b)
+	b, _ = f.Server.AppendBinary(b)
+	b = binary.BigEndian.AppendUint64(b, uint64(f.FirstFrame))
 	if f.reuse > 0 {
 		// A connection reusing the ports of an earlier one (possibly from another capture,
 		// starting at the same frame number) is told apart from it.
-		binary.BigEndian.PutUint32(n[:4], f.reuse)
-		h.Write(n[:4])
+		b = binary.BigEndian.AppendUint32(b, f.reuse)
 	}
-	return "C" + uidEncoding.EncodeToString(h.Sum(nil))[:17]
+	sum := sha256.Sum256(b)
+	var enc [24]byte // base32 of uidHashBytes bytes
+	uidEncoding.Encode(enc[:], sum[:uidHashBytes])
+	var uid [1 + uidChars]byte
+	uid[0] = 'C'
+	copy(uid[1:], enc[:uidChars])
+	return string(uid[:])
 }
 
 // ClosedLinger is how long a closed TCP flow (FIN both ways, or RST) stays in the table to
@@ -315,7 +373,4 @@ func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 	return gone
 }
 
-func flowKey(f *Flow) FlowKey {
-	k, _ := canonical(&capture.Transport{Proto: f.Proto, Src: f.Client, Dst: f.Server})
-	return k
-}
+func flowKey(f *Flow) FlowKey { return keyOf(f.Proto, f.Client, f.Server) }
