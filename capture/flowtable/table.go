@@ -51,13 +51,19 @@ func keyOf(proto netflow.Proto, src, dst netip.AddrPort) FlowKey {
 // Flow is one bidirectional conversation. The client is the side that sent the first packet seen
 // (for TCP, the sender of a lone SYN when the handshake was captured).
 type Flow struct {
-	Proto        netflow.Proto
+	Proto netflow.Proto
+	// What Expire reads of every flow it passes, first and together: one cache line.
+	fin   [2]bool
+	rst   bool
+	reuse uint32 // how many flows on the same addresses and ports came before (Table.Reused)
+	Last  time.Time
+	First time.Time
+
 	Client       netip.AddrPort
 	Server       netip.AddrPort
 	ClientMAC    string
 	ServerMAC    string
 	FirstFrame   int
-	First, Last  time.Time
 	Packets      [2]int64
 	Bytes        [2]int64 // payload bytes each way
 	SkippedBytes [2]int64 // TCP bytes lost to gaps, each way
@@ -84,9 +90,12 @@ type Flow struct {
 	reasm    [2]bool   // this direction is handed to full reassembly
 	heldMin  [2]uint32 // lowest sequence number reassembly holds since it last released bytes
 	heldSet  [2]bool
-	fin      [2]bool
-	rst      bool
-	reuse    uint32 // how many flows on the same addresses and ports came before (Table.Reused)
+}
+
+// carries reports whether a packet of t belongs to the flow: the same protocol and endpoints,
+// either way.
+func (f *Flow) carries(t *capture.Transport) bool {
+	return t.Proto == f.Proto && (t.Src == f.Client && t.Dst == f.Server || t.Src == f.Server && t.Dst == f.Client)
 }
 
 // Closed reports whether the flow ended: a TCP reset, or a FIN each way.
@@ -151,8 +160,38 @@ type Table struct {
 	// macs holds the text of the MAC addresses met so far: a capture has few stations and many
 	// flows, and each flow names two.
 	macs map[[6]byte]string
+	// last is the flow of the last packet looked up, which most packets share with the one
+	// before; nil after it left the table. absent is a key Reused found no flow for, which Add
+	// then need not look up again (absentSet tells it is set).
+	last      *Flow
+	absent    FlowKey
+	absentSet bool
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
+}
+
+// lookup returns the flow of a packet of t, if the table holds one, and its key; keyed is false
+// (and the key not computed) when the flow was the last one looked up.
+func (ft *Table) lookup(t *capture.Transport) (f *Flow, key FlowKey, keyed bool) {
+	if f := ft.last; f != nil && f.carries(t) {
+		return f, key, false
+	}
+	key = keyOf(t.Proto, t.Src, t.Dst)
+	if ft.absentSet && key == ft.absent {
+		return nil, key, true
+	}
+	if f = ft.flows[key]; f != nil {
+		ft.last = f
+	}
+	return f, key, true
+}
+
+// remove takes f, of key, out of the flow map.
+func (ft *Table) remove(f *Flow, key FlowKey) {
+	delete(ft.flows, key)
+	if ft.last == f {
+		ft.last = nil
+	}
 }
 
 // maxMACs bounds the MAC addresses whose text the table keeps; past it, new ones are formatted
@@ -195,12 +234,19 @@ func (ft *Table) Reused(t *capture.Transport) *Flow {
 	if t.Proto != netflow.TCP || t.TCPFlags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN {
 		return nil
 	}
-	key := keyOf(t.Proto, t.Src, t.Dst)
-	f := ft.flows[key]
-	if f == nil || f.reasm[0] || f.reasm[1] || !(f.Closed() || f.Bytes[0]+f.Bytes[1] > 0) {
+	f, key, keyed := ft.lookup(t)
+	if f == nil {
+		ft.absent, ft.absentSet = key, true
 		return nil
 	}
-	delete(ft.flows, key)
+	if f.reasm[0] || f.reasm[1] || !(f.Closed() || f.Bytes[0]+f.Bytes[1] > 0) {
+		return nil
+	}
+	if !keyed {
+		key = flowKey(f)
+	}
+	ft.remove(f, key)
+	ft.absent, ft.absentSet = key, true
 	if ft.reuse == nil {
 		ft.reuse = map[FlowKey]uint32{}
 	}
@@ -213,10 +259,10 @@ func (ft *Table) Reused(t *capture.Transport) *Flow {
 
 // Add accounts one packet and returns its in-order payload.
 func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
-	key := keyOf(t.Proto, t.Src, t.Dst)
-	f, ok := ft.flows[key]
+	f, key, _ := ft.lookup(t)
+	ft.absentSet = false
 	d := Delivery{}
-	if !ok {
+	if f == nil {
 		f = &Flow{Proto: t.Proto, Client: t.Src, Server: t.Dst, FirstFrame: frame, First: ts}
 		if n, ok := ft.reuse[key]; ok {
 			f.reuse = n
@@ -232,6 +278,7 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 			f.Data = make([]any, ft.Slots)
 		}
 		ft.flows[key] = f
+		ft.last = f
 		ft.order = append(ft.order, f)
 		d.NewFlow = true
 	}
@@ -350,17 +397,20 @@ const ClosedLinger = 5 * time.Second
 // with a gap first.
 func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 	var gone []*Flow
+	// A flow is idle when its last packet came before the cut-off of its kind (now.Sub(f.Last) >
+	// limit, without a subtraction per flow).
+	cutTCP, cutUDP, cutClosed := now.Add(-idle), now.Add(-udpIdle), now.Add(-min(idle, ClosedLinger))
 	kept := ft.order[:0]
 	for _, f := range ft.order {
-		limit := idle
+		cut := cutTCP
 		if f.Proto == netflow.UDP {
-			limit = udpIdle
+			cut = cutUDP
 		} else if f.Closed() {
-			limit = min(idle, ClosedLinger)
+			cut = cutClosed
 		}
-		if now.Sub(f.Last) > limit {
+		if f.Last.Before(cut) {
 			gone = append(gone, f)
-			delete(ft.flows, flowKey(f))
+			ft.remove(f, flowKey(f))
 			continue
 		}
 		kept = append(kept, f)
