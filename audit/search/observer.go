@@ -187,6 +187,8 @@ type part struct {
 	// the chunk being searched, for emit
 	c  *engine.Chunk
 	fs *flowState
+	// emitFn is p.emit, made once: a method value passed on allocates.
+	emitFn func(scan.Hit)
 	// lo, hi: when searching the seam between two chunks, a hit must start before lo (in the
 	// kept bytes) and end at hi or later (in the new ones); 0, 0 otherwise.
 	lo, hi int
@@ -199,7 +201,9 @@ type part struct {
 }
 
 func (o *Observer) newPart(lane int) *part {
-	return &part{o: o, lane: lane, sc: scan.NewScanner(o.opt.Pattern), held: map[*flowState]struct{}{}}
+	p := &part{o: o, lane: lane, sc: scan.NewScanner(o.opt.Pattern), held: map[*flowState]struct{}{}}
+	p.emitFn = p.emit
+	return p
 }
 
 // flowState is the search's slot on a flow.
@@ -285,11 +289,11 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 		p.buf = append(append(p.buf[:0], fs.tail[d]...), pl[:min(len(pl), overlap)]...)
 		p.c, p.fs, p.lo, p.hi, p.base = c, fs, t, t+1, fs.off[d]-int64(t)
 		if len(p.buf) > t {
-			p.sc.Scan(p.buf, p.emit)
+			p.sc.Scan(p.buf, p.emitFn)
 		}
 	}
 	p.c, p.fs, p.lo, p.hi, p.base = c, fs, 0, 0, fs.off[d]
-	p.sc.Scan(pl, p.emit)
+	p.sc.Scan(pl, p.emitFn)
 	p.c, p.fs = nil, nil
 	fs.off[d] += int64(len(pl))
 	if tcp {

@@ -158,8 +158,10 @@ type Table struct {
 	// them carries.
 	reuse map[FlowKey]uint32
 	// macs holds the text of the MAC addresses met so far: a capture has few stations and many
-	// flows, and each flow names two.
-	macs map[[6]byte]string
+	// flows, and each flow names two. recent holds the last few, which most flows name again.
+	macs   map[[6]byte]string
+	recent [4]macText
+	next   int // the entry of recent to replace next
 	// last is the flow of the last packet looked up, which most packets share with the one
 	// before; nil after it left the table. absent is a key Reused found no flow for, which Add
 	// then need not look up again (absentSet tells it is set).
@@ -198,22 +200,34 @@ func (ft *Table) remove(f *Flow, key FlowKey) {
 // for each flow.
 const maxMACs = 4096
 
+type macText struct {
+	hw   [6]byte
+	text string // "" while the entry is unused
+}
+
 // macString is hw.String(), formatted once per address.
 func (ft *Table) macString(hw net.HardwareAddr) string {
 	if len(hw) != 6 {
 		return hw.String()
 	}
 	k := [6]byte(hw)
-	if s, ok := ft.macs[k]; ok {
-		return s
-	}
-	s := hw.String()
-	if len(ft.macs) < maxMACs {
-		if ft.macs == nil {
-			ft.macs = map[[6]byte]string{}
+	for i := range ft.recent {
+		if e := &ft.recent[i]; e.hw == k && e.text != "" {
+			return e.text
 		}
-		ft.macs[k] = s
 	}
+	s, ok := ft.macs[k]
+	if !ok {
+		s = hw.String()
+		if len(ft.macs) < maxMACs {
+			if ft.macs == nil {
+				ft.macs = map[[6]byte]string{}
+			}
+			ft.macs[k] = s
+		}
+	}
+	ft.recent[ft.next] = macText{k, s}
+	ft.next = (ft.next + 1) % len(ft.recent)
 	return s
 }
 
