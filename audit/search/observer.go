@@ -9,6 +9,7 @@ package search
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 
 	"droneaudit/capture"
@@ -327,8 +328,7 @@ func (p *part) emit(h scan.Hit) {
 		return // on the seam, only hits that cross it: the others are found in either chunk alone
 	}
 	c := p.c
-	where := fmt.Sprintf("frame %d, %s byte %d", c.Frame, c.Dir, p.base+int64(h.Offset))
-	f := p.fix(h, c.Input, geo.ChannelNetwork, c.Offset, where)
+	f := p.fix(h, c.Input, geo.ChannelNetwork, c.Offset, streamLocator(c.Frame, c.Dir, p.base+int64(h.Offset)))
 	src, dst := c.Flow.Client, c.Flow.Server
 	if c.Dir != netflow.ClientToServer {
 		src, dst = dst, src
@@ -338,6 +338,15 @@ func (p *part) emit(h scan.Hit) {
 	}
 	f.Evidence.Network = &geo.Network{FlowUID: p.fs.uid, Proto: c.Flow.Proto, Src: src, Dst: dst, Direction: c.Dir}
 	p.report(f, p.fs.uid, p.fs)
+}
+
+// streamLocator is "frame %d, %s byte %d" of a hit in a flow's bytes, without fmt: it runs for
+// every hit.
+func streamLocator(frame int, dir netflow.Direction, off int64) string {
+	var buf [64]byte
+	b := strconv.AppendInt(append(buf[:0], "frame "...), int64(frame), 10)
+	b = append(append(append(b, ", "...), dir.String()...), " byte "...)
+	return string(strconv.AppendInt(b, off, 10))
 }
 
 // fix makes the fix of a hit. Its SHA-256 is left to the audit: the input may still be being
@@ -352,9 +361,11 @@ func hitFix(h scan.Hit, ev geo.Evidence) geo.Fix {
 	if h.Wrap != scan.Plain {
 		enc += " in " + h.Wrap.String()
 	}
-	note := fmt.Sprintf("known-value search: %s order, %d bytes, in %s", h.Order, h.Len, h.Target)
+	var note string
 	if h.Encoding == scan.Geohash {
-		note = fmt.Sprintf("known-value search: %d-character geohash, in %s", h.Len, h.Target)
+		note = "known-value search: " + strconv.Itoa(h.Len) + "-character geohash, in " + h.Target
+	} else {
+		note = "known-value search: " + h.Order.String() + " order, " + strconv.Itoa(h.Len) + " bytes, in " + h.Target
 	}
 	msg := ""
 	switch h.Target {
@@ -390,7 +401,7 @@ func (o *Observer) SearchDecoded(lane int, sink decoders.Sink, ev geo.Evidence, 
 	}
 	p.sc.Scan(b, func(h scan.Hit) {
 		e := ev
-		e.Locator = ev.Locator + fmt.Sprintf(", decoded byte %d", h.Offset)
+		e.Locator = ev.Locator + ", decoded byte " + strconv.Itoa(h.Offset)
 		f := hitFix(h, e)
 		if k, ok := sink.(Known); ok && k.Known(key, f.Lat, f.Lon, f.PrecisionM+dupTolM) {
 			p.st.Duplicates++
