@@ -61,3 +61,41 @@ func TestExpireLimitsOrderAndNewFlow(t *testing.T) {
 		t.Fatalf("the packet after the end joined the old flow (new %v, first frame %d)", d.NewFlow, d.Flow.FirstFrame)
 	}
 }
+
+// Flows come and go by the thousand while a few stay: the table makes its map anew on the way
+// (compact), and the flows that stay are still found as themselves.
+func TestExpireChurnKeepsLiveFlows(t *testing.T) {
+	ft := New()
+	t0 := time.Unix(1_700_000_000, 0)
+	udp := func(host, port int) *capture.Transport {
+		return &capture.Transport{Proto: netflow.UDP, Src: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(host >> 8), byte(host)}), uint16(port)),
+			Dst: netip.MustParseAddrPort("10.0.0.1:53"), Payload: []byte("q")}
+	}
+	var stay []*Flow
+	for i := range 10 {
+		stay = append(stay, ft.Add(udp(0, 1000+i), i+1, t0).Flow)
+	}
+	frame, compacted := 10, false
+	for round := range 40 {
+		now := t0.Add(time.Duration(round) * time.Minute)
+		for i := range 300 {
+			frame++
+			ft.Add(udp(1+round*300+i, 5000), frame, now)
+		}
+		for i := range 10 {
+			frame++
+			if d := ft.Add(udp(0, 1000+i), frame, now.Add(59*time.Second)); d.NewFlow || d.Flow != stay[i] {
+				t.Fatalf("round %d: a staying flow was not found", round)
+			}
+		}
+		before := ft.removed
+		ft.Expire(now.Add(61*time.Second), 5*time.Minute, time.Minute)
+		compacted = compacted || ft.removed < before
+		if len(ft.flows) != len(ft.Flows()) || len(ft.flows) != 10 {
+			t.Fatalf("round %d: %d flows in the map, %d listed, want the 10 that stay", round, len(ft.flows), len(ft.Flows()))
+		}
+	}
+	if !compacted {
+		t.Fatal("12,000 flows came and went and the map was never made anew")
+	}
+}

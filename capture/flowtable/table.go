@@ -168,6 +168,7 @@ type Table struct {
 	last      *Flow
 	absent    FlowKey
 	absentSet bool
+	removed   int // flows removed from the map since it was last made anew (compact)
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
 }
@@ -191,9 +192,24 @@ func (ft *Table) lookup(t *capture.Transport) (f *Flow, key FlowKey, keyed bool)
 // remove takes f, of key, out of the flow map.
 func (ft *Table) remove(f *Flow, key FlowKey) {
 	delete(ft.flows, key)
+	ft.removed++
 	if ft.last == f {
 		ft.last = nil
 	}
+}
+
+// compact copies the flow map into a new one once more flows left it than it holds: a Go map
+// keeps the slots of deleted keys (tombstones), which lengthen every lookup of a key it does
+// not hold (each new flow's), and it never shrinks after a burst of flows.
+func (ft *Table) compact() {
+	if ft.removed <= 2*len(ft.flows)+1024 {
+		return
+	}
+	m := make(map[FlowKey]*Flow, len(ft.flows))
+	for k, f := range ft.flows {
+		m[k] = f
+	}
+	ft.flows, ft.removed = m, 0
 }
 
 // maxMACs bounds the MAC addresses whose text the table keeps; past it, new ones are formatted
@@ -431,6 +447,7 @@ func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 	}
 	clear(ft.order[len(kept):])
 	ft.order = kept
+	ft.compact()
 	if ft.reasm != nil && len(gone) > 0 {
 		ft.reasm.flushOlder(now.Add(-min(idle, udpIdle)))
 	}
