@@ -2,6 +2,7 @@ package flowtable
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,7 +32,8 @@ func FuzzTable(f *testing.F) {
 			// The whole 32-bit sequence space: jumps of 2^31 are where signed differences break.
 			dir, flags, seq, n := b[0]&1, b[1], uint32(b[2])<<24|uint32(b[3])<<16|uint32(b[4])<<8|uint32(b[5]), int(b[6])
 			tr := seg(dir == 0, 1000+seq, flags&(capture.FlagSYN|capture.FlagFIN|capture.FlagRST|capture.FlagACK), payload[:n])
-			switch b[0] >> 1 & 3 {
+			sel := b[0]
+			switch sel >> 1 & 3 {
 			case 1:
 				tr.Src = netip.AddrPortFrom(tr.Src.Addr(), tr.Src.Port()+1)
 			case 2:
@@ -43,18 +45,45 @@ func FuzzTable(f *testing.F) {
 				t.Fatalf("after Reused: %d flows listed, %d in the map", len(ft.Flows()), len(ft.flows))
 			}
 			d := ft.Add(tr, i+1, now)
-			if !d.Flow.carries(tr) || ft.flows[flowKey(d.Flow)] != d.Flow {
+			if !d.Flow.carries(tr) || ft.flows[flowKey(d.Flow)] != d.Flow || ft.order[d.Flow.pos] != d.Flow {
 				t.Fatalf("packet %d delivered on flow %v %v-%v, not in the table as its own", i, d.Flow.Proto, d.Flow.Client, d.Flow.Server)
+			}
+			if m := ft.idle[d.Flow.pos]; m.last != d.Flow.Last || m.kind != d.Flow.idleKind() {
+				t.Fatalf("packet %d: idle mark %v %d, flow %v %d", i, m.last, m.kind, d.Flow.Last, d.Flow.idleKind())
 			}
 			fed[d.Dir] += int64(n) // the table names directions after the first sender
 			delivered[d.Dir] += int64(len(d.Payload))
 			if flags&0x40 != 0 {
-				ft.Expire(now, time.Minute, time.Minute)
+				// The flows ended are those the first Expire ended: idle past their kind's
+				// limit, in order of first appearance.
+				idle, udpIdle := time.Minute, time.Duration(sel>>3)*time.Second
+				var want []*Flow
+				for _, f := range ft.order {
+					limit := idle
+					if f == nil {
+						continue
+					} else if f.Proto == netflow.UDP {
+						limit = udpIdle
+					} else if f.Closed() {
+						limit = min(idle, ClosedLinger)
+					}
+					if now.Sub(f.Last) > limit {
+						want = append(want, f)
+					}
+				}
+				if got := ft.Expire(now, idle, udpIdle); !slices.Equal(got, want) {
+					t.Fatalf("packet %d: Expire ended %d flows, want %d", i, len(got), len(want))
+				}
 			}
 		}
 		ft.Flush()
 		if len(ft.Flows()) != len(ft.flows) {
 			t.Fatalf("%d flows listed, %d in the map", len(ft.Flows()), len(ft.flows))
+		}
+		for i, fl := range ft.Flows() {
+			if fl.pos != i || ft.flows[flowKey(fl)] != fl || i > 0 && ft.order[i-1].FirstFrame >= fl.FirstFrame {
+				t.Fatalf("flow %d of %d out of place (pos %d, first frame %d)", i, len(ft.order), fl.pos, fl.FirstFrame)
+			}
 		}
 		for d := range 2 {
 			if delivered[d] > fed[d] {

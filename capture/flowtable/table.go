@@ -11,7 +11,6 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"time"
 
@@ -51,19 +50,13 @@ func keyOf(proto netflow.Proto, src, dst netip.AddrPort) FlowKey {
 // Flow is one bidirectional conversation. The client is the side that sent the first packet seen
 // (for TCP, the sender of a lone SYN when the handshake was captured).
 type Flow struct {
-	Proto netflow.Proto
-	// What Expire reads of every flow it passes, first and together: one cache line.
-	fin   [2]bool
-	rst   bool
-	reuse uint32 // how many flows on the same addresses and ports came before (Table.Reused)
-	Last  time.Time
-	First time.Time
-
+	Proto        netflow.Proto
 	Client       netip.AddrPort
 	Server       netip.AddrPort
 	ClientMAC    string
 	ServerMAC    string
 	FirstFrame   int
+	First, Last  time.Time
 	Packets      [2]int64
 	Bytes        [2]int64 // payload bytes each way
 	SkippedBytes [2]int64 // TCP bytes lost to gaps, each way
@@ -90,6 +83,10 @@ type Flow struct {
 	reasm    [2]bool   // this direction is handed to full reassembly
 	heldMin  [2]uint32 // lowest sequence number reassembly holds since it last released bytes
 	heldSet  [2]bool
+	fin      [2]bool
+	rst      bool
+	reuse    uint32 // how many flows on the same addresses and ports came before (Table.Reused)
+	pos      int    // index in the table's order and idle
 }
 
 // carries reports whether a packet of t belongs to the flow: the same protocol and endpoints,
@@ -149,8 +146,13 @@ type Delivery struct {
 // path: a retransmission is trimmed to its new bytes and a hole is skipped and counted (full
 // reassembly of out-of-order segments is done by the reassembly stage, not here).
 type Table struct {
-	flows   map[FlowKey]*Flow
+	flows map[FlowKey]*Flow
+	// order holds the flows in order of first appearance, nil where one left the table; idle
+	// holds, at the same index, what Expire reads of it (Flow.pos is the index), so that an
+	// expiry pass reads one dense array instead of every flow's memory. gone counts the nils.
 	order   []*Flow
+	idle    []idleMark
+	gone    int
 	reasm   *reassembler // made at the first hole when reassembly is on
 	reasmOn bool         // EnableReassembly was called
 	flushed func(Delivery)
@@ -250,8 +252,62 @@ func (ft *Table) macString(hw net.HardwareAddr) string {
 // New returns an empty table.
 func New() *Table { return &Table{flows: map[FlowKey]*Flow{}} }
 
+// idleMark is what Expire reads of a flow: its last packet's time and which idle time applies.
+type idleMark struct {
+	last time.Time
+	kind idleKind
+}
+
+type idleKind uint8
+
+const (
+	idleTCP    idleKind = iota // an open TCP flow (or any protocol but UDP): idle
+	idleClosed                 // a closed TCP flow: min(idle, ClosedLinger)
+	idleUDP                    // udpIdle
+	idleGone                   // no flow: it left the table
+)
+
+func (f *Flow) idleKind() idleKind {
+	switch {
+	case f.Proto == netflow.UDP:
+		return idleUDP
+	case f.Closed():
+		return idleClosed
+	}
+	return idleTCP
+}
+
 // Flows returns the flows in order of first appearance.
-func (ft *Table) Flows() []*Flow { return ft.order }
+func (ft *Table) Flows() []*Flow {
+	ft.pack()
+	return ft.order
+}
+
+// drop takes the flow at index i of order out of it, leaving a hole that pack closes.
+func (ft *Table) drop(i int) {
+	ft.order[i], ft.idle[i] = nil, idleMark{kind: idleGone}
+	ft.gone++
+}
+
+// pack closes the holes in order and idle, keeping the order of the flows.
+func (ft *Table) pack() {
+	if ft.gone == 0 {
+		return
+	}
+	n := 0
+	for i, f := range ft.order {
+		if f == nil {
+			continue
+		}
+		if n != i {
+			ft.order[n], ft.idle[n] = f, ft.idle[i]
+			f.pos = n
+		}
+		n++
+	}
+	clear(ft.order[n:])
+	ft.order, ft.idle, ft.gone = ft.order[:n], ft.idle[:n], 0
+}
 
 // Reused removes and returns the flow a TCP SYN (without ACK) opens anew: the addresses and ports
 // of a connection that closed (a FIN each way, or a reset) or that already carried bytes, used
@@ -281,9 +337,7 @@ func (ft *Table) Reused(t *capture.Transport) *Flow {
 		ft.reuse = map[FlowKey]uint32{}
 	}
 	ft.reuse[key] = f.reuse + 1
-	if i := slices.Index(ft.order, f); i >= 0 {
-		ft.order = slices.Delete(ft.order, i, i+1)
-	}
+	ft.drop(f.pos)
 	return f
 }
 
@@ -309,7 +363,9 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 		}
 		ft.flows[key] = f
 		ft.last = f
+		f.pos = len(ft.order)
 		ft.order = append(ft.order, f)
+		ft.idle = append(ft.idle, idleMark{kind: f.idleKind()})
 		d.NewFlow = true
 	}
 	dir := netflow.ClientToServer
@@ -321,6 +377,7 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 	}
 	f.Packets[dir]++
 	f.Last = ts
+	ft.idle[f.pos].last = ts
 	d.Flow, d.Dir = f, dir
 	if t.Proto != netflow.TCP {
 		f.Bytes[dir] += int64(len(t.Payload))
@@ -341,6 +398,9 @@ func (ft *Table) tcp(f *Flow, dir netflow.Direction, t *capture.Transport, d Del
 	}
 	if t.TCPFlags&capture.FlagRST != 0 {
 		f.rst = true
+	}
+	if t.TCPFlags&(capture.FlagFIN|capture.FlagRST) != 0 {
+		ft.idle[f.pos].kind = f.idleKind()
 	}
 	p := t.Payload
 	if f.reasm[dir] {
@@ -429,24 +489,21 @@ func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 	var gone []*Flow
 	// A flow is idle when its last packet came before the cut-off of its kind (now.Sub(f.Last) >
 	// limit, without a subtraction per flow).
-	cutTCP, cutUDP, cutClosed := now.Add(-idle), now.Add(-udpIdle), now.Add(-min(idle, ClosedLinger))
-	kept := ft.order[:0]
-	for _, f := range ft.order {
-		cut := cutTCP
-		if f.Proto == netflow.UDP {
-			cut = cutUDP
-		} else if f.Closed() {
-			cut = cutClosed
-		}
-		if f.Last.Before(cut) {
-			gone = append(gone, f)
-			ft.remove(f, flowKey(f))
+	var cut [idleGone]time.Time
+	cut[idleTCP], cut[idleUDP], cut[idleClosed] = now.Add(-idle), now.Add(-udpIdle), now.Add(-min(idle, ClosedLinger))
+	for i := range ft.idle {
+		m := &ft.idle[i]
+		if m.kind == idleGone || !m.last.Before(cut[m.kind]) {
 			continue
 		}
-		kept = append(kept, f)
+		f := ft.order[i]
+		gone = append(gone, f)
+		ft.remove(f, flowKey(f))
+		ft.drop(i)
 	}
-	clear(ft.order[len(kept):])
-	ft.order = kept
+	if ft.gone > len(ft.order)/2 {
+		ft.pack()
+	}
 	ft.compact()
 	if ft.reasm != nil && len(gone) > 0 {
 		ft.reasm.flushOlder(now.Add(-min(idle, udpIdle)))
