@@ -160,10 +160,10 @@ type Table struct {
 	// them carries.
 	reuse map[FlowKey]uint32
 	// macs holds the text of the MAC addresses met so far: a capture has few stations and many
-	// flows, and each flow names two. recent holds the last few, which most flows name again.
+	// flows, and each flow names two. recent holds the last met at each slot (by the
+	// address's low bytes), which most flows name again.
 	macs   map[[6]byte]string
-	recent [4]macText
-	next   int // the entry of recent to replace next
+	recent [16]macText
 	// last is the flow of the last packet looked up, which most packets share with the one
 	// before; nil after it left the table. absent is a key Reused found no flow for, which Add
 	// then need not look up again (absentSet tells it is set).
@@ -229,10 +229,9 @@ func (ft *Table) macString(hw net.HardwareAddr) string {
 		return hw.String()
 	}
 	k := [6]byte(hw)
-	for i := range ft.recent {
-		if e := &ft.recent[i]; e.hw == k && e.text != "" {
-			return e.text
-		}
+	e := &ft.recent[(k[4]^k[5])%byte(len(ft.recent))]
+	if e.hw == k && e.text != "" {
+		return e.text
 	}
 	s, ok := ft.macs[k]
 	if !ok {
@@ -244,8 +243,7 @@ func (ft *Table) macString(hw net.HardwareAddr) string {
 			ft.macs[k] = s
 		}
 	}
-	ft.recent[ft.next] = macText{k, s}
-	ft.next = (ft.next + 1) % len(ft.recent)
+	*e = macText{k, s}
 	return s
 }
 
