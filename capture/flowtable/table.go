@@ -50,9 +50,16 @@ func keyOf(proto netflow.Proto, src, dst netip.AddrPort) FlowKey {
 // Flow is one bidirectional conversation. The client is the side that sent the first packet seen
 // (for TCP, the sender of a lone SYN when the handshake was captured).
 type Flow struct {
-	Proto        netflow.Proto
-	Client       netip.AddrPort
-	Server       netip.AddrPort
+	Proto  netflow.Proto
+	Client netip.AddrPort
+	Server netip.AddrPort
+	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
+	// sized by the owner (see Table.Slots). It and its backing come right after the endpoints:
+	// a flow's end reads the endpoints (its key) and then every owner's slot, from the same
+	// few cache lines.
+	Data  []any
+	slots [5]any // backing of Data for up to five owners (the engine and an audit's observers), saving an allocation per flow
+
 	ClientMAC    string
 	ServerMAC    string
 	FirstFrame   int
@@ -72,12 +79,8 @@ type Flow struct {
 	// rather than being reset or cut by the end of its connection or of the capture: set before
 	// the chunk that carries the last bytes, or before the flow's end when no bytes came with it.
 	StreamFin [2]bool
-	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
-	// sized by the owner (see Table.Slots).
-	Data []any
 
 	uid      string
-	slots    [5]any // backing of Data for up to five owners (the engine and an audit's observers), saving an allocation per flow
 	nextSeq  [2]uint32
 	seqKnown [2]bool
 	reasm    [2]bool   // this direction is handed to full reassembly
@@ -170,7 +173,8 @@ type Table struct {
 	last      *Flow
 	absent    FlowKey
 	absentSet bool
-	removed   int // flows removed from the map since it was last made anew (compact)
+	removed   int       // flows removed from the map since it was last made anew (compact)
+	keys      []FlowKey // Expire's buffer
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
 }
@@ -494,11 +498,19 @@ func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 		if m.kind == idleGone || !m.last.Before(cut[m.kind]) {
 			continue
 		}
-		f := ft.order[i]
-		gone = append(gone, f)
-		ft.remove(f, flowKey(f))
+		gone = append(gone, ft.order[i])
 		ft.drop(i)
 	}
+	// The keys first, in a loop of their own: the flows ended are long out of the CPU's caches,
+	// and with little work between them their loads overlap.
+	keys := ft.keys[:0]
+	for _, f := range gone {
+		keys = append(keys, flowKey(f))
+	}
+	for i, f := range gone {
+		ft.remove(f, keys[i])
+	}
+	ft.keys = keys
 	if ft.gone > len(ft.order)/2 {
 		ft.pack()
 	}
