@@ -175,8 +175,33 @@ type Table struct {
 	absentSet bool
 	removed   int       // flows removed from the map since it was last made anew (compact)
 	keys      []FlowKey // Expire's buffer
+	// held has a bit set for every key the map holds (and some it held): a key whose bit is
+	// clear, such as a new flow's, is not looked up in the map, whose slots are far apart in
+	// memory while held stays in the CPU's caches. compact clears the bits of keys gone.
+	held *[heldWords]uint64
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
+}
+
+// heldWords sizes Table.held: 2^18 bits (32 KiB), a few per flow of a busy capture.
+const heldWords = 1 << 12
+
+// heldBit is the bit of key in Table.held.
+func heldBit(key FlowKey) (word int, bit uint64) {
+	h := key.aHi ^ key.aLo*0x9e3779b97f4a7c15 ^ key.bHi*0xc2b2ae3d27d4eb4f ^ key.bLo ^ key.meta*0x165667b19e3779f9
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h >>= 64 - 18
+	return int(h >> 6), 1 << (h & 63)
+}
+
+// hold marks key as held by the map.
+func (ft *Table) hold(key FlowKey) {
+	if ft.held == nil {
+		ft.held = new([heldWords]uint64)
+	}
+	w, b := heldBit(key)
+	ft.held[w] |= b
 }
 
 // lookup returns the flow of a packet of t, if the table holds one, and its key; keyed is false
@@ -187,6 +212,9 @@ func (ft *Table) lookup(t *capture.Transport) (f *Flow, key FlowKey, keyed bool)
 	}
 	key = keyOf(t.Proto, t.Src, t.Dst)
 	if ft.absentSet && key == ft.absent {
+		return nil, key, true
+	}
+	if w, b := heldBit(key); ft.held == nil || ft.held[w]&b == 0 {
 		return nil, key, true
 	}
 	if f = ft.flows[key]; f != nil {
@@ -212,8 +240,12 @@ func (ft *Table) compact() {
 		return
 	}
 	m := make(map[FlowKey]*Flow, len(ft.flows))
+	if ft.held != nil {
+		clear(ft.held[:])
+	}
 	for k, f := range ft.flows {
 		m[k] = f
+		ft.hold(k)
 	}
 	ft.flows, ft.removed = m, 0
 }
@@ -364,6 +396,7 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 			f.Data = make([]any, ft.Slots)
 		}
 		ft.flows[key] = f
+		ft.hold(key)
 		ft.last = f
 		f.pos = len(ft.order)
 		ft.order = append(ft.order, f)
