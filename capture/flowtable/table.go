@@ -50,23 +50,34 @@ func keyOf(proto netflow.Proto, src, dst netip.AddrPort) FlowKey {
 // Flow is one bidirectional conversation. The client is the side that sent the first packet seen
 // (for TCP, the sender of a lone SYN when the handshake was captured).
 type Flow struct {
-	Proto  netflow.Proto
-	Client netip.AddrPort
-	Server netip.AddrPort
+	Proto netflow.Proto
+	// The table's state of the flow, with the fields below up to Data: what Add reads and
+	// writes for every packet, in as few cache lines as the fields allow.
+	fin      [2]bool
+	seqKnown [2]bool
+	reasm    [2]bool // this direction is handed to full reassembly
+	heldSet  [2]bool
+	rst      bool
+	reuse    uint32 // how many flows on the same addresses and ports came before (Table.Reused)
+
+	Client       netip.AddrPort
+	Server       netip.AddrPort
+	Last         time.Time
+	Packets      [2]int64
+	Bytes        [2]int64 // payload bytes each way
+	ClientMAC    string
+	ServerMAC    string
+	nextSeq      [2]uint32
+	heldMin      [2]uint32 // lowest sequence number reassembly holds since it last released bytes
+	pos          int       // index in the table's order and idle
+	SkippedBytes [2]int64  // TCP bytes lost to gaps, each way
 	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
-	// sized by the owner (see Table.Slots). It and its backing come right after the endpoints:
-	// a flow's end reads the endpoints (its key) and then every owner's slot, from the same
-	// few cache lines.
+	// sized by the owner (see Table.Slots).
 	Data  []any
 	slots [5]any // backing of Data for up to five owners (the engine and an audit's observers), saving an allocation per flow
 
-	ClientMAC    string
-	ServerMAC    string
-	FirstFrame   int
-	First, Last  time.Time
-	Packets      [2]int64
-	Bytes        [2]int64 // payload bytes each way
-	SkippedBytes [2]int64 // TCP bytes lost to gaps, each way
+	FirstFrame int
+	First      time.Time
 	// Outer is set on an inner flow: the bytes an opened layer (TLS) of the outer flow carried.
 	// Layer names that layer.
 	Outer *Flow
@@ -80,16 +91,7 @@ type Flow struct {
 	// the chunk that carries the last bytes, or before the flow's end when no bytes came with it.
 	StreamFin [2]bool
 
-	uid      string
-	nextSeq  [2]uint32
-	seqKnown [2]bool
-	reasm    [2]bool   // this direction is handed to full reassembly
-	heldMin  [2]uint32 // lowest sequence number reassembly holds since it last released bytes
-	heldSet  [2]bool
-	fin      [2]bool
-	rst      bool
-	reuse    uint32 // how many flows on the same addresses and ports came before (Table.Reused)
-	pos      int    // index in the table's order and idle
+	uid string
 }
 
 // carries reports whether a packet of t belongs to the flow: the same protocol and endpoints,
