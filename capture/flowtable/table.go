@@ -177,19 +177,19 @@ type Table struct {
 	absentSet bool
 	removed   int       // flows removed from the map since it was last made anew (compact)
 	keys      []FlowKey // Expire's buffer
-	// held has a bit set for every key the map holds (and some it held): a key whose bit is
+	// keyBits has a bit set for every key the map holds (and some it held): a key whose bit is
 	// clear, such as a new flow's, is not looked up in the map, whose slots are far apart in
-	// memory while held stays in the CPU's caches. compact clears the bits of keys gone.
-	held *[heldWords]uint64
+	// memory while keyBits stays in the CPU's caches. compact clears the bits of keys gone.
+	keyBits *[keyBitWords]uint64
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
 }
 
-// heldWords sizes Table.held: 2^18 bits (32 KiB), a few per flow of a busy capture.
-const heldWords = 1 << 12
+// keyBitWords sizes Table.keyBits: 2^18 bits (32 KiB), a few per flow of a busy capture.
+const keyBitWords = 1 << 12
 
-// heldBit is the bit of key in Table.held.
-func heldBit(key FlowKey) (word int, bit uint64) {
+// keyBit is the bit of key in Table.keyBits.
+func keyBit(key FlowKey) (word int, bit uint64) {
 	h := key.aHi ^ key.aLo*0x9e3779b97f4a7c15 ^ key.bHi*0xc2b2ae3d27d4eb4f ^ key.bLo ^ key.meta*0x165667b19e3779f9
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
@@ -197,13 +197,13 @@ func heldBit(key FlowKey) (word int, bit uint64) {
 	return int(h >> 6), 1 << (h & 63)
 }
 
-// hold marks key as held by the map.
-func (ft *Table) hold(key FlowKey) {
-	if ft.held == nil {
-		ft.held = new([heldWords]uint64)
+// markKey sets the bit of a key the map holds.
+func (ft *Table) markKey(key FlowKey) {
+	if ft.keyBits == nil {
+		ft.keyBits = new([keyBitWords]uint64)
 	}
-	w, b := heldBit(key)
-	ft.held[w] |= b
+	w, b := keyBit(key)
+	ft.keyBits[w] |= b
 }
 
 // lookup returns the flow of a packet of t, if the table holds one, and its key; keyed is false
@@ -216,7 +216,7 @@ func (ft *Table) lookup(t *capture.Transport) (f *Flow, key FlowKey, keyed bool)
 	if ft.absentSet && key == ft.absent {
 		return nil, key, true
 	}
-	if w, b := heldBit(key); ft.held == nil || ft.held[w]&b == 0 {
+	if w, b := keyBit(key); ft.keyBits == nil || ft.keyBits[w]&b == 0 {
 		return nil, key, true
 	}
 	if f = ft.flows[key]; f != nil {
@@ -242,12 +242,12 @@ func (ft *Table) compact() {
 		return
 	}
 	m := make(map[FlowKey]*Flow, len(ft.flows))
-	if ft.held != nil {
-		clear(ft.held[:])
+	if ft.keyBits != nil {
+		clear(ft.keyBits[:])
 	}
 	for k, f := range ft.flows {
 		m[k] = f
-		ft.hold(k)
+		ft.markKey(k)
 	}
 	ft.flows, ft.removed = m, 0
 }
@@ -398,7 +398,7 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 			f.Data = make([]any, ft.Slots)
 		}
 		ft.flows[key] = f
-		ft.hold(key)
+		ft.markKey(key)
 		ft.last = f
 		f.pos = len(ft.order)
 		ft.order = append(ft.order, f)
