@@ -145,7 +145,7 @@ type shard struct {
 	pay  *payloads
 	in   chan *batch
 	cur  *batch
-	last time.Time // capture time of the last expiry pass
+	next time.Time // capture time after which the next expiry pass runs (30 s after the last)
 	// current input and what the shard counted of it
 	input         *Input
 	flows         int64
@@ -157,7 +157,7 @@ type shard struct {
 }
 
 func newShard(i int, cfg *Config) *shard {
-	s := &shard{idx: i, cfg: cfg, ft: flowtable.New(), in: make(chan *batch, 4), layers: map[*flowState]struct{}{}}
+	s := &shard{idx: i, cfg: cfg, ft: flowtable.New(), in: make(chan *batch, 4), layers: map[*flowState]struct{}{}, next: time.Time{}.Add(expiryEvery)}
 	s.tcpIdle, s.udpIdle = cfg.idle()
 	s.pay = newPayloads(cfg, LaneShard0+i)
 	for _, o := range cfg.Observers {
@@ -302,12 +302,15 @@ func (s *shard) safePacket(in *Input, frame int, offset int64, ts time.Time, t *
 	s.packet(in, frame, offset, ts, t)
 }
 
+// expiryEvery is how much capture time passes between two expiry passes.
+const expiryEvery = 30 * time.Second
+
 // packet accounts one packet to its flow and delivers its in-order bytes.
 func (s *shard) packet(in *Input, frame int, offset int64, ts time.Time, t *capture.Transport) {
 	s.input = in
-	if ts.Sub(s.last) > 30*time.Second {
+	if ts.After(s.next) {
 		s.expire(ts, s.tcpIdle, s.udpIdle)
-		s.last = ts
+		s.next = ts.Add(expiryEvery)
 	}
 	if old := s.ft.Reused(t); old != nil {
 		s.ended(old) // a new connection on the same ports: the old flow (and its layer) ends here
@@ -359,8 +362,11 @@ func (s *shard) ended(f *flowtable.Flow) {
 // countSkipped adds the bytes a flow lost to holes since they were last counted to the current
 // input.
 func (s *shard) countSkipped(f *flowtable.Flow) {
-	st := engineState(f)
 	n := f.SkippedBytes[0] + f.SkippedBytes[1]
+	if n == 0 {
+		return // nothing lost: no need for the engine's state (most flows that carried nothing have none)
+	}
+	st := engineState(f)
 	if d := n - st.skipSeen; d > 0 {
 		s.skipped += d
 		if st.skipSeen == 0 || st.gapInput != s.input {

@@ -9,6 +9,7 @@ package search
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 
 	"droneaudit/capture"
@@ -187,6 +188,8 @@ type part struct {
 	// the chunk being searched, for emit
 	c  *engine.Chunk
 	fs *flowState
+	// emitFn is p.emit, made once: a method value passed on allocates.
+	emitFn func(scan.Hit)
 	// lo, hi: when searching the seam between two chunks, a hit must start before lo (in the
 	// kept bytes) and end at hi or later (in the new ones); 0, 0 otherwise.
 	lo, hi int
@@ -199,13 +202,17 @@ type part struct {
 }
 
 func (o *Observer) newPart(lane int) *part {
-	return &part{o: o, lane: lane, sc: scan.NewScanner(o.opt.Pattern), held: map[*flowState]struct{}{}}
+	p := &part{o: o, lane: lane, sc: scan.NewScanner(o.opt.Pattern), held: map[*flowState]struct{}{}}
+	p.emitFn = p.emit
+	return p
 }
 
 // flowState is the search's slot on a flow.
 type flowState struct {
+	// uid is the flow's uid, taken at its first hit: most flows have none, and a uid costs a
+	// SHA-256.
 	uid  string
-	tail [2][]byte // the last bytes of each direction of a TCP flow
+	tail [2][]byte // the last bytes of each direction of a TCP flow, overlap bytes at most
 	off  [2]int64  // stream bytes seen in each direction
 	held []held
 }
@@ -257,7 +264,7 @@ func (o *Observer) Packet(ev *engine.PacketEvent) {
 func (p *part) Chunk(c *engine.Chunk, state *any) {
 	fs, _ := (*state).(*flowState)
 	if fs == nil {
-		fs = &flowState{uid: c.Flow.UID()}
+		fs = &flowState{}
 		*state = fs
 	}
 	d := c.Dir & 1
@@ -283,21 +290,36 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 		p.buf = append(append(p.buf[:0], fs.tail[d]...), pl[:min(len(pl), overlap)]...)
 		p.c, p.fs, p.lo, p.hi, p.base = c, fs, t, t+1, fs.off[d]-int64(t)
 		if len(p.buf) > t {
-			p.sc.Scan(p.buf, p.emit)
+			p.sc.Scan(p.buf, p.emitFn)
 		}
 	}
 	p.c, p.fs, p.lo, p.hi, p.base = c, fs, 0, 0, fs.off[d]
-	p.sc.Scan(pl, p.emit)
+	p.sc.Scan(pl, p.emitFn)
 	p.c, p.fs = nil, nil
 	fs.off[d] += int64(len(pl))
 	if tcp {
-		if len(pl) >= overlap {
-			fs.tail[d] = append(fs.tail[d][:0], pl[len(pl)-overlap:]...)
-		} else {
-			keep := append(fs.tail[d], pl...)
-			fs.tail[d] = append(fs.tail[d][:0], keep[max(len(keep)-overlap, 0):]...)
-		}
+		fs.keep(d, pl)
 	}
+}
+
+// keep makes the last overlap bytes of direction d, after pl, its tail. The tails of both
+// directions share one array, made at the flow's first TCP bytes, and never grow.
+func (fs *flowState) keep(d netflow.Direction, pl []byte) {
+	t := fs.tail[d]
+	if t == nil {
+		b := make([]byte, 2*overlap)
+		fs.tail[0], fs.tail[1] = b[:0:overlap], b[overlap:overlap]
+		t = fs.tail[d]
+	}
+	if len(pl) >= overlap {
+		t = append(t[:0], pl[len(pl)-overlap:]...)
+	} else {
+		if drop := len(t) + len(pl) - overlap; drop > 0 {
+			t = t[:copy(t, t[drop:])]
+		}
+		t = append(t, pl...)
+	}
+	fs.tail[d] = t
 }
 
 // emit turns a hit in the current chunk into a fix.
@@ -306,14 +328,25 @@ func (p *part) emit(h scan.Hit) {
 		return // on the seam, only hits that cross it: the others are found in either chunk alone
 	}
 	c := p.c
-	where := fmt.Sprintf("frame %d, %s byte %d", c.Frame, c.Dir, p.base+int64(h.Offset))
-	f := p.fix(h, c.Input, geo.ChannelNetwork, c.Offset, where)
+	f := p.fix(h, c.Input, geo.ChannelNetwork, c.Offset, streamLocator(c.Frame, c.Dir, p.base+int64(h.Offset)))
 	src, dst := c.Flow.Client, c.Flow.Server
 	if c.Dir != netflow.ClientToServer {
 		src, dst = dst, src
 	}
+	if p.fs.uid == "" {
+		p.fs.uid = c.Flow.UID()
+	}
 	f.Evidence.Network = &geo.Network{FlowUID: p.fs.uid, Proto: c.Flow.Proto, Src: src, Dst: dst, Direction: c.Dir}
 	p.report(f, p.fs.uid, p.fs)
+}
+
+// streamLocator is "frame %d, %s byte %d" of a hit in a flow's bytes, without fmt: it runs for
+// every hit.
+func streamLocator(frame int, dir netflow.Direction, off int64) string {
+	var buf [64]byte
+	b := strconv.AppendInt(append(buf[:0], "frame "...), int64(frame), 10)
+	b = append(append(append(b, ", "...), dir.String()...), " byte "...)
+	return string(strconv.AppendInt(b, off, 10))
 }
 
 // fix makes the fix of a hit. Its SHA-256 is left to the audit: the input may still be being
@@ -328,9 +361,11 @@ func hitFix(h scan.Hit, ev geo.Evidence) geo.Fix {
 	if h.Wrap != scan.Plain {
 		enc += " in " + h.Wrap.String()
 	}
-	note := fmt.Sprintf("known-value search: %s order, %d bytes, in %s", h.Order, h.Len, h.Target)
+	var note string
 	if h.Encoding == scan.Geohash {
-		note = fmt.Sprintf("known-value search: %d-character geohash, in %s", h.Len, h.Target)
+		note = "known-value search: " + strconv.Itoa(h.Len) + "-character geohash, in " + h.Target
+	} else {
+		note = "known-value search: " + h.Order.String() + " order, " + strconv.Itoa(h.Len) + " bytes, in " + h.Target
 	}
 	msg := ""
 	switch h.Target {
@@ -366,7 +401,7 @@ func (o *Observer) SearchDecoded(lane int, sink decoders.Sink, ev geo.Evidence, 
 	}
 	p.sc.Scan(b, func(h scan.Hit) {
 		e := ev
-		e.Locator = ev.Locator + fmt.Sprintf(", decoded byte %d", h.Offset)
+		e.Locator = ev.Locator + ", decoded byte " + strconv.Itoa(h.Offset)
 		f := hitFix(h, e)
 		if k, ok := sink.(Known); ok && k.Known(key, f.Lat, f.Lon, f.PrecisionM+dupTolM) {
 			p.st.Duplicates++
@@ -447,8 +482,10 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 	if len(fs.held) > 0 {
 		p.release(fs, nil)
 	}
-	if k, ok := p.sink.(Known); ok {
-		k.Forget(fs.uid)
+	if k, ok := p.sink.(Known); ok && f.HasUID() {
+		// The sink remembers what the decoders reported under the flow's uid: a flow whose uid
+		// nobody asked for has nothing remembered.
+		k.Forget(f.UID())
 	}
 	*state = nil
 }

@@ -9,8 +9,8 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"time"
 
@@ -18,32 +18,66 @@ import (
 	"droneaudit/netflow"
 )
 
-// FlowKey identifies a flow regardless of direction.
+// FlowKey identifies a flow regardless of direction: both endpoints as plain words, in a
+// canonical order, so that the table's map hashes and compares flat memory (an AddrPort holds a
+// pointer for its zone, which costs the map a slower, field-by-field hash). Addresses decoded
+// from packets never carry a zone, so the 16-byte form and the bit length (0 for the zero
+// Addr, 32, 128) tell them apart.
 type FlowKey struct {
-	Proto netflow.Proto
-	A, B  netip.AddrPort // A < B in canonical order
+	aHi, aLo, bHi, bLo uint64
+	// meta: A's port, B's port, the protocol, A's and B's bit lengths.
+	meta uint64
 }
 
-func canonical(t *capture.Transport) (FlowKey, bool) {
-	if t.Src.Compare(t.Dst) <= 0 {
-		return FlowKey{t.Proto, t.Src, t.Dst}, false
+// endpointKey is one endpoint as words: the 16-byte address, its port and its bit length.
+func endpointKey(ap netip.AddrPort) (hi, lo uint64, rest uint32) {
+	a := ap.Addr()
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), uint32(ap.Port())<<8 | uint32(a.BitLen())
+}
+
+// keyOf is the flow key of a packet between src and dst: the same both ways.
+func keyOf(proto netflow.Proto, src, dst netip.AddrPort) FlowKey {
+	sHi, sLo, s := endpointKey(src)
+	dHi, dLo, d := endpointKey(dst)
+	if sHi > dHi || sHi == dHi && (sLo > dLo || sLo == dLo && s > d) {
+		sHi, sLo, s, dHi, dLo, d = dHi, dLo, d, sHi, sLo, s
 	}
-	return FlowKey{t.Proto, t.Dst, t.Src}, true
+	// Each rest is 24 bits: port and bit length.
+	return FlowKey{sHi, sLo, dHi, dLo, uint64(s)<<32 | uint64(d)<<8 | uint64(proto)}
 }
 
 // Flow is one bidirectional conversation. The client is the side that sent the first packet seen
 // (for TCP, the sender of a lone SYN when the handshake was captured).
 type Flow struct {
-	Proto        netflow.Proto
+	Proto netflow.Proto
+	// The table's state of the flow, with the fields below up to Data: what Add reads and
+	// writes for every packet, in as few cache lines as the fields allow.
+	fin      [2]bool
+	seqKnown [2]bool
+	reasm    [2]bool // this direction is handed to full reassembly
+	heldSet  [2]bool
+	rst      bool
+	reuse    uint32 // how many flows on the same addresses and ports came before (Table.Reused)
+
 	Client       netip.AddrPort
 	Server       netip.AddrPort
-	ClientMAC    string
-	ServerMAC    string
-	FirstFrame   int
-	First, Last  time.Time
+	Last         time.Time
 	Packets      [2]int64
 	Bytes        [2]int64 // payload bytes each way
-	SkippedBytes [2]int64 // TCP bytes lost to gaps, each way
+	ClientMAC    string
+	ServerMAC    string
+	nextSeq      [2]uint32
+	heldMin      [2]uint32 // lowest sequence number reassembly holds since it last released bytes
+	pos          int       // index in the table's order and idle
+	SkippedBytes [2]int64  // TCP bytes lost to gaps, each way
+	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
+	// sized by the owner (see Table.Slots).
+	Data  []any
+	slots [5]any // backing of Data for up to five owners (the engine and an audit's observers), saving an allocation per flow
+
+	FirstFrame int
+	First      time.Time
 	// Outer is set on an inner flow: the bytes an opened layer (TLS) of the outer flow carried.
 	// Layer names that layer.
 	Outer *Flow
@@ -56,20 +90,14 @@ type Flow struct {
 	// rather than being reset or cut by the end of its connection or of the capture: set before
 	// the chunk that carries the last bytes, or before the flow's end when no bytes came with it.
 	StreamFin [2]bool
-	// Data is free for the owner of the table to attach per-flow state: one slot per observer,
-	// sized by the owner (see Table.Slots).
-	Data []any
 
-	uid      string
-	slots    [3]any // backing of Data for up to three owners, saving an allocation per flow
-	nextSeq  [2]uint32
-	seqKnown [2]bool
-	reasm    [2]bool   // this direction is handed to full reassembly
-	heldMin  [2]uint32 // lowest sequence number reassembly holds since it last released bytes
-	heldSet  [2]bool
-	fin      [2]bool
-	rst      bool
-	reuse    uint32 // how many flows on the same addresses and ports came before (Table.Reused)
+	uid string
+}
+
+// carries reports whether a packet of t belongs to the flow: the same protocol and endpoints,
+// either way.
+func (f *Flow) carries(t *capture.Transport) bool {
+	return t.Proto == f.Proto && (t.Src == f.Client && t.Dst == f.Server || t.Src == f.Server && t.Dst == f.Client)
 }
 
 // Closed reports whether the flow ended: a TCP reset, or a FIN each way.
@@ -90,6 +118,10 @@ func (f *Flow) UID() string {
 	}
 	return f.uid
 }
+
+// HasUID reports whether the flow's uid was computed (by UID): a flow that was never named by
+// its uid has nothing filed under it.
+func (f *Flow) HasUID() bool { return f.uid != "" }
 
 // Inner returns a flow for the bytes an opened layer of f carries: same endpoints and times,
 // its own per-owner slots, not in any table. Its uid is f's with the layer's name appended.
@@ -119,23 +151,199 @@ type Delivery struct {
 // path: a retransmission is trimmed to its new bytes and a hole is skipped and counted (full
 // reassembly of out-of-order segments is done by the reassembly stage, not here).
 type Table struct {
-	flows   map[FlowKey]*Flow
+	flows map[FlowKey]*Flow
+	// order holds the flows in order of first appearance, nil where one left the table; idle
+	// holds, at the same index, what Expire reads of it (Flow.pos is the index), so that an
+	// expiry pass reads one dense array instead of every flow's memory. gone counts the nils.
 	order   []*Flow
+	idle    []idleMark
+	gone    int
 	reasm   *reassembler // made at the first hole when reassembly is on
 	reasmOn bool         // EnableReassembly was called
 	flushed func(Delivery)
 	// reuse holds, for the addresses whose flow Reused just ended, the count the next flow on
 	// them carries.
 	reuse map[FlowKey]uint32
+	// macs holds the text of the MAC addresses met so far: a capture has few stations and many
+	// flows, and each flow names two. recent holds the last met at each slot (by the
+	// address's low bytes), which most flows name again.
+	macs   map[[6]byte]string
+	recent [16]macText
+	// last is the flow of the last packet looked up, which most packets share with the one
+	// before; nil after it left the table. absent is a key Reused found no flow for, which Add
+	// then need not look up again (absentSet tells it is set).
+	last      *Flow
+	absent    FlowKey
+	absentSet bool
+	removed   int       // flows removed from the map since it was last made anew (compact)
+	keys      []FlowKey // Expire's buffer
+	// keyBits has a bit set for every key the map holds (and some it held): a key whose bit is
+	// clear, such as a new flow's, is not looked up in the map, whose slots are far apart in
+	// memory while keyBits stays in the CPU's caches. compact clears the bits of keys gone.
+	keyBits *[keyBitWords]uint64
 	// Slots is the length of the Data slice each new flow gets.
 	Slots int
+}
+
+// keyBitWords sizes Table.keyBits: 2^18 bits (32 KiB), a few per flow of a busy capture.
+const keyBitWords = 1 << 12
+
+// keyBit is the bit of key in Table.keyBits.
+func keyBit(key FlowKey) (word int, bit uint64) {
+	h := key.aHi ^ key.aLo*0x9e3779b97f4a7c15 ^ key.bHi*0xc2b2ae3d27d4eb4f ^ key.bLo ^ key.meta*0x165667b19e3779f9
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h >>= 64 - 18
+	return int(h >> 6), 1 << (h & 63)
+}
+
+// markKey sets the bit of a key the map holds.
+func (ft *Table) markKey(key FlowKey) {
+	if ft.keyBits == nil {
+		ft.keyBits = new([keyBitWords]uint64)
+	}
+	w, b := keyBit(key)
+	ft.keyBits[w] |= b
+}
+
+// lookup returns the flow of a packet of t, if the table holds one, and its key; keyed is false
+// (and the key not computed) when the flow was the last one looked up.
+func (ft *Table) lookup(t *capture.Transport) (f *Flow, key FlowKey, keyed bool) {
+	if f := ft.last; f != nil && f.carries(t) {
+		return f, key, false
+	}
+	key = keyOf(t.Proto, t.Src, t.Dst)
+	if ft.absentSet && key == ft.absent {
+		return nil, key, true
+	}
+	if w, b := keyBit(key); ft.keyBits == nil || ft.keyBits[w]&b == 0 {
+		return nil, key, true
+	}
+	if f = ft.flows[key]; f != nil {
+		ft.last = f
+	}
+	return f, key, true
+}
+
+// remove takes f, of key, out of the flow map.
+func (ft *Table) remove(f *Flow, key FlowKey) {
+	delete(ft.flows, key)
+	ft.removed++
+	if ft.last == f {
+		ft.last = nil
+	}
+}
+
+// compact copies the flow map into a new one once more flows left it than it holds: a Go map
+// keeps the slots of deleted keys (tombstones), which lengthen every lookup of a key it does
+// not hold (each new flow's), and it never shrinks after a burst of flows.
+func (ft *Table) compact() {
+	if ft.removed <= 2*len(ft.flows)+1024 {
+		return
+	}
+	m := make(map[FlowKey]*Flow, len(ft.flows))
+	if ft.keyBits != nil {
+		clear(ft.keyBits[:])
+	}
+	for k, f := range ft.flows {
+		m[k] = f
+		ft.markKey(k)
+	}
+	ft.flows, ft.removed = m, 0
+}
+
+// maxMACs bounds the MAC addresses whose text the table keeps; past it, new ones are formatted
+// for each flow.
+const maxMACs = 4096
+
+type macText struct {
+	hw   [6]byte
+	text string // "" while the entry is unused
+}
+
+// macString is hw.String(), formatted once per address.
+func (ft *Table) macString(hw net.HardwareAddr) string {
+	if len(hw) != 6 {
+		return hw.String()
+	}
+	k := [6]byte(hw)
+	e := &ft.recent[(k[4]^k[5])%byte(len(ft.recent))]
+	if e.hw == k && e.text != "" {
+		return e.text
+	}
+	s, ok := ft.macs[k]
+	if !ok {
+		s = hw.String()
+		if len(ft.macs) < maxMACs {
+			if ft.macs == nil {
+				ft.macs = map[[6]byte]string{}
+			}
+			ft.macs[k] = s
+		}
+	}
+	*e = macText{k, s}
+	return s
 }
 
 // New returns an empty table.
 func New() *Table { return &Table{flows: map[FlowKey]*Flow{}} }
 
+// idleMark is what Expire reads of a flow: its last packet's time and which idle time applies.
+type idleMark struct {
+	last time.Time
+	kind idleKind
+}
+
+type idleKind uint8
+
+const (
+	idleTCP    idleKind = iota // an open TCP flow (or any protocol but UDP): idle
+	idleClosed                 // a closed TCP flow: min(idle, ClosedLinger)
+	idleUDP                    // udpIdle
+	idleGone                   // no flow: it left the table
+)
+
+func (f *Flow) idleKind() idleKind {
+	switch {
+	case f.Proto == netflow.UDP:
+		return idleUDP
+	case f.Closed():
+		return idleClosed
+	}
+	return idleTCP
+}
+
 // Flows returns the flows in order of first appearance.
-func (ft *Table) Flows() []*Flow { return ft.order }
+func (ft *Table) Flows() []*Flow {
+	ft.pack()
+	return ft.order
+}
+
+// drop takes the flow at index i of order out of it, leaving a hole that pack closes.
+func (ft *Table) drop(i int) {
+	ft.order[i], ft.idle[i] = nil, idleMark{kind: idleGone}
+	ft.gone++
+}
+
+// pack closes the holes in order and idle, keeping the order of the flows.
+func (ft *Table) pack() {
+	if ft.gone == 0 {
+		return
+	}
+	n := 0
+	for i, f := range ft.order {
+		if f == nil {
+			continue
+		}
+		if n != i {
+			ft.order[n], ft.idle[n] = f, ft.idle[i]
+			f.pos = n
+		}
+		n++
+	}
+	clear(ft.order[n:])
+	ft.order, ft.idle, ft.gone = ft.order[:n], ft.idle[:n], 0
+}
 
 // Reused removes and returns the flow a TCP SYN (without ACK) opens anew: the addresses and ports
 // of a connection that closed (a FIN each way, or a reset) or that already carried bytes, used
@@ -148,28 +356,33 @@ func (ft *Table) Reused(t *capture.Transport) *Flow {
 	if t.Proto != netflow.TCP || t.TCPFlags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN {
 		return nil
 	}
-	key, _ := canonical(t)
-	f := ft.flows[key]
-	if f == nil || f.reasm[0] || f.reasm[1] || !(f.Closed() || f.Bytes[0]+f.Bytes[1] > 0) {
+	f, key, keyed := ft.lookup(t)
+	if f == nil {
+		ft.absent, ft.absentSet = key, true
 		return nil
 	}
-	delete(ft.flows, key)
+	if f.reasm[0] || f.reasm[1] || !(f.Closed() || f.Bytes[0]+f.Bytes[1] > 0) {
+		return nil
+	}
+	if !keyed {
+		key = flowKey(f)
+	}
+	ft.remove(f, key)
+	ft.absent, ft.absentSet = key, true
 	if ft.reuse == nil {
 		ft.reuse = map[FlowKey]uint32{}
 	}
 	ft.reuse[key] = f.reuse + 1
-	if i := slices.Index(ft.order, f); i >= 0 {
-		ft.order = slices.Delete(ft.order, i, i+1)
-	}
+	ft.drop(f.pos)
 	return f
 }
 
 // Add accounts one packet and returns its in-order payload.
 func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
-	key, _ := canonical(t)
-	f, ok := ft.flows[key]
+	f, key, _ := ft.lookup(t)
+	ft.absentSet = false
 	d := Delivery{}
-	if !ok {
+	if f == nil {
 		f = &Flow{Proto: t.Proto, Client: t.Src, Server: t.Dst, FirstFrame: frame, First: ts}
 		if n, ok := ft.reuse[key]; ok {
 			f.reuse = n
@@ -185,7 +398,11 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 			f.Data = make([]any, ft.Slots)
 		}
 		ft.flows[key] = f
+		ft.markKey(key)
+		ft.last = f
+		f.pos = len(ft.order)
 		ft.order = append(ft.order, f)
+		ft.idle = append(ft.idle, idleMark{kind: f.idleKind()})
 		d.NewFlow = true
 	}
 	dir := netflow.ClientToServer
@@ -193,10 +410,11 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 		dir = netflow.ServerToClient
 	}
 	if dir == netflow.ClientToServer && f.ClientMAC == "" && t.SrcMAC != nil {
-		f.ClientMAC, f.ServerMAC = t.SrcMAC.String(), t.DstMAC.String()
+		f.ClientMAC, f.ServerMAC = ft.macString(t.SrcMAC), ft.macString(t.DstMAC)
 	}
 	f.Packets[dir]++
 	f.Last = ts
+	ft.idle[f.pos].last = ts
 	d.Flow, d.Dir = f, dir
 	if t.Proto != netflow.TCP {
 		f.Bytes[dir] += int64(len(t.Payload))
@@ -217,6 +435,9 @@ func (ft *Table) tcp(f *Flow, dir netflow.Direction, t *capture.Transport, d Del
 	}
 	if t.TCPFlags&capture.FlagRST != 0 {
 		f.rst = true
+	}
+	if t.TCPFlags&(capture.FlagFIN|capture.FlagRST) != 0 {
+		ft.idle[f.pos].kind = f.idleKind()
 	}
 	p := t.Payload
 	if f.reasm[dir] {
@@ -261,25 +482,36 @@ func (ft *Table) tcp(f *Flow, dir netflow.Direction, t *capture.Transport, d Del
 
 var uidEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
+// uidChars is how many base32 characters of the hash a uid keeps (85 bits); uidHashBytes the
+// hash bytes they are drawn from, whole 5-byte groups of base32 (RFC 4648 §6).
+const (
+	uidChars     = 17
+	uidHashBytes = 15
+)
+
 // flowUID is stable for the same capture: it hashes the flow's addresses and first frame, so
-// re-running an audit gives the same uids (Zeek-style "C…" identifiers).
+// re-running an audit gives the same uids (Zeek-style "C…" identifiers). The hashed bytes are the
+// protocol, each endpoint in netip.AddrPort's binary form, the first frame as 8 bytes big-endian
+// and, for a flow that reused ports, its reuse count as 4 bytes: built on the stack, so that the
+// only allocation is the uid itself.
 func flowUID(f *Flow) string {
-	h := sha256.New()
-	h.Write([]byte{byte(f.Proto)})
-	b, _ := f.Client.MarshalBinary()
-	h.Write(b)
-	b, _ = f.Server.MarshalBinary()
-	h.Write(b)
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(f.FirstFrame))
-	h.Write(n[:])
+	var buf [1 + 2*(16+2) + 8 + 4 + 16]byte // room for two IPv6 endpoints; a zone overflows to the heap
+	b := append(buf[:0], byte(f.Proto))
+	b, _ = f.Client.AppendBinary(b)
+	b, _ = f.Server.AppendBinary(b)
+	b = binary.BigEndian.AppendUint64(b, uint64(f.FirstFrame))
 	if f.reuse > 0 {
 		// A connection reusing the ports of an earlier one (possibly from another capture,
 		// starting at the same frame number) is told apart from it.
-		binary.BigEndian.PutUint32(n[:4], f.reuse)
-		h.Write(n[:4])
+		b = binary.BigEndian.AppendUint32(b, f.reuse)
 	}
-	return "C" + uidEncoding.EncodeToString(h.Sum(nil))[:17]
+	sum := sha256.Sum256(b)
+	var enc [24]byte // base32 of uidHashBytes bytes
+	uidEncoding.Encode(enc[:], sum[:uidHashBytes])
+	var uid [1 + uidChars]byte
+	uid[0] = 'C'
+	copy(uid[1:], enc[:uidChars])
+	return string(uid[:])
 }
 
 // ClosedLinger is how long a closed TCP flow (FIN both ways, or RST) stays in the table to
@@ -292,30 +524,36 @@ const ClosedLinger = 5 * time.Second
 // with a gap first.
 func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 	var gone []*Flow
-	kept := ft.order[:0]
-	for _, f := range ft.order {
-		limit := idle
-		if f.Proto == netflow.UDP {
-			limit = udpIdle
-		} else if f.Closed() {
-			limit = min(idle, ClosedLinger)
-		}
-		if now.Sub(f.Last) > limit {
-			gone = append(gone, f)
-			delete(ft.flows, flowKey(f))
+	// A flow is idle when its last packet came before the cut-off of its kind (now.Sub(f.Last) >
+	// limit, without a subtraction per flow).
+	var cut [idleGone]time.Time
+	cut[idleTCP], cut[idleUDP], cut[idleClosed] = now.Add(-idle), now.Add(-udpIdle), now.Add(-min(idle, ClosedLinger))
+	for i := range ft.idle {
+		m := &ft.idle[i]
+		if m.kind == idleGone || !m.last.Before(cut[m.kind]) {
 			continue
 		}
-		kept = append(kept, f)
+		gone = append(gone, ft.order[i])
+		ft.drop(i)
 	}
-	clear(ft.order[len(kept):])
-	ft.order = kept
+	// The keys first, in a loop of their own: the flows ended are long out of the CPU's caches,
+	// and with little work between them their loads overlap.
+	keys := ft.keys[:0]
+	for _, f := range gone {
+		keys = append(keys, flowKey(f))
+	}
+	for i, f := range gone {
+		ft.remove(f, keys[i])
+	}
+	ft.keys = keys
+	if ft.gone > len(ft.order)/2 {
+		ft.pack()
+	}
+	ft.compact()
 	if ft.reasm != nil && len(gone) > 0 {
 		ft.reasm.flushOlder(now.Add(-min(idle, udpIdle)))
 	}
 	return gone
 }
 
-func flowKey(f *Flow) FlowKey {
-	k, _ := canonical(&capture.Transport{Proto: f.Proto, Src: f.Client, Dst: f.Server})
-	return k
-}
+func flowKey(f *Flow) FlowKey { return keyOf(f.Proto, f.Client, f.Server) }
