@@ -12,7 +12,6 @@ package decoders
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -123,7 +122,7 @@ type Segment struct {
 }
 
 // Locator returns the evidence locator of a segment, e.g. "frame 812".
-func (s Segment) Locator() string { return fmt.Sprintf("frame %d", s.Frame) }
+func (s Segment) Locator() string { return "frame " + strconv.Itoa(s.Frame) }
 
 // PayloadDecoder recognises a protocol in network flows.
 type PayloadDecoder interface {

@@ -304,7 +304,8 @@ func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 // parseMessage reads the start line and the fields of a head.
 func (c *H1Conn) parseMessage(dir netflow.Direction, lines []string) (*Message, error) {
 	m := &Message{Dir: dir, ContentLength: -1}
-	parts := strings.SplitN(lines[0], " ", 3)
+	pa, np := splitStart(lines[0])
+	parts := pa[:np]
 	if dir == netflow.ClientToServer {
 		if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") || parts[0] == "" || parts[1] == "" {
 			return nil, fmt.Errorf("bad request line %q", truncate(lines[0]))
@@ -326,14 +327,17 @@ func (c *H1Conn) parseMessage(dir netflow.Direction, lines []string) (*Message, 
 	if len(lines)-1 > maxFields {
 		return nil, fmt.Errorf("%d header fields, over the limit of %d", len(lines)-1, maxFields)
 	}
-	for _, l := range lines[1:] {
+	for i, l := range lines[1:] {
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if m.Header == nil {
+			m.Header = make([]Field, 0, len(lines)-1-i)
+		}
 		m.Header = append(m.Header, Field{k, v})
-		switch strings.ToLower(k) {
+		switch fieldName(k, headFields) {
 		case "host":
 			m.Host = hostOnly(v)
 		case "content-type":
@@ -353,6 +357,21 @@ func (c *H1Conn) parseMessage(dir netflow.Direction, lines []string) (*Message, 
 		}
 	}
 	return m, nil
+}
+
+// splitStart splits a start line as strings.SplitN(l, " ", 3) does, without a slice: the first
+// n of parts.
+func splitStart(l string) (parts [3]string, n int) {
+	for n < 2 {
+		a, b, ok := strings.Cut(l, " ")
+		if !ok {
+			break
+		}
+		parts[n], l = a, b
+		n++
+	}
+	parts[n] = l
+	return parts, n + 1
 }
 
 // framing decides how a message's body is delimited (RFC 9112 §6.3).
@@ -606,5 +625,62 @@ func splitHead(b []byte) (lines []string, used int, complete bool, err error) {
 	if end > MaxHead {
 		return nil, 0, false, fmt.Errorf("http: head of %d bytes over the limit", end)
 	}
-	return strings.Split(strings.ReplaceAll(string(b[:end]), "\r\n", "\n"), "\n"), end + sep, true, nil
+	return headLines(string(b[:end])), end + sep, true, nil
+}
+
+// headLines splits a head at its line ends as strings.Split(strings.ReplaceAll(h, "\r\n", "\n"),
+// "\n") does, with no copy of the head: a line keeps a CR that no LF follows.
+func headLines(h string) []string {
+	lines := make([]string, 0, strings.Count(h, "\n")+1)
+	for {
+		i := strings.IndexByte(h, '\n')
+		if i < 0 {
+			return append(lines, h)
+		}
+		l := h[:i]
+		if strings.HasSuffix(l, "\r") {
+			l = l[:len(l)-1]
+		}
+		lines = append(lines, l)
+		h = h[i+1:]
+	}
+}
+
+// lowerIs reports whether strings.ToLower(k) == want (want in lower-case ASCII) without
+// allocating for an ASCII k.
+func lowerIs(k, want string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 0x80 {
+			return strings.ToLower(k) == want
+		}
+	}
+	if len(k) != len(want) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// headFields are the header fields parseMessage reads, requestFields those ParseHead reads.
+var (
+	headFields    = []string{"host", "content-type", "content-encoding", "transfer-encoding", "content-length"}
+	requestFields = []string{"host", "user-agent", "content-type", "content-length"}
+)
+
+// fieldName returns the one of names (lower case) that strings.ToLower(k) is, or "".
+func fieldName(k string, names []string) string {
+	for _, n := range names {
+		if lowerIs(k, n) {
+			return n
+		}
+	}
+	return ""
 }

@@ -26,7 +26,7 @@ func (Net) Sniff(p []byte) bool { return LooksLike(p) }
 
 // NewFlow implements decoders.PayloadDecoder.
 func (Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
-	return &flow{in: in, sink: sink, seen: map[identityKey]bool{}}
+	return &flow{in: in, sink: sink}
 }
 
 // maxFixesPerMessage bounds what one PUBLISH may yield.
@@ -94,6 +94,9 @@ func (fl *flow) Segment(s decoders.Segment) {
 func (fl *flow) identity(s decoders.Segment, key, val string) {
 	if val == "" || fl.seen[identityKey{key, val}] || len(fl.seen) > 256 {
 		return
+	}
+	if fl.seen == nil {
+		fl.seen = map[identityKey]bool{}
 	}
 	fl.seen[identityKey{key, val}] = true
 	fl.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: s.Locator(), Offset: s.Offset,
