@@ -154,6 +154,14 @@ func earlier(a, b *Observation) bool {
 	return a.Evidence.Offset < b.Evidence.Offset
 }
 
+// fixEarlier is earlier(observe(f, dist), b) without making the observation.
+func fixEarlier(f *geo.Fix, b *Observation) bool {
+	if !f.Time.IsZero() && !b.t.IsZero() && decoders.TimeRef(f.Time) == b.TimeRef && !f.Time.Equal(b.t) {
+		return f.Time.Before(b.t)
+	}
+	return f.Evidence.Offset < b.Evidence.Offset
+}
+
 func round(v float64, digits int) float64 {
 	p := math.Pow10(digits)
 	return math.Round(v*p) / p
@@ -175,6 +183,40 @@ type aggregator struct {
 	inputIndex int
 	byKey      map[findingKey]*Finding
 	order      []*Finding
+	// parties remembers the party of each server endpoint met (partyOf on every fix of a flow
+	// in a zone costs a destination, its class and its key again).
+	parties map[partyKey]party
+}
+
+type partyKey struct {
+	server  netip.AddrPort
+	proto   netflow.Proto
+	host    string
+	inbound bool
+}
+
+// maxParties bounds the parties an aggregator remembers.
+const maxParties = 1024
+
+// party is partyOf(*ev), remembered for the network endpoints. A new finding takes a copy of its
+// destination (record), so the findings share nothing through it.
+func (a *aggregator) party(ev *geo.Evidence) party {
+	n := ev.Network
+	if n == nil {
+		return partyOf(*ev)
+	}
+	k := partyKey{n.Server(), n.Proto, n.Host, n.Direction == netflow.ServerToClient}
+	if p, ok := a.parties[k]; ok {
+		return p
+	}
+	p := partyOf(*ev)
+	if a.parties == nil {
+		a.parties = map[partyKey]party{}
+	}
+	if len(a.parties) < maxParties {
+		a.parties[k] = p
+	}
+	return p
 }
 
 func newAggregator(p Policy, input string, idx int) *aggregator {
@@ -210,7 +252,7 @@ func partyOf(ev geo.Evidence) party {
 		if n.Host != "" {
 			p.dest.Names = append(p.dest.Names, n.Host)
 		}
-		p.key = fmt.Sprintf("%s/%s %s", p.server, n.Proto, n.Host)
+		p.key = p.server.String() + "/" + n.Proto.String() + " " + n.Host
 		return p
 	case ev.Broadcast != nil:
 		return party{key: ev.Broadcast.Transmitter, scope: destinations.ScopeBroadcast, trans: ev.Broadcast.Transmitter}
@@ -250,7 +292,7 @@ func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 	if len(hits) == 0 && !team {
 		return // most fixes: no finding, so no need to name the other party
 	}
-	p := partyOf(f.Evidence)
+	p := a.party(&f.Evidence)
 	if team {
 		// One finding per broadcast team position: inside a zone it says which, and fails on
 		// either ground; it is never also a location leak.
@@ -271,10 +313,16 @@ func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 }
 
 func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, inside bool, z *geo.Zone) {
-	o := observe(f, dist)
 	fd, ok := a.byKey[k]
 	if !ok {
-		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Scope: p.scope, Destination: p.dest, Transmitter: p.trans, Rules: []Rule{},
+		o := observe(f, dist)
+		dest := p.dest
+		if dest != nil {
+			d := *dest
+			d.Names = slices.Clone(d.Names)
+			dest = &d
+		}
+		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Scope: p.scope, Destination: dest, Transmitter: p.trans, Rules: []Rule{},
 			Direction: k.dir, Input: a.input, zoneIx: k.zone, inIx: a.inputIndex, key: k, First: o, Last: o,
 			server: p.server, proto: p.proto, Extent: &Extent{South: f.Lat, North: f.Lat, West: f.Lon, East: f.Lon}}
 		if z != nil {
@@ -292,10 +340,16 @@ func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, insi
 		a.byKey[k] = fd
 		a.order = append(a.order, fd)
 	} else {
-		if earlier(o, fd.First) {
+		// The observation is made only when it is kept.
+		var o *Observation
+		if fixEarlier(&f, fd.First) {
+			o = observe(f, dist)
 			fd.First = o
 		}
-		if !earlier(o, fd.Last) {
+		if !fixEarlier(&f, fd.Last) {
+			if o == nil {
+				o = observe(f, dist)
+			}
 			fd.Last = o
 		}
 		fd.Extent.add(f.Lat, f.Lon)

@@ -227,16 +227,18 @@ func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding stri
 		wire = hex.EncodeToString(sum[:])
 	}
 	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{}, wire)
-	ev := fl.evidence(r, rq, s)
-	ev.Message = r.Method + " " + targetPath(r.Target)
-	if s.Network.Direction != netflow.ClientToServer {
-		ev.Message += " response"
-	}
 	cfg := bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: s.Time}
 	if whole {
 		cfg.Extract = fl.extract
 	}
-	o.Decode(context.Background(), cfg, ev, fl.sink)
+	o.DecodeWith(context.Background(), cfg, func() geo.Evidence {
+		ev := fl.evidence(r, rq, s)
+		ev.Message = r.Method + " " + targetPath(r.Target)
+		if s.Network.Direction != netflow.ClientToServer {
+			ev.Message += " response"
+		}
+		return ev
+	}, fl.sink)
 }
 
 // evidence is the evidence of a message of the flow.
