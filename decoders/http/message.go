@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -646,17 +647,33 @@ func headLines(h string) []string {
 	}
 }
 
-// lowerIs reports whether strings.ToLower(k) == want (want in lower-case ASCII) without
-// allocating for an ASCII k.
-func lowerIs(k, want string) bool {
+// headFields are the header fields parseMessage reads, requestFields those ParseHead reads.
+var (
+	headFields    = []string{"host", "content-type", "content-encoding", "transfer-encoding", "content-length"}
+	requestFields = []string{"host", "user-agent", "content-type", "content-length"}
+)
+
+// fieldName returns the one of names (lower case ASCII) that strings.ToLower(k) is, or "": an
+// ASCII name is compared without making its lower-case copy.
+func fieldName(k string, names []string) string {
 	for i := 0; i < len(k); i++ {
 		if k[i] >= 0x80 {
-			return strings.ToLower(k) == want
+			if lk := strings.ToLower(k); slices.Contains(names, lk) {
+				return lk
+			}
+			return ""
 		}
 	}
-	if len(k) != len(want) {
-		return false
+	for _, n := range names {
+		if len(n) == len(k) && asciiLowerIs(k, n) {
+			return n
+		}
 	}
+	return ""
+}
+
+// asciiLowerIs reports whether ASCII k lowered is want, of the same length.
+func asciiLowerIs(k, want string) bool {
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		if 'A' <= c && c <= 'Z' {
@@ -667,20 +684,4 @@ func lowerIs(k, want string) bool {
 		}
 	}
 	return true
-}
-
-// headFields are the header fields parseMessage reads, requestFields those ParseHead reads.
-var (
-	headFields    = []string{"host", "content-type", "content-encoding", "transfer-encoding", "content-length"}
-	requestFields = []string{"host", "user-agent", "content-type", "content-length"}
-)
-
-// fieldName returns the one of names (lower case) that strings.ToLower(k) is, or "".
-func fieldName(k string, names []string) string {
-	for _, n := range names {
-		if lowerIs(k, n) {
-			return n
-		}
-	}
-	return ""
 }

@@ -79,6 +79,8 @@ type scanner struct {
 	out     []Position
 	max     int
 	def     geo.Role
+	// validOnly keeps no node (Valid).
+	validOnly bool
 }
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
@@ -103,8 +105,21 @@ func findFast(doc []byte, defaultRole geo.Role, max int) ([]Position, error) {
 	return out, nil
 }
 
+// Valid reports whether b is one JSON value with only white space around it, as encoding/json's
+// Valid does, without its reflection-free but byte-at-a-time state machine.
+func Valid(b []byte) bool {
+	s := scanners.Get().(*scanner)
+	defer s.release()
+	s.doc, s.pos, s.validOnly = b, 0, true
+	if s.parse() != nil {
+		return false
+	}
+	s.ws()
+	return s.pos == len(b)
+}
+
 func (s *scanner) release() {
-	s.doc, s.out = nil, nil
+	s.doc, s.out, s.validOnly = nil, nil, false
 	if cap(s.nodes) > keepNodes || cap(s.arena) > 1<<16 || cap(s.stack) > 64 {
 		return
 	}
@@ -128,6 +143,9 @@ func (s *scanner) ws() {
 // index. Members of kept objects are kept if the object is at most maxDepth deep; of arrays, only
 // the arrays and objects (walk does nothing with a scalar element).
 func (s *scanner) keep(container bool) (parent *frame, ok bool) {
+	if s.validOnly {
+		return nil, false
+	}
 	if len(s.stack) == 0 {
 		return nil, container
 	}

@@ -87,6 +87,9 @@ func foldAmbiguous(b []byte) bool {
 }
 
 func compareFind(t *testing.T, b []byte) {
+	if got, want := Valid(b), json.Valid(b); got != want {
+		t.Fatalf("%q: Valid %v, encoding/json %v", b, got, want)
+	}
 	for _, max := range []int{64, 2, 0} {
 		got, gerr := findFast(b, geo.RoleAircraft, max)
 		want, werr := findDecoded(b, geo.RoleAircraft, max)
