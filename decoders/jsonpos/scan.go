@@ -2,7 +2,6 @@ package jsonpos
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -53,6 +52,8 @@ type node struct {
 	end  int32
 	idx  int32 // the element index (an element of an array)
 	kind kind
+	// ascii is set when the name is known to be ASCII (read without escapes or other bytes).
+	ascii bool
 }
 
 type frame struct {
@@ -81,6 +82,8 @@ type scanner struct {
 	def     geo.Role
 	// validOnly keeps no node (Valid).
 	validOnly bool
+	// strASCII says the last string str read was plain ASCII; keyASCII, the last member name.
+	strASCII, keyASCII bool
 }
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
@@ -279,7 +282,7 @@ func (s *scanner) add(top *frame, key []byte, k kind) int32 {
 	n := node{kind: k, end: int32(len(s.nodes)) + 1}
 	if top != nil {
 		if top.object {
-			n.key = key
+			n.key, n.ascii = key, s.keyASCII
 		} else {
 			n.idx = top.n
 		}
@@ -301,6 +304,7 @@ func (s *scanner) member() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.keyASCII = s.strASCII
 	s.ws()
 	if s.pos >= len(s.doc) {
 		return nil, errEOF
@@ -384,6 +388,7 @@ func (s *scanner) str(decode bool) ([]byte, error) {
 		c := d[i]
 		if c == '"' {
 			s.pos = i + 1
+			s.strASCII = true
 			return d[start:i:i], nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
@@ -392,6 +397,7 @@ func (s *scanner) str(decode bool) ([]byte, error) {
 		i++
 	}
 	// Escapes or bytes beyond ASCII: validate (and decode) the rest.
+	s.strASCII = false
 	mark := len(s.arena)
 	if decode {
 		s.arena = append(s.arena, d[start:i]...)
@@ -526,7 +532,7 @@ func (s *scanner) walk(ni int32, parent []byte, depth int) {
 	ms = s.sortMembers(ms)
 	s.members[depth] = ms
 	for _, m := range ms {
-		if mayBeLatitude(s.nodes[m].key) {
+		if n := &s.nodes[m]; !n.ascii || hasFoldSuffix(n.key, "lat") || hasFoldSuffix(n.key, "latitude") {
 			s.position(ms, m, parent)
 		}
 	}
@@ -557,17 +563,6 @@ func (s *scanner) sortMembers(ms []int32) []int32 {
 	return ms[:w]
 }
 
-// mayBeLatitude reports whether strings.ToLower of the name may end in "lat" or "latitude": an
-// ASCII name is checked here; any other name goes to the exact test.
-func mayBeLatitude(k []byte) bool {
-	for _, c := range k {
-		if c >= utf8.RuneSelf {
-			return true
-		}
-	}
-	return hasFoldSuffix(k, "lat") || hasFoldSuffix(k, "latitude")
-}
-
 // hasFoldSuffix reports whether ASCII k ends in lower-case suf, ignoring ASCII case.
 func hasFoldSuffix(k []byte, suf string) bool {
 	if len(k) < len(suf) {
@@ -586,28 +581,42 @@ func hasFoldSuffix(k []byte, suf string) bool {
 	return true
 }
 
-// position is the body of walk's member loop for member m of an object with members ms.
+// position is the body of walk's member loop for member m of an object with members ms. The
+// lower-case name and the names looked up are made in buffers on the stack.
 func (s *scanner) position(ms []int32, m int32, parent []byte) {
-	k := string(s.nodes[m].key)
-	lk := strings.ToLower(k)
+	n := &s.nodes[m]
+	var lbuf [64]byte
+	var lk []byte
+	if n.ascii {
+		lk = lbuf[:0]
+		for _, c := range n.key {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lk = append(lk, c)
+		}
+	} else {
+		lk = []byte(strings.ToLower(string(n.key)))
+	}
+	var nbuf [96]byte
 	for _, pk := range latKeys {
-		prefix, ok := strings.CutSuffix(lk, pk.lat)
+		if !bytes.HasSuffix(lk, []byte(pk.lat)) {
+			continue
+		}
+		prefix := lk[:len(lk)-len(pk.lat)]
+		lonv, ok := s.lookup(ms, append(append(nbuf[:0], prefix...), pk.lon...))
 		if !ok {
 			continue
 		}
-		lonv, ok := s.lookup(ms, prefix+pk.lon)
-		if !ok {
-			continue
-		}
-		lat, ld, ok1 := nodeNumber(&s.nodes[m])
+		lat, ld, ok1 := nodeNumber(n)
 		lon, od, ok2 := nodeNumber(lonv)
 		if !ok1 || !ok2 {
 			continue
 		}
-		p := Position{Lat: lat, Lon: lon, Decimals: min(ld, od), Path: s.pathString(), Key: k,
-			Role: role(prefix, strings.ToLower(string(parent)), s.def)}
-		for _, ak := range [...]string{prefix + "height", prefix + "altitude", prefix + "alt"} {
-			if av, ok := s.lookup(ms, ak); ok {
+		p := Position{Lat: lat, Lon: lon, Decimals: min(ld, od), Path: s.pathString(), Key: string(n.key),
+			Role: role(string(prefix), strings.ToLower(string(parent)), s.def)}
+		for _, alt := range [...]string{"height", "altitude", "alt"} {
+			if av, ok := s.lookup(ms, append(append(nbuf[:0], prefix...), alt...)); ok {
 				if a, _, ok := nodeNumber(av); ok {
 					p.Alt, p.HasAlt = a, true
 					break
@@ -615,6 +624,9 @@ func (s *scanner) position(ms []int32, m int32, parent []byte) {
 			}
 		}
 		if len(s.out) < s.max {
+			if s.out == nil {
+				s.out = make([]Position, 0, min(s.max, 4))
+			}
 			s.out = append(s.out, p)
 		}
 		break
@@ -623,42 +635,37 @@ func (s *scanner) position(ms []int32, m int32, parent []byte) {
 
 // lookup is lookup of jsonpos.go on sorted members: the exact name, else the first name equal
 // under Unicode case folding (a map offers them in random order; a document with two such names
-// for one lookup is ambiguous there).
-func (s *scanner) lookup(ms []int32, key string) (*node, bool) {
+// for one lookup is ambiguous there). Two ASCII names of different lengths never fold together.
+func (s *scanner) lookup(ms []int32, key []byte) (*node, bool) {
 	lo, hi := 0, len(ms)
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if compareName(s.nodes[ms[h]].key, key) < 0 {
+		if bytes.Compare(s.nodes[ms[h]].key, key) < 0 {
 			lo = h + 1
 		} else {
 			hi = h
 		}
 	}
-	if lo < len(ms) && compareName(s.nodes[ms[lo]].key, key) == 0 {
+	if lo < len(ms) && bytes.Equal(s.nodes[ms[lo]].key, key) {
 		return &s.nodes[ms[lo]], true
 	}
-	var buf [64]byte
-	kb := append(buf[:0], key...)
+	keyASCII := true
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			keyASCII = false
+			break
+		}
+	}
 	for _, m := range ms {
-		if bytes.EqualFold(s.nodes[m].key, kb) {
-			return &s.nodes[m], true
+		n := &s.nodes[m]
+		if keyASCII && n.ascii && len(n.key) != len(key) {
+			continue
+		}
+		if bytes.EqualFold(n.key, key) {
+			return n, true
 		}
 	}
 	return nil, false
-}
-
-// compareName compares a name with a string as strings.Compare does, without converting it.
-func compareName(a []byte, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return cmp.Compare(len(a), len(b))
 }
 
 func nodeNumber(n *node) (float64, int, bool) {
