@@ -305,3 +305,20 @@ func TestJSONFlatVersionedEmptyLists(t *testing.T) {
 		t.Errorf("a null besides zones:\n%s", js.String())
 	}
 }
+
+// KeepsNote says what Note does with the next note: the MQTT decoder hands a bare note to a sink
+// that would only count it, so the count and the notes kept must come out the same.
+func TestKeepsNoteMatchesNote(t *testing.T) {
+	s := &inputSink{rep: &InputReport{Path: "x.pcap"}}
+	for i := 0; i < maxInputNotes+3; i++ {
+		kept := s.KeepsNote(decoders.Info)
+		before := len(s.rep.Notes)
+		s.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Message: "m"})
+		if kept != (len(s.rep.Notes) == before+1) {
+			t.Fatalf("note %d: KeepsNote %v, notes %d -> %d", i, kept, before, len(s.rep.Notes))
+		}
+	}
+	if s.rep.Dropped != 3 || !s.KeepsNote(decoders.Error) {
+		t.Fatalf("dropped %d, error kept %v", s.rep.Dropped, s.KeepsNote(decoders.Error))
+	}
+}

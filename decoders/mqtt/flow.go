@@ -1,13 +1,14 @@
 package mqtt
 
 import (
-	"droneaudit/netflow"
+	"slices"
 	"strconv"
 	"strings"
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/jsonpos"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 // Name is the decoder name in evidence.
@@ -33,11 +34,12 @@ func (Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
 const maxFixesPerMessage = 64
 
 type flow struct {
-	in   decoders.Input
-	sink decoders.Sink
-	conn Conn
-	dead bool
-	seen map[identityKey]bool // identity values already noted
+	in      decoders.Input
+	sink    decoders.Sink
+	conn    Conn
+	dead    bool
+	seen    []identityKey // identity values already noted
+	seenBuf [4]identityKey
 	// publishes counts the PUBLISH packets of both directions, as the requests command numbers
 	// its rows, so that a finding names the message that carried it.
 	publishes int
@@ -92,13 +94,18 @@ func (fl *flow) Segment(s decoders.Segment) {
 }
 
 func (fl *flow) identity(s decoders.Segment, key, val string) {
-	if val == "" || fl.seen[identityKey{key, val}] || len(fl.seen) > 256 {
+	k := identityKey{key, val}
+	if val == "" || slices.Contains(fl.seen, k) || len(fl.seen) > 256 {
 		return
 	}
 	if fl.seen == nil {
-		fl.seen = map[identityKey]bool{}
+		fl.seen = fl.seenBuf[:0] // a connection reveals a few: no map for them
 	}
-	fl.seen[identityKey{key, val}] = true
+	fl.seen = append(fl.seen, k)
+	if nk, ok := fl.sink.(decoders.NoteKeeper); ok && !nk.KeepsNote(decoders.Info) {
+		fl.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity}) // only counted
+		return
+	}
 	fl.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: s.Locator(), Offset: s.Offset,
 		Message: "MQTT reveals " + key + " " + val, Attrs: map[string]string{key: val}})
 }
