@@ -68,6 +68,11 @@ type Finding struct {
 	key    findingKey     // the aggregation key
 	server netip.AddrPort // the flow's server, typed, to join the destination inventory
 	proto  netflow.Proto
+	// last is the fix Last is to be made of, when lastPending: a run of later positions replaces
+	// Last at every one of them, and only the final one is observed (aggregator.settle).
+	last        geo.Fix
+	lastDist    float64
+	lastPending bool
 }
 
 // Destination is the other party of a network finding: the flow's server, with every name, the
@@ -156,10 +161,39 @@ func earlier(a, b *Observation) bool {
 
 // fixEarlier is earlier(observe(f, dist), b) without making the observation.
 func fixEarlier(f *geo.Fix, b *Observation) bool {
-	if !f.Time.IsZero() && !b.t.IsZero() && decoders.TimeRef(f.Time) == b.TimeRef && !f.Time.Equal(b.t) {
-		return f.Time.Before(b.t)
+	return fixBefore(f, b.t, b.TimeRef, b.Evidence.Offset)
+}
+
+// fixBefore is earlier(observe(f, …), b) for b observed at t, with time reference ref, at
+// offset off.
+func fixBefore(f *geo.Fix, t time.Time, ref string, off int64) bool {
+	if !f.Time.IsZero() && !t.IsZero() && decoders.TimeRef(f.Time) == ref && !f.Time.Equal(t) {
+		return f.Time.Before(t)
 	}
-	return f.Evidence.Offset < b.Evidence.Offset
+	return f.Evidence.Offset < off
+}
+
+// fixBeforeLast is earlier(observe(f, …), fd.Last), Last pending or not.
+func (fd *Finding) fixBeforeLast(f *geo.Fix) bool {
+	if !fd.lastPending {
+		return fixEarlier(f, fd.Last)
+	}
+	g := &fd.last
+	ref := ""
+	if !g.Time.IsZero() {
+		ref = decoders.TimeRef(g.Time)
+	}
+	return fixBefore(f, g.Time, ref, g.Evidence.Offset)
+}
+
+// settle makes the pending Last observations of the findings: before they are merged or read.
+func (a *aggregator) settle() {
+	for _, fd := range a.order {
+		if fd.lastPending {
+			fd.Last, fd.lastPending = observe(fd.last, fd.lastDist), false
+			fd.last = geo.Fix{}
+		}
+	}
 }
 
 func round(v float64, digits int) float64 {
@@ -342,15 +376,16 @@ func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, insi
 	} else {
 		// The observation is made only when it is kept.
 		var o *Observation
+		laterLast := !fd.fixBeforeLast(&f)
 		if fixEarlier(&f, fd.First) {
 			o = observe(f, dist)
 			fd.First = o
 		}
-		if !fixEarlier(&f, fd.Last) {
-			if o == nil {
-				o = observe(f, dist)
-			}
-			fd.Last = o
+		switch {
+		case laterLast && o != nil:
+			fd.Last, fd.lastPending, fd.last = o, false, geo.Fix{} // one observation, as before
+		case laterLast:
+			fd.last, fd.lastDist, fd.lastPending = f, dist, true
 		}
 		fd.Extent.add(f.Lat, f.Lon)
 	}
