@@ -202,11 +202,15 @@ func (fl *flow) scheme() string {
 // request names the request in evidence as the requests command's row does: "<flow uid>#<n>", and
 // the URL with the Host as sent. An inner flow of the TLS layer (uid "…-tls") is https.
 func (fl *flow) request(m *Message) *geo.Request {
+	if m.req != nil {
+		return m.req
+	}
 	url := m.Target
 	if !strings.Contains(url, "://") {
 		url = fl.scheme() + cmp.Or(m.Get("Host"), fl.seg.Network.Server().String()) + url
 	}
-	return &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
+	m.req = &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
+	return m.req
 }
 
 // query reports positions in the request target's query string.

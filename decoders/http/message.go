@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
+	"droneaudit/geo"
 	"droneaudit/netflow"
 )
 
@@ -58,6 +60,10 @@ type Message struct {
 	Offset int64
 	// Seq is a request's 1-based number in its connection (Exchange.Seq); 0 for a response.
 	Seq int
+
+	// req is the request as evidence names it (flow.request), made once for the request and
+	// its response.
+	req *geo.Request
 }
 
 // Get returns the first value of a header field, by case-insensitive name.
@@ -125,14 +131,23 @@ type h1Dir struct {
 	dead    bool
 }
 
-// resetSum readies the direction's body digest for a new message: one digest per direction,
-// reset between messages, not one allocated per message.
+// digests are the body digests of messages in progress: one is taken for a message and given back
+// when it ends, so that the connections of a capture share a few instead of allocating two each.
+var digests = sync.Pool{New: func() any { return sha256.New() }}
+
+// resetSum readies the direction's body digest for a new message.
 func (d *h1Dir) resetSum() {
 	if d.sum == nil {
-		d.sum = sha256.New()
-	} else {
-		d.sum.Reset()
+		d.sum = digests.Get().(hash.Hash)
 	}
+	d.sum.Reset()
+}
+
+// sumInto writes the body digest of the message that ends and gives the digest back.
+func (d *h1Dir) sumInto(m *Message) {
+	d.sum.Sum(m.SHA256[:0])
+	digests.Put(d.sum)
+	d.sum = nil
 }
 
 // H1Conn follows the HTTP/1.x messages of one connection.
@@ -518,7 +533,7 @@ func (c *H1Conn) finish(dir netflow.Direction, d *h1Dir, complete bool) {
 	m := d.msg
 	d.msg = nil
 	m.Complete = complete
-	d.sum.Sum(m.SHA256[:0])
+	d.sumInto(m)
 	if dir == netflow.ClientToServer {
 		c.seq++
 		m.Seq = c.seq
