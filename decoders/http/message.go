@@ -159,6 +159,8 @@ type H1Conn struct {
 	seq     int
 	// Upgraded is set after a 101 (Switching Protocols) response: what follows is not HTTP/1.
 	Upgraded bool
+	// lines is the slice a head is split into, reused from message to message.
+	lines []string
 	// rest holds the bytes that came after the 101 response in the segment that carried it
 	// (TakeRest).
 	rest    []byte
@@ -285,7 +287,8 @@ func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 			return nil
 		}
 	}
-	lines, used, complete, err := splitHead(b)
+	lines, used, complete, err := splitHeadInto(c.lines[:0], b)
+	c.lines = lines[:0:min(cap(lines), maxFields+1)] // the strings are the message's; the slice is reused
 	if err != nil {
 		c.stop(d, fmt.Errorf("offset %d: %w", d.pos, err))
 		return nil
@@ -626,6 +629,11 @@ func (c *H1Conn) newBody(n int) []byte {
 // is false while the blank line that ends the head has not arrived (and b is under MaxHead); used
 // is the length of the head including its blank line.
 func splitHead(b []byte) (lines []string, used int, complete bool, err error) {
+	return splitHeadInto(nil, b)
+}
+
+// splitHeadInto is splitHead appending the lines to dst.
+func splitHeadInto(dst []string, b []byte) (lines []string, used int, complete bool, err error) {
 	end := bytes.Index(b, []byte("\r\n\r\n"))
 	sep := 4
 	if lf := bytes.Index(b, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
@@ -641,13 +649,15 @@ func splitHead(b []byte) (lines []string, used int, complete bool, err error) {
 	if end > MaxHead {
 		return nil, 0, false, fmt.Errorf("http: head of %d bytes over the limit", end)
 	}
-	return headLines(string(b[:end])), end + sep, true, nil
+	return headLines(dst, string(b[:end])), end + sep, true, nil
 }
 
 // headLines splits a head at its line ends as strings.Split(strings.ReplaceAll(h, "\r\n", "\n"),
 // "\n") does, with no copy of the head: a line keeps a CR that no LF follows.
-func headLines(h string) []string {
-	lines := make([]string, 0, strings.Count(h, "\n")+1)
+func headLines(lines []string, h string) []string {
+	if lines == nil {
+		lines = make([]string, 0, strings.Count(h, "\n")+1)
+	}
 	for {
 		i := strings.IndexByte(h, '\n')
 		if i < 0 {

@@ -119,14 +119,30 @@ func (r *reader) u16() int {
 	return int(binary.BigEndian.Uint16(r.b[r.off-2:]))
 }
 
-func (r *reader) str() string {
+func (r *reader) str() string { return string(r.strBytes()) }
+
+// strBytes reads a length-prefixed string and returns its bytes in the packet.
+func (r *reader) strBytes() []byte {
 	n := r.u16()
 	if r.err != nil || r.off+n > len(r.b) {
 		r.fail(fmt.Sprintf("string of %d bytes runs past the packet", n))
-		return ""
+		return nil
 	}
 	r.off += n
-	return string(r.b[r.off-n : r.off])
+	return r.b[r.off-n : r.off]
+}
+
+// protocolName reads CONNECT's protocol name: one of the two names every connection sends, made
+// a string once.
+func (r *reader) protocolName() string {
+	switch b := r.strBytes(); string(b) {
+	case "MQTT":
+		return "MQTT"
+	case "MQIsdp":
+		return "MQIsdp"
+	default:
+		return string(b)
+	}
 }
 
 func (r *reader) properties() {
@@ -148,7 +164,7 @@ func (c *Conn) decode(p *Packet, body []byte, cut bool) error {
 	r := &reader{b: body}
 	switch p.Type {
 	case TypeConnect:
-		p.ProtocolName = r.str()
+		p.ProtocolName = r.protocolName()
 		p.ProtocolLevel = r.u8()
 		flags := r.u8()
 		r.u16() // keep alive
