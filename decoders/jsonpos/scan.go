@@ -91,6 +91,7 @@ var scanners = sync.Pool{New: func() any { return new(scanner) }}
 // keepNodes bounds the node slice a pooled scanner keeps for the next document.
 const keepNodes = 1 << 12
 
+// findFast is Find on the scanner: the error, if any, is the scanner's own.
 func findFast(doc []byte, defaultRole geo.Role, max int) ([]Position, error) {
 	s := scanners.Get().(*scanner)
 	defer s.release()
@@ -109,7 +110,8 @@ func findFast(doc []byte, defaultRole geo.Role, max int) ([]Position, error) {
 }
 
 // Valid reports whether b is one JSON value with only white space around it, as encoding/json's
-// Valid does, without its reflection-free but byte-at-a-time state machine.
+// Valid does (the same grammar and nesting bound), with the scanner's loops instead of its
+// state machine's function call per byte.
 func Valid(b []byte) bool {
 	s := scanners.Get().(*scanner)
 	defer s.release()
@@ -123,8 +125,13 @@ func Valid(b []byte) bool {
 
 func (s *scanner) release() {
 	s.doc, s.out, s.validOnly = nil, nil, false
-	if cap(s.nodes) > keepNodes || cap(s.arena) > 1<<16 || cap(s.stack) > 64 {
-		return
+	if cap(s.nodes) > keepNodes || cap(s.arena) > 1<<16 || cap(s.stack) > 64 || len(s.members) > maxDepth+1 {
+		return // a large document's memory is left to the collector
+	}
+	for _, m := range s.members {
+		if cap(m) > keepNodes {
+			return
+		}
 	}
 	clear(s.nodes) // drop references into the document
 	s.nodes = s.nodes[:0]
