@@ -156,6 +156,8 @@ type H1Conn struct {
 	d       [2]h1Dir
 	pending []*Exchange // requests waiting for a response, oldest first
 	methods []string    // method of each pending request whose response head is not read yet
+	pendBuf [2]*Exchange
+	methBuf [2]string
 	seq     int
 	// Upgraded is set after a 101 (Switching Protocols) response: what follows is not HTTP/1.
 	Upgraded bool
@@ -548,6 +550,9 @@ func (c *H1Conn) finish(dir netflow.Direction, d *h1Dir, complete bool) {
 		if len(c.pending) >= c.cfg.MaxPending {
 			c.flush()
 		}
+		if c.pending == nil {
+			c.pending, c.methods = c.pendBuf[:0], c.methBuf[:0]
+		}
 		c.pending = append(c.pending, &Exchange{Seq: c.seq, Request: m})
 		c.methods = append(c.methods, m.Method)
 		return
@@ -561,8 +566,7 @@ func (c *H1Conn) finish(dir netflow.Direction, d *h1Dir, complete bool) {
 	if len(c.pending) == 0 {
 		c.hand(&Exchange{Response: m})
 	} else {
-		ex := c.pending[0]
-		c.pending, c.methods = c.pending[1:], c.methods[1:]
+		ex := c.popPending()
 		ex.Response = m
 		c.hand(ex)
 	}
@@ -596,10 +600,21 @@ func (c *H1Conn) partialRequest() {
 	c.finish(netflow.ClientToServer, d, false)
 }
 
-// flush hands on the oldest waiting request without a response.
-func (c *H1Conn) flush() {
+// popPending takes the oldest waiting request. The queue starts again at the front of its inline
+// arrays when it empties: a connection of one request at a time allocates none.
+func (c *H1Conn) popPending() *Exchange {
 	ex := c.pending[0]
 	c.pending, c.methods = c.pending[1:], c.methods[1:]
+	if len(c.pending) == 0 {
+		clear(c.pendBuf[:])
+		c.pending, c.methods = c.pendBuf[:0], c.methBuf[:0]
+	}
+	return ex
+}
+
+// flush hands on the oldest waiting request without a response.
+func (c *H1Conn) flush() {
+	ex := c.popPending()
 	c.hand(ex)
 }
 
