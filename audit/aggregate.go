@@ -12,6 +12,8 @@ import (
 
 // merge adds the findings of another lane's aggregator for the same input.
 func (a *aggregator) merge(b *aggregator) {
+	a.settle()
+	b.settle()
 	for _, fb := range b.order {
 		fa, ok := a.byKey[fb.key]
 		if !ok {
@@ -41,6 +43,7 @@ func (a *aggregator) sortByFirst() {
 
 // setSHA256 fills the input's hash into the evidence of every observation kept.
 func (a *aggregator) setSHA256(sum string) {
+	a.settle()
 	for _, f := range a.order {
 		for _, o := range []*Observation{f.First, f.Last} {
 			if o != nil && o.Evidence.Input == a.input {

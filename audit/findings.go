@@ -68,6 +68,11 @@ type Finding struct {
 	key    findingKey     // the aggregation key
 	server netip.AddrPort // the flow's server, typed, to join the destination inventory
 	proto  netflow.Proto
+	// last is the fix Last is to be made of, when lastPending: a run of later positions replaces
+	// Last at every one of them, and only the final one is observed (aggregator.settle).
+	last        geo.Fix
+	lastDist    float64
+	lastPending bool
 }
 
 // Destination is the other party of a network finding: the flow's server, with every name, the
@@ -154,6 +159,43 @@ func earlier(a, b *Observation) bool {
 	return a.Evidence.Offset < b.Evidence.Offset
 }
 
+// fixEarlier is earlier(observe(f, dist), b) without making the observation.
+func fixEarlier(f *geo.Fix, b *Observation) bool {
+	return fixBefore(f, b.t, b.TimeRef, b.Evidence.Offset)
+}
+
+// fixBefore is earlier(observe(f, …), b) for b observed at t, with time reference ref, at
+// offset off.
+func fixBefore(f *geo.Fix, t time.Time, ref string, off int64) bool {
+	if !f.Time.IsZero() && !t.IsZero() && decoders.TimeRef(f.Time) == ref && !f.Time.Equal(t) {
+		return f.Time.Before(t)
+	}
+	return f.Evidence.Offset < off
+}
+
+// fixBeforeLast is earlier(observe(f, …), fd.Last), Last pending or not.
+func (fd *Finding) fixBeforeLast(f *geo.Fix) bool {
+	if !fd.lastPending {
+		return fixEarlier(f, fd.Last)
+	}
+	g := &fd.last
+	ref := ""
+	if !g.Time.IsZero() {
+		ref = decoders.TimeRef(g.Time)
+	}
+	return fixBefore(f, g.Time, ref, g.Evidence.Offset)
+}
+
+// settle makes the pending Last observations of the findings: before they are merged or read.
+func (a *aggregator) settle() {
+	for _, fd := range a.order {
+		if fd.lastPending {
+			fd.Last, fd.lastPending = observe(fd.last, fd.lastDist), false
+			fd.last = geo.Fix{}
+		}
+	}
+}
+
 func round(v float64, digits int) float64 {
 	p := math.Pow10(digits)
 	return math.Round(v*p) / p
@@ -175,6 +217,40 @@ type aggregator struct {
 	inputIndex int
 	byKey      map[findingKey]*Finding
 	order      []*Finding
+	// parties remembers the party of each server endpoint met (partyOf on every fix of a flow
+	// in a zone costs a destination, its class and its key again).
+	parties map[partyKey]party
+}
+
+type partyKey struct {
+	server  netip.AddrPort
+	proto   netflow.Proto
+	host    string
+	inbound bool
+}
+
+// maxParties bounds the parties an aggregator remembers.
+const maxParties = 1024
+
+// party is partyOf(*ev), remembered for the network endpoints. A new finding takes a copy of its
+// destination (record), so the findings share nothing through it.
+func (a *aggregator) party(ev *geo.Evidence) party {
+	n := ev.Network
+	if n == nil {
+		return partyOf(*ev)
+	}
+	k := partyKey{n.Server(), n.Proto, n.Host, n.Direction == netflow.ServerToClient}
+	if p, ok := a.parties[k]; ok {
+		return p
+	}
+	p := partyOf(*ev)
+	if a.parties == nil {
+		a.parties = map[partyKey]party{}
+	}
+	if len(a.parties) < maxParties {
+		a.parties[k] = p
+	}
+	return p
 }
 
 func newAggregator(p Policy, input string, idx int) *aggregator {
@@ -210,7 +286,7 @@ func partyOf(ev geo.Evidence) party {
 		if n.Host != "" {
 			p.dest.Names = append(p.dest.Names, n.Host)
 		}
-		p.key = fmt.Sprintf("%s/%s %s", p.server, n.Proto, n.Host)
+		p.key = p.server.String() + "/" + n.Proto.String() + " " + n.Host
 		return p
 	case ev.Broadcast != nil:
 		return party{key: ev.Broadcast.Transmitter, scope: destinations.ScopeBroadcast, trans: ev.Broadcast.Transmitter}
@@ -250,7 +326,7 @@ func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 	if len(hits) == 0 && !team {
 		return // most fixes: no finding, so no need to name the other party
 	}
-	p := partyOf(f.Evidence)
+	p := a.party(&f.Evidence)
 	if team {
 		// One finding per broadcast team position: inside a zone it says which, and fails on
 		// either ground; it is never also a location leak.
@@ -271,10 +347,16 @@ func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 }
 
 func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, inside bool, z *geo.Zone) {
-	o := observe(f, dist)
 	fd, ok := a.byKey[k]
 	if !ok {
-		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Scope: p.scope, Destination: p.dest, Transmitter: p.trans, Rules: []Rule{},
+		o := observe(f, dist)
+		dest := p.dest
+		if dest != nil {
+			d := *dest
+			d.Names = slices.Clone(d.Names)
+			dest = &d
+		}
+		fd = &Finding{Kind: k.kind, Role: k.role, Channel: k.channel, Scope: p.scope, Destination: dest, Transmitter: p.trans, Rules: []Rule{},
 			Direction: k.dir, Input: a.input, zoneIx: k.zone, inIx: a.inputIndex, key: k, First: o, Last: o,
 			server: p.server, proto: p.proto, Extent: &Extent{South: f.Lat, North: f.Lat, West: f.Lon, East: f.Lon}}
 		if z != nil {
@@ -292,11 +374,18 @@ func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, insi
 		a.byKey[k] = fd
 		a.order = append(a.order, fd)
 	} else {
-		if earlier(o, fd.First) {
+		// The observation is made only when it is kept.
+		var o *Observation
+		laterLast := !fd.fixBeforeLast(&f)
+		if fixEarlier(&f, fd.First) {
+			o = observe(f, dist)
 			fd.First = o
 		}
-		if !earlier(o, fd.Last) {
-			fd.Last = o
+		switch {
+		case laterLast && o != nil:
+			fd.Last, fd.lastPending, fd.last = o, false, geo.Fix{} // one observation, as before
+		case laterLast:
+			fd.last, fd.lastDist, fd.lastPending = f, dist, true
 		}
 		fd.Extent.add(f.Lat, f.Lon)
 	}

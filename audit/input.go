@@ -170,6 +170,12 @@ func (s *inputSink) SearchCounts(c search.Counts) {
 	s.rep.Search.Add(c)
 }
 
+// KeepsNote implements decoders.NoteKeeper: an error note is always kept (for the verdict);
+// another only under the cap, as Note decides.
+func (s *inputSink) KeepsNote(sev decoders.Severity) bool {
+	return sev == decoders.Error || len(s.rep.Notes) < maxInputNotes
+}
+
 func (s *inputSink) Note(n decoders.Note) {
 	if n.Severity == decoders.Error {
 		// A decoder that reports an error stopped before the end of the file, or could not

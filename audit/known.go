@@ -25,7 +25,10 @@ const knownSlackM = 5
 const maxKnownKeys = 1 << 14
 
 type knownRing struct {
-	pts [knownPerKey][3]float64 // lat, lon, precision
+	// pts grows to knownPerKey points (lat, lon, precision), then the oldest is overwritten: most
+	// flows carry a few positions, and a ring of its full size for each cost more than the rest
+	// of the remembering.
+	pts [][3]float64
 	n   int
 }
 
@@ -49,7 +52,11 @@ func (s *inputSink) remember(f geo.Fix) {
 		r = &knownRing{}
 		s.known[key] = r
 	}
-	r.pts[r.n%knownPerKey] = [3]float64{f.Lat, f.Lon, f.PrecisionM}
+	if p := [3]float64{f.Lat, f.Lon, f.PrecisionM}; len(r.pts) < knownPerKey {
+		r.pts = append(r.pts, p)
+	} else {
+		r.pts[r.n%knownPerKey] = p
+	}
 	r.n++
 }
 

@@ -305,3 +305,50 @@ func TestJSONFlatVersionedEmptyLists(t *testing.T) {
 		t.Errorf("a null besides zones:\n%s", js.String())
 	}
 }
+
+// KeepsNote says what Note does with the next note: the MQTT decoder hands a bare note to a sink
+// that would only count it, so the count and the notes kept must come out the same.
+func TestKeepsNoteMatchesNote(t *testing.T) {
+	s := &inputSink{rep: &InputReport{Path: "x.pcap"}}
+	for i := 0; i < maxInputNotes+3; i++ {
+		kept := s.KeepsNote(decoders.Info)
+		before := len(s.rep.Notes)
+		s.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Message: "m"})
+		if kept != (len(s.rep.Notes) == before+1) {
+			t.Fatalf("note %d: KeepsNote %v, notes %d -> %d", i, kept, before, len(s.rep.Notes))
+		}
+	}
+	if s.rep.Dropped != 3 || !s.KeepsNote(decoders.Error) {
+		t.Fatalf("dropped %d, error kept %v", s.rep.Dropped, s.KeepsNote(decoders.Error))
+	}
+}
+
+// Last is made of the latest fix only when the findings are merged: it must be the observation
+// the latest fix gives, and First stays the earliest, also when one fix moves both.
+func TestFindingLastSettled(t *testing.T) {
+	zs := zonesAround(t, 51.168, 5.47, 5000, geo.Secret)
+	fix := func(sec int64, lat float64, off int64) geo.Fix {
+		return geo.Fix{Lat: lat, Lon: 5.47, Role: geo.RoleAircraft, Time: time.Unix(1_700_000_000+sec, 0), HasAlt: true, AltM: float64(sec),
+			Evidence: geo.Evidence{Input: "log", Offset: off, Channel: geo.ChannelOnDevice}}
+	}
+	a := newAggregator(DefaultPolicy(), "log", 0)
+	fixes := []geo.Fix{fix(50, 51.170, 10), fix(60, 51.171, 20), fix(70, 51.172, 30), fix(65, 51.173, 40), fix(80, 51.174, 50)}
+	for _, f := range fixes {
+		a.add(f, zs.Match(f))
+	}
+	out := newAggregator(DefaultPolicy(), "log", 0)
+	out.merge(a)
+	f := out.order[0]
+	want := observe(fixes[4], f.Last.DistanceM)
+	if f.Count != 5 || f.First.t.Unix() != 1_700_000_050 || f.Last.t != want.t || *f.Last.AltM != 80 || f.Last.Time != want.Time ||
+		f.Last.Evidence.Offset != 50 || f.Last == f.First {
+		t.Fatalf("first %+v last %+v", f.First, f.Last)
+	}
+	// A fix both earlier and later than all (a single one) is one observation for both.
+	b := newAggregator(DefaultPolicy(), "log", 0)
+	b.add(fixes[0], zs.Match(fixes[0]))
+	b.settle()
+	if b.order[0].First != b.order[0].Last {
+		t.Fatal("one fix, two observations")
+	}
+}

@@ -133,7 +133,7 @@ func (a *aggregator) addTravel(f geo.Fix) {
 	if !upload && !clear {
 		return
 	}
-	p := partyOf(*ev)
+	p := a.party(ev)
 	if p.scope == destinations.ScopeOnDevice {
 		return // loopback: between programs of the device, not over the network
 	}
@@ -148,7 +148,7 @@ func (a *aggregator) addTravel(f geo.Fix) {
 // addTrackLeak makes the finding of a search hit near the flown track and in no zone, when it
 // left the device (a hit over loopback stayed on it).
 func (a *aggregator) addTrackLeak(f geo.Fix) {
-	p := partyOf(f.Evidence)
+	p := a.party(&f.Evidence)
 	if p.scope == destinations.ScopeOnDevice {
 		return
 	}

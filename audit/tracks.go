@@ -38,6 +38,15 @@ type trackSet struct {
 	tracks  []*Track
 	last    int
 	dropped int64
+	// index finds a track by its key without comparing it with every track (flows by the
+	// thousand, each its own source); rebuilt when nil.
+	index map[trackID]int
+}
+
+type trackID struct {
+	decoder string
+	channel geo.Channel
+	source  string
 }
 
 func trackSource(ev *geo.Evidence) string {
@@ -65,14 +74,24 @@ func (s *trackSet) add(f *geo.Fix) {
 		}
 	}
 	if t == nil {
-		i := slices.IndexFunc(s.tracks, func(c *Track) bool { return c.Decoder == ev.Decoder && c.Channel == ev.Channel && c.Source == src })
-		if i < 0 {
+		if s.index == nil {
+			s.index = make(map[trackID]int, len(s.tracks))
+			for j, c := range s.tracks {
+				if _, dup := s.index[trackID{c.Decoder, c.Channel, c.Source}]; !dup {
+					s.index[trackID{c.Decoder, c.Channel, c.Source}] = j // the first, as a search finds it
+				}
+			}
+		}
+		k := trackID{ev.Decoder, ev.Channel, src}
+		i, ok := s.index[k]
+		if !ok {
 			if len(s.tracks) >= maxTracks {
 				s.dropped++
 				return
 			}
 			i = len(s.tracks)
 			s.tracks = append(s.tracks, &Track{Input: ev.Input, Decoder: ev.Decoder, Channel: ev.Channel, Source: src, Points: [][2]float64{}, stride: 1})
+			s.index[k] = i
 		}
 		s.last, t = i, s.tracks[i]
 	}
@@ -94,6 +113,7 @@ func (s *trackSet) add(f *geo.Fix) {
 // merge adds another lane's tracks, and orders them by decoder, channel and source.
 func (s *trackSet) merge(o *trackSet) {
 	s.tracks = append(s.tracks, o.tracks...)
+	s.index = nil
 	s.dropped += o.dropped
 	slices.SortStableFunc(s.tracks, func(a, b *Track) int {
 		return cmp.Or(cmp.Compare(a.Decoder, b.Decoder), cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Source, b.Source))

@@ -12,7 +12,6 @@ package decoders
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -78,6 +77,14 @@ type Sink interface {
 	Count(name string, n int64)
 }
 
+// NoteKeeper is implemented by a sink that keeps a bounded number of notes. KeepsNote reports
+// whether a note of severity sev handed to Note now would be kept: one that would not is only
+// counted, whatever it says, so a decoder on a per-packet path may hand such a sink a bare note
+// of that severity and code instead of formatting one.
+type NoteKeeper interface {
+	KeepsNote(sev Severity) bool
+}
+
 // Input is one input file as the decoders see it: opened for random access, already hashed.
 type Input struct {
 	Path   string
@@ -123,7 +130,7 @@ type Segment struct {
 }
 
 // Locator returns the evidence locator of a segment, e.g. "frame 812".
-func (s Segment) Locator() string { return fmt.Sprintf("frame %d", s.Frame) }
+func (s Segment) Locator() string { return "frame " + strconv.Itoa(s.Frame) }
 
 // PayloadDecoder recognises a protocol in network flows.
 type PayloadDecoder interface {

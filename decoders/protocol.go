@@ -40,19 +40,35 @@ func (p *Protocol) Matches(t netflow.Proto, a, b uint16, payload []byte) (match,
 
 // Recognise returns the protocol a payload belongs to: among the protocols whose content matches,
 // the first one on its own port, else the first one in list order. It returns nil when none
-// matches.
+// matches. The protocols on their own port are sniffed first, so that a flow on a well-known port
+// (TLS on 443) is not sniffed by every other protocol; a protocol's Sniff runs at most once.
 func Recognise(list []Protocol, t netflow.Proto, a, b uint16, payload []byte) *Protocol {
-	var first *Protocol
 	for i := range list {
-		p := &list[i]
-		match, onPort := p.Matches(t, a, b, payload)
-		switch {
-		case !match:
-		case onPort:
-			return p
-		case first == nil:
-			first = p
+		if p := &list[i]; p.onPort(t, a, b) {
+			if match, _ := p.Matches(t, a, b, payload); match {
+				return p
+			}
 		}
 	}
-	return first
+	for i := range list {
+		if p := &list[i]; !p.onPort(t, a, b) {
+			if match, _ := p.Matches(t, a, b, payload); match {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// onPort reports whether Matches would find one of the ports the protocol's own on transport t.
+func (p *Protocol) onPort(t netflow.Proto, a, b uint16) bool {
+	if p.Transport != 0 && p.Transport != t {
+		return false
+	}
+	for _, q := range p.Ports {
+		if q == a || q == b {
+			return true
+		}
+	}
+	return false
 }

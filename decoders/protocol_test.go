@@ -36,3 +36,54 @@ func TestRecognise(t *testing.T) {
 		}
 	}
 }
+
+// recogniseInOrder is Recognise as it was: every protocol sniffed in list order, the first match
+// on its port taken, else the first match.
+func recogniseInOrder(list []Protocol, t netflow.Proto, a, b uint16, payload []byte) *Protocol {
+	var first *Protocol
+	for i := range list {
+		p := &list[i]
+		match, onPort := p.Matches(t, a, b, payload)
+		switch {
+		case !match:
+		case onPort:
+			return p
+		case first == nil:
+			first = p
+		}
+	}
+	return first
+}
+
+// FuzzRecognise compares Recognise, which sniffs the protocols on their port first, with the
+// walk in list order, on lists of protocols whose content tests and ports the input picks.
+func FuzzRecognise(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, uint16(53), uint16(4000), true)
+	f.Add([]byte("XXXXXXXXXXXXXXXXXXXXXXXXXXXX"), uint16(99), uint16(443), false)
+	f.Fuzz(func(t *testing.T, spec []byte, a, b uint16, udp bool) {
+		var list []Protocol
+		for i := 0; i+2 < len(spec) && len(list) < 12; i += 3 {
+			want, flags, port := spec[i], spec[i+1], uint16(spec[i+2]%4)
+			p := Protocol{Name: string(rune('a' + len(list))), PortRequired: flags&1 != 0,
+				Sniff: func(b []byte) bool { return len(b) > 0 && b[0]&want != 0 }}
+			switch flags >> 1 & 3 {
+			case 1:
+				p.Transport = netflow.TCP
+			case 2:
+				p.Transport = netflow.UDP
+			}
+			if flags&8 != 0 {
+				p.Ports = []uint16{port, 7}
+			}
+			list = append(list, p)
+		}
+		tr := netflow.TCP
+		if udp {
+			tr = netflow.UDP
+		}
+		payload := spec[len(spec)/2:]
+		if got, want := Recognise(list, tr, a%4, b%8, payload), recogniseInOrder(list, tr, a%4, b%8, payload); got != want {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	})
+}

@@ -51,10 +51,13 @@ type payloads struct {
 	// streamProtocols are those read on the inner flows of a streams layer (Protocol.Streams).
 	streamProtocols []decoders.Protocol
 	decoderOf       map[string]decoders.PayloadDecoder
+	// decodedCount is the counter of the flows each payload decoder is given, by its name.
+	decodedCount map[string]string
 }
 
 func newPayloads(cfg *Config, lane int) *payloads {
-	p := &payloads{cfg: cfg, lane: lane, open: map[*flowState]struct{}{}, decoderOf: map[string]decoders.PayloadDecoder{}}
+	p := &payloads{cfg: cfg, lane: lane, open: map[*flowState]struct{}{}, decoderOf: map[string]decoders.PayloadDecoder{},
+		decodedCount: map[string]string{}}
 	for _, pr := range protocols(cfg) {
 		if pr.Streams {
 			p.streamProtocols = append(p.streamProtocols, pr)
@@ -64,6 +67,7 @@ func newPayloads(cfg *Config, lane int) *payloads {
 	}
 	for _, pd := range cfg.Flows {
 		p.decoderOf[pd.Name()] = pd
+		p.decodedCount[pd.Name()] = "flows_decoded_" + pd.Name()
 	}
 	return p
 }
@@ -137,7 +141,7 @@ func (p *payloads) chunk(c *Chunk, _ *any) {
 			sink := p.sinkFor(c.Input)
 			st.dec = pd.NewFlow(c.Input.dec, sink)
 			p.open[st] = struct{}{}
-			sink.Count("flows_decoded_"+pd.Name(), 1)
+			sink.Count(p.decodedCount[st.app.Name], 1)
 		}
 	}
 	if st.dec != nil {

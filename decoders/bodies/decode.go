@@ -42,45 +42,70 @@ type Searcher interface {
 // to its locator and message. What the file decoders note is passed on; a decoder's error
 // becomes a note.
 func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink decoders.Sink) {
+	o.DecodeWith(ctx, cfg, func() geo.Evidence { return ev }, sink)
+}
+
+// DecodeWith is Decode with the message's evidence made by evidence, called once if anything is
+// reported: most bodies hold no position, and the evidence of a message costs a few strings.
+func (o *Opened) DecodeWith(ctx context.Context, cfg Config, evidence func() geo.Evidence, sink decoders.Sink) {
+	var msgEv geo.Evidence
+	evMade := false
+	ev := func() *geo.Evidence {
+		if !evMade {
+			msgEv, evMade = evidence(), true
+		}
+		return &msgEv
+	}
 	if cfg.MaxFixes <= 0 {
 		cfg.MaxFixes = 64
 	}
 	for _, n := range o.Notes {
-		n.Locator = join(ev.Locator, n.Locator)
-		n.Message = ev.Message + " body: " + n.Message
+		n.Locator = join(ev().Locator, n.Locator)
+		n.Message = ev().Message + " body: " + n.Message
 		sink.Note(n)
 	}
 	srch, _ := sink.(Searcher)
 	if len(o.Fields) > 0 {
 		// The body, not the fields: FindForm reads the pairs itself, as for a query string.
-		emitJSON(sink, cfg, ev, "form body", jsonpos.FindForm(strings.TrimSpace(string(o.Body)), geo.RoleOther, cfg.MaxFixes))
+		if pos := jsonpos.FindForm(strings.TrimSpace(string(o.Body)), geo.RoleOther, cfg.MaxFixes); len(pos) > 0 {
+			emitJSON(sink, cfg, *ev(), "form body", pos)
+		}
 	}
 	for i := range o.Objects {
 		ob := &o.Objects[i]
-		oev := ev
-		oev.Locator = join(ev.Locator, ob.Where+" at decoded body byte "+strconv.FormatInt(ob.Offset, 10))
+		// The object's evidence is made when something is reported of it (most bodies hold no
+		// position).
+		var oev geo.Evidence
+		made := false
+		objEv := func() geo.Evidence {
+			if !made {
+				oev, made = *ev(), true
+				oev.Locator = join(ev().Locator, ob.Where+" at decoded body byte "+strconv.FormatInt(ob.Offset, 10))
+			}
+			return oev
+		}
 		if cfg.Extract != "" && o.Complete && len(ob.Data) > 0 {
 			if _, err := objects.Extract(cfg.Extract, ob.Data); err != nil {
-				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeNotWritten, Locator: oev.Locator, Offset: ev.Offset,
-					Message: ev.Message + " " + ob.Where + ": not extracted: " + err.Error()})
+				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeNotWritten, Locator: objEv().Locator, Offset: ev().Offset,
+					Message: ev().Message + " " + ob.Where + ": not extracted: " + err.Error()})
 			}
 		}
 		switch {
 		case ob.Kind == objects.KindJSON || (len(o.Fields) == 0 && jsonpos.Looks(ob.Data)):
 			if len(ob.Data) <= jsonpos.MaxDocument {
-				if pos, err := jsonpos.Find(ob.Data, geo.RoleOther, cfg.MaxFixes); err == nil {
-					emitJSON(sink, cfg, oev, "json "+ob.Where, pos)
+				if pos, err := jsonpos.Find(ob.Data, geo.RoleOther, cfg.MaxFixes); err == nil && len(pos) > 0 {
+					emitJSON(sink, cfg, objEv(), "json "+ob.Where, pos)
 				}
 			}
 		case ob.Kind == objects.KindJPEG:
 			pos, notes := objects.ImagePositions(ob.Data)
 			for _, n := range notes {
-				n.Locator = oev.Locator
+				n.Locator = objEv().Locator
 				sink.Note(n)
 			}
 			for _, p := range pos {
-				e := oev
-				e.Message = ev.Message + " jpeg " + ob.Where + " " + p.Source
+				e := objEv()
+				e.Message = ev().Message + " jpeg " + ob.Where + " " + p.Source
 				f := p.Fix(e)
 				f.Time = cfg.Time
 				if f.Valid() {
@@ -89,17 +114,17 @@ func (o *Opened) Decode(ctx context.Context, cfg Config, ev geo.Evidence, sink d
 			}
 		}
 		if d := fileDecoder(cfg.Files, ob); d != nil {
-			in := decoders.Input{Path: ev.Input, SHA256: ev.SHA256}
-			fs := &fileSink{Sink: sink, ev: oev}
+			in := decoders.Input{Path: ev().Input, SHA256: ev().SHA256}
+			fs := &fileSink{Sink: sink, ev: objEv()}
 			if _, err := objects.DecodeFile(ctx, []decoders.FileDecoder{d}, in, ob.Data, fs); err != nil {
-				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Locator: oev.Locator, Offset: ev.Offset,
-					Message: ev.Message + " " + ob.Where + ": " + d.Name() + ": " + err.Error()})
+				sink.Note(decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Locator: objEv().Locator, Offset: ev().Offset,
+					Message: ev().Message + " " + ob.Where + ": " + d.Name() + ": " + err.Error()})
 			}
 		}
 		if srch != nil && ob.Recoded && len(ob.Data) > 0 {
 			// After the structural positions, which the search then knows and does not repeat.
-			e := oev
-			e.Locator = join(oev.Locator, "decoded ("+strings.Join(o.Applied, "+")+")")
+			e := objEv()
+			e.Locator = join(e.Locator, "decoded ("+strings.Join(o.Applied, "+")+")")
 			srch.SearchDecoded(e, ob.Data)
 		}
 	}

@@ -41,6 +41,7 @@ type Opened struct {
 	Fields []httpbody.Field
 	// Objects are the decoded body, or each multipart part, in body order.
 	Objects []Object
+	one     [1]Object // Objects of a body that is one object
 }
 
 // Open opens a body by its Content-Type and Content-Encoding. The decoded body is an object
@@ -77,7 +78,8 @@ func Open(contentType, contentEncoding string, body []byte, opt httpbody.Options
 		} else {
 			ob.Object = objects.Describe(o.Body)
 		}
-		o.Objects = append(o.Objects, ob)
+		o.one[0] = ob
+		o.Objects = o.one[:1:1]
 		return o
 	}
 	for _, p := range o.Multipart.Parts {

@@ -202,11 +202,15 @@ func (fl *flow) scheme() string {
 // request names the request in evidence as the requests command's row does: "<flow uid>#<n>", and
 // the URL with the Host as sent. An inner flow of the TLS layer (uid "…-tls") is https.
 func (fl *flow) request(m *Message) *geo.Request {
+	if m.req != nil {
+		return m.req
+	}
 	url := m.Target
 	if !strings.Contains(url, "://") {
 		url = fl.scheme() + cmp.Or(m.Get("Host"), fl.seg.Network.Server().String()) + url
 	}
-	return &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
+	m.req = &geo.Request{ID: fl.seg.Network.FlowUID + "#" + strconv.Itoa(m.Seq), Method: m.Method, URL: url}
+	return m.req
 }
 
 // query reports positions in the request target's query string.
@@ -227,16 +231,18 @@ func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding stri
 		wire = hex.EncodeToString(sum[:])
 	}
 	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{}, wire)
-	ev := fl.evidence(r, rq, s)
-	ev.Message = r.Method + " " + targetPath(r.Target)
-	if s.Network.Direction != netflow.ClientToServer {
-		ev.Message += " response"
-	}
 	cfg := bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: s.Time}
 	if whole {
 		cfg.Extract = fl.extract
 	}
-	o.Decode(context.Background(), cfg, ev, fl.sink)
+	o.DecodeWith(context.Background(), cfg, func() geo.Evidence {
+		ev := fl.evidence(r, rq, s)
+		ev.Message = r.Method + " " + targetPath(r.Target)
+		if s.Network.Direction != netflow.ClientToServer {
+			ev.Message += " response"
+		}
+		return ev
+	}, fl.sink)
 }
 
 // evidence is the evidence of a message of the flow.

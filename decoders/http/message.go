@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"hash"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
+	"droneaudit/geo"
 	"droneaudit/netflow"
 )
 
@@ -57,6 +60,10 @@ type Message struct {
 	Offset int64
 	// Seq is a request's 1-based number in its connection (Exchange.Seq); 0 for a response.
 	Seq int
+
+	// req is the request as evidence names it (flow.request), made once for the request and
+	// its response.
+	req *geo.Request
 }
 
 // Get returns the first value of a header field, by case-insensitive name.
@@ -124,14 +131,23 @@ type h1Dir struct {
 	dead    bool
 }
 
-// resetSum readies the direction's body digest for a new message: one digest per direction,
-// reset between messages, not one allocated per message.
+// digests are the body digests of messages in progress: one is taken for a message and given back
+// when it ends, so that the connections of a capture share a few instead of allocating two each.
+var digests = sync.Pool{New: func() any { return sha256.New() }}
+
+// resetSum readies the direction's body digest for a new message.
 func (d *h1Dir) resetSum() {
 	if d.sum == nil {
-		d.sum = sha256.New()
-	} else {
-		d.sum.Reset()
+		d.sum = digests.Get().(hash.Hash)
 	}
+	d.sum.Reset()
+}
+
+// sumInto writes the body digest of the message that ends and gives the digest back.
+func (d *h1Dir) sumInto(m *Message) {
+	d.sum.Sum(m.SHA256[:0])
+	digests.Put(d.sum)
+	d.sum = nil
 }
 
 // H1Conn follows the HTTP/1.x messages of one connection.
@@ -140,9 +156,13 @@ type H1Conn struct {
 	d       [2]h1Dir
 	pending []*Exchange // requests waiting for a response, oldest first
 	methods []string    // method of each pending request whose response head is not read yet
+	pendBuf [2]*Exchange
+	methBuf [2]string
 	seq     int
 	// Upgraded is set after a 101 (Switching Protocols) response: what follows is not HTTP/1.
 	Upgraded bool
+	// lines is the slice a head is split into, reused from message to message.
+	lines []string
 	// rest holds the bytes that came after the 101 response in the segment that carried it
 	// (TakeRest).
 	rest    []byte
@@ -269,7 +289,8 @@ func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 			return nil
 		}
 	}
-	lines, used, complete, err := splitHead(b)
+	lines, used, complete, err := splitHeadInto(c.lines[:0], b)
+	c.lines = lines[:0:min(cap(lines), maxFields+1)] // the strings are the message's; the slice is reused
 	if err != nil {
 		c.stop(d, fmt.Errorf("offset %d: %w", d.pos, err))
 		return nil
@@ -304,7 +325,8 @@ func (c *H1Conn) head(dir netflow.Direction, d *h1Dir, p []byte) []byte {
 // parseMessage reads the start line and the fields of a head.
 func (c *H1Conn) parseMessage(dir netflow.Direction, lines []string) (*Message, error) {
 	m := &Message{Dir: dir, ContentLength: -1}
-	parts := strings.SplitN(lines[0], " ", 3)
+	pa, np := splitStart(lines[0])
+	parts := pa[:np]
 	if dir == netflow.ClientToServer {
 		if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") || parts[0] == "" || parts[1] == "" {
 			return nil, fmt.Errorf("bad request line %q", truncate(lines[0]))
@@ -326,14 +348,17 @@ func (c *H1Conn) parseMessage(dir netflow.Direction, lines []string) (*Message, 
 	if len(lines)-1 > maxFields {
 		return nil, fmt.Errorf("%d header fields, over the limit of %d", len(lines)-1, maxFields)
 	}
-	for _, l := range lines[1:] {
+	for i, l := range lines[1:] {
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if m.Header == nil {
+			m.Header = make([]Field, 0, len(lines)-1-i)
+		}
 		m.Header = append(m.Header, Field{k, v})
-		switch strings.ToLower(k) {
+		switch fieldName(k, headFields) {
 		case "host":
 			m.Host = hostOnly(v)
 		case "content-type":
@@ -353,6 +378,21 @@ func (c *H1Conn) parseMessage(dir netflow.Direction, lines []string) (*Message, 
 		}
 	}
 	return m, nil
+}
+
+// splitStart splits a start line as strings.SplitN(l, " ", 3) does, without a slice: the first
+// n of parts.
+func splitStart(l string) (parts [3]string, n int) {
+	for n < 2 {
+		a, b, ok := strings.Cut(l, " ")
+		if !ok {
+			break
+		}
+		parts[n], l = a, b
+		n++
+	}
+	parts[n] = l
+	return parts, n + 1
 }
 
 // framing decides how a message's body is delimited (RFC 9112 §6.3).
@@ -498,7 +538,7 @@ func (c *H1Conn) finish(dir netflow.Direction, d *h1Dir, complete bool) {
 	m := d.msg
 	d.msg = nil
 	m.Complete = complete
-	d.sum.Sum(m.SHA256[:0])
+	d.sumInto(m)
 	if dir == netflow.ClientToServer {
 		c.seq++
 		m.Seq = c.seq
@@ -509,6 +549,9 @@ func (c *H1Conn) finish(dir netflow.Direction, d *h1Dir, complete bool) {
 	if dir == netflow.ClientToServer {
 		if len(c.pending) >= c.cfg.MaxPending {
 			c.flush()
+		}
+		if c.pending == nil {
+			c.pending, c.methods = c.pendBuf[:0], c.methBuf[:0]
 		}
 		c.pending = append(c.pending, &Exchange{Seq: c.seq, Request: m})
 		c.methods = append(c.methods, m.Method)
@@ -523,8 +566,7 @@ func (c *H1Conn) finish(dir netflow.Direction, d *h1Dir, complete bool) {
 	if len(c.pending) == 0 {
 		c.hand(&Exchange{Response: m})
 	} else {
-		ex := c.pending[0]
-		c.pending, c.methods = c.pending[1:], c.methods[1:]
+		ex := c.popPending()
 		ex.Response = m
 		c.hand(ex)
 	}
@@ -558,10 +600,21 @@ func (c *H1Conn) partialRequest() {
 	c.finish(netflow.ClientToServer, d, false)
 }
 
-// flush hands on the oldest waiting request without a response.
-func (c *H1Conn) flush() {
+// popPending takes the oldest waiting request. The queue starts again at the front of its inline
+// arrays when it empties: a connection of one request at a time allocates none.
+func (c *H1Conn) popPending() *Exchange {
 	ex := c.pending[0]
 	c.pending, c.methods = c.pending[1:], c.methods[1:]
+	if len(c.pending) == 0 {
+		clear(c.pendBuf[:])
+		c.pending, c.methods = c.pendBuf[:0], c.methBuf[:0]
+	}
+	return ex
+}
+
+// flush hands on the oldest waiting request without a response.
+func (c *H1Conn) flush() {
+	ex := c.popPending()
 	c.hand(ex)
 }
 
@@ -591,6 +644,11 @@ func (c *H1Conn) newBody(n int) []byte {
 // is false while the blank line that ends the head has not arrived (and b is under MaxHead); used
 // is the length of the head including its blank line.
 func splitHead(b []byte) (lines []string, used int, complete bool, err error) {
+	return splitHeadInto(nil, b)
+}
+
+// splitHeadInto is splitHead appending the lines to dst.
+func splitHeadInto(dst []string, b []byte) (lines []string, used int, complete bool, err error) {
 	end := bytes.Index(b, []byte("\r\n\r\n"))
 	sep := 4
 	if lf := bytes.Index(b, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
@@ -606,5 +664,64 @@ func splitHead(b []byte) (lines []string, used int, complete bool, err error) {
 	if end > MaxHead {
 		return nil, 0, false, fmt.Errorf("http: head of %d bytes over the limit", end)
 	}
-	return strings.Split(strings.ReplaceAll(string(b[:end]), "\r\n", "\n"), "\n"), end + sep, true, nil
+	return headLines(dst, string(b[:end])), end + sep, true, nil
+}
+
+// headLines splits a head at its line ends as strings.Split(strings.ReplaceAll(h, "\r\n", "\n"),
+// "\n") does, with no copy of the head: a line keeps a CR that no LF follows.
+func headLines(lines []string, h string) []string {
+	if lines == nil {
+		lines = make([]string, 0, strings.Count(h, "\n")+1)
+	}
+	for {
+		i := strings.IndexByte(h, '\n')
+		if i < 0 {
+			return append(lines, h)
+		}
+		l := h[:i]
+		if strings.HasSuffix(l, "\r") {
+			l = l[:len(l)-1]
+		}
+		lines = append(lines, l)
+		h = h[i+1:]
+	}
+}
+
+// headFields are the header fields parseMessage reads, requestFields those ParseHead reads.
+var (
+	headFields    = []string{"host", "content-type", "content-encoding", "transfer-encoding", "content-length"}
+	requestFields = []string{"host", "user-agent", "content-type", "content-length"}
+)
+
+// fieldName returns the one of names (lower case ASCII) that strings.ToLower(k) is, or "": an
+// ASCII name is compared without making its lower-case copy.
+func fieldName(k string, names []string) string {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 0x80 {
+			if lk := strings.ToLower(k); slices.Contains(names, lk) {
+				return lk
+			}
+			return ""
+		}
+	}
+	for _, n := range names {
+		if len(n) == len(k) && asciiLowerIs(k, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// asciiLowerIs reports whether ASCII k lowered is want, of the same length.
+func asciiLowerIs(k, want string) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != want[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,5 +167,30 @@ func FuzzH1(f *testing.F) {
 			server = server[k:]
 		}
 		c.Close()
+	})
+}
+
+// FuzzHeadParts compares the head splitting helpers with the strings calls they stand for.
+func FuzzHeadParts(f *testing.F) {
+	for _, s := range []string{"GET / HTTP/1.1\r\nHost: a\r\nContent-Type: x", "a\r\r\nb\r", "\n\n\r\n", "", "POST  /x  HTTP/1.1",
+		"HTTP/1.1 200", "Content-Length", "CONTENT-ENCODİNG", "transfer-encoding", "hoſt", "USER-AGENT"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := headLines(nil, s), strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n"); !slices.Equal(got, want) {
+			t.Fatalf("headLines(%q) = %q, want %q", s, got, want)
+		}
+		if pa, n := splitStart(s); !slices.Equal(pa[:n], strings.SplitN(s, " ", 3)) {
+			t.Fatalf("splitStart(%q) = %q", s, pa[:n])
+		}
+		for _, names := range [][]string{headFields, requestFields} {
+			want := ""
+			if slices.Contains(names, strings.ToLower(s)) {
+				want = strings.ToLower(s)
+			}
+			if got := fieldName(s, names); got != want {
+				t.Fatalf("fieldName(%q) = %q, want %q", s, got, want)
+			}
+		}
 	})
 }

@@ -64,7 +64,7 @@ func ParseHead(b []byte) (r *Request, used int, complete bool, err error) {
 			continue
 		}
 		v = strings.TrimSpace(v)
-		switch strings.ToLower(strings.TrimSpace(k)) {
+		switch fieldName(strings.TrimSpace(k), requestFields) {
 		case "host":
 			r.Host = hostOnly(v)
 		case "user-agent":

@@ -109,6 +109,9 @@ type Decoded struct {
 // Codings splits a Content-Encoding header value into its codings, lower-cased, without
 // "identity" (RFC 9110 §8.4.1: a list in the order applied).
 func Codings(header string) []string {
+	if strings.TrimSpace(header) == "" {
+		return nil // most bodies: no Content-Encoding, and no slice made to find that out
+	}
 	var out []string
 	for _, c := range strings.Split(header, ",") {
 		c = strings.ToLower(strings.TrimSpace(c))

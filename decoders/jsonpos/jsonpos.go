@@ -39,6 +39,17 @@ func Find(doc []byte, defaultRole geo.Role, max int) ([]Position, error) {
 	if len(doc) > MaxDocument {
 		doc = doc[:MaxDocument]
 	}
+	pos, err := findFast(doc, defaultRole, max)
+	if err != nil {
+		// Whatever the scanner rejects, the Decoder is asked too: it has the last word on what is
+		// JSON (the differential fuzz target finds no document they disagree on).
+		return findDecoded(doc, defaultRole, max)
+	}
+	return pos, nil
+}
+
+// findDecoded is Find through encoding/json's Decoder and a walk of the decoded values.
+func findDecoded(doc []byte, defaultRole geo.Role, max int) ([]Position, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var v any
@@ -199,9 +210,25 @@ func (p Position) Fix(ev geo.Evidence) (f geo.Fix, swapped bool) {
 		lat, lon, swapped = lon, lat, true
 	}
 	f = geo.Fix{Lat: lat, Lon: lon, Role: p.Role, PrecisionM: geo.PrecisionFromDecimals(p.Decimals), HasAlt: p.HasAlt, AltM: p.Alt, Evidence: ev}
-	f.Evidence.Encoding = "decimal degrees, " + itoa(p.Decimals) + " decimals"
+	f.Evidence.Encoding = encoding(p.Decimals)
 	if swapped {
 		f.Evidence.Note = "latitude and longitude swapped in the source"
 	}
 	return f, swapped
+}
+
+// encodings are the Encoding of a fix by its decimals, made once: every fix of a JSON document
+// names one.
+var encodings = func() (e [24]string) {
+	for i := range e {
+		e[i] = "decimal degrees, " + itoa(i) + " decimals"
+	}
+	return e
+}()
+
+func encoding(decimals int) string {
+	if decimals >= 0 && decimals < len(encodings) {
+		return encodings[decimals]
+	}
+	return "decimal degrees, " + itoa(decimals) + " decimals"
 }

@@ -1,14 +1,14 @@
 package mqtt
 
 import (
-	"droneaudit/netflow"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/jsonpos"
 	"droneaudit/geo"
+	"droneaudit/netflow"
 )
 
 // Name is the decoder name in evidence.
@@ -27,25 +27,49 @@ func (Net) Sniff(p []byte) bool { return LooksLike(p) }
 
 // NewFlow implements decoders.PayloadDecoder.
 func (Net) NewFlow(in decoders.Input, sink decoders.Sink) decoders.FlowDecoder {
-	return &flow{in: in, sink: sink, seen: map[string]bool{}}
+	return &flow{in: in, sink: sink}
 }
 
 // maxFixesPerMessage bounds what one PUBLISH may yield.
 const maxFixesPerMessage = 64
 
 type flow struct {
-	in   decoders.Input
-	sink decoders.Sink
-	conn Conn
-	dead bool
-	seen map[string]bool // identity values already noted
+	in      decoders.Input
+	sink    decoders.Sink
+	conn    Conn
+	dead    bool
+	seen    []identityKey // identity values already noted
+	seenBuf [4]identityKey
 	// publishes counts the PUBLISH packets of both directions, as the requests command numbers
 	// its rows, so that a finding names the message that carried it.
 	publishes int
 }
 
-// serialRE finds the device serial in Cloud API topics: thing/product/{sn}/…, sys/product/{sn}/….
-var serialRE = regexp.MustCompile(`^(?:thing|sys)/product/([A-Za-z0-9]{6,40})/`)
+type identityKey struct{ key, val string }
+
+// topicSerial returns the device serial of a Cloud API topic, thing/product/{sn}/… or
+// sys/product/{sn}/…: what `^(?:thing|sys)/product/([A-Za-z0-9]{6,40})/` matches, without a
+// regexp on every PUBLISH.
+func topicSerial(t string) (string, bool) {
+	rest, ok := strings.CutPrefix(t, "thing/product/")
+	if !ok {
+		if rest, ok = strings.CutPrefix(t, "sys/product/"); !ok {
+			return "", false
+		}
+	}
+	n := 0
+	for n < len(rest) && n <= 40 && isAlnum(rest[n]) {
+		n++
+	}
+	if n < 6 || n > 40 || n >= len(rest) || rest[n] != '/' {
+		return "", false
+	}
+	return rest[:n], true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
 
 // Segment implements decoders.FlowDecoder.
 func (fl *flow) Segment(s decoders.Segment) {
@@ -70,10 +94,18 @@ func (fl *flow) Segment(s decoders.Segment) {
 }
 
 func (fl *flow) identity(s decoders.Segment, key, val string) {
-	if val == "" || fl.seen[key+"="+val] || len(fl.seen) > 256 {
+	k := identityKey{key, val}
+	if val == "" || slices.Contains(fl.seen, k) || len(fl.seen) > 256 {
 		return
 	}
-	fl.seen[key+"="+val] = true
+	if fl.seen == nil {
+		fl.seen = fl.seenBuf[:0] // a connection reveals a few: no map for them
+	}
+	fl.seen = append(fl.seen, k)
+	if nk, ok := fl.sink.(decoders.NoteKeeper); ok && !nk.KeepsNote(decoders.Info) {
+		fl.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity}) // only counted
+		return
+	}
 	fl.sink.Note(decoders.Note{Severity: decoders.Info, Code: decoders.CodeIdentity, Locator: s.Locator(), Offset: s.Offset,
 		Message: "MQTT reveals " + key + " " + val, Attrs: map[string]string{key: val}})
 }
@@ -86,15 +118,15 @@ func (fl *flow) packet(s decoders.Segment, p *Packet) {
 		fl.identity(s, "mqtt_username", p.Username)
 	case TypeSubscribe:
 		for _, t := range p.Topics {
-			if m := serialRE.FindStringSubmatch(t); m != nil {
-				fl.identity(s, "device_serial", m[1])
+			if sn, ok := topicSerial(t); ok {
+				fl.identity(s, "device_serial", sn)
 			}
 		}
 	case TypePublish:
 		fl.publishes++
 		fl.sink.Count("mqtt_publish", 1)
-		if m := serialRE.FindStringSubmatch(p.Topic); m != nil {
-			fl.identity(s, "device_serial", m[1])
+		if sn, ok := topicSerial(p.Topic); ok {
+			fl.identity(s, "device_serial", sn)
 		}
 		if p.Truncated || !jsonpos.Looks(p.Payload) {
 			return
@@ -107,8 +139,9 @@ func (fl *flow) packet(s decoders.Segment, p *Packet) {
 		if err != nil {
 			return // not JSON after all: nothing to report
 		}
+		loc := s.Locator()
 		for _, q := range pos {
-			ev := fl.in.Evidence(Name, s.Locator(), s.Offset, geo.ChannelNetwork)
+			ev := fl.in.Evidence(Name, loc, s.Offset, geo.ChannelNetwork)
 			net := s.Network
 			ev.Network = &net
 			ev.Request = &geo.Request{ID: net.FlowUID + "#" + strconv.Itoa(fl.publishes), Method: "PUBLISH", URL: p.Topic}

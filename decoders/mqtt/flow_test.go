@@ -2,6 +2,8 @@ package mqtt
 
 import (
 	"net/netip"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,4 +51,22 @@ func TestNetCloudAPIFixes(t *testing.T) {
 	if rec.Counts["mqtt_publish"] != 2 {
 		t.Errorf("counts %v", rec.Counts)
 	}
+}
+
+// serialRE is the expression topicSerial stands for.
+var serialRE = regexp.MustCompile(`^(?:thing|sys)/product/([A-Za-z0-9]{6,40})/`)
+
+func FuzzTopicSerial(f *testing.F) {
+	for _, t := range []string{"thing/product/4TADKAQ000002J/osd", "sys/product/1581F5BKD225D00BBC9J/status", "thing/product/abc/osd",
+		"thing/product/" + strings.Repeat("A", 40) + "/x", "thing/product/" + strings.Repeat("A", 41) + "/x", "thing/product/ABCDEF",
+		"thing/product/ABCDEF/", "sys/product/ABC-DEF/x", "thing/products/ABCDEFG/x", "", "thing/product//"} {
+		f.Add(t)
+	}
+	f.Fuzz(func(t *testing.T, topic string) {
+		sn, ok := topicSerial(topic)
+		m := serialRE.FindStringSubmatch(topic)
+		if ok != (m != nil) || ok && sn != m[1] {
+			t.Fatalf("%q: %q %v, regexp %q", topic, sn, ok, m)
+		}
+	})
 }

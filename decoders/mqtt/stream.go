@@ -11,6 +11,7 @@ import (
 type Conn struct {
 	level byte
 	dir   [2]stream
+	pkt   Packet // the packet being emitted
 }
 
 type stream struct {
@@ -25,7 +26,8 @@ func (c *Conn) Level() byte { return c.level }
 
 // Feed takes the next in-order bytes of one direction (0 client to server, 1 server to client)
 // and calls emit for every whole packet. After an error the direction is abandoned: MQTT has no
-// marker to resynchronise on.
+// marker to resynchronise on. The packet emit is given, and everything it refers to, is valid
+// only during the call: Feed reuses it.
 func (c *Conn) Feed(dir int, b []byte, emit func(*Packet)) error {
 	s := &c.dir[dir&1]
 	if s.dead {
@@ -37,30 +39,38 @@ func (c *Conn) Feed(dir int, b []byte, emit func(*Packet)) error {
 		s.off += int64(n)
 		b = b[n:]
 	}
-	s.buf = append(s.buf, b...)
-	for len(s.buf) > 0 {
+	// Whole packets are read from b itself when nothing is held back from the last call; only
+	// what is left of a packet is copied.
+	buf, own := b, false
+	if len(s.buf) > 0 {
+		s.buf = append(s.buf, b...)
+		buf, own = s.buf, true
+	}
+	for len(buf) > 0 {
 		if s.skip > 0 {
-			n := min(s.skip, len(s.buf))
+			n := min(s.skip, len(buf))
 			s.skip -= n
 			s.off += int64(n)
-			s.buf = s.buf[n:]
+			buf = buf[n:]
 			continue
 		}
-		rl, n, ok := remLength(s.buf[1:])
+		rl, n, ok := remLength(buf[1:])
 		if n < 0 {
 			s.dead = true
+			s.buf = nil
 			return &Error{s.off, "remaining length longer than 4 bytes"}
 		}
 		if !ok {
 			break
 		}
 		total := 1 + n + rl
-		avail := min(total, len(s.buf))
+		avail := min(total, len(buf))
 		if avail < total && avail < MaxBuffered {
 			break // wait for more of the packet
 		}
-		p := &Packet{Type: int(s.buf[0] >> 4), Flags: s.buf[0] & 0x0f, Offset: s.off, Length: rl}
-		body := s.buf[1+n : avail]
+		p := &c.pkt
+		*p = Packet{Type: int(buf[0] >> 4), Flags: buf[0] & 0x0f, Offset: s.off, Length: rl}
+		body := buf[1+n : avail]
 		err := c.decode(p, body, avail < total)
 		if err != nil {
 			s.dead = true
@@ -72,12 +82,15 @@ func (c *Conn) Feed(dir int, b []byte, emit func(*Packet)) error {
 		}
 		s.off += int64(avail)
 		s.skip = total - avail
-		s.buf = s.buf[avail:]
+		buf = buf[avail:]
 	}
-	if len(s.buf) == 0 {
+	switch {
+	case len(buf) == 0:
 		s.buf = nil // let a long-lived connection drop its backing array
-	} else if cap(s.buf) > 2*MaxBuffered {
-		s.buf = append([]byte(nil), s.buf...)
+	case !own || cap(buf) > 2*MaxBuffered:
+		s.buf = append([]byte(nil), buf...)
+	default:
+		s.buf = buf
 	}
 	return nil
 }
@@ -106,14 +119,30 @@ func (r *reader) u16() int {
 	return int(binary.BigEndian.Uint16(r.b[r.off-2:]))
 }
 
-func (r *reader) str() string {
+func (r *reader) str() string { return string(r.strBytes()) }
+
+// strBytes reads a length-prefixed string and returns its bytes in the packet.
+func (r *reader) strBytes() []byte {
 	n := r.u16()
 	if r.err != nil || r.off+n > len(r.b) {
 		r.fail(fmt.Sprintf("string of %d bytes runs past the packet", n))
-		return ""
+		return nil
 	}
 	r.off += n
-	return string(r.b[r.off-n : r.off])
+	return r.b[r.off-n : r.off]
+}
+
+// protocolName reads CONNECT's protocol name: one of the two names every connection sends, made
+// a string once.
+func (r *reader) protocolName() string {
+	switch b := r.strBytes(); string(b) {
+	case "MQTT":
+		return "MQTT"
+	case "MQIsdp":
+		return "MQIsdp"
+	default:
+		return string(b)
+	}
 }
 
 func (r *reader) properties() {
@@ -135,7 +164,7 @@ func (c *Conn) decode(p *Packet, body []byte, cut bool) error {
 	r := &reader{b: body}
 	switch p.Type {
 	case TypeConnect:
-		p.ProtocolName = r.str()
+		p.ProtocolName = r.protocolName()
 		p.ProtocolLevel = r.u8()
 		flags := r.u8()
 		r.u16() // keep alive

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,6 +251,18 @@ func FuzzMQTT(f *testing.F) {
 				t.Fatal("payload over the limit")
 			}
 		})
+		// Fed whole or in pieces that the caller overwrites after each call, the stream yields the
+		// same packets: Feed keeps no reference to the bytes it was given.
+		// (A packet longer than MaxBuffered is read cut when fed in pieces.)
+		whole := feedPackets(b, len(b)+1)
+		for _, step := range []int{1, 7, half + 1} {
+			if len(b) >= MaxBuffered {
+				break
+			}
+			if got := feedPackets(b, step); got != whole {
+				t.Fatalf("fed in %d-byte pieces:\n%s\nwhole:\n%s", step, got, whole)
+			}
+		}
 		LooksLike(b)
 		var rec decodertest.Sink
 		fl := Net{}.NewFlow(decoders.Input{}, &rec)
@@ -262,6 +275,27 @@ func FuzzMQTT(f *testing.F) {
 			}
 		}
 	})
+}
+
+// feedPackets feeds b to a Conn in pieces of step bytes, each a copy scribbled over after the
+// call, and describes what it emits.
+func feedPackets(b []byte, step int) string {
+	var c Conn
+	var out strings.Builder
+	emit := func(p *Packet) {
+		fmt.Fprintf(&out, "%d %x %d %d %q %q %q %q %v %q %v %q\n", p.Type, p.Flags, p.Offset, p.Length, p.ProtocolName,
+			p.ClientID, p.Username, p.Topic, p.Truncated, p.Payload, p.HasPassword, p.Topics)
+	}
+	for i := 0; i < len(b); i += step {
+		piece := append([]byte(nil), b[i:min(i+step, len(b))]...)
+		if err := c.Feed(0, piece, emit); err != nil {
+			fmt.Fprintf(&out, "error %v\n", err)
+		}
+		for j := range piece {
+			piece[j] = 0xee
+		}
+	}
+	return out.String()
 }
 
 func BenchmarkStream(b *testing.B) {

@@ -16,6 +16,7 @@ import (
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/djilog"
+	"droneaudit/decoders/jsonpos"
 )
 
 // Kind is what a body is, by its content.
@@ -103,7 +104,7 @@ func looksJSON(head []byte, whole bool) bool {
 		return false
 	}
 	if whole {
-		return json.Valid(t)
+		return jsonpos.Valid(t)
 	}
 	dec := json.NewDecoder(bytes.NewReader(t))
 	for {
