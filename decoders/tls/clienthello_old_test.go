@@ -117,4 +117,3 @@ func oldU16list(b []byte) []uint16 {
 	}
 	return out
 }
-
