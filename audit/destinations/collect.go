@@ -2,7 +2,6 @@ package destinations
 
 import (
 	"fmt"
-	"hash/fnv"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -33,6 +32,7 @@ type flowState struct {
 	head   []byte // HTTP request head so far
 	mqtt   *mqtt.Conn
 	dnsTCP [2][]byte
+	row    *rowAcc // the flow's destination row, once looked up
 }
 
 type fileRun struct {
@@ -55,14 +55,17 @@ func (r *fileRun) note(f *flowtable.Flow, code decoders.Code, format string, arg
 // account adds an ended flow to its destination row.
 func (st *state) account(f *flowtable.Flow, slot *any) {
 	app := ""
+	var a *rowAcc
 	switch fs := (*slot).(type) {
 	case *flowState:
 		st.finishFlow(f, fs)
-		app = fs.app
+		app, a = fs.app, fs.row
 	case finished:
-		app = fs.app
+		app, a = fs.app, fs.row
 	}
-	a := st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
+	if a == nil {
+		a = st.rowOf(f)
+	}
 	a.bytesOut += f.Bytes[netflow.ClientToServer]
 	a.bytesIn += f.Bytes[netflow.ServerToClient]
 	a.flows++
@@ -72,9 +75,15 @@ func (st *state) account(f *flowtable.Flow, slot *any) {
 	if f.Last.After(a.last) {
 		a.last = f.Last
 	}
-	ip := f.Client.Addr().Unmap()
-	if mac := a.devices[ip]; mac == "" {
-		a.devices[ip] = f.ClientMAC
+	if ip := f.Client.Addr().Unmap(); ip != a.knownClient {
+		mac := a.devices[ip]
+		if mac == "" {
+			mac = f.ClientMAC
+			a.devices[ip] = mac
+		}
+		if mac != "" {
+			a.knownClient = ip // its MAC is set for good: the next flow from it need not look
+		}
 	}
 	if a.app == "" {
 		a.app = app
@@ -93,9 +102,21 @@ func (st *state) rowOf(f *flowtable.Flow) *rowAcc {
 	return st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
 }
 
-// finished is what a flow keeps once naming is done: only the application name, so that the
-// decoder state can be freed while the flow's bytes are still counted.
-type finished struct{ app string }
+// flowRow is rowOf, looked up once per flow.
+func (st *state) flowRow(f *flowtable.Flow, fs *flowState) *rowAcc {
+	if fs.row == nil {
+		fs.row = st.rowOf(f)
+	}
+	return fs.row
+}
+
+// finished is what a flow keeps once naming is done: only the application name and the row if
+// it was looked up, so that the decoder state can be freed while the flow's bytes are still
+// counted.
+type finished struct {
+	app string
+	row *rowAcc
+}
 
 func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	f := d.Flow
@@ -114,7 +135,7 @@ func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	}
 	if fs.done {
 		r.st.finishFlow(f, fs)
-		*slot = finished{fs.app}
+		*slot = finished{fs.app, fs.row}
 	}
 }
 
@@ -135,7 +156,7 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		fs.app = "dns"
 		st.dnsMessage(d.Payload)
 		if f.Server.Port() == 53 {
-			st.rowOf(f).flags[FlagDNS] = struct{}{}
+			st.flowRow(f, fs).flag(FlagDNS)
 		}
 	case fs.app == "dhcp" || (fs.app == "" && app == "dhcp"):
 		fs.app = "dhcp"
@@ -160,9 +181,9 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		if done {
 			fs.app = "quic"
 			ch, _ := fs.quic.Result()
-			st.hello(f, ch, true)
+			st.hello(f, fs, ch, true)
 			if isPort(f, 853) {
-				st.rowOf(f).flags[FlagDoQ] = struct{}{}
+				st.flowRow(f, fs).flag(FlagDoQ)
 			}
 			fs.quic, fs.done = nil, true
 		}
@@ -174,11 +195,11 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 	}
 }
 
-func (st *state) hello(f *flowtable.Flow, ch *tls.ClientHello, isQUIC bool) {
+func (st *state) hello(f *flowtable.Flow, fs *flowState, ch *tls.ClientHello, isQUIC bool) {
 	if ch == nil {
 		return
 	}
-	a := st.rowOf(f)
+	a := st.flowRow(f, fs)
 	src := SourceTLSSNI
 	if isQUIC {
 		src = SourceQUICSNI
@@ -190,14 +211,22 @@ func (st *state) hello(f *flowtable.Flow, ch *tls.ClientHello, isQUIC bool) {
 		}
 	}
 	if name := strings.ToLower(strings.TrimSuffix(ch.ServerName, ".")); name != "" {
-		a.names[Name{Name: name, Source: src}] = struct{}{}
+		a.name(Name{Name: name, Source: src})
 	}
 	fp := st.fingerprints(ch, isQUIC)
-	if len(a.ja4) < 16 {
-		a.ja4[fp.ja4] = struct{}{}
+	// A repeat of the fingerprint last added is in the set already, or was left out of a full
+	// one (the sets only grow).
+	if fp.ja4 != a.lastJA4 || !a.haveJA4 {
+		if len(a.ja4) < 16 {
+			a.ja4[fp.ja4] = struct{}{}
+		}
+		a.lastJA4, a.haveJA4 = fp.ja4, true
 	}
-	if len(a.ja3) < 16 && !isQUIC {
-		a.ja3[fp.ja3] = struct{}{}
+	if !isQUIC && (fp.ja3 != a.lastJA3 || !a.haveJA3) {
+		if len(a.ja3) < 16 {
+			a.ja3[fp.ja3] = struct{}{}
+		}
+		a.lastJA3, a.haveJA3 = fp.ja3, true
 	}
 }
 
@@ -234,9 +263,9 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		}
 		if fs.hello.Feed(d.Payload) {
 			ch, _ := fs.hello.Result()
-			st.hello(f, ch, false)
+			st.hello(f, fs, ch, false)
 			if isPort(f, 853) {
-				st.rowOf(f).flags[FlagDoT] = struct{}{}
+				st.flowRow(f, fs).flag(FlagDoT)
 			}
 			fs.hello, fs.done = tls.Collector{}, true
 		}
@@ -251,14 +280,14 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 			return
 		}
 		if complete {
-			a := st.rowOf(f)
+			a := st.flowRow(f, fs)
 			if req.Host != "" {
 				if _, err := netip.ParseAddr(req.Host); err != nil {
-					a.names[Name{Name: req.Host, Source: SourceHTTPHost}] = struct{}{}
+					a.name(Name{Name: req.Host, Source: SourceHTTPHost})
 				}
 			}
 			if strings.HasPrefix(req.ContentType, "application/dns-message") || strings.HasPrefix(req.Target, "/dns-query") {
-				a.flags[FlagDoH] = struct{}{}
+				a.flag(FlagDoH)
 			}
 			fs.done, fs.head = true, nil
 		}
@@ -288,7 +317,7 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		}
 		fs.dnsTCP[d.Dir] = b
 		if f.Server.Port() == 53 {
-			st.rowOf(f).flags[FlagDNS] = struct{}{}
+			st.flowRow(f, fs).flag(FlagDNS)
 		}
 	}
 }
@@ -308,10 +337,13 @@ func (st *state) dnsMessage(b []byte) {
 	if !m.Response {
 		return
 	}
-	alias := map[string][]string{} // canonical name → names pointing at it
+	var alias map[string][]string // canonical name → names pointing at it; most answers have none
 	for _, a := range m.Answers {
 		switch a.Type {
 		case dns.TypeCNAME:
+			if alias == nil {
+				alias = map[string][]string{}
+			}
 			alias[a.Target] = append(alias[a.Target], a.Name)
 		case dns.TypeHTTPS, dns.TypeSVCB:
 			if a.ECH {
@@ -331,6 +363,12 @@ func (st *state) dnsMessage(b []byte) {
 		if set == nil {
 			set = map[string]struct{}{}
 			st.dnsName[ip] = set
+		}
+		if alias == nil {
+			if len(set) < 64 {
+				set[a.Name] = struct{}{}
+			}
+			continue
 		}
 		names := []string{a.Name}
 		for i := 0; i < len(names) && i < 16; i++ {
@@ -377,33 +415,28 @@ const maxFingerprints = 4096
 // field the two fingerprints read (GREASE values left out, as both fingerprints do): a lab has a
 // handful of client stacks, so most hellos repeat one already hashed.
 func (st *state) fingerprints(ch *tls.ClientHello, isQUIC bool) fingerprint {
-	h := fnv.New64a()
-	var b [2]byte
-	put16 := func(v uint16) {
-		b[0], b[1] = byte(v>>8), byte(v)
-		h.Write(b[:])
-	}
+	h := fnv64(fnvOffset)
 	list := func(vs []uint16) {
 		for _, v := range vs {
 			if !tls.IsGREASE(v) {
-				put16(v)
+				h.u16(v)
 			}
 		}
-		h.Write([]byte{0xff, 0xff, 0xfe})
+		h.bytes(0xff, 0xff, 0xfe)
 	}
-	put16(ch.LegacyVersion)
+	h.u16(ch.LegacyVersion)
 	list(ch.CipherSuites)
 	list(ch.Extensions)
 	list(ch.Groups)
 	list(ch.SignatureAlgs)
 	list(ch.SupportedVersions)
-	h.Write(ch.PointFormats)
-	h.Write([]byte{0xff, 0xfe})
+	h.bytes(ch.PointFormats...)
+	h.bytes(0xff, 0xfe)
 	if len(ch.ALPN) > 0 {
-		h.Write([]byte(ch.ALPN[0]))
+		h.string(ch.ALPN[0])
 	}
-	h.Write([]byte{0xff, 0xfd, boolByte(ch.ServerName != ""), boolByte(isQUIC)})
-	key := h.Sum64()
+	h.bytes(0xff, 0xfd, boolByte(ch.ServerName != ""), boolByte(isQUIC))
+	key := uint64(h)
 	if fp, ok := st.fpCache[key]; ok {
 		return fp
 	}
@@ -416,6 +449,29 @@ func (st *state) fingerprints(ch *tls.ClientHello, isQUIC bool) fingerprint {
 	}
 	return fp
 }
+
+// fnv64 is the FNV-1a 64-bit hash (as hash/fnv's New64a) fed without the hash.Hash interface:
+// the fingerprint cache key is taken for every ClientHello.
+type fnv64 uint64
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func (h *fnv64) bytes(b ...byte) {
+	for _, c := range b {
+		*h = (*h ^ fnv64(c)) * fnvPrime
+	}
+}
+
+func (h *fnv64) string(s string) {
+	for i := 0; i < len(s); i++ {
+		*h = (*h ^ fnv64(s[i])) * fnvPrime
+	}
+}
+
+func (h *fnv64) u16(v uint16) { h.bytes(byte(v>>8), byte(v)) }
 
 func boolByte(b bool) byte {
 	if b {

@@ -143,6 +143,30 @@ type rowAcc struct {
 	flags    map[string]struct{}
 	ja3      map[string]struct{}
 	ja4      map[string]struct{}
+	// What was added last to names, flags, ja3 and ja4, and the last client whose MAC address is
+	// set in devices: a destination's flows repeat them, and a repeat is in its set already (the
+	// sets only grow while flows are read), so it is not hashed in again.
+	lastName         Name
+	lastFlag         string
+	lastJA3, lastJA4 string
+	haveJA3, haveJA4 bool
+	knownClient      netip.Addr
+}
+
+// name adds n to the row's names.
+func (a *rowAcc) name(n Name) {
+	if n != a.lastName {
+		a.names[n] = struct{}{}
+		a.lastName = n
+	}
+}
+
+// flag sets a flag of the row.
+func (a *rowAcc) flag(f string) {
+	if f != a.lastFlag {
+		a.flags[f] = struct{}{}
+		a.lastFlag = f
+	}
 }
 
 // state is what all inputs of one Build share.

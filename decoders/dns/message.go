@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 )
 
 // Record types the decoder understands (RFC 1035 §3.2.2, RFC 3596, RFC 9460).
@@ -148,6 +147,9 @@ func Parse(b []byte) (*Message, error) {
 		default:
 			continue
 		}
+		if m.Answers == nil {
+			m.Answers = make([]Answer, 0, min(an-i, 16)) // the answers at once, not grown one by one
+		}
 		m.Answers = append(m.Answers, a)
 	}
 	return m, nil
@@ -204,7 +206,8 @@ func readName(b []byte, off int) (string, int, error) { return ReadName(b, off, 
 // instance names of mDNS services are shown to people). It returns the name without the
 // trailing dot ("" for the root) and the offset after the name's bytes at off.
 func ReadName(b []byte, off int, fold bool) (string, int, error) {
-	var sb strings.Builder
+	var buf [255]byte // the name so far: at most 255 bytes, built without growing a builder
+	n := 0
 	end := -1
 	pos := off
 	jumps := 0
@@ -219,22 +222,24 @@ func ReadName(b []byte, off int, fold bool) (string, int, error) {
 				if end < 0 {
 					end = pos + 1
 				}
-				return sb.String(), end, nil
+				return string(buf[:n]), end, nil
 			}
 			if pos+1+l > len(b) {
 				return "", 0, &Error{Offset: pos, Reason: "label runs past the end", Err: ErrTruncated}
 			}
-			if sb.Len()+l+1 > 255 {
+			if n+l+1 > 255 {
 				return "", 0, &Error{Offset: pos, Reason: "name longer than 255 bytes"}
 			}
-			if sb.Len() > 0 {
-				sb.WriteByte('.')
+			if n > 0 {
+				buf[n] = '.'
+				n++
 			}
 			for _, c := range b[pos+1 : pos+1+l] {
 				if fold && 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
 				}
-				sb.WriteByte(c)
+				buf[n] = c
+				n++
 			}
 			pos += 1 + l
 		case 0xc0:

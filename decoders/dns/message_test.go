@@ -3,6 +3,7 @@ package dns
 import (
 	"droneaudit/internal/netfixture"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -159,6 +160,15 @@ func FuzzDNS(f *testing.F) {
 			t.Fatalf("%d records kept", len(m.Questions)+len(m.Answers))
 		}
 		SplitTCP(b)
+		for off := 0; off < len(b) && off < 512; off++ {
+			for _, fold := range []bool{true, false} {
+				name, next, err := ReadName(b, off, fold)
+				oname, onext, oerr := oldReadName(b, off, fold)
+				if name != oname || next != onext || fmt.Sprint(err) != fmt.Sprint(oerr) {
+					t.Fatalf("offset %d fold %v: %q %d %v, the old reader's %q %d %v", off, fold, name, next, err, oname, onext, oerr)
+				}
+			}
+		}
 	})
 }
 
