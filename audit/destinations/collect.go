@@ -126,6 +126,7 @@ func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	fs, _ := (*slot).(*flowState)
 	if fs == nil {
 		fs = &flowState{}
+		fs.hello.Parser = &r.st.helloParser
 		*slot = fs
 	}
 	if f.Proto == netflow.UDP {
@@ -172,6 +173,7 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 	case d.Dir == netflow.ClientToServer && (fs.quic != nil || (fs.app == "" && app == "quic")):
 		if fs.quic == nil {
 			fs.quic = quic.NewTracker()
+			fs.quic.Parser = &st.helloParser
 		}
 		done, err := fs.quic.ClientDatagram(d.Payload)
 		if err != nil && fs.quic.Initials == 0 {

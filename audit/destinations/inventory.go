@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"droneaudit/decoders"
+	"droneaudit/decoders/tls"
 	"droneaudit/engine"
 	"droneaudit/netflow"
 )
@@ -181,6 +182,8 @@ type state struct {
 	brokers []broker // broker names announced in MQTT payloads
 	queries map[string]struct{}
 	fpCache map[uint64]fingerprint
+	// helloParser parses the shard's ClientHellos: each is read (hello) as soon as it is whole.
+	helloParser tls.HelloParser
 }
 
 type broker struct {

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 
+	"droneaudit/decoders/tls"
 	"droneaudit/internal/netfixture"
 )
 
@@ -208,6 +210,15 @@ func FuzzQUICInitial(f *testing.F) {
 	})
 }
 
+var otherHelloOnce sync.Once
+var otherHelloMsg []byte
+
+// otherHello is a hello for another name, made once.
+func otherHello(t testing.TB) []byte {
+	otherHelloOnce.Do(func() { otherHelloMsg = helloMessage(t, "other.example") })
+	return otherHelloMsg
+}
+
 // sameAsOldTracker feeds the datagrams to a Tracker and to the tracker as it was before it
 // reused its buffers, and compares what each call returned and the results.
 func sameAsOldTracker(t *testing.T, datagrams ...[]byte) {
@@ -222,6 +233,17 @@ func sameAsOldTracker(t *testing.T, datagrams ...[]byte) {
 	}
 	ch, err := tr.Result()
 	och, oerr := old.Result()
+	// A tracker with a parser (used for another hello before) finds the same.
+	var hp tls.HelloParser
+	hp.Parse(otherHello(t))
+	pt := NewTracker()
+	pt.Parser = &hp
+	for _, d := range datagrams {
+		pt.ClientDatagram(d)
+	}
+	if pch, perr := pt.Result(); !reflect.DeepEqual(pch, och) || fmt.Sprint(perr) != fmt.Sprint(oerr) {
+		t.Fatalf("with a parser: %+v %v, the old tracker's %+v %v", pch, perr, och, oerr)
+	}
 	if !reflect.DeepEqual(ch, och) || fmt.Sprint(err) != fmt.Sprint(oerr) || tr.Initials != old.Initials || tr.Version != old.Version || tr.Done() != old.Done() {
 		t.Fatalf("result %+v %v (%d initials, version %x), the old tracker's %+v %v (%d, %x)", ch, err, tr.Initials, tr.Version, och, oerr, old.Initials, old.Version)
 	}

@@ -200,6 +200,10 @@ func CryptoFrames(p []byte) ([]CryptoFrame, error) { return cryptoFrames(p, nil)
 func cryptoFrames(p []byte, out []CryptoFrame) ([]CryptoFrame, error) {
 	off := 0
 	for off < len(p) {
+		if p[off] == 0x00 {
+			off++ // PADDING, often most of an Initial: byte by byte without the varint read
+			continue
+		}
 		typ, next, ok := varint(p, off)
 		if !ok {
 			return out, &Error{off, "truncated frame type"}

@@ -42,6 +42,9 @@ type Tracker struct {
 	Version uint32
 	// Initials counts the client Initial packets decrypted.
 	Initials int
+	// Parser, when set, parses the ClientHello (see tls.HelloParser): Result's hello is then
+	// valid until the parser's next use.
+	Parser *tls.HelloParser
 }
 
 // initialKey is the Initial keys of one version and DCID.
@@ -247,7 +250,13 @@ func (t *Tracker) tryHello() {
 		return
 	}
 	if len(s) >= need {
-		ch, err := tls.ParseClientHello(s[:need])
+		var ch *tls.ClientHello
+		var err error
+		if t.Parser != nil {
+			ch, err = t.Parser.Parse(s[:need])
+		} else {
+			ch, err = tls.ParseClientHello(s[:need])
+		}
 		t.finish(ch, err)
 	}
 }

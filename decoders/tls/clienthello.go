@@ -134,8 +134,20 @@ type helloBlock struct {
 // arena hands out the lists of one ClientHello from a helloBlock's room. Every list is cut with
 // its capacity equal to its length, so a caller appending to one never writes into another.
 type arena struct {
-	u16 []uint16
-	b   []byte
+	u16  []uint16
+	b    []byte
+	strs []string
+	p    *HelloParser // interns the strings; nil: each string is allocated
+}
+
+// takeStrings returns an empty slice with room for n strings.
+func (a *arena) takeStrings(n int) []string {
+	if n <= len(a.strs) {
+		s := a.strs[:0:n]
+		a.strs = a.strs[n:]
+		return s
+	}
+	return make([]string, 0, n)
 }
 
 // take16 returns an empty slice with room for n values; it is never nil.
@@ -170,7 +182,50 @@ func (a *arena) list16(b []byte) []uint16 {
 
 // ParseClientHello decodes a whole handshake message: type 1, a 24-bit length, then the body.
 // The result points into no part of msg.
-func ParseClientHello(msg []byte) (*ClientHello, error) {
+func ParseClientHello(msg []byte) (*ClientHello, error) { return parseHello(msg, nil) }
+
+// HelloParser parses ClientHellos one after the other into one ClientHello and buffers it reuses,
+// for an observer that reads each hello's fields before it parses the next: a hello then costs
+// no allocation. The server names and ALPN protocols are interned (a lab's clients name a
+// handful of hosts), up to maxInterned of them. The zero value is ready; not for concurrent use.
+type HelloParser struct {
+	ch    ClientHello
+	u16   [512]uint16
+	b     [4096 + 64]byte // a session ticket is kept up to 4096 bytes
+	strs  [32]string
+	names map[string]string
+}
+
+// maxInterned bounds the strings a HelloParser keeps.
+const maxInterned = 4096
+
+// Parse is ParseClientHello into the parser's ClientHello: the result (and its lists) is valid
+// until the next call; its strings stay valid.
+func (p *HelloParser) Parse(msg []byte) (*ClientHello, error) { return parseHello(msg, p) }
+
+func (p *HelloParser) str(b []byte) string {
+	if s, ok := p.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.names) < maxInterned {
+		if p.names == nil {
+			p.names = map[string]string{}
+		}
+		p.names[s] = s
+	}
+	return s
+}
+
+// str returns b as a string, interned when the arena belongs to a parser.
+func (a *arena) str(b []byte) string {
+	if a.p != nil {
+		return a.p.str(b)
+	}
+	return string(b)
+}
+
+func parseHello(msg []byte, p *HelloParser) (*ClientHello, error) {
 	if len(msg) < 4 || msg[0] != 1 {
 		return nil, ErrNotClientHello
 	}
@@ -187,9 +242,17 @@ func ParseClientHello(msg []byte) (*ClientHello, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	blk := &helloBlock{}
-	ch := &blk.ch
-	a := arena{u16: blk.u16[:], b: blk.b[:]}
+	var ch *ClientHello
+	var a arena
+	if p != nil {
+		p.ch = ClientHello{}
+		ch = &p.ch
+		a = arena{u16: p.u16[:], b: p.b[:], strs: p.strs[:], p: p}
+	} else {
+		blk := &helloBlock{}
+		ch = &blk.ch
+		a = arena{u16: blk.u16[:], b: blk.b[:]}
+	}
 	ch.LegacyVersion = version
 	copy(ch.Random[:], random)
 	if len(id) > 0 {
@@ -254,7 +317,7 @@ func (ch *ClientHello) extension(a *arena, typ uint16, body []byte) *Error {
 			kind := list.u8("name type")
 			name := list.bytes(list.u16("name length"), "host name")
 			if kind == 0 && list.err == nil && ch.ServerName == "" {
-				ch.ServerName = string(name)
+				ch.ServerName = a.str(name)
 			}
 		}
 		if list.err != nil {
@@ -262,16 +325,24 @@ func (ch *ClientHello) extension(a *arena, typ uint16, body []byte) *Error {
 		}
 	case extALPN:
 		lb := c.bytes(c.u16("ALPN list length"), "ALPN list")
-		// One string holds the whole list: each protocol is a piece of it.
-		all := string(lb)
+		// Without a parser to intern them, one string holds the whole list: each protocol is a
+		// piece of it.
+		var all string
+		if a.p == nil {
+			all = string(lb)
+		}
 		list := cursor{b: lb}
 		for list.off < len(list.b) && list.err == nil && len(ch.ALPN) < 32 {
 			p := list.bytes(list.u8("protocol length"), "protocol")
 			if list.err == nil {
 				if ch.ALPN == nil {
-					ch.ALPN = make([]string, 0, min(32, countALPN(lb[list.off-len(p)-1:])))
+					ch.ALPN = a.takeStrings(min(32, countALPN(lb[list.off-len(p)-1:])))
 				}
-				ch.ALPN = append(ch.ALPN, all[list.off-len(p):list.off])
+				if a.p != nil {
+					ch.ALPN = append(ch.ALPN, a.p.str(p))
+				} else {
+					ch.ALPN = append(ch.ALPN, all[list.off-len(p):list.off])
+				}
 			}
 		}
 		if list.err != nil {

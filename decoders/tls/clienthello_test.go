@@ -158,7 +158,31 @@ func FuzzClientHello(f *testing.F) {
 		if len(b) > 5 {
 			sameAsOld(t, b[5:]) // a record's body: the handshake message
 		}
+		// One parser for several hellos in turn: each result as ParseClientHello's, nothing
+		// left over from the one before.
+		var hp HelloParser
+		for _, m := range [][]byte{b, handHello(), b[min(len(b), 5):], b[min(len(b), 1):]} {
+			sameAsParser(t, &hp, m)
+		}
+		var pc Collector
+		pc.Parser = &hp
+		pc.Feed(b)
+		got, gerr := pc.Result()
+		want, werr := c.Result()
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("collector with a parser: %+v %v, without %+v %v", got, gerr, want, werr)
+		}
 	})
+}
+
+// sameAsParser checks that a HelloParser's result equals ParseClientHello's.
+func sameAsParser(t *testing.T, hp *HelloParser, msg []byte) {
+	t.Helper()
+	got, gerr := hp.Parse(msg)
+	want, werr := ParseClientHello(msg)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("parser: %+v %v\nParseClientHello: %+v %v", got, gerr, want, werr)
+	}
 }
 
 // sameAsOld checks that ParseClientHello returns what the parser before the shared allocation
@@ -219,9 +243,11 @@ func TestParseClientHelloSameAsOld(t *testing.T) {
 	exts := body[extOff+2:]
 	twice := append(append(append([]byte(nil), body[:extOff]...), byte(2*len(exts)>>8), byte(2*len(exts))), append(append([]byte(nil), exts...), exts...)...)
 	msgs = append(msgs, append([]byte{1, byte(len(twice) >> 16), byte(len(twice) >> 8), byte(len(twice))}, twice...))
+	var hp HelloParser
 	for _, m := range msgs {
 		for n := 0; n <= len(m); n++ {
 			sameAsOld(t, m[:n])
+			sameAsParser(t, &hp, m[:n])
 			if n >= 4 {
 				// The header's length cut to the bytes there: a short body.
 				c := append([]byte{1, byte((n - 4) >> 16), byte((n - 4) >> 8), byte(n - 4)}, m[4:n]...)
@@ -232,6 +258,7 @@ func TestParseClientHelloSameAsOld(t *testing.T) {
 			c := bytes.Clone(m)
 			c[i] ^= 0xff
 			sameAsOld(t, c)
+			sameAsParser(t, &hp, c)
 		}
 	}
 }
@@ -239,12 +266,23 @@ func TestParseClientHelloSameAsOld(t *testing.T) {
 func BenchmarkParseClientHello(b *testing.B) {
 	fl := flight(b, netfixture.TLSOptions{ServerName: "flysafe-api.dji.com", ALPN: []string{"h2", "http/1.1"}})
 	msg := fl[5:]
-	b.ReportAllocs()
-	for b.Loop() {
-		if ch, err := ParseClientHello(msg); err != nil || ch.ServerName == "" {
-			b.Fatal(err)
+	b.Run("new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ch, err := ParseClientHello(msg); err != nil || ch.ServerName == "" {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("parser", func(b *testing.B) {
+		var hp HelloParser
+		b.ReportAllocs()
+		for b.Loop() {
+			if ch, err := hp.Parse(msg); err != nil || ch.ServerName == "" {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkCollector(b *testing.B) {

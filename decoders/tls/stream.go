@@ -23,6 +23,9 @@ type Collector struct {
 	done  bool
 	err   error
 	hello *ClientHello
+	// Parser, when set, parses the hello (see HelloParser): Result's hello is then valid until
+	// the parser's next use.
+	Parser *HelloParser
 }
 
 // ErrNotTLS means the stream does not begin with a TLS handshake record.
@@ -90,7 +93,7 @@ func (c *Collector) Feed(p []byte) bool {
 				return c.finish(fmt.Errorf("tls: ClientHello length %d over the limit", need))
 			}
 			if len(c.hs) >= need {
-				ch, err := ParseClientHello(c.hs[:need])
+				ch, err := c.parse(c.hs[:need])
 				c.hello = ch
 				return c.finish(err)
 			}
@@ -116,9 +119,16 @@ func (c *Collector) whole(p []byte) bool {
 	if need > n {
 		return false
 	}
-	ch, err := ParseClientHello(p[5 : 5+need])
+	ch, err := c.parse(p[5 : 5+need])
 	c.hello = ch
 	return c.finish(err)
+}
+
+func (c *Collector) parse(msg []byte) (*ClientHello, error) {
+	if c.Parser != nil {
+		return c.Parser.Parse(msg)
+	}
+	return ParseClientHello(msg)
 }
 
 func (c *Collector) finish(err error) bool {
