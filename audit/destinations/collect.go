@@ -327,7 +327,7 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 // dnsMessage learns address → name bindings from a response: every address answer is bound to
 // its owner name and to the names that alias to it through CNAME records.
 func (st *state) dnsMessage(b []byte) {
-	m, _ := dns.Parse(b)
+	m, _ := st.dnsParser.Parse(b)
 	if m == nil {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"droneaudit/decoders"
+	"droneaudit/decoders/dns"
 	"droneaudit/decoders/tls"
 	"droneaudit/engine"
 	"droneaudit/netflow"
@@ -184,6 +185,8 @@ type state struct {
 	fpCache map[uint64]fingerprint
 	// helloParser parses the shard's ClientHellos: each is read (hello) as soon as it is whole.
 	helloParser tls.HelloParser
+	// dnsParser decodes the shard's DNS messages, each read (dnsMessage) before the next.
+	dnsParser dns.Parser
 }
 
 type broker struct {
