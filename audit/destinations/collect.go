@@ -60,7 +60,8 @@ func (st *state) account(f *flowtable.Flow, slot *any) {
 	case *flowState:
 		st.finishFlow(f, fs)
 		app, a = fs.app, fs.row
-	case finished:
+		st.recycle(fs)
+	case *finished:
 		app, a = fs.app, fs.row
 	}
 	if a == nil {
@@ -112,20 +113,66 @@ func (st *state) flowRow(f *flowtable.Flow, fs *flowState) *rowAcc {
 
 // finished is what a flow keeps once naming is done: only the application name and the row if
 // it was looked up, so that the decoder state can be freed while the flow's bytes are still
-// counted.
+// counted. The flows of one row and application share one (finishedFor).
 type finished struct {
 	app string
 	row *rowAcc
 }
 
+// maxFinished bounds the shared finished values of flows without a row.
+const maxFinished = 64
+
+// finishedFor returns the finished value of app and row, shared with the flows before it: a
+// pointer in the flow's slot costs no allocation.
+func (st *state) finishedFor(app string, row *rowAcc) *finished {
+	if row != nil {
+		if row.done == nil || row.done.app != app {
+			row.done = &finished{app: app, row: row}
+		}
+		return row.done
+	}
+	d := st.finished[app]
+	if d == nil {
+		d = &finished{app: app}
+		if len(st.finished) < maxFinished {
+			if st.finished == nil {
+				st.finished = map[string]*finished{}
+			}
+			st.finished[app] = d
+		}
+	}
+	return d
+}
+
+// maxFree bounds the flow states kept for reuse.
+const maxFree = 256
+
+// newFlowState returns an empty flow state, reused from a flow that is done with its own.
+func (st *state) newFlowState() *flowState {
+	if n := len(st.free); n > 0 {
+		fs := st.free[n-1]
+		st.free = st.free[:n-1]
+		return fs
+	}
+	return &flowState{}
+}
+
+// recycle keeps a flow state no slot points to any more for the next flow.
+func (st *state) recycle(fs *flowState) {
+	if len(st.free) < maxFree {
+		*fs = flowState{}
+		st.free = append(st.free, fs)
+	}
+}
+
 func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	f := d.Flow
-	if _, ok := (*slot).(finished); ok {
+	if _, ok := (*slot).(*finished); ok {
 		return
 	}
 	fs, _ := (*slot).(*flowState)
 	if fs == nil {
-		fs = &flowState{}
+		fs = r.st.newFlowState()
 		fs.hello.Parser = &r.st.helloParser
 		*slot = fs
 	}
@@ -136,7 +183,8 @@ func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	}
 	if fs.done {
 		r.st.finishFlow(f, fs)
-		*slot = finished{fs.app, fs.row}
+		*slot = r.st.finishedFor(fs.app, fs.row)
+		r.st.recycle(fs)
 	}
 }
 
@@ -473,7 +521,10 @@ func (h *fnv64) string(s string) {
 	}
 }
 
-func (h *fnv64) u16(v uint16) { h.bytes(byte(v>>8), byte(v)) }
+func (h *fnv64) u16(v uint16) {
+	*h = (*h ^ fnv64(v>>8)) * fnvPrime
+	*h = (*h ^ fnv64(v&0xff)) * fnvPrime
+}
 
 func boolByte(b bool) byte {
 	if b {

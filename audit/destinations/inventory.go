@@ -153,6 +153,7 @@ type rowAcc struct {
 	lastJA3, lastJA4 string
 	haveJA3, haveJA4 bool
 	knownClient      netip.Addr
+	done             *finished // the finished value its flows share (finishedFor)
 }
 
 // name adds n to the row's names.
@@ -187,6 +188,8 @@ type state struct {
 	helloParser tls.HelloParser
 	// dnsParser decodes the shard's DNS messages, each read (dnsMessage) before the next.
 	dnsParser dns.Parser
+	finished  map[string]*finished // shared finished values of flows without a row
+	free      []*flowState         // flow states to reuse
 }
 
 type broker struct {

@@ -138,11 +138,11 @@ func parse(b []byte, p *Parser) (*Message, error) {
 	}
 	var m *Message
 	if p != nil {
-		p.m = hdr
 		m = &p.m
 	} else {
-		m = &hdr
+		m = new(Message)
 	}
+	*m = hdr
 	qd := int(binary.BigEndian.Uint16(b[4:]))
 	an := int(binary.BigEndian.Uint16(b[6:]))
 	off := 12

@@ -26,10 +26,10 @@ type Tracker struct {
 	keys    []initialKey // keys derived so far, at most 2*maxDCIDs
 	largest int64
 	pieces  []CryptoFrame
-	// stream holds the CRYPTO bytes from offset 0 while every piece so far began where the one
-	// before ended (the common case): the pieces' data point into it and it is the contiguous
-	// stream, without sorting or copying. Once a piece comes out of order, scattered is set and
-	// the pieces are sorted and joined as they come.
+	// stream holds the pieces' data, end to end in the order they came: while every piece so
+	// far began where the one before ended (the common case) it is the contiguous stream,
+	// without sorting or copying. Once a piece comes out of order, scattered is set and the
+	// pieces are sorted and joined as they come.
 	stream    []byte
 	scattered bool
 	first     [4]CryptoFrame // room for the first pieces, without an allocation
@@ -196,21 +196,21 @@ func (t *Tracker) add(f CryptoFrame) {
 	if t.stored+len(data) > 2*maxCryptoBytes {
 		return
 	}
-	if !t.scattered && f.Offset == uint64(len(t.stream)) {
-		if t.stream == nil {
-			size := len(data)
-			if len(data) >= 4 && data[0] == 1 {
-				// The hello's own length: its later pieces are joined without growing.
-				size = max(size, min(maxCryptoBytes, 4+(int(data[1])<<16|int(data[2])<<8|int(data[3]))))
-			}
-			t.stream = make([]byte, 0, size)
-		}
-		t.stream = append(t.stream, data...)
-		data = t.stream[len(t.stream)-len(data):]
-	} else {
+	if t.scattered || f.Offset != uint64(len(t.stream)) {
 		t.scattered = true
-		data = bytes.Clone(data)
 	}
+	if t.stream == nil {
+		size := max(len(data), 2048) // a ClientHello with a post-quantum key share is about 1.8 KB
+		if f.Offset == 0 && len(data) >= 4 && data[0] == 1 {
+			// The hello's own length: its later pieces are joined without growing.
+			size = max(len(data), min(maxCryptoBytes, 4+(int(data[1])<<16|int(data[2])<<8|int(data[3]))))
+		}
+		t.stream = make([]byte, 0, size)
+	}
+	// Appended, the data is copied out of the packet; a piece keeps pointing at its bytes
+	// when the buffer grows into a new array.
+	t.stream = append(t.stream, data...)
+	data = t.stream[len(t.stream)-len(data):]
 	t.pieces = append(t.pieces, CryptoFrame{Offset: f.Offset, Data: data})
 	t.stored += len(data)
 }
@@ -221,7 +221,7 @@ func (t *Tracker) contiguous() []byte {
 		return t.stream // the pieces in order, end to end
 	}
 	sort.Slice(t.pieces, func(i, j int) bool { return t.pieces[i].Offset < t.pieces[j].Offset })
-	var out []byte
+	out := make([]byte, 0, t.stored)
 	for _, p := range t.pieces {
 		end := p.Offset + uint64(len(p.Data))
 		have := uint64(len(out))
