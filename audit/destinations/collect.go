@@ -332,7 +332,9 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		if complete {
 			a := st.flowRow(f, fs)
 			if req.Host != "" {
-				if _, err := netip.ParseAddr(req.Host); err != nil {
+				if !mayBeAddr(req.Host) {
+					a.name(Name{Name: req.Host, Source: SourceHTTPHost})
+				} else if _, err := netip.ParseAddr(req.Host); err != nil {
 					a.name(Name{Name: req.Host, Source: SourceHTTPHost})
 				}
 			}
@@ -370,6 +372,20 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 			st.flowRow(f, fs).flag(FlagDNS)
 		}
 	}
+}
+
+// mayBeAddr reports whether netip.ParseAddr could read s: an IPv6 address has a colon, and an
+// IPv4 address is digits and dots. A host name is told without ParseAddr's error allocation.
+func mayBeAddr(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // dnsMessage learns address → name bindings from a response: every address answer is bound to

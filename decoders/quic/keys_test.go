@@ -91,3 +91,10 @@ func BenchmarkInitialKeys(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkHMAC(b *testing.B) {
+	key, msg := make([]byte, 32), make([]byte, 20)
+	for b.Loop() {
+		hmacSHA256(key, msg)
+	}
+}

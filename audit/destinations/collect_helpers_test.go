@@ -2,6 +2,7 @@ package destinations
 
 import (
 	"hash/fnv"
+	"net/netip"
 	"testing"
 )
 
@@ -18,4 +19,16 @@ func TestFNV64(t *testing.T) {
 			t.Errorf("%q: %x, hash/fnv %x", s, uint64(h), want.Sum64())
 		}
 	}
+}
+
+// FuzzMayBeAddr checks that every string netip.ParseAddr reads is one mayBeAddr lets through.
+func FuzzMayBeAddr(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "::1", "fe80::1%eth0", "example.com", "01.2.3.4", "1.2.3", "", "::ffff:1.2.3.4", "1.2.3.4%x", "a:b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := netip.ParseAddr(s); err == nil && !mayBeAddr(s) {
+			t.Fatalf("%q is an address", s)
+		}
+	})
 }
