@@ -202,6 +202,13 @@ type part struct {
 		w who
 	}
 	next int
+	// last remembers the infos looked up last: a flow's ends are mostly the same few devices
+	// and the gateway.
+	last [2]struct {
+		w  who
+		in *info
+	}
+	nextInfo int
 }
 
 // whoOf is the package whoOf with a two-entry cache of the flow table's MAC strings.
@@ -231,11 +238,18 @@ func (p *part) device(w who) *info {
 }
 
 func (p *part) info(w who) *info {
+	for i := range p.last {
+		if c := &p.last[i]; c.in != nil && c.w == w {
+			return c.in
+		}
+	}
 	in := p.infos[w]
 	if in == nil {
 		in = &info{}
 		p.infos[w] = in
 	}
+	p.last[p.nextInfo].w, p.last[p.nextInfo].in = w, in
+	p.nextInfo ^= 1
 	return in
 }
 
