@@ -198,6 +198,8 @@ func FuzzQUICInitial(f *testing.F) {
 		f.Add(s, []byte{})
 	}
 	f.Add(seal(f, Version1, dcid, 0, cryptoFrame(500, hello[500:])), seal(f, Version1, dcid, 1, append(cryptoFrame(0, hello[:600]), cryptoFrame(400, make([]byte, 300))...)))
+	// Decrypted payloads: CRYPTO frames between runs of PADDING, for CryptoFrames.
+	f.Add(append(append(make([]byte, 13), cryptoFrame(0, hello[:100])...), make([]byte, 300)...), append([]byte{0, 0, 0, 1, 0}, cryptoFrame(5, []byte("x"))...))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		tr := NewTracker()
 		tr.ClientDatagram(a)
@@ -205,7 +207,13 @@ func FuzzQUICInitial(f *testing.F) {
 		if ch, _ := tr.Result(); ch != nil {
 			ch.JA4(true)
 		}
-		CryptoFrames(a)
+		for _, p := range [][]byte{a, b} {
+			got, gerr := CryptoFrames(p)
+			want, werr := oldCryptoFrames(p)
+			if !reflect.DeepEqual(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+				t.Fatalf("CryptoFrames %v %v, before %v %v", got, gerr, want, werr)
+			}
+		}
 		sameAsOldTracker(t, a, b)
 	})
 }

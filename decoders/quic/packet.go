@@ -169,6 +169,18 @@ func openInitial(pkt []byte, h *LongHeader, k *Keys, largest int64) (pn uint64, 
 	return pn, payload, nil
 }
 
+// skipPadding returns the offset of the first byte at or after off that is not PADDING (zero),
+// eight bytes at a time.
+func skipPadding(p []byte, off int) int {
+	for off+8 <= len(p) && binary.LittleEndian.Uint64(p[off:]) == 0 {
+		off += 8
+	}
+	for off < len(p) && p[off] == 0 {
+		off++
+	}
+	return off
+}
+
 // decodePN expands a truncated packet number (RFC 9000 Appendix A.3).
 func decodePN(largest int64, truncated uint64, bits int) uint64 {
 	expected := uint64(largest + 1)
@@ -201,7 +213,7 @@ func cryptoFrames(p []byte, out []CryptoFrame) ([]CryptoFrame, error) {
 	off := 0
 	for off < len(p) {
 		if p[off] == 0x00 {
-			off++ // PADDING, often most of an Initial: byte by byte without the varint read
+			off = skipPadding(p, off) // often most of an Initial
 			continue
 		}
 		typ, next, ok := varint(p, off)

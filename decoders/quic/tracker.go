@@ -2,9 +2,10 @@ package quic
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 
 	"droneaudit/decoders/tls"
@@ -215,31 +216,55 @@ func (t *Tracker) add(f CryptoFrame) {
 	t.stored += len(data)
 }
 
-// contiguous returns the CRYPTO bytes covered without a hole from offset 0.
-func (t *Tracker) contiguous() []byte {
+// covered returns how many CRYPTO bytes from offset 0 are there without a hole; scattered
+// pieces must be sorted by offset first.
+func (t *Tracker) covered() int {
 	if !t.scattered {
-		return t.stream // the pieces in order, end to end
+		return len(t.stream)
 	}
-	sort.Slice(t.pieces, func(i, j int) bool { return t.pieces[i].Offset < t.pieces[j].Offset })
-	out := make([]byte, 0, t.stored)
+	var have uint64
 	for _, p := range t.pieces {
-		end := p.Offset + uint64(len(p.Data))
-		have := uint64(len(out))
 		if p.Offset > have {
 			break
 		}
-		if end > have {
-			out = append(out, p.Data[have-p.Offset:]...)
-		}
+		have = max(have, p.Offset+uint64(len(p.Data)))
 	}
-	return out
+	return int(have)
 }
 
+// join appends to dst the first n contiguous CRYPTO bytes (n ≤ covered()): where scattered
+// pieces overlap, the first in offset order gives the bytes. In order, the stream itself is
+// returned.
+func (t *Tracker) join(dst []byte, n int) []byte {
+	if !t.scattered {
+		return t.stream[:n]
+	}
+	for _, p := range t.pieces {
+		have := uint64(len(dst))
+		if have >= uint64(n) || p.Offset > have {
+			break
+		}
+		if end := p.Offset + uint64(len(p.Data)); end > have {
+			dst = append(dst, p.Data[have-p.Offset:min(end, uint64(n))-p.Offset]...)
+		}
+	}
+	return dst
+}
+
+func byOffset(a, b CryptoFrame) int { return cmp.Compare(a.Offset, b.Offset) }
+
 func (t *Tracker) tryHello() {
-	s := t.contiguous()
-	if len(s) < 4 {
+	if t.scattered {
+		// slices.SortFunc and sort.Slice share their algorithm (sort/gen_sort_variants.go):
+		// equal offsets end in the order they did before, without sort.Slice's allocation.
+		slices.SortFunc(t.pieces, byOffset)
+	}
+	have := t.covered()
+	if have < 4 {
 		return
 	}
+	var hb [4]byte
+	s := t.join(hb[:0], 4)
 	if s[0] != 1 {
 		t.finish(nil, tls.ErrNotClientHello)
 		return
@@ -249,13 +274,21 @@ func (t *Tracker) tryHello() {
 		t.finish(nil, fmt.Errorf("quic: ClientHello length %d over the limit", need))
 		return
 	}
-	if len(s) >= need {
+	if have >= need {
+		// Joined only once whole, in a pooled buffer: the parsed hello points into no part of
+		// it.
+		bp := workPool.Get().(*[]byte)
+		defer workPool.Put(bp)
+		msg := t.join((*bp)[:0], need)
+		if cap(msg) > cap(*bp) {
+			*bp = msg[:0]
+		}
 		var ch *tls.ClientHello
 		var err error
 		if t.Parser != nil {
-			ch, err = t.Parser.Parse(s[:need])
+			ch, err = t.Parser.Parse(msg)
 		} else {
-			ch, err = tls.ParseClientHello(s[:need])
+			ch, err = tls.ParseClientHello(msg)
 		}
 		t.finish(ch, err)
 	}

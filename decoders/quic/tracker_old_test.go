@@ -198,3 +198,39 @@ func (t *oldTracker) finish(ch *tls.ClientHello, err error) {
 	t.done, t.hello, t.err = true, ch, err
 	t.pieces, t.keys = nil, nil
 }
+
+// oldCryptoFrames is CryptoFrames before it skipped PADDING eight bytes at a time. It lists the CRYPTO frames of a decrypted Initial payload (RFC 9000 §19), skipping
+// PADDING, PING and ACK frames. Other frame types end the walk: only those three and CRYPTO and
+// CONNECTION_CLOSE are allowed in Initial packets (RFC 9000 §12.4).
+func oldCryptoFrames(p []byte) ([]CryptoFrame, error) {
+	var out []CryptoFrame
+	off := 0
+	for off < len(p) {
+		typ, next, ok := varint(p, off)
+		if !ok {
+			return out, &Error{off, "truncated frame type"}
+		}
+		switch {
+		case typ == 0x00 || typ == 0x01:
+			off = next
+		case typ == 0x02 || typ == 0x03:
+			var err error
+			if off, err = skipACK(p, next, typ == 0x03); err != nil {
+				return out, err
+			}
+		case typ == 0x06:
+			o, n1, ok1 := varint(p, next)
+			l, n2, ok2 := varint(p, n1)
+			if !ok1 || !ok2 || l > uint64(len(p)-n2) {
+				return out, &Error{off, "bad CRYPTO frame"}
+			}
+			out = append(out, CryptoFrame{Offset: o, Data: p[n2 : n2+int(l)]})
+			off = n2 + int(l)
+		case typ == 0x1c:
+			return out, nil
+		default:
+			return out, &Error{off, fmt.Sprintf("frame type 0x%x not allowed in an Initial", typ)}
+		}
+	}
+	return out, nil
+}
