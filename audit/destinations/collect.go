@@ -323,11 +323,19 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		if d.Dir != netflow.ClientToServer {
 			return
 		}
-		fs.head = append(fs.head, d.Payload[:min(len(d.Payload), http.MaxHead)]...)
-		req, _, complete, err := http.ParseHead(fs.head)
+		head := d.Payload[:min(len(d.Payload), http.MaxHead)]
+		if len(fs.head) > 0 {
+			fs.head = append(fs.head, head...)
+			head = fs.head
+		}
+		req, _, complete, err := http.ParseHead(head)
 		if err != nil {
 			fs.done, fs.head = true, nil
 			return
+		}
+		if !complete && len(fs.head) == 0 {
+			// The head goes on in the next segment: only then is it copied.
+			fs.head = append([]byte(nil), head...)
 		}
 		if complete {
 			a := st.flowRow(f, fs)
