@@ -1,6 +1,7 @@
 package destinations
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -485,69 +486,50 @@ type fingerprint struct{ ja3, ja4 string }
 // maxFingerprints bounds the per-worker cache of fingerprints.
 const maxFingerprints = 4096
 
-// fingerprints returns the JA3 and JA4 of a ClientHello, from a cache keyed by a hash of every
-// field the two fingerprints read (GREASE values left out, as both fingerprints do): a lab has a
-// handful of client stacks, so most hellos repeat one already hashed.
+// maxFingerprintKey bounds the key of a cached fingerprint; a hello with longer lists is
+// fingerprinted without the cache.
+const maxFingerprintKey = 512
+
+// fingerprints returns the JA3 and JA4 of a ClientHello, from a cache keyed by every field the
+// two fingerprints read (GREASE values left out, as both fingerprints do), each list with its
+// length, so that two keys are equal only when the fingerprints are: a lab has a handful of
+// client stacks, so most hellos repeat one already seen. The key is written in a stack buffer
+// and looked up without being copied.
 func (st *state) fingerprints(ch *tls.ClientHello, isQUIC bool) fingerprint {
-	h := fnv64(fnvOffset)
-	list := func(vs []uint16) {
-		for _, v := range vs {
+	var buf [maxFingerprintKey]byte
+	k := binary.BigEndian.AppendUint16(buf[:0], ch.LegacyVersion)
+	for _, l := range [...][]uint16{ch.CipherSuites, ch.Extensions, ch.Groups, ch.SignatureAlgs, ch.SupportedVersions} {
+		at := len(k)
+		k = append(k, 0, 0, 0, 0)
+		n := 0
+		for _, v := range l {
 			if !tls.IsGREASE(v) {
-				h.u16(v)
+				k = binary.BigEndian.AppendUint16(k, v)
+				n++
 			}
 		}
-		h.bytes(0xff, 0xff, 0xfe)
+		binary.BigEndian.PutUint32(k[at:], uint32(n))
 	}
-	h.u16(ch.LegacyVersion)
-	list(ch.CipherSuites)
-	list(ch.Extensions)
-	list(ch.Groups)
-	list(ch.SignatureAlgs)
-	list(ch.SupportedVersions)
-	h.bytes(ch.PointFormats...)
-	h.bytes(0xff, 0xfe)
+	k = binary.BigEndian.AppendUint32(k, uint32(len(ch.PointFormats)))
+	k = append(k, ch.PointFormats...)
+	alpn := ""
 	if len(ch.ALPN) > 0 {
-		h.string(ch.ALPN[0])
+		alpn = ch.ALPN[0]
 	}
-	h.bytes(0xff, 0xfd, boolByte(ch.ServerName != ""), boolByte(isQUIC))
-	key := uint64(h)
-	if fp, ok := st.fpCache[key]; ok {
+	k = binary.BigEndian.AppendUint32(k, uint32(len(alpn)))
+	k = append(k, alpn...)
+	k = append(k, boolByte(ch.ServerName != ""), boolByte(isQUIC))
+	if fp, ok := st.fpCache[string(k)]; ok {
 		return fp
 	}
 	fp := fingerprint{ja3: ch.JA3(), ja4: ch.JA4(isQUIC)}
 	if st.fpCache == nil {
-		st.fpCache = map[uint64]fingerprint{}
+		st.fpCache = map[string]fingerprint{}
 	}
-	if len(st.fpCache) < maxFingerprints {
-		st.fpCache[key] = fp
+	if len(st.fpCache) < maxFingerprints && len(k) <= maxFingerprintKey {
+		st.fpCache[string(k)] = fp
 	}
 	return fp
-}
-
-// fnv64 is the FNV-1a 64-bit hash (as hash/fnv's New64a) fed without the hash.Hash interface:
-// the fingerprint cache key is taken for every ClientHello.
-type fnv64 uint64
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func (h *fnv64) bytes(b ...byte) {
-	for _, c := range b {
-		*h = (*h ^ fnv64(c)) * fnvPrime
-	}
-}
-
-func (h *fnv64) string(s string) {
-	for i := 0; i < len(s); i++ {
-		*h = (*h ^ fnv64(s[i])) * fnvPrime
-	}
-}
-
-func (h *fnv64) u16(v uint16) {
-	*h = (*h ^ fnv64(v>>8)) * fnvPrime
-	*h = (*h ^ fnv64(v&0xff)) * fnvPrime
 }
 
 func boolByte(b bool) byte {

@@ -1,25 +1,11 @@
 package destinations
 
 import (
-	"hash/fnv"
 	"net/netip"
+
+	"droneaudit/decoders/tls"
 	"testing"
 )
-
-// TestFNV64 checks the fingerprint cache's hash against hash/fnv's FNV-1a.
-func TestFNV64(t *testing.T) {
-	for _, s := range []string{"", "a", "h2", "\xff\xfe\x00", "flysafe-api.dji.com"} {
-		want := fnv.New64a()
-		want.Write([]byte(s))
-		want.Write([]byte{0x13, 0x01})
-		h := fnv64(fnvOffset)
-		h.string(s)
-		h.u16(0x1301)
-		if uint64(h) != want.Sum64() {
-			t.Errorf("%q: %x, hash/fnv %x", s, uint64(h), want.Sum64())
-		}
-	}
-}
 
 // FuzzMayBeAddr checks that every string netip.ParseAddr reads is one mayBeAddr lets through.
 func FuzzMayBeAddr(f *testing.F) {
@@ -31,4 +17,28 @@ func FuzzMayBeAddr(f *testing.F) {
 			t.Fatalf("%q is an address", s)
 		}
 	})
+}
+
+// TestFingerprintCache checks that the cached fingerprints are the hello's own, also for hellos
+// whose values only move between lists (the key holds each list's length).
+func TestFingerprintCache(t *testing.T) {
+	hellos := []*tls.ClientHello{
+		{LegacyVersion: 0x0303, CipherSuites: []uint16{0x1301, 0x1302}, Extensions: []uint16{0x000a}, ALPN: []string{"h2"}},
+		{LegacyVersion: 0x0303, CipherSuites: []uint16{0x1301}, Extensions: []uint16{0x1302, 0x000a}, ALPN: []string{"h2"}},
+		{LegacyVersion: 0x0303, CipherSuites: []uint16{0x1301, 0x0a0a}, Extensions: []uint16{0x000a}, ALPN: []string{"h2"}},
+		{LegacyVersion: 0x0303, CipherSuites: []uint16{0x1301}, Extensions: []uint16{0x000a}, ALPN: []string{"h3"}, ServerName: "x"},
+		{LegacyVersion: 0x0303, CipherSuites: []uint16{0x1301}, Extensions: []uint16{0x000a}, PointFormats: []byte{0}, SupportedVersions: []uint16{0x0304}},
+		{LegacyVersion: 0x0303, CipherSuites: make([]uint16, 400), Extensions: []uint16{0x000a}},
+	}
+	st := newState()
+	for round := range 2 {
+		for i, ch := range hellos {
+			for _, quic := range []bool{false, true} {
+				got := st.fingerprints(ch, quic)
+				if want := (fingerprint{ja3: ch.JA3(), ja4: ch.JA4(quic)}); got != want {
+					t.Fatalf("round %d hello %d quic %v: %+v, want %+v", round, i, quic, got, want)
+				}
+			}
+		}
+	}
 }

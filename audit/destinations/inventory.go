@@ -183,7 +183,7 @@ type state struct {
 	packets int64
 	brokers []broker // broker names announced in MQTT payloads
 	queries map[string]struct{}
-	fpCache map[uint64]fingerprint
+	fpCache map[string]fingerprint
 	// helloParser parses the shard's ClientHellos: each is read (hello) as soon as it is whole.
 	helloParser tls.HelloParser
 	// dnsParser decodes the shard's DNS messages, each read (dnsMessage) before the next.
