@@ -90,16 +90,25 @@ func expandLabel32(dst, secret []byte, label string) {
 	copy(dst, t[:])
 }
 
+// packetLabels are the labels of the packet protection keys of a version (RFC 9001 §5.1, RFC 9369
+// §3.3.2), written out once.
+type packetLabels struct{ key, iv, hp string }
+
+var (
+	labelsV1 = packetLabels{"quic key", "quic iv", "quic hp"}
+	labelsV2 = packetLabels{"quicv2 key", "quicv2 iv", "quicv2 hp"}
+)
+
 // InitialKeys derives the Initial keys of one side (client or server) from the client's first
 // Destination Connection ID.
 func InitialKeys(version uint32, dcid []byte, client bool) (*Keys, error) {
 	var salt []byte
-	prefix := "quic "
+	labels, prefix := &labelsV1, "quic "
 	switch version {
 	case Version1:
 		salt = saltV1
 	case Version2:
-		salt, prefix = saltV2, "quicv2 "
+		salt, labels, prefix = saltV2, &labelsV2, "quicv2 "
 	case VersionDraft29:
 		salt = saltDraft29
 	default:
@@ -116,9 +125,9 @@ func InitialKeys(version uint32, dcid []byte, client bool) (*Keys, error) {
 		initial := hmacSHA256(salt, dcid) // HKDF-Extract(salt, dcid)
 		k.Secret, k.Key, k.IV, k.HP = k.block[:32:32], k.block[32:48:48], k.block[48:60:60], k.block[60:76:76]
 		expandLabel32(k.Secret, initial[:], label)
-		expandLabel32(k.Key, k.Secret, prefix+"key")
-		expandLabel32(k.IV, k.Secret, prefix+"iv")
-		expandLabel32(k.HP, k.Secret, prefix+"hp")
+		expandLabel32(k.Key, k.Secret, labels.key)
+		expandLabel32(k.IV, k.Secret, labels.iv)
+		expandLabel32(k.HP, k.Secret, labels.hp)
 	} else if err = k.derive(salt, dcid, label, prefix); err != nil {
 		return nil, err
 	}

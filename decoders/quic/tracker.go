@@ -115,7 +115,7 @@ func (t *Tracker) initial(pkt []byte, h *LongHeader) error {
 	// Decrypt a copy, in place: header protection is removed and the payload opened in it.
 	bp := workPool.Get().(*[]byte)
 	defer workPool.Put(bp)
-	work := append((*bp)[:0], pkt...)
+	work := slices.Grow((*bp)[:0], len(pkt))[:len(pkt)] // each candidate copies pkt in
 	*bp = work
 	var payload []byte
 	var pn uint64
