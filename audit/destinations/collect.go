@@ -1,8 +1,8 @@
 package destinations
 
 import (
+	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -33,6 +33,7 @@ type flowState struct {
 	head   []byte // HTTP request head so far
 	mqtt   *mqtt.Conn
 	dnsTCP [2][]byte
+	row    *rowAcc // the flow's destination row, once looked up
 }
 
 type fileRun struct {
@@ -55,14 +56,18 @@ func (r *fileRun) note(f *flowtable.Flow, code decoders.Code, format string, arg
 // account adds an ended flow to its destination row.
 func (st *state) account(f *flowtable.Flow, slot *any) {
 	app := ""
+	var a *rowAcc
 	switch fs := (*slot).(type) {
 	case *flowState:
 		st.finishFlow(f, fs)
-		app = fs.app
-	case finished:
-		app = fs.app
+		app, a = fs.app, fs.row
+		st.recycle(fs)
+	case *finished:
+		app, a = fs.app, fs.row
 	}
-	a := st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
+	if a == nil {
+		a = st.rowOf(f)
+	}
 	a.bytesOut += f.Bytes[netflow.ClientToServer]
 	a.bytesIn += f.Bytes[netflow.ServerToClient]
 	a.flows++
@@ -72,9 +77,15 @@ func (st *state) account(f *flowtable.Flow, slot *any) {
 	if f.Last.After(a.last) {
 		a.last = f.Last
 	}
-	ip := f.Client.Addr().Unmap()
-	if mac := a.devices[ip]; mac == "" {
-		a.devices[ip] = f.ClientMAC
+	if ip := f.Client.Addr().Unmap(); ip != a.knownClient {
+		mac := a.devices[ip]
+		if mac == "" {
+			mac = f.ClientMAC
+			a.devices[ip] = mac
+		}
+		if mac != "" {
+			a.knownClient = ip // its MAC is set for good: the next flow from it need not look
+		}
 	}
 	if a.app == "" {
 		a.app = app
@@ -93,18 +104,77 @@ func (st *state) rowOf(f *flowtable.Flow) *rowAcc {
 	return st.acc(rowKey{f.Server.Addr().Unmap(), f.Server.Port(), f.Proto})
 }
 
-// finished is what a flow keeps once naming is done: only the application name, so that the
-// decoder state can be freed while the flow's bytes are still counted.
-type finished struct{ app string }
+// flowRow is rowOf, looked up once per flow.
+func (st *state) flowRow(f *flowtable.Flow, fs *flowState) *rowAcc {
+	if fs.row == nil {
+		fs.row = st.rowOf(f)
+	}
+	return fs.row
+}
+
+// finished is what a flow keeps once naming is done: only the application name and the row if
+// it was looked up, so that the decoder state can be freed while the flow's bytes are still
+// counted. The flows of one row and application share one (finishedFor).
+type finished struct {
+	app string
+	row *rowAcc
+}
+
+// maxFinished bounds the shared finished values of flows without a row.
+const maxFinished = 64
+
+// finishedFor returns the finished value of app and row, shared with the flows before it: a
+// pointer in the flow's slot costs no allocation.
+func (st *state) finishedFor(app string, row *rowAcc) *finished {
+	if row != nil {
+		if row.done == nil || row.done.app != app {
+			row.done = &finished{app: app, row: row}
+		}
+		return row.done
+	}
+	d := st.finished[app]
+	if d == nil {
+		d = &finished{app: app}
+		if len(st.finished) < maxFinished {
+			if st.finished == nil {
+				st.finished = map[string]*finished{}
+			}
+			st.finished[app] = d
+		}
+	}
+	return d
+}
+
+// maxFree bounds the flow states kept for reuse.
+const maxFree = 256
+
+// newFlowState returns an empty flow state, reused from a flow that is done with its own.
+func (st *state) newFlowState() *flowState {
+	if n := len(st.free); n > 0 {
+		fs := st.free[n-1]
+		st.free = st.free[:n-1]
+		return fs
+	}
+	return &flowState{}
+}
+
+// recycle keeps a flow state no slot points to any more for the next flow.
+func (st *state) recycle(fs *flowState) {
+	if len(st.free) < maxFree {
+		*fs = flowState{}
+		st.free = append(st.free, fs)
+	}
+}
 
 func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	f := d.Flow
-	if _, ok := (*slot).(finished); ok {
+	if _, ok := (*slot).(*finished); ok {
 		return
 	}
 	fs, _ := (*slot).(*flowState)
 	if fs == nil {
-		fs = &flowState{}
+		fs = r.st.newFlowState()
+		fs.hello.Parser = &r.st.helloParser
 		*slot = fs
 	}
 	if f.Proto == netflow.UDP {
@@ -114,7 +184,8 @@ func (r *fileRun) deliver(d flowtable.Delivery, app string, slot *any) {
 	}
 	if fs.done {
 		r.st.finishFlow(f, fs)
-		*slot = finished{fs.app}
+		*slot = r.st.finishedFor(fs.app, fs.row)
+		r.st.recycle(fs)
 	}
 }
 
@@ -135,7 +206,7 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		fs.app = "dns"
 		st.dnsMessage(d.Payload)
 		if f.Server.Port() == 53 {
-			st.rowOf(f).flags[FlagDNS] = struct{}{}
+			st.flowRow(f, fs).flag(FlagDNS)
 		}
 	case fs.app == "dhcp" || (fs.app == "" && app == "dhcp"):
 		fs.app = "dhcp"
@@ -151,6 +222,7 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 	case d.Dir == netflow.ClientToServer && (fs.quic != nil || (fs.app == "" && app == "quic")):
 		if fs.quic == nil {
 			fs.quic = quic.NewTracker()
+			fs.quic.Parser = &st.helloParser
 		}
 		done, err := fs.quic.ClientDatagram(d.Payload)
 		if err != nil && fs.quic.Initials == 0 {
@@ -160,9 +232,9 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		if done {
 			fs.app = "quic"
 			ch, _ := fs.quic.Result()
-			st.hello(f, ch, true)
+			st.hello(f, fs, ch, true)
 			if isPort(f, 853) {
-				st.rowOf(f).flags[FlagDoQ] = struct{}{}
+				st.flowRow(f, fs).flag(FlagDoQ)
 			}
 			fs.quic, fs.done = nil, true
 		}
@@ -174,11 +246,11 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 	}
 }
 
-func (st *state) hello(f *flowtable.Flow, ch *tls.ClientHello, isQUIC bool) {
+func (st *state) hello(f *flowtable.Flow, fs *flowState, ch *tls.ClientHello, isQUIC bool) {
 	if ch == nil {
 		return
 	}
-	a := st.rowOf(f)
+	a := st.flowRow(f, fs)
 	src := SourceTLSSNI
 	if isQUIC {
 		src = SourceQUICSNI
@@ -190,14 +262,22 @@ func (st *state) hello(f *flowtable.Flow, ch *tls.ClientHello, isQUIC bool) {
 		}
 	}
 	if name := strings.ToLower(strings.TrimSuffix(ch.ServerName, ".")); name != "" {
-		a.names[Name{Name: name, Source: src}] = struct{}{}
+		a.name(Name{Name: name, Source: src})
 	}
 	fp := st.fingerprints(ch, isQUIC)
-	if len(a.ja4) < 16 {
-		a.ja4[fp.ja4] = struct{}{}
+	// A repeat of the fingerprint last added is in the set already, or was left out of a full
+	// one (the sets only grow).
+	if fp.ja4 != a.lastJA4 || !a.haveJA4 {
+		if len(a.ja4) < 16 {
+			a.ja4[fp.ja4] = struct{}{}
+		}
+		a.lastJA4, a.haveJA4 = fp.ja4, true
 	}
-	if len(a.ja3) < 16 && !isQUIC {
-		a.ja3[fp.ja3] = struct{}{}
+	if !isQUIC && (fp.ja3 != a.lastJA3 || !a.haveJA3) {
+		if len(a.ja3) < 16 {
+			a.ja3[fp.ja3] = struct{}{}
+		}
+		a.lastJA3, a.haveJA3 = fp.ja3, true
 	}
 }
 
@@ -234,9 +314,9 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		}
 		if fs.hello.Feed(d.Payload) {
 			ch, _ := fs.hello.Result()
-			st.hello(f, ch, false)
+			st.hello(f, fs, ch, false)
 			if isPort(f, 853) {
-				st.rowOf(f).flags[FlagDoT] = struct{}{}
+				st.flowRow(f, fs).flag(FlagDoT)
 			}
 			fs.hello, fs.done = tls.Collector{}, true
 		}
@@ -244,21 +324,31 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		if d.Dir != netflow.ClientToServer {
 			return
 		}
-		fs.head = append(fs.head, d.Payload[:min(len(d.Payload), http.MaxHead)]...)
-		req, _, complete, err := http.ParseHead(fs.head)
+		head := d.Payload[:min(len(d.Payload), http.MaxHead)]
+		if len(fs.head) > 0 {
+			fs.head = append(fs.head, head...)
+			head = fs.head
+		}
+		req, _, complete, err := http.ParseHead(head)
 		if err != nil {
 			fs.done, fs.head = true, nil
 			return
 		}
+		if !complete && len(fs.head) == 0 {
+			// The head goes on in the next segment: only then is it copied.
+			fs.head = append([]byte(nil), head...)
+		}
 		if complete {
-			a := st.rowOf(f)
+			a := st.flowRow(f, fs)
 			if req.Host != "" {
-				if _, err := netip.ParseAddr(req.Host); err != nil {
-					a.names[Name{Name: req.Host, Source: SourceHTTPHost}] = struct{}{}
+				if !mayBeAddr(req.Host) {
+					a.name(Name{Name: req.Host, Source: SourceHTTPHost})
+				} else if _, err := netip.ParseAddr(req.Host); err != nil {
+					a.name(Name{Name: req.Host, Source: SourceHTTPHost})
 				}
 			}
 			if strings.HasPrefix(req.ContentType, "application/dns-message") || strings.HasPrefix(req.Target, "/dns-query") {
-				a.flags[FlagDoH] = struct{}{}
+				a.flag(FlagDoH)
 			}
 			fs.done, fs.head = true, nil
 		}
@@ -288,15 +378,29 @@ func (r *fileRun) tcp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		}
 		fs.dnsTCP[d.Dir] = b
 		if f.Server.Port() == 53 {
-			st.rowOf(f).flags[FlagDNS] = struct{}{}
+			st.flowRow(f, fs).flag(FlagDNS)
 		}
 	}
+}
+
+// mayBeAddr reports whether netip.ParseAddr could read s: an IPv6 address has a colon, and an
+// IPv4 address is digits and dots. A host name is told without ParseAddr's error allocation.
+func mayBeAddr(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // dnsMessage learns address → name bindings from a response: every address answer is bound to
 // its owner name and to the names that alias to it through CNAME records.
 func (st *state) dnsMessage(b []byte) {
-	m, _ := dns.Parse(b)
+	m, _ := st.dnsParser.Parse(b)
 	if m == nil {
 		return
 	}
@@ -308,10 +412,13 @@ func (st *state) dnsMessage(b []byte) {
 	if !m.Response {
 		return
 	}
-	alias := map[string][]string{} // canonical name → names pointing at it
+	var alias map[string][]string // canonical name → names pointing at it; most answers have none
 	for _, a := range m.Answers {
 		switch a.Type {
 		case dns.TypeCNAME:
+			if alias == nil {
+				alias = map[string][]string{}
+			}
 			alias[a.Target] = append(alias[a.Target], a.Name)
 		case dns.TypeHTTPS, dns.TypeSVCB:
 			if a.ECH {
@@ -331,6 +438,12 @@ func (st *state) dnsMessage(b []byte) {
 		if set == nil {
 			set = map[string]struct{}{}
 			st.dnsName[ip] = set
+		}
+		if alias == nil {
+			if len(set) < 64 {
+				set[a.Name] = struct{}{}
+			}
+			continue
 		}
 		names := []string{a.Name}
 		for i := 0; i < len(names) && i < 16; i++ {
@@ -373,46 +486,48 @@ type fingerprint struct{ ja3, ja4 string }
 // maxFingerprints bounds the per-worker cache of fingerprints.
 const maxFingerprints = 4096
 
-// fingerprints returns the JA3 and JA4 of a ClientHello, from a cache keyed by a hash of every
-// field the two fingerprints read (GREASE values left out, as both fingerprints do): a lab has a
-// handful of client stacks, so most hellos repeat one already hashed.
+// maxFingerprintKey bounds the key of a cached fingerprint; a hello with longer lists is
+// fingerprinted without the cache.
+const maxFingerprintKey = 512
+
+// fingerprints returns the JA3 and JA4 of a ClientHello, from a cache keyed by every field the
+// two fingerprints read (GREASE values left out, as both fingerprints do), each list with its
+// length, so that two keys are equal only when the fingerprints are: a lab has a handful of
+// client stacks, so most hellos repeat one already seen. The key is written in a stack buffer
+// and looked up without being copied.
 func (st *state) fingerprints(ch *tls.ClientHello, isQUIC bool) fingerprint {
-	h := fnv.New64a()
-	var b [2]byte
-	put16 := func(v uint16) {
-		b[0], b[1] = byte(v>>8), byte(v)
-		h.Write(b[:])
-	}
-	list := func(vs []uint16) {
-		for _, v := range vs {
+	var buf [maxFingerprintKey]byte
+	k := binary.BigEndian.AppendUint16(buf[:0], ch.LegacyVersion)
+	for _, l := range [...][]uint16{ch.CipherSuites, ch.Extensions, ch.Groups, ch.SignatureAlgs, ch.SupportedVersions} {
+		at := len(k)
+		k = append(k, 0, 0, 0, 0)
+		n := 0
+		for _, v := range l {
 			if !tls.IsGREASE(v) {
-				put16(v)
+				k = binary.BigEndian.AppendUint16(k, v)
+				n++
 			}
 		}
-		h.Write([]byte{0xff, 0xff, 0xfe})
+		binary.BigEndian.PutUint32(k[at:], uint32(n))
 	}
-	put16(ch.LegacyVersion)
-	list(ch.CipherSuites)
-	list(ch.Extensions)
-	list(ch.Groups)
-	list(ch.SignatureAlgs)
-	list(ch.SupportedVersions)
-	h.Write(ch.PointFormats)
-	h.Write([]byte{0xff, 0xfe})
+	k = binary.BigEndian.AppendUint32(k, uint32(len(ch.PointFormats)))
+	k = append(k, ch.PointFormats...)
+	alpn := ""
 	if len(ch.ALPN) > 0 {
-		h.Write([]byte(ch.ALPN[0]))
+		alpn = ch.ALPN[0]
 	}
-	h.Write([]byte{0xff, 0xfd, boolByte(ch.ServerName != ""), boolByte(isQUIC)})
-	key := h.Sum64()
-	if fp, ok := st.fpCache[key]; ok {
+	k = binary.BigEndian.AppendUint32(k, uint32(len(alpn)))
+	k = append(k, alpn...)
+	k = append(k, boolByte(ch.ServerName != ""), boolByte(isQUIC))
+	if fp, ok := st.fpCache[string(k)]; ok {
 		return fp
 	}
 	fp := fingerprint{ja3: ch.JA3(), ja4: ch.JA4(isQUIC)}
 	if st.fpCache == nil {
-		st.fpCache = map[uint64]fingerprint{}
+		st.fpCache = map[string]fingerprint{}
 	}
-	if len(st.fpCache) < maxFingerprints {
-		st.fpCache[key] = fp
+	if len(st.fpCache) < maxFingerprints && len(k) <= maxFingerprintKey {
+		st.fpCache[string(k)] = fp
 	}
 	return fp
 }

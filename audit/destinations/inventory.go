@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"droneaudit/decoders"
+	"droneaudit/decoders/dns"
+	"droneaudit/decoders/tls"
 	"droneaudit/engine"
 	"droneaudit/netflow"
 )
@@ -143,6 +145,31 @@ type rowAcc struct {
 	flags    map[string]struct{}
 	ja3      map[string]struct{}
 	ja4      map[string]struct{}
+	// What was added last to names, flags, ja3 and ja4, and the last client whose MAC address is
+	// set in devices: a destination's flows repeat them, and a repeat is in its set already (the
+	// sets only grow while flows are read), so it is not hashed in again.
+	lastName         Name
+	lastFlag         string
+	lastJA3, lastJA4 string
+	haveJA3, haveJA4 bool
+	knownClient      netip.Addr
+	done             *finished // the finished value its flows share (finishedFor)
+}
+
+// name adds n to the row's names.
+func (a *rowAcc) name(n Name) {
+	if n != a.lastName {
+		a.names[n] = struct{}{}
+		a.lastName = n
+	}
+}
+
+// flag sets a flag of the row.
+func (a *rowAcc) flag(f string) {
+	if f != a.lastFlag {
+		a.flags[f] = struct{}{}
+		a.lastFlag = f
+	}
 }
 
 // state is what all inputs of one Build share.
@@ -156,7 +183,13 @@ type state struct {
 	packets int64
 	brokers []broker // broker names announced in MQTT payloads
 	queries map[string]struct{}
-	fpCache map[uint64]fingerprint
+	fpCache map[string]fingerprint
+	// helloParser parses the shard's ClientHellos: each is read (hello) as soon as it is whole.
+	helloParser tls.HelloParser
+	// dnsParser decodes the shard's DNS messages, each read (dnsMessage) before the next.
+	dnsParser dns.Parser
+	finished  map[string]*finished // shared finished values of flows without a row
+	free      []*flowState         // flow states to reuse
 }
 
 type broker struct {

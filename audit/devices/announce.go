@@ -81,8 +81,12 @@ type who struct {
 
 // info is what one device announced.
 type info struct {
-	sets       [nFields]set
-	local      addrSet // lab-scope addresses it sent flows from
+	sets  [nFields]set
+	local addrSet // lab-scope addresses it sent flows from
+	// lastLocal is the address last offered to local from a flow's end: offered again it
+	// changes nothing (once in, it stays unless a smaller one evicts it, and an address left
+	// out or evicted is never let in later), so the set is not looked up again.
+	lastLocal  netip.Addr
 	pub        addrSet // internet addresses it opened flows from (global IPv6)
 	dhcpServer bool
 	gateway    bool // internet servers answered through it
@@ -202,6 +206,13 @@ type part struct {
 		w who
 	}
 	next int
+	// last remembers the infos looked up last: a flow's ends are mostly the same few devices
+	// and the gateway.
+	last [2]struct {
+		w  who
+		in *info
+	}
+	nextInfo int
 }
 
 // whoOf is the package whoOf with a two-entry cache of the flow table's MAC strings.
@@ -231,11 +242,18 @@ func (p *part) device(w who) *info {
 }
 
 func (p *part) info(w who) *info {
+	for i := range p.last {
+		if c := &p.last[i]; c.in != nil && c.w == w {
+			return c.in
+		}
+	}
 	in := p.infos[w]
 	if in == nil {
 		in = &info{}
 		p.infos[w] = in
 	}
+	p.last[p.nextInfo].w, p.last[p.nextInfo].in = w, in
+	p.nextInfo ^= 1
 	return in
 }
 
@@ -337,8 +355,12 @@ func (p *part) mark(c *engine.Chunk, slot *any) {
 	if !f.Client.Addr().IsUnspecified() { // a shared flow's datagrams are its senders' (sharedDatagram)
 		// The server end of a flow to the internet is the gateway's MAC address: its own
 		// flows (DNS, DHCP answers) locate it, so the lookup is saved on every internet flow.
+		var client who
+		if c.Dir == netflow.ClientToServer || m == 0 {
+			client = p.whoOf(f.ClientMAC, f.Client.Addr())
+		}
 		if c.Dir == netflow.ClientToServer {
-			if in := p.device(p.whoOf(f.ClientMAC, f.Client.Addr())); in != nil {
+			if in := p.device(client); in != nil {
 				in.at.keep(at)
 			}
 		} else if labScope(f.Server.Addr().Unmap()) {
@@ -347,7 +369,6 @@ func (p *part) mark(c *engine.Chunk, slot *any) {
 			}
 		}
 		if m == 0 {
-			client := p.whoOf(f.ClientMAC, f.Client.Addr())
 			k := contactKey{client: client, server: netip.AddrPortFrom(f.Server.Addr().Unmap(), f.Server.Port()), proto: f.Proto}
 			if ct := p.contact(k, f.First); ct != nil {
 				ct.at.keep(at)
@@ -480,14 +501,16 @@ func (p *part) Ended(f *flowtable.Flow, slot *any) {
 	}
 	if ci := p.device(e.client); ci != nil {
 		ci.traffic(f.Packets[c2s], f.Packets[s2c], f.Bytes[c2s], f.Bytes[s2c], first, last)
-		if labScope(cl) {
+		if labScope(cl) && cl != ci.lastLocal {
 			ci.local.add(cl)
+			ci.lastLocal = cl
 		}
 	}
 	if si := p.device(e.server); si != nil {
 		si.traffic(f.Packets[s2c], f.Packets[c2s], f.Bytes[s2c], f.Bytes[c2s], first, last)
-		if labScope(srv) && f.Packets[s2c] > 0 {
+		if labScope(srv) && f.Packets[s2c] > 0 && srv != si.lastLocal {
 			si.local.add(srv)
+			si.lastLocal = srv
 		}
 	}
 	if !labScope(srv) && !srv.IsLoopback() && !srv.IsMulticast() && srv != broadcast4 {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 )
 
 // Record types the decoder understands (RFC 1035 §3.2.2, RFC 3596, RFC 9460).
@@ -77,16 +76,73 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Parse decodes one DNS message (the UDP payload, or a TCP message without its length prefix).
 // On an error the questions and answers decoded before it are still returned.
-func Parse(b []byte) (*Message, error) {
+func Parse(b []byte) (*Message, error) { return parse(b, nil) }
+
+// Parser decodes DNS messages one after the other into one Message and lists it reuses, for an
+// observer that reads each message before it decodes the next. Names (and ALPN protocols) are
+// interned: the lab asks for the same few names again and again, and each repeat then costs no
+// allocation; at most maxInterned are kept. The zero value is ready; not for concurrent use.
+type Parser struct {
+	m       Message
+	qs      []Question
+	as      []Answer
+	strings map[string]string
+}
+
+// maxInterned bounds the strings a Parser keeps.
+const maxInterned = 8192
+
+// Parse is the package's Parse into the parser's Message: the result (and its lists) is valid
+// until the next call; its strings stay valid.
+func (p *Parser) Parse(b []byte) (*Message, error) {
+	m, err := parse(b, p)
+	if m != nil {
+		// Keep the lists' room for the next message.
+		if cap(m.Questions) > cap(p.qs) {
+			p.qs = m.Questions[:0]
+		}
+		if cap(m.Answers) > cap(p.as) {
+			p.as = m.Answers[:0]
+		}
+	}
+	return m, err
+}
+
+// str returns b as a string, interned when p is not nil.
+func (p *Parser) str(b []byte) string {
+	if p == nil {
+		return string(b)
+	}
+	if s, ok := p.strings[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.strings) < maxInterned {
+		if p.strings == nil {
+			p.strings = map[string]string{}
+		}
+		p.strings[s] = s
+	}
+	return s
+}
+
+func parse(b []byte, p *Parser) (*Message, error) {
 	if len(b) < 12 {
 		return nil, &Error{Offset: 0, Reason: "header shorter than 12 bytes", Err: ErrTruncated}
 	}
-	m := &Message{
+	hdr := Message{
 		ID:       binary.BigEndian.Uint16(b),
 		Response: b[2]&0x80 != 0,
 		Opcode:   (b[2] >> 3) & 0x0f,
 		RCode:    b[3] & 0x0f,
 	}
+	var m *Message
+	if p != nil {
+		m = &p.m
+	} else {
+		m = new(Message)
+	}
+	*m = hdr
 	qd := int(binary.BigEndian.Uint16(b[4:]))
 	an := int(binary.BigEndian.Uint16(b[6:]))
 	off := 12
@@ -94,12 +150,15 @@ func Parse(b []byte) (*Message, error) {
 		if i >= maxRecords {
 			return m, &Error{Offset: off, Reason: "too many questions"}
 		}
-		name, next, err := readName(b, off)
+		name, next, err := readNameWith(b, off, true, p)
 		if err != nil {
 			return m, err
 		}
 		if next+4 > len(b) {
 			return m, &Error{Offset: next, Reason: "question truncated", Err: ErrTruncated}
+		}
+		if m.Questions == nil && p != nil {
+			m.Questions = p.qs[:0]
 		}
 		m.Questions = append(m.Questions, Question{Name: name, Type: binary.BigEndian.Uint16(b[next:])})
 		off = next + 4
@@ -108,7 +167,7 @@ func Parse(b []byte) (*Message, error) {
 		if i+qd >= maxRecords {
 			return m, &Error{Offset: off, Reason: "too many records"}
 		}
-		name, next, err := readName(b, off)
+		name, next, err := readNameWith(b, off, true, p)
 		if err != nil {
 			return m, err
 		}
@@ -136,17 +195,24 @@ func Parse(b []byte) (*Message, error) {
 			}
 			a.Addr = netip.AddrFrom16([16]byte(b[rd:off]))
 		case TypeCNAME:
-			target, _, err := readName(b[:off], rd)
+			target, _, err := readNameWith(b[:off], rd, true, p)
 			if err != nil {
 				continue // a broken alias loses only this record
 			}
 			a.Target = target
 		case TypeSVCB, TypeHTTPS:
-			if !parseSVCB(b[:off], rd, &a) {
+			if !parseSVCB(b[:off], rd, &a, p) {
 				continue
 			}
 		default:
 			continue
+		}
+		if m.Answers == nil {
+			if p != nil && cap(p.as) > 0 {
+				m.Answers = p.as[:0]
+			} else {
+				m.Answers = make([]Answer, 0, min(an-i, 16)) // the answers at once, not grown one by one
+			}
 		}
 		m.Answers = append(m.Answers, a)
 	}
@@ -154,11 +220,11 @@ func Parse(b []byte) (*Message, error) {
 }
 
 // parseSVCB reads SvcPriority, TargetName and the SvcParams (RFC 9460 §2.2).
-func parseSVCB(b []byte, off int, a *Answer) bool {
+func parseSVCB(b []byte, off int, a *Answer, ps *Parser) bool {
 	if off+2 > len(b) {
 		return false
 	}
-	target, p, err := readName(b, off+2)
+	target, p, err := readNameWith(b, off+2, true, ps)
 	if err != nil {
 		return false
 	}
@@ -178,7 +244,7 @@ func parseSVCB(b []byte, off int, a *Answer) bool {
 				if 1+l > len(v) {
 					break
 				}
-				a.ALPN = append(a.ALPN, string(v[1:1+l]))
+				a.ALPN = append(a.ALPN, ps.str(v[1:1+l]))
 				v = v[1+l:]
 			}
 		case 5: // ech
@@ -193,18 +259,19 @@ func parseSVCB(b []byte, off int, a *Answer) bool {
 // pointers allowed only backwards this also rules out loops.
 const maxPointers = 64
 
-// readName decodes a possibly compressed domain name starting at off. It returns the name in
-// lower case without the trailing dot ("" for the root) and the offset after the name's bytes at
-// off (not after the bytes a pointer led to).
-func readName(b []byte, off int) (string, int, error) { return ReadName(b, off, true) }
-
 // ReadName decodes a possibly compressed domain name starting at off in the message b, with the
 // bounds Parse keeps (pointers only backwards and at most 64 of them, 255 bytes). fold lowers
 // ASCII letters, as names are compared; without it the name keeps the case it was sent in (the
 // instance names of mDNS services are shown to people). It returns the name without the
 // trailing dot ("" for the root) and the offset after the name's bytes at off.
 func ReadName(b []byte, off int, fold bool) (string, int, error) {
-	var sb strings.Builder
+	return readNameWith(b, off, fold, nil)
+}
+
+// readNameWith is ReadName with the name interned by p (when not nil).
+func readNameWith(b []byte, off int, fold bool, p *Parser) (string, int, error) {
+	var buf [255]byte // the name so far: at most 255 bytes, built without growing a builder
+	n := 0
 	end := -1
 	pos := off
 	jumps := 0
@@ -219,22 +286,24 @@ func ReadName(b []byte, off int, fold bool) (string, int, error) {
 				if end < 0 {
 					end = pos + 1
 				}
-				return sb.String(), end, nil
+				return p.str(buf[:n]), end, nil
 			}
 			if pos+1+l > len(b) {
 				return "", 0, &Error{Offset: pos, Reason: "label runs past the end", Err: ErrTruncated}
 			}
-			if sb.Len()+l+1 > 255 {
+			if n+l+1 > 255 {
 				return "", 0, &Error{Offset: pos, Reason: "name longer than 255 bytes"}
 			}
-			if sb.Len() > 0 {
-				sb.WriteByte('.')
+			if n > 0 {
+				buf[n] = '.'
+				n++
 			}
 			for _, c := range b[pos+1 : pos+1+l] {
 				if fold && 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
 				}
-				sb.WriteByte(c)
+				buf[n] = c
+				n++
 			}
 			pos += 1 + l
 		case 0xc0:

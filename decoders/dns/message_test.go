@@ -3,7 +3,9 @@ package dns
 import (
 	"droneaudit/internal/netfixture"
 	"errors"
+	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -159,6 +161,24 @@ func FuzzDNS(f *testing.F) {
 			t.Fatalf("%d records kept", len(m.Questions)+len(m.Answers))
 		}
 		SplitTCP(b)
+		// A parser used for another message before returns what Parse returns.
+		var ps Parser
+		ps.Parse(build(t, 7, "other.example", []netip.Addr{netip.MustParseAddr("9.9.9.9"), netip.MustParseAddr("::9")}, "x.other"))
+		for range 2 {
+			pm, perr := ps.Parse(b)
+			if !reflect.DeepEqual(pm, m) || fmt.Sprint(perr) != fmt.Sprint(err) {
+				t.Fatalf("parser: %+v %v, Parse: %+v %v", pm, perr, m, err)
+			}
+		}
+		for off := 0; off < len(b) && off < 512; off++ {
+			for _, fold := range []bool{true, false} {
+				name, next, err := ReadName(b, off, fold)
+				oname, onext, oerr := oldReadName(b, off, fold)
+				if name != oname || next != onext || fmt.Sprint(err) != fmt.Sprint(oerr) {
+					t.Fatalf("offset %d fold %v: %q %d %v, the old reader's %q %d %v", off, fold, name, next, err, oname, onext, oerr)
+				}
+			}
+		}
 	})
 }
 

@@ -6,8 +6,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"reflect"
+	"sync"
 	"testing"
 
+	"droneaudit/decoders/tls"
 	"droneaudit/internal/netfixture"
 )
 
@@ -193,6 +197,9 @@ func FuzzQUICInitial(f *testing.F) {
 	for _, s := range netfixture.CorpusPayloadSeeds(20, IsLongHeader) {
 		f.Add(s, []byte{})
 	}
+	f.Add(seal(f, Version1, dcid, 0, cryptoFrame(500, hello[500:])), seal(f, Version1, dcid, 1, append(cryptoFrame(0, hello[:600]), cryptoFrame(400, make([]byte, 300))...)))
+	// Decrypted payloads: CRYPTO frames between runs of PADDING, for CryptoFrames.
+	f.Add(append(append(make([]byte, 13), cryptoFrame(0, hello[:100])...), make([]byte, 300)...), append([]byte{0, 0, 0, 1, 0}, cryptoFrame(5, []byte("x"))...))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		tr := NewTracker()
 		tr.ClientDatagram(a)
@@ -200,8 +207,95 @@ func FuzzQUICInitial(f *testing.F) {
 		if ch, _ := tr.Result(); ch != nil {
 			ch.JA4(true)
 		}
-		CryptoFrames(a)
+		for _, p := range [][]byte{a, b} {
+			got, gerr := CryptoFrames(p)
+			want, werr := oldCryptoFrames(p)
+			if !reflect.DeepEqual(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+				t.Fatalf("CryptoFrames %v %v, before %v %v", got, gerr, want, werr)
+			}
+		}
+		sameAsOldTracker(t, a, b)
 	})
+}
+
+var otherHelloOnce sync.Once
+var otherHelloMsg []byte
+
+// otherHello is a hello for another name, made once.
+func otherHello(t testing.TB) []byte {
+	otherHelloOnce.Do(func() { otherHelloMsg = helloMessage(t, "other.example") })
+	return otherHelloMsg
+}
+
+// sameAsOldTracker feeds the datagrams to a Tracker and to the tracker as it was before it
+// reused its buffers, and compares what each call returned and the results.
+func sameAsOldTracker(t *testing.T, datagrams ...[]byte) {
+	t.Helper()
+	tr, old := NewTracker(), newOldTracker()
+	for i, d := range datagrams {
+		done, err := tr.ClientDatagram(d)
+		odone, oerr := old.ClientDatagram(d)
+		if done != odone || fmt.Sprint(err) != fmt.Sprint(oerr) {
+			t.Fatalf("datagram %d: done %v err %v, the old tracker's %v %v", i, done, err, odone, oerr)
+		}
+	}
+	ch, err := tr.Result()
+	och, oerr := old.Result()
+	// A tracker with a parser (used for another hello before) finds the same.
+	var hp tls.HelloParser
+	hp.Parse(otherHello(t))
+	pt := NewTracker()
+	pt.Parser = &hp
+	for _, d := range datagrams {
+		pt.ClientDatagram(d)
+	}
+	if pch, perr := pt.Result(); !reflect.DeepEqual(pch, och) || fmt.Sprint(perr) != fmt.Sprint(oerr) {
+		t.Fatalf("with a parser: %+v %v, the old tracker's %+v %v", pch, perr, och, oerr)
+	}
+	if !reflect.DeepEqual(ch, och) || fmt.Sprint(err) != fmt.Sprint(oerr) || tr.Initials != old.Initials || tr.Version != old.Version || tr.Done() != old.Done() {
+		t.Fatalf("result %+v %v (%d initials, version %x), the old tracker's %+v %v (%d, %x)", ch, err, tr.Initials, tr.Version, och, oerr, old.Initials, old.Version)
+	}
+}
+
+// TestTrackerSameAsOld compares the tracker with the one before it reused its buffers on in-order,
+// out-of-order, overlapping and conflicting CRYPTO frames, Retry, coalesced and cut datagrams and
+// the corpus's long-header datagrams.
+func TestTrackerSameAsOld(t *testing.T) {
+	hello := helloMessage(t, "es-flight-api-eu.djigate.com")
+	d1, d2 := []byte{1, 2, 3, 4, 5, 6, 7, 8}, unhex(t, "22222222222222222222")
+	conflict := bytes.Clone(hello[300:700])
+	for i := range conflict {
+		conflict[i] ^= 0x55
+	}
+	for _, v := range []uint32{Version1, Version2, VersionDraft29} {
+		inOrder := [][]byte{seal(t, v, d1, 0, cryptoFrame(0, hello[:700])), seal(t, v, d1, 1, cryptoFrame(700, hello[700:]))}
+		cases := [][][]byte{
+			inOrder,
+			{inOrder[1], inOrder[0]},
+			{append(bytes.Clone(inOrder[0]), inOrder[1]...)},
+			{seal(t, v, d1, 0, append(cryptoFrame(0, hello[:500]), cryptoFrame(300, conflict)...)), inOrder[1]},
+			{seal(t, v, d1, 0, cryptoFrame(0, hello[:500])), seal(t, v, d1, 1, cryptoFrame(300, conflict)), inOrder[1]},
+			{seal(t, v, d1, 0, cryptoFrame(300, conflict)), seal(t, v, d1, 1, cryptoFrame(0, hello[:500])), inOrder[1]},
+			{seal(t, v, d1, 0, cryptoFrame(0, hello[:400])), seal(t, v, d2, 0, cryptoFrame(400, hello[400:]))},
+			{seal(t, v, d1, 0, cryptoFrame(0, []byte{2, 0, 0, 4})), inOrder[1]},
+			{seal(t, v, d1, 0, cryptoFrame(0, []byte{1, 0xff, 0, 4}))},
+			{seal(t, v, d1, 0, []byte{0x01, 0x02, 0x00, 0x00, 0x00, 0x00}), inOrder[0], inOrder[0], inOrder[1]},
+		}
+		for _, c := range cases {
+			sameAsOldTracker(t, c...)
+			for _, d := range c {
+				for n := 0; n < len(d); n += 41 {
+					sameAsOldTracker(t, d[:n])
+					bad := bytes.Clone(d)
+					bad[n] ^= 0x10
+					sameAsOldTracker(t, bad, c[len(c)-1])
+				}
+			}
+		}
+	}
+	for _, s := range netfixture.CorpusPayloadSeeds(40, IsLongHeader) {
+		sameAsOldTracker(t, s)
+	}
 }
 
 func BenchmarkInitialDecrypt(b *testing.B) {

@@ -36,6 +36,7 @@ type Keys struct {
 	HP     []byte // header protection key (AES-128-ECB)
 	aead   cipher.AEAD
 	hp     cipher.Block
+	block  [32 + 16 + 12 + 16]byte // Secret, Key, IV and HP in one allocation with the Keys
 }
 
 // Supported reports whether Initial keys can be derived for version v.
@@ -44,49 +45,90 @@ func Supported(v uint32) bool { return v == Version1 || v == Version2 || v == Ve
 // expandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) with an empty context: the
 // HkdfLabel structure is length, "tls13 "+label, context.
 func expandLabel(secret []byte, label string, n int) ([]byte, error) {
-	full := "tls13 " + label
-	info := make([]byte, 0, 4+len(full))
-	info = binary.BigEndian.AppendUint16(info, uint16(n))
-	info = append(info, byte(len(full)))
-	info = append(info, full...)
-	info = append(info, 0)
-	return hkdf.Expand(sha256.New, secret, string(info), n)
+	return hkdf.Expand(sha256.New, secret, string(labelInfo(new([maxInfo]byte), label, n)), n)
 }
+
+// maxInfo bounds the HkdfLabel of the Initial labels with room to spare (the longest,
+// "tls13 quicv2 key" with its length fields, is 20 bytes).
+const maxInfo = 48
+
+// labelInfo writes the HkdfLabel of label with an empty context into buf.
+func labelInfo(buf *[maxInfo]byte, label string, n int) []byte {
+	info := binary.BigEndian.AppendUint16(buf[:0], uint16(n))
+	info = append(info, byte(len("tls13 ")+len(label)))
+	info = append(info, "tls13 "...)
+	info = append(info, label...)
+	return append(info, 0)
+}
+
+// hmacSHA256 is HMAC-SHA256 (RFC 2104) of a message of at most 64 bytes under a key of at most 64
+// bytes, computed in stack buffers: the Initial keys of every QUIC connection take five HMACs,
+// and hmac.New with crypto/hkdf allocates several objects for each. TestStackHKDF checks it
+// against crypto/hkdf.
+func hmacSHA256(key, msg []byte) [32]byte {
+	var in [64 + 64]byte  // key XOR ipad, then the message
+	var out [64 + 32]byte // key XOR opad, then the inner hash
+	var kb [64]byte
+	copy(kb[:], key)
+	for i := 0; i < 64; i += 8 { // eight bytes at a time: byte loops cost as much as the hashing
+		k := binary.LittleEndian.Uint64(kb[i:])
+		binary.LittleEndian.PutUint64(in[i:], k^0x3636363636363636)
+		binary.LittleEndian.PutUint64(out[i:], k^0x5c5c5c5c5c5c5c5c)
+	}
+	n := copy(in[64:], msg)
+	inner := sha256.Sum256(in[:64+n])
+	copy(out[64:], inner[:])
+	return sha256.Sum256(out[:])
+}
+
+// expandLabel32 is expandLabel for n ≤ 32 (one HKDF-Expand block, RFC 5869 §2.3: T(1) =
+// HMAC(PRK, info | 0x01)) without allocating; dst receives the first n bytes.
+func expandLabel32(dst, secret []byte, label string) {
+	var buf [maxInfo]byte
+	info := append(labelInfo(&buf, label, len(dst)), 1)
+	t := hmacSHA256(secret, info)
+	copy(dst, t[:])
+}
+
+// packetLabels are the labels of the packet protection keys of a version (RFC 9001 §5.1, RFC 9369
+// §3.3.2), written out once.
+type packetLabels struct{ key, iv, hp string }
+
+var (
+	labelsV1 = packetLabels{"quic key", "quic iv", "quic hp"}
+	labelsV2 = packetLabels{"quicv2 key", "quicv2 iv", "quicv2 hp"}
+)
 
 // InitialKeys derives the Initial keys of one side (client or server) from the client's first
 // Destination Connection ID.
 func InitialKeys(version uint32, dcid []byte, client bool) (*Keys, error) {
 	var salt []byte
-	prefix := "quic "
+	labels, prefix := &labelsV1, "quic "
 	switch version {
 	case Version1:
 		salt = saltV1
 	case Version2:
-		salt, prefix = saltV2, "quicv2 "
+		salt, labels, prefix = saltV2, &labelsV2, "quicv2 "
 	case VersionDraft29:
 		salt = saltDraft29
 	default:
 		return nil, fmt.Errorf("quic: no Initial keys for version 0x%08x", version)
-	}
-	initial, err := hkdf.Extract(sha256.New, dcid, salt)
-	if err != nil {
-		return nil, err
 	}
 	label := "client in"
 	if !client {
 		label = "server in"
 	}
 	k := &Keys{}
-	if k.Secret, err = expandLabel(initial, label, 32); err != nil {
-		return nil, err
-	}
-	if k.Key, err = expandLabel(k.Secret, prefix+"key", 16); err != nil {
-		return nil, err
-	}
-	if k.IV, err = expandLabel(k.Secret, prefix+"iv", 12); err != nil {
-		return nil, err
-	}
-	if k.HP, err = expandLabel(k.Secret, prefix+"hp", 16); err != nil {
+	var err error
+	if len(dcid) <= 64 {
+		// A connection ID is at most 20 bytes (RFC 9000 §17.2): the stack HMAC fits it.
+		initial := hmacSHA256(salt, dcid) // HKDF-Extract(salt, dcid)
+		k.Secret, k.Key, k.IV, k.HP = k.block[:32:32], k.block[32:48:48], k.block[48:60:60], k.block[60:76:76]
+		expandLabel32(k.Secret, initial[:], label)
+		expandLabel32(k.Key, k.Secret, labels.key)
+		expandLabel32(k.IV, k.Secret, labels.iv)
+		expandLabel32(k.HP, k.Secret, labels.hp)
+	} else if err = k.derive(salt, dcid, label, prefix); err != nil {
 		return nil, err
 	}
 	block, err := aes.NewCipher(k.Key)
@@ -100,6 +142,26 @@ func InitialKeys(version uint32, dcid []byte, client bool) (*Keys, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// derive is the key schedule with crypto/hkdf, for connection IDs longer than the stack HMAC
+// takes.
+func (k *Keys) derive(salt, dcid []byte, label, prefix string) error {
+	initial, err := hkdf.Extract(sha256.New, dcid, salt)
+	if err != nil {
+		return err
+	}
+	if k.Secret, err = expandLabel(initial, label, 32); err != nil {
+		return err
+	}
+	if k.Key, err = expandLabel(k.Secret, prefix+"key", 16); err != nil {
+		return err
+	}
+	if k.IV, err = expandLabel(k.Secret, prefix+"iv", 12); err != nil {
+		return err
+	}
+	k.HP, err = expandLabel(k.Secret, prefix+"hp", 16)
+	return err
 }
 
 // Mask returns the header protection mask for a 16-byte sample (RFC 9001 §5.4.3: AES-ECB of

@@ -64,10 +64,19 @@ func IsLongHeader(b []byte) bool {
 
 // ParseLongHeader reads the header of the packet at the start of b (RFC 9000 §17.2).
 func ParseLongHeader(b []byte) (*LongHeader, error) {
-	if len(b) < 7 || b[0]&0x80 == 0 {
-		return nil, &Error{0, "not a long header"}
+	h := &LongHeader{}
+	if err := parseLongHeader(b, h); err != nil {
+		return nil, err
 	}
-	h := &LongHeader{Version: binary.BigEndian.Uint32(b[1:])}
+	return h, nil
+}
+
+// parseLongHeader is ParseLongHeader into a header the caller holds.
+func parseLongHeader(b []byte, h *LongHeader) error {
+	if len(b) < 7 || b[0]&0x80 == 0 {
+		return &Error{0, "not a long header"}
+	}
+	*h = LongHeader{Version: binary.BigEndian.Uint32(b[1:])}
 	raw := int(b[0]>>4) & 3
 	if h.Version == Version2 {
 		// RFC 9369 §3.2 renumbers the types: Initial 1, 0-RTT 2, Handshake 3, Retry 0.
@@ -79,41 +88,41 @@ func ParseLongHeader(b []byte) (*LongHeader, error) {
 	dl := int(b[off])
 	off++
 	if dl > 20 || off+dl > len(b) {
-		return nil, &Error{off - 1, "bad DCID length"}
+		return &Error{off - 1, "bad DCID length"}
 	}
 	h.DCID = b[off : off+dl]
 	off += dl
 	if off >= len(b) {
-		return nil, &Error{off, "truncated before SCID"}
+		return &Error{off, "truncated before SCID"}
 	}
 	sl := int(b[off])
 	off++
 	if sl > 20 || off+sl > len(b) {
-		return nil, &Error{off - 1, "bad SCID length"}
+		return &Error{off - 1, "bad SCID length"}
 	}
 	h.SCID = b[off : off+sl]
 	off += sl
 	if h.Type == 3 || !Supported(h.Version) {
 		h.PacketLen = len(b) // a Retry or unknown version runs to the end of the datagram
-		return h, nil
+		return nil
 	}
 	if h.Type == 0 {
 		tl, next, ok := varint(b, off)
 		if !ok || tl > uint64(len(b)) || next+int(tl) > len(b) {
-			return nil, &Error{off, "bad token length"}
+			return &Error{off, "bad token length"}
 		}
 		off = next + int(tl)
 	}
 	length, next, ok := varint(b, off)
 	if !ok {
-		return nil, &Error{off, "truncated length"}
+		return &Error{off, "truncated length"}
 	}
 	if length > uint64(len(b)-next) {
-		return nil, &Error{off, fmt.Sprintf("length %d past the end of the datagram", length)}
+		return &Error{off, fmt.Sprintf("length %d past the end of the datagram", length)}
 	}
 	h.PNOffset = next
 	h.PacketLen = next + int(length)
-	return h, nil
+	return nil
 }
 
 // DecryptInitial removes header protection from the Initial packet at the start of pkt and
@@ -135,6 +144,41 @@ func DecryptInitial(pkt []byte, h *LongHeader, k *Keys, largest int64) (*Initial
 		return nil, &Error{pnOff + pnLen, "payload does not authenticate under the Initial keys"}
 	}
 	return &Initial{Version: h.Version, DCID: h.DCID, SCID: h.SCID, PN: pn, Payload: pt}, nil
+}
+
+// openInitial is DecryptInitial of a Type 0 header in place: the payload is decrypted into pkt
+// and returned with the packet number, without allocating. pkt's payload is overwritten even
+// when it does not authenticate.
+func openInitial(pkt []byte, h *LongHeader, k *Keys, largest int64) (pn uint64, payload []byte, err error) {
+	pnOff := h.PNOffset
+	if pnOff+4+16 > h.PacketLen {
+		return 0, nil, &Error{pnOff, "packet too short for a header-protection sample"}
+	}
+	m := k.Mask(pkt[pnOff+4 : pnOff+20])
+	pnLen, trunc := unmask(pkt, pnOff, [5]byte(m[:5]), true)
+	pn = decodePN(largest, trunc, pnLen*8)
+	hdr := pnOff + pnLen
+	var nonce [12]byte
+	copy(nonce[:], k.IV)
+	for i := 0; i < 8; i++ {
+		nonce[4+i] ^= byte(pn >> (56 - 8*i))
+	}
+	if payload, err = k.aead.Open(pkt[hdr:hdr], nonce[:], pkt[hdr:h.PacketLen], pkt[:hdr]); err != nil {
+		return 0, nil, &Error{hdr, "payload does not authenticate under the Initial keys"}
+	}
+	return pn, payload, nil
+}
+
+// skipPadding returns the offset of the first byte at or after off that is not PADDING (zero),
+// eight bytes at a time.
+func skipPadding(p []byte, off int) int {
+	for off+8 <= len(p) && binary.LittleEndian.Uint64(p[off:]) == 0 {
+		off += 8
+	}
+	for off < len(p) && p[off] == 0 {
+		off++
+	}
+	return off
 }
 
 // decodePN expands a truncated packet number (RFC 9000 Appendix A.3).
@@ -162,10 +206,16 @@ type CryptoFrame struct {
 // CryptoFrames lists the CRYPTO frames of a decrypted Initial payload (RFC 9000 §19), skipping
 // PADDING, PING and ACK frames. Other frame types end the walk: only those three and CRYPTO and
 // CONNECTION_CLOSE are allowed in Initial packets (RFC 9000 §12.4).
-func CryptoFrames(p []byte) ([]CryptoFrame, error) {
-	var out []CryptoFrame
+func CryptoFrames(p []byte) ([]CryptoFrame, error) { return cryptoFrames(p, nil) }
+
+// cryptoFrames is CryptoFrames appending to out, so that a caller can reuse one slice.
+func cryptoFrames(p []byte, out []CryptoFrame) ([]CryptoFrame, error) {
 	off := 0
 	for off < len(p) {
+		if p[off] == 0x00 {
+			off = skipPadding(p, off) // often most of an Initial
+			continue
+		}
 		typ, next, ok := varint(p, off)
 		if !ok {
 			return out, &Error{off, "truncated frame type"}

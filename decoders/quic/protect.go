@@ -169,7 +169,13 @@ func removeHP(pkt []byte, pnOff, end int, hp func([]byte) [5]byte, long bool) (p
 	if pnOff+4+16 > end {
 		return 0, 0, false
 	}
-	mask := hp(pkt[pnOff+4 : pnOff+20])
+	pnLen, trunc = unmask(pkt, pnOff, hp(pkt[pnOff+4:pnOff+20]), long)
+	return pnLen, trunc, true
+}
+
+// unmask applies a header protection mask to the first byte and the packet number at pnOff
+// (RFC 9001 §5.4.1) and returns the packet number length and truncated value.
+func unmask(pkt []byte, pnOff int, mask [5]byte, long bool) (pnLen int, trunc uint64) {
 	if long {
 		pkt[0] ^= mask[0] & 0x0f
 	} else {
@@ -180,7 +186,7 @@ func removeHP(pkt []byte, pnOff, end int, hp func([]byte) [5]byte, long bool) (p
 		pkt[pnOff+i] ^= mask[1+i]
 		trunc = trunc<<8 | uint64(pkt[pnOff+i])
 	}
-	return pnLen, trunc, true
+	return pnLen, trunc
 }
 
 // open authenticates and decrypts the payload pkt[hdrLen:end] under packet number pn, with the

@@ -2,10 +2,11 @@ package quic
 
 import (
 	"bytes"
-	"encoding/binary"
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"sync"
 
 	"droneaudit/decoders/tls"
 )
@@ -22,22 +23,45 @@ const (
 // covered ranges are tracked, so CRYPTO frames may arrive in any order, repeated or overlapping,
 // in any number of packets and datagrams.
 type Tracker struct {
-	dcids   [][]byte // Initial-key candidates: original DCIDs seen in this flow
-	keys    map[string]*Keys
+	dcids   [][]byte     // Initial-key candidates: original DCIDs seen in this flow
+	keys    []initialKey // keys derived so far, at most 2*maxDCIDs
 	largest int64
 	pieces  []CryptoFrame
-	stored  int
-	done    bool
-	hello   *tls.ClientHello
-	err     error
+	// stream holds the pieces' data, end to end in the order they came: while every piece so
+	// far began where the one before ended (the common case) it is the contiguous stream,
+	// without sorting or copying. Once a piece comes out of order, scattered is set and the
+	// pieces are sorted and joined as they come.
+	stream    []byte
+	scattered bool
+	first     [4]CryptoFrame // room for the first pieces, without an allocation
+	frames    []CryptoFrame  // the CRYPTO frames of the packet at hand, reused
+	stored    int
+	done      bool
+	hello     *tls.ClientHello
+	err       error
 	// Version is the QUIC version of the last client Initial decrypted.
 	Version uint32
 	// Initials counts the client Initial packets decrypted.
 	Initials int
+	// Parser, when set, parses the ClientHello (see tls.HelloParser): Result's hello is then
+	// valid until the parser's next use.
+	Parser *tls.HelloParser
+}
+
+// initialKey is the Initial keys of one version and DCID.
+type initialKey struct {
+	version uint32
+	dcid    [20]byte
+	n       int
+	keys    *Keys
 }
 
 // NewTracker returns the state for one flow.
-func NewTracker() *Tracker { return &Tracker{keys: map[string]*Keys{}, largest: -1} }
+func NewTracker() *Tracker {
+	t := &Tracker{largest: -1}
+	t.pieces = t.first[:0]
+	return t
+}
 
 // Done reports whether the tracker has finished (with a ClientHello or an error).
 func (t *Tracker) Done() bool { return t.done }
@@ -53,17 +77,17 @@ func (t *Tracker) ClientDatagram(b []byte) (done bool, err error) {
 		return true, nil
 	}
 	off := 0
+	var h LongHeader
 	for off < len(b) && !t.done {
 		if b[off]&0x80 == 0 {
 			break // a short header packet: the handshake moved on
 		}
-		h, herr := ParseLongHeader(b[off:])
-		if herr != nil {
+		if herr := parseLongHeader(b[off:], &h); herr != nil {
 			shift(herr, off)
 			return t.done, herr
 		}
 		if h.Type == 0 && Supported(h.Version) {
-			if ierr := t.initial(b[off:off+h.PacketLen], h); ierr != nil && err == nil {
+			if ierr := t.initial(b[off:off+h.PacketLen], &h); ierr != nil && err == nil {
 				shift(ierr, off)
 				err = ierr
 			}
@@ -83,50 +107,56 @@ func shift(err error, by int) {
 	}
 }
 
+// workPool holds the buffers Initial packets are decrypted in: a flow has one or two Initials to
+// read, so a buffer per flow would be an allocation per packet.
+var workPool = sync.Pool{New: func() any { return new([]byte) }}
+
 func (t *Tracker) initial(pkt []byte, h *LongHeader) error {
-	// Decrypt a copy: header protection is removed in place.
-	work := bytes.Clone(pkt)
-	var in *Initial
+	// Decrypt a copy, in place: header protection is removed and the payload opened in it.
+	bp := workPool.Get().(*[]byte)
+	defer workPool.Put(bp)
+	work := slices.Grow((*bp)[:0], len(pkt))[:len(pkt)] // each candidate copies pkt in
+	*bp = work
+	var payload []byte
+	var pn uint64
 	var lastErr error
-	for _, dcid := range t.candidates(h.DCID) {
+	opened := false
+	// The packet's own DCID first (a first Initial, or one after a Retry), then the original
+	// DCIDs of the flow (later Initials carry the server's chosen ID but keep the original keys).
+	for i := -1; i < len(t.dcids); i++ {
+		dcid := h.DCID
+		if i >= 0 {
+			if dcid = t.dcids[i]; bytes.Equal(dcid, h.DCID) {
+				continue
+			}
+		}
 		k, err := t.keyFor(h.Version, dcid)
 		if err != nil {
 			return err
 		}
 		copy(work, pkt)
-		in, lastErr = DecryptInitial(work, h, k, t.largest)
-		if lastErr == nil {
+		if pn, payload, lastErr = openInitial(work, h, k, t.largest); lastErr == nil {
 			t.remember(dcid)
+			opened = true
 			break
 		}
 	}
-	if in == nil {
+	if !opened {
 		return lastErr
 	}
-	t.Version = in.Version
+	t.Version = h.Version
 	t.Initials++
-	if int64(in.PN) > t.largest {
-		t.largest = int64(in.PN)
+	if int64(pn) > t.largest {
+		t.largest = int64(pn)
 	}
-	frames, ferr := CryptoFrames(in.Payload)
-	for _, f := range frames {
-		t.add(f)
+	var ferr error
+	t.frames, ferr = cryptoFrames(payload, t.frames[:0])
+	for _, f := range t.frames {
+		t.add(f) // copies the data out of the work buffer
 	}
+	clear(t.frames)
 	t.tryHello()
 	return ferr
-}
-
-// candidates are the DCIDs whose Initial keys may protect a packet: its own DCID first (a first
-// Initial, or one after a Retry), then the original DCIDs of the flow (later Initials carry the
-// server's chosen ID but keep the original keys).
-func (t *Tracker) candidates(dcid []byte) [][]byte {
-	out := [][]byte{dcid}
-	for _, d := range t.dcids {
-		if !bytes.Equal(d, dcid) {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func (t *Tracker) remember(dcid []byte) {
@@ -141,19 +171,19 @@ func (t *Tracker) remember(dcid []byte) {
 }
 
 func (t *Tracker) keyFor(v uint32, dcid []byte) (*Keys, error) {
-	// The version and the DCID as the key, without fmt: this runs for every Initial datagram.
-	var kb [4 + 20]byte
-	binary.BigEndian.PutUint32(kb[:4], v)
-	id := string(append(kb[:4], dcid...))
-	if k, ok := t.keys[id]; ok {
-		return k, nil
+	for i := range t.keys {
+		if k := &t.keys[i]; k.version == v && bytes.Equal(k.dcid[:k.n], dcid) {
+			return k.keys, nil
+		}
 	}
 	k, err := InitialKeys(v, dcid, true)
 	if err != nil {
 		return nil, err
 	}
-	if len(t.keys) < 2*maxDCIDs {
-		t.keys[id] = k
+	if len(t.keys) < 2*maxDCIDs && len(dcid) <= 20 {
+		e := initialKey{version: v, n: len(dcid), keys: k}
+		copy(e.dcid[:], dcid)
+		t.keys = append(t.keys, e)
 	}
 	return k, nil
 }
@@ -167,32 +197,74 @@ func (t *Tracker) add(f CryptoFrame) {
 	if t.stored+len(data) > 2*maxCryptoBytes {
 		return
 	}
-	t.pieces = append(t.pieces, CryptoFrame{Offset: f.Offset, Data: bytes.Clone(data)})
+	if t.scattered || f.Offset != uint64(len(t.stream)) {
+		t.scattered = true
+	}
+	if t.stream == nil {
+		size := max(len(data), 2048) // a ClientHello with a post-quantum key share is about 1.8 KB
+		if f.Offset == 0 && len(data) >= 4 && data[0] == 1 {
+			// The hello's own length: its later pieces are joined without growing.
+			size = max(len(data), min(maxCryptoBytes, 4+(int(data[1])<<16|int(data[2])<<8|int(data[3]))))
+		}
+		t.stream = make([]byte, 0, size)
+	}
+	// Appended, the data is copied out of the packet; a piece keeps pointing at its bytes
+	// when the buffer grows into a new array.
+	t.stream = append(t.stream, data...)
+	data = t.stream[len(t.stream)-len(data):]
+	t.pieces = append(t.pieces, CryptoFrame{Offset: f.Offset, Data: data})
 	t.stored += len(data)
 }
 
-// contiguous returns the CRYPTO bytes covered without a hole from offset 0.
-func (t *Tracker) contiguous() []byte {
-	sort.Slice(t.pieces, func(i, j int) bool { return t.pieces[i].Offset < t.pieces[j].Offset })
-	var out []byte
+// covered returns how many CRYPTO bytes from offset 0 are there without a hole; scattered
+// pieces must be sorted by offset first.
+func (t *Tracker) covered() int {
+	if !t.scattered {
+		return len(t.stream)
+	}
+	var have uint64
 	for _, p := range t.pieces {
-		end := p.Offset + uint64(len(p.Data))
-		have := uint64(len(out))
 		if p.Offset > have {
 			break
 		}
-		if end > have {
-			out = append(out, p.Data[have-p.Offset:]...)
-		}
+		have = max(have, p.Offset+uint64(len(p.Data)))
 	}
-	return out
+	return int(have)
 }
 
+// join appends to dst the first n contiguous CRYPTO bytes (n ≤ covered()): where scattered
+// pieces overlap, the first in offset order gives the bytes. In order, the stream itself is
+// returned.
+func (t *Tracker) join(dst []byte, n int) []byte {
+	if !t.scattered {
+		return t.stream[:n]
+	}
+	for _, p := range t.pieces {
+		have := uint64(len(dst))
+		if have >= uint64(n) || p.Offset > have {
+			break
+		}
+		if end := p.Offset + uint64(len(p.Data)); end > have {
+			dst = append(dst, p.Data[have-p.Offset:min(end, uint64(n))-p.Offset]...)
+		}
+	}
+	return dst
+}
+
+func byOffset(a, b CryptoFrame) int { return cmp.Compare(a.Offset, b.Offset) }
+
 func (t *Tracker) tryHello() {
-	s := t.contiguous()
-	if len(s) < 4 {
+	if t.scattered {
+		// slices.SortFunc and sort.Slice share their algorithm (sort/gen_sort_variants.go):
+		// equal offsets end in the order they did before, without sort.Slice's allocation.
+		slices.SortFunc(t.pieces, byOffset)
+	}
+	have := t.covered()
+	if have < 4 {
 		return
 	}
+	var hb [4]byte
+	s := t.join(hb[:0], 4)
 	if s[0] != 1 {
 		t.finish(nil, tls.ErrNotClientHello)
 		return
@@ -202,13 +274,28 @@ func (t *Tracker) tryHello() {
 		t.finish(nil, fmt.Errorf("quic: ClientHello length %d over the limit", need))
 		return
 	}
-	if len(s) >= need {
-		ch, err := tls.ParseClientHello(s[:need])
+	if have >= need {
+		// Joined only once whole, in a pooled buffer: the parsed hello points into no part of
+		// it.
+		bp := workPool.Get().(*[]byte)
+		defer workPool.Put(bp)
+		msg := t.join((*bp)[:0], need)
+		if cap(msg) > cap(*bp) {
+			*bp = msg[:0]
+		}
+		var ch *tls.ClientHello
+		var err error
+		if t.Parser != nil {
+			ch, err = t.Parser.Parse(msg)
+		} else {
+			ch, err = tls.ParseClientHello(msg)
+		}
 		t.finish(ch, err)
 	}
 }
 
 func (t *Tracker) finish(ch *tls.ClientHello, err error) {
 	t.done, t.hello, t.err = true, ch, err
-	t.pieces, t.keys = nil, nil
+	t.pieces, t.keys, t.stream, t.frames = nil, nil, nil, nil
+	t.first = [4]CryptoFrame{}
 }

@@ -120,8 +120,112 @@ func (c *cursor) u16(what string) int {
 	return int(binary.BigEndian.Uint16(v))
 }
 
+// helloBlock is a ClientHello allocated together with room for its lists: a typical hello's
+// cipher suites, extension types, groups, signature algorithms and versions (about 50 values)
+// and its session ID and point formats fit, so parsing one costs one allocation for all of them
+// instead of one (or several, as a list grows) per field. A hello that needs more takes the rest
+// from the heap.
+type helloBlock struct {
+	ch  ClientHello
+	u16 [96]uint16
+	b   [40]byte
+}
+
+// arena hands out the lists of one ClientHello from a helloBlock's room. Every list is cut with
+// its capacity equal to its length, so a caller appending to one never writes into another.
+type arena struct {
+	u16  []uint16
+	b    []byte
+	strs []string
+	p    *HelloParser // interns the strings; nil: each string is allocated
+}
+
+// takeStrings returns an empty slice with room for n strings.
+func (a *arena) takeStrings(n int) []string {
+	if n <= len(a.strs) {
+		s := a.strs[:0:n]
+		a.strs = a.strs[n:]
+		return s
+	}
+	return make([]string, 0, n)
+}
+
+// take16 returns an empty slice with room for n values; it is never nil.
+func (a *arena) take16(n int) []uint16 {
+	if n <= len(a.u16) {
+		s := a.u16[:0:n]
+		a.u16 = a.u16[n:]
+		return s
+	}
+	return make([]uint16, 0, n)
+}
+
+// copyBytes returns a copy of v (len(v) > 0) that does not point into the message.
+func (a *arena) copyBytes(v []byte) []byte {
+	if len(v) <= len(a.b) {
+		s := a.b[:len(v):len(v)]
+		a.b = a.b[len(v):]
+		copy(s, v)
+		return s
+	}
+	return append([]byte(nil), v...)
+}
+
+// list16 decodes a list of big-endian 16-bit values; the result is never nil.
+func (a *arena) list16(b []byte) []uint16 {
+	out := a.take16(len(b) / 2)
+	for i := 0; i+1 < len(b); i += 2 {
+		out = append(out, binary.BigEndian.Uint16(b[i:]))
+	}
+	return out
+}
+
 // ParseClientHello decodes a whole handshake message: type 1, a 24-bit length, then the body.
-func ParseClientHello(msg []byte) (*ClientHello, error) {
+// The result points into no part of msg.
+func ParseClientHello(msg []byte) (*ClientHello, error) { return parseHello(msg, nil) }
+
+// HelloParser parses ClientHellos one after the other into one ClientHello and buffers it reuses,
+// for an observer that reads each hello's fields before it parses the next: a hello then costs
+// no allocation. The server names and ALPN protocols are interned (a lab's clients name a
+// handful of hosts), up to maxInterned of them. The zero value is ready; not for concurrent use.
+type HelloParser struct {
+	ch    ClientHello
+	u16   [512]uint16
+	b     [4096 + 64]byte // a session ticket is kept up to 4096 bytes
+	strs  [32]string
+	names map[string]string
+}
+
+// maxInterned bounds the strings a HelloParser keeps.
+const maxInterned = 4096
+
+// Parse is ParseClientHello into the parser's ClientHello: the result (and its lists) is valid
+// until the next call; its strings stay valid.
+func (p *HelloParser) Parse(msg []byte) (*ClientHello, error) { return parseHello(msg, p) }
+
+func (p *HelloParser) str(b []byte) string {
+	if s, ok := p.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.names) < maxInterned {
+		if p.names == nil {
+			p.names = map[string]string{}
+		}
+		p.names[s] = s
+	}
+	return s
+}
+
+// str returns b as a string, interned when the arena belongs to a parser.
+func (a *arena) str(b []byte) string {
+	if a.p != nil {
+		return a.p.str(b)
+	}
+	return string(b)
+}
+
+func parseHello(msg []byte, p *HelloParser) (*ClientHello, error) {
 	if len(msg) < 4 || msg[0] != 1 {
 		return nil, ErrNotClientHello
 	}
@@ -129,19 +233,33 @@ func ParseClientHello(msg []byte) (*ClientHello, error) {
 	if 4+n > len(msg) {
 		return nil, &Error{Offset: 1, Reason: fmt.Sprintf("length %d past the end", n)}
 	}
-	c := &cursor{b: msg[:4+n], off: 4}
-	ch := &ClientHello{LegacyVersion: uint16(c.u16("legacy_version"))}
-	copy(ch.Random[:], c.bytes(32, "random"))
-	if id := c.bytes(c.u8("session id length"), "session id"); len(id) > 0 {
-		ch.SessionID = append([]byte(nil), id...)
-	}
+	c := cursor{b: msg[:4+n], off: 4}
+	version := uint16(c.u16("legacy_version"))
+	random := c.bytes(32, "random")
+	id := c.bytes(c.u8("session id length"), "session id")
 	suites := c.bytes(c.u16("cipher suites length"), "cipher suites")
-	for i := 0; i+1 < len(suites); i += 2 {
-		ch.CipherSuites = append(ch.CipherSuites, binary.BigEndian.Uint16(suites[i:]))
-	}
 	c.bytes(c.u8("compression methods length"), "compression methods")
 	if c.err != nil {
 		return nil, c.err
+	}
+	var ch *ClientHello
+	var a arena
+	if p != nil {
+		p.ch = ClientHello{}
+		ch = &p.ch
+		a = arena{u16: p.u16[:], b: p.b[:], strs: p.strs[:], p: p}
+	} else {
+		blk := &helloBlock{}
+		ch = &blk.ch
+		a = arena{u16: blk.u16[:], b: blk.b[:]}
+	}
+	ch.LegacyVersion = version
+	copy(ch.Random[:], random)
+	if len(id) > 0 {
+		ch.SessionID = a.copyBytes(id)
+	}
+	if len(suites) >= 2 {
+		ch.CipherSuites = a.list16(suites)
 	}
 	if c.off == len(c.b) {
 		return ch, nil // no extensions (SSL 3.0-style hello)
@@ -151,7 +269,7 @@ func ParseClientHello(msg []byte) (*ClientHello, error) {
 		return nil, c.err
 	}
 	base := c.off - len(ext)
-	e := &cursor{b: ext}
+	e := cursor{b: ext}
 	for e.off < len(ext) && e.err == nil {
 		typ := uint16(e.u16("extension type"))
 		start := e.off
@@ -159,8 +277,11 @@ func ParseClientHello(msg []byte) (*ClientHello, error) {
 		if e.err != nil {
 			break
 		}
+		if ch.Extensions == nil {
+			ch.Extensions = a.take16(countExtensions(ext[start-2:]))
+		}
 		ch.Extensions = append(ch.Extensions, typ)
-		if err := ch.extension(typ, body); err != nil {
+		if err := ch.extension(&a, typ, body); err != nil {
 			err.Offset += base + start + 2
 			return ch, err
 		}
@@ -172,47 +293,80 @@ func ParseClientHello(msg []byte) (*ClientHello, error) {
 	return ch, nil
 }
 
-func (ch *ClientHello) extension(typ uint16, body []byte) *Error {
-	c := &cursor{b: body}
+// countExtensions counts the whole extensions at the start of b (type, length, body), to size
+// the list of extension types at once.
+func countExtensions(b []byte) int {
+	n := 0
+	for len(b) >= 4 {
+		l := int(b[2])<<8 | int(b[3])
+		if 4+l > len(b) {
+			break
+		}
+		n++
+		b = b[4+l:]
+	}
+	return n
+}
+
+func (ch *ClientHello) extension(a *arena, typ uint16, body []byte) *Error {
+	c := cursor{b: body}
 	switch typ {
 	case extServerName:
-		list := &cursor{b: c.bytes(c.u16("server name list length"), "server name list")}
+		list := cursor{b: c.bytes(c.u16("server name list length"), "server name list")}
 		for list.off < len(list.b) && list.err == nil {
 			kind := list.u8("name type")
 			name := list.bytes(list.u16("name length"), "host name")
 			if kind == 0 && list.err == nil && ch.ServerName == "" {
-				ch.ServerName = string(name)
+				ch.ServerName = a.str(name)
 			}
 		}
 		if list.err != nil {
 			c.err = list.err
 		}
 	case extALPN:
-		list := &cursor{b: c.bytes(c.u16("ALPN list length"), "ALPN list")}
+		lb := c.bytes(c.u16("ALPN list length"), "ALPN list")
+		// Without a parser to intern them, one string holds the whole list: each protocol is a
+		// piece of it.
+		var all string
+		if a.p == nil {
+			all = string(lb)
+		}
+		list := cursor{b: lb}
 		for list.off < len(list.b) && list.err == nil && len(ch.ALPN) < 32 {
 			p := list.bytes(list.u8("protocol length"), "protocol")
 			if list.err == nil {
-				ch.ALPN = append(ch.ALPN, string(p))
+				if ch.ALPN == nil {
+					ch.ALPN = a.takeStrings(min(32, countALPN(lb[list.off-len(p)-1:])))
+				}
+				if a.p != nil {
+					ch.ALPN = append(ch.ALPN, a.p.str(p))
+				} else {
+					ch.ALPN = append(ch.ALPN, all[list.off-len(p):list.off])
+				}
 			}
 		}
 		if list.err != nil {
 			c.err = list.err
 		}
 	case extSupportedVersions:
-		ch.SupportedVersions = u16list(c.bytes(c.u8("versions length"), "versions"))
+		ch.SupportedVersions = a.list16(c.bytes(c.u8("versions length"), "versions"))
 	case extSupportedGroups:
-		ch.Groups = u16list(c.bytes(c.u16("groups length"), "groups"))
+		ch.Groups = a.list16(c.bytes(c.u16("groups length"), "groups"))
 	case extSignatureAlgs:
-		ch.SignatureAlgs = u16list(c.bytes(c.u16("signature algorithms length"), "signature algorithms"))
+		ch.SignatureAlgs = a.list16(c.bytes(c.u16("signature algorithms length"), "signature algorithms"))
 	case extECPointFormats:
-		ch.PointFormats = append([]uint8(nil), c.bytes(c.u8("point formats length"), "point formats")...)
+		if v := c.bytes(c.u8("point formats length"), "point formats"); len(v) > 0 {
+			ch.PointFormats = a.copyBytes(v)
+		} else {
+			ch.PointFormats = nil
+		}
 	case extECH:
 		ch.ECH = true
 	case extQUICParams:
 		ch.QUIC = true
 	case extSessionTicket:
 		if len(body) > 0 && len(body) <= 4096 {
-			ch.SessionTicket = append([]byte(nil), body...)
+			ch.SessionTicket = a.copyBytes(body)
 		}
 	case extEarlyData:
 		ch.EarlyData = true
@@ -224,12 +378,14 @@ func (ch *ClientHello) extension(typ uint16, body []byte) *Error {
 	return c.err
 }
 
-func u16list(b []byte) []uint16 {
-	out := make([]uint16, 0, len(b)/2)
-	for i := 0; i+1 < len(b); i += 2 {
-		out = append(out, binary.BigEndian.Uint16(b[i:]))
+// countALPN counts the whole length-prefixed protocols at the start of b.
+func countALPN(b []byte) int {
+	n := 0
+	for len(b) > 0 && 1+int(b[0]) <= len(b) {
+		n++
+		b = b[1+int(b[0]):]
 	}
-	return out
+	return n
 }
 
 // MaxVersion returns the highest non-GREASE version offered in supported_versions, or the

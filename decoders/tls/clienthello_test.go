@@ -1,9 +1,12 @@
 package tls
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -150,7 +153,134 @@ func FuzzClientHello(f *testing.F) {
 			ch.JA4(false)
 		}
 		if len(b) > 0 {
-			ParseClientHello(b[1:])
+			sameAsOld(t, b[1:])
+		}
+		if len(b) > 5 {
+			sameAsOld(t, b[5:]) // a record's body: the handshake message
+		}
+		// One parser for several hellos in turn: each result as ParseClientHello's, nothing
+		// left over from the one before.
+		var hp HelloParser
+		for _, m := range [][]byte{b, handHello(), b[min(len(b), 5):], b[min(len(b), 1):]} {
+			sameAsParser(t, &hp, m)
+		}
+		var pc Collector
+		pc.Parser = &hp
+		pc.Feed(b)
+		got, gerr := pc.Result()
+		want, werr := c.Result()
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("collector with a parser: %+v %v, without %+v %v", got, gerr, want, werr)
+		}
+	})
+}
+
+// sameAsParser checks that a HelloParser's result equals ParseClientHello's.
+func sameAsParser(t *testing.T, hp *HelloParser, msg []byte) {
+	t.Helper()
+	got, gerr := hp.Parse(msg)
+	want, werr := ParseClientHello(msg)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("parser: %+v %v\nParseClientHello: %+v %v", got, gerr, want, werr)
+	}
+}
+
+// sameAsOld checks that ParseClientHello returns what the parser before the shared allocation
+// returned: the same fields (nil and empty alike), the same error.
+func sameAsOld(t *testing.T, msg []byte) {
+	t.Helper()
+	got, gerr := ParseClientHello(msg)
+	want, werr := oldParseClientHello(msg)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+		t.Fatalf("error %v, the old parser's %v", gerr, werr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("hello %+v\nthe old parser's %+v", got, want)
+	}
+	if got == nil {
+		return
+	}
+	// Appending to one list must not change another that shares its allocation.
+	before := fmt.Sprintf("%+v", *got)
+	got.CipherSuites = append(got.CipherSuites, 0xffff)
+	got.Extensions = append(got.Extensions, 0xffff)
+	got.Groups = append(got.Groups, 0xffff)
+	got.SessionID = append(got.SessionID, 0xff)
+	got.CipherSuites = got.CipherSuites[:len(got.CipherSuites)-1]
+	got.Extensions = got.Extensions[:len(got.Extensions)-1]
+	got.Groups = got.Groups[:len(got.Groups)-1]
+	got.SessionID = got.SessionID[:len(got.SessionID)-1]
+	if after := fmt.Sprintf("%+v", *got); after != before {
+		t.Fatalf("appending to one list changed another:\n%s\n%s", before, after)
+	}
+}
+
+// TestParseClientHelloSameAsOld compares the parser with the one before it shared one allocation
+// among its lists, on real hellos of crypto/tls and of the corpus, every truncation of them, and
+// hand-made ones with duplicate and malformed extensions.
+func TestParseClientHelloSameAsOld(t *testing.T) {
+	var msgs [][]byte
+	for _, o := range []netfixture.TLSOptions{
+		{ServerName: "flysafe-api.dji.com", ALPN: []string{"h2", "http/1.1"}},
+		{ServerName: "y", MaxVersion: 0x0303, Classic: true},
+		{ALPN: []string{"a", "bb", "ccc"}},
+	} {
+		fl := flight(t, o)
+		msgs = append(msgs, fl[5:])
+	}
+	msgs = append(msgs, handHello())
+	for _, s := range netfixture.CorpusPayloadSeeds(40, LooksLike) {
+		if len(s) > 5 {
+			msgs = append(msgs, s[5:])
+		}
+	}
+	dup := handHello()
+	body := dup[4:]
+	// A second copy of every extension: duplicates overwrite or add, as before.
+	extOff := 2 + 32 + 1 + int(body[34])
+	extOff += 2 + int(binary.BigEndian.Uint16(body[extOff:]))
+	extOff += 1 + int(body[extOff])
+	exts := body[extOff+2:]
+	twice := append(append(append([]byte(nil), body[:extOff]...), byte(2*len(exts)>>8), byte(2*len(exts))), append(append([]byte(nil), exts...), exts...)...)
+	msgs = append(msgs, append([]byte{1, byte(len(twice) >> 16), byte(len(twice) >> 8), byte(len(twice))}, twice...))
+	var hp HelloParser
+	for _, m := range msgs {
+		for n := 0; n <= len(m); n++ {
+			sameAsOld(t, m[:n])
+			sameAsParser(t, &hp, m[:n])
+			if n >= 4 {
+				// The header's length cut to the bytes there: a short body.
+				c := append([]byte{1, byte((n - 4) >> 16), byte((n - 4) >> 8), byte(n - 4)}, m[4:n]...)
+				sameAsOld(t, c)
+			}
+		}
+		for i := 4; i < len(m); i++ { // every byte flipped once
+			c := bytes.Clone(m)
+			c[i] ^= 0xff
+			sameAsOld(t, c)
+			sameAsParser(t, &hp, c)
+		}
+	}
+}
+
+func BenchmarkParseClientHello(b *testing.B) {
+	fl := flight(b, netfixture.TLSOptions{ServerName: "flysafe-api.dji.com", ALPN: []string{"h2", "http/1.1"}})
+	msg := fl[5:]
+	b.Run("new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ch, err := ParseClientHello(msg); err != nil || ch.ServerName == "" {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parser", func(b *testing.B) {
+		var hp HelloParser
+		b.ReportAllocs()
+		for b.Loop() {
+			if ch, err := hp.Parse(msg); err != nil || ch.ServerName == "" {
+				b.Fatal(err)
+			}
 		}
 	})
 }

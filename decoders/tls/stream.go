@@ -3,6 +3,7 @@ package tls
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // MaxHelloBytes bounds the client bytes a Collector keeps: a ClientHello with a post-quantum key
@@ -13,13 +14,18 @@ const MaxHelloBytes = 64 << 10
 // Collector gathers the first bytes of a TCP client stream (in order, across any number of
 // segments) until a whole ClientHello is there. TLS records of type handshake (22) are unwrapped
 // (RFC 8446 §5.1) and their fragments joined, because a ClientHello may span several records
-// and several segments.
+// and several segments. A Collector must not be copied once fed: its buffer goes back to a pool
+// when collection ends.
 type Collector struct {
-	rec   []byte // raw record-layer bytes not yet consumed
-	hs    []byte // handshake bytes joined from records
+	rec   []byte  // raw record-layer bytes not yet consumed
+	buf   *[]byte // the pooled buffer rec was cut from, returned when collection ends
+	hs    []byte  // handshake bytes joined from records
 	done  bool
 	err   error
 	hello *ClientHello
+	// Parser, when set, parses the hello (see HelloParser): Result's hello is then valid until
+	// the parser's next use.
+	Parser *HelloParser
 }
 
 // ErrNotTLS means the stream does not begin with a TLS handshake record.
@@ -51,9 +57,15 @@ func (c *Collector) Feed(p []byte) bool {
 		p = p[:max(0, MaxHelloBytes-len(c.rec))]
 	}
 	if c.rec == nil && len(p) >= 5 {
-		// One allocation of the first record's size: a hello split over segments is joined
-		// without the buffer growing step by step.
-		c.rec = make([]byte, 0, min(max(len(p), 5+(int(p[3])<<8|int(p[4]))), MaxHelloBytes))
+		// A buffer of the first record's size: a hello split over segments is joined without
+		// the buffer growing step by step. It comes from a pool and goes back once the hello
+		// is read: nothing parsed from it points into it.
+		size := min(max(len(p), 5+(int(p[3])<<8|int(p[4]))), MaxHelloBytes)
+		c.buf = recPool.Get().(*[]byte)
+		if cap(*c.buf) < size {
+			*c.buf = make([]byte, 0, size)
+		}
+		c.rec = (*c.buf)[:0]
 	}
 	c.rec = append(c.rec, p...)
 	for len(c.rec) >= 5 {
@@ -81,7 +93,7 @@ func (c *Collector) Feed(p []byte) bool {
 				return c.finish(fmt.Errorf("tls: ClientHello length %d over the limit", need))
 			}
 			if len(c.hs) >= need {
-				ch, err := ParseClientHello(c.hs[:need])
+				ch, err := c.parse(c.hs[:need])
 				c.hello = ch
 				return c.finish(err)
 			}
@@ -107,16 +119,35 @@ func (c *Collector) whole(p []byte) bool {
 	if need > n {
 		return false
 	}
-	ch, err := ParseClientHello(p[5 : 5+need])
+	ch, err := c.parse(p[5 : 5+need])
 	c.hello = ch
 	return c.finish(err)
+}
+
+func (c *Collector) parse(msg []byte) (*ClientHello, error) {
+	if c.Parser != nil {
+		return c.Parser.Parse(msg)
+	}
+	return ParseClientHello(msg)
 }
 
 func (c *Collector) finish(err error) bool {
 	c.done, c.err = true, err
 	c.rec, c.hs = nil, nil
+	if c.buf != nil {
+		if cap(*c.buf) <= maxPooled {
+			recPool.Put(c.buf)
+		}
+		c.buf = nil
+	}
 	return true
 }
+
+// recPool holds the buffers Collectors join split hellos in; maxPooled bounds what is kept (a
+// hello record is at most 16 KB plus header).
+var recPool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooled = 18 << 10
 
 // Result returns the ClientHello (nil when none was found) and the error that ended collection.
 func (c *Collector) Result() (*ClientHello, error) { return c.hello, c.err }
