@@ -9,7 +9,7 @@
 #
 #   scripts/bench-engine.sh [FRAMES] [WORKDIR] [OLD_REV]
 #
-# Every figure is the median of three alternating runs, in wall time and in CPU time (user+sys):
+# Every figure is the median of RUNS (default 3) alternating runs, in wall time and in CPU time (user+sys):
 # on the shared 2-core machines wall-clock ratios swing with the neighbours' load, CPU time much
 # less. Needs tcpdump (Debian package) and GNU time (/usr/bin/time).
 set -euo pipefail
@@ -46,7 +46,8 @@ measure() {
 	/usr/bin/time -f '%e %U %S %M' "$@" > /dev/null 2> "$work/$name.time" || true
 	tail -n 1 "$work/$name.time" | awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}'
 }
-median() { sort -g | sed -n 2p; }
+runs=${RUNS:-3}
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 declare -A cmds=(
 	[tcpdump]="tcpdump -r $cap -w /dev/null"
@@ -58,7 +59,7 @@ declare -A cmds=(
 order=(tcpdump audit-old audit-new destinations-old destinations-new)
 cat "$cap" > /dev/null # page cache: every tool reads from memory
 declare -A walls cpus rss
-for round in 1 2 3; do
+for round in $(seq "$runs"); do
 	for name in "${order[@]}"; do
 		read -r w c m < <(measure "$name" ${cmds[$name]})
 		walls[$name]+="$w "
