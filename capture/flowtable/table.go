@@ -155,8 +155,12 @@ type Table struct {
 	// order holds the flows in order of first appearance, nil where one left the table; idle
 	// holds, at the same index, what Expire reads of it (Flow.pos is the index), so that an
 	// expiry pass reads one dense array instead of every flow's memory. gone counts the nils.
-	order   []*Flow
-	idle    []idleMark
+	order []*Flow
+	idle  []idleMark
+	// keys holds, at the same index again, each flow's map key: Expire removes the flows it
+	// ends by them without reading each flow's addresses (their memory is long out of the CPU's
+	// caches by then).
+	keys    []FlowKey
 	gone    int
 	reasm   *reassembler // made at the first hole when reassembly is on
 	reasmOn bool         // EnableReassembly was called
@@ -175,8 +179,7 @@ type Table struct {
 	last      *Flow
 	absent    FlowKey
 	absentSet bool
-	removed   int       // flows removed from the map since it was last made anew (compact)
-	keys      []FlowKey // Expire's buffer
+	removed   int // flows removed from the map since it was last made anew (compact)
 	// keyBits has a bit set for every key the map holds (and some it held): a key whose bit is
 	// clear, such as a new flow's, is not looked up in the map, whose slots are far apart in
 	// memory while keyBits stays in the CPU's caches. compact clears the bits of keys gone.
@@ -336,13 +339,13 @@ func (ft *Table) pack() {
 			continue
 		}
 		if n != i {
-			ft.order[n], ft.idle[n] = f, ft.idle[i]
+			ft.order[n], ft.idle[n], ft.keys[n] = f, ft.idle[i], ft.keys[i]
 			f.pos = n
 		}
 		n++
 	}
 	clear(ft.order[n:])
-	ft.order, ft.idle, ft.gone = ft.order[:n], ft.idle[:n], 0
+	ft.order, ft.idle, ft.keys, ft.gone = ft.order[:n], ft.idle[:n], ft.keys[:n], 0
 }
 
 // Reused removes and returns the flow a TCP SYN (without ACK) opens anew: the addresses and ports
@@ -365,7 +368,7 @@ func (ft *Table) Reused(t *capture.Transport) *Flow {
 		return nil
 	}
 	if !keyed {
-		key = flowKey(f)
+		key = ft.keys[f.pos]
 	}
 	ft.remove(f, key)
 	ft.absent, ft.absentSet = key, true
@@ -403,6 +406,7 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 		f.pos = len(ft.order)
 		ft.order = append(ft.order, f)
 		ft.idle = append(ft.idle, idleMark{kind: f.idleKind()})
+		ft.keys = append(ft.keys, key)
 		d.NewFlow = true
 	}
 	dir := netflow.ClientToServer
@@ -533,19 +537,11 @@ func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 		if m.kind == idleGone || !m.last.Before(cut[m.kind]) {
 			continue
 		}
-		gone = append(gone, ft.order[i])
+		f := ft.order[i]
+		gone = append(gone, f)
+		ft.remove(f, ft.keys[i])
 		ft.drop(i)
 	}
-	// The keys first, in a loop of their own: the flows ended are long out of the CPU's caches,
-	// and with little work between them their loads overlap.
-	keys := ft.keys[:0]
-	for _, f := range gone {
-		keys = append(keys, flowKey(f))
-	}
-	for i, f := range gone {
-		ft.remove(f, keys[i])
-	}
-	ft.keys = keys
 	if ft.gone > len(ft.order)/2 {
 		ft.pack()
 	}
@@ -555,5 +551,3 @@ func (ft *Table) Expire(now time.Time, idle, udpIdle time.Duration) []*Flow {
 	}
 	return gone
 }
-
-func flowKey(f *Flow) FlowKey { return keyOf(f.Proto, f.Client, f.Server) }
