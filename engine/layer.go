@@ -64,6 +64,9 @@ func (s *shard) unwrap(c *Chunk, st *flowState) {
 		}
 		u := s.unwrapperFor(st.app.Name)
 		if u == nil {
+			// Nothing opens the flow's protocol (st.app never changes): its next chunks in this
+			// input need not ask again.
+			st.noLayer = c.Input
 			return
 		}
 		if h, ok := u.(decoders.SecretHolder); ok && c.Input.Format == "pcap" && !h.HasSecrets() {

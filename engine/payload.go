@@ -18,7 +18,8 @@ const sniffSegments = 4
 type flowState struct {
 	app   *decoders.Protocol // what the flow carries, once recognised
 	layer *layer             // the opened layer (TLS) of this flow in the current input
-	// noLayer is the input in which the flow's layer was not opened, for want of secrets.
+	// noLayer is the input in which the flow's layer was not opened, for want of secrets or of
+	// an Unwrapper of its protocol.
 	noLayer *Input
 	dec     decoders.FlowDecoder
 	// in is the input dec reports on: a flow that runs on into the next file starts afresh there,

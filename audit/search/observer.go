@@ -264,7 +264,7 @@ func (o *Observer) Packet(ev *engine.PacketEvent) {
 func (p *part) Chunk(c *engine.Chunk, state *any) {
 	fs, _ := (*state).(*flowState)
 	if fs == nil {
-		fs = &flowState{}
+		fs = newFlowState(c)
 		*state = fs
 	}
 	d := c.Dir & 1
@@ -300,6 +300,25 @@ func (p *part) Chunk(c *engine.Chunk, state *any) {
 	if tcp {
 		fs.keep(d, pl)
 	}
+}
+
+// tcpFlowState is a flowState with the array of its tails: one allocation for a TCP flow whose
+// bytes are searched, instead of two.
+type tcpFlowState struct {
+	flowState
+	tails [2 * overlap]byte
+}
+
+// newFlowState returns the search's state for the flow of c, its first chunk. A TCP flow that
+// is not ciphertext gets the array of its tails with it; the others get it from keep, should
+// they need it later.
+func newFlowState(c *engine.Chunk) *flowState {
+	if c.Flow.Proto != netflow.TCP || c.Flow.Outer == nil && (c.App == "tls" || c.App == "quic") {
+		return &flowState{}
+	}
+	t := &tcpFlowState{}
+	t.tail[0], t.tail[1] = t.tails[:0:overlap], t.tails[overlap:overlap]
+	return &t.flowState
 }
 
 // keep makes the last overlap bytes of direction d, after pl, its tail. The tails of both
@@ -479,7 +498,7 @@ func (p *part) Ended(f *flowtable.Flow, state *any) {
 	if fs == nil {
 		return
 	}
-	if len(fs.held) > 0 {
+	if p.nHeld > 0 && len(fs.held) > 0 { // nHeld first: most flows end with none held in the lane, and fs is then not read
 		p.release(fs, nil)
 	}
 	if k, ok := p.sink.(Known); ok && f.HasUID() {
