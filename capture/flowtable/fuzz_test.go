@@ -41,11 +41,11 @@ func FuzzTable(f *testing.F) {
 			}
 			b = b[7:]
 			now = now.Add(time.Duration(flags) * time.Second)
-			if old := ft.Reused(tr); old != nil && len(ft.Flows()) != len(ft.flows) {
-				t.Fatalf("after Reused: %d flows listed, %d in the map", len(ft.Flows()), len(ft.flows))
+			if old := ft.Reused(tr); old != nil && len(ft.Flows()) != ft.count() {
+				t.Fatalf("after Reused: %d flows listed, %d in the map", len(ft.Flows()), ft.count())
 			}
 			d := ft.Add(tr, i+1, now)
-			if !d.Flow.carries(tr) || ft.flows[flowKey(d.Flow)] != d.Flow || ft.order[d.Flow.pos] != d.Flow || ft.keys[d.Flow.pos] != flowKey(d.Flow) {
+			if !d.Flow.carries(tr) || ft.get(flowKey(d.Flow), keyHash(flowKey(d.Flow))) != d.Flow || ft.order[d.Flow.pos] != d.Flow || ft.keys[d.Flow.pos] != flowKey(d.Flow) {
 				t.Fatalf("packet %d delivered on flow %v %v-%v, not in the table as its own", i, d.Flow.Proto, d.Flow.Client, d.Flow.Server)
 			}
 			if m := ft.idle[d.Flow.pos]; m.last != d.Flow.Last || m.kind != d.Flow.idleKind() {
@@ -77,11 +77,11 @@ func FuzzTable(f *testing.F) {
 			}
 		}
 		ft.Flush()
-		if len(ft.Flows()) != len(ft.flows) {
-			t.Fatalf("%d flows listed, %d in the map", len(ft.Flows()), len(ft.flows))
+		if len(ft.Flows()) != ft.count() {
+			t.Fatalf("%d flows listed, %d in the map", len(ft.Flows()), ft.count())
 		}
 		for i, fl := range ft.Flows() {
-			if fl.pos != i || ft.flows[flowKey(fl)] != fl || ft.keys[i] != flowKey(fl) || i > 0 && ft.order[i-1].FirstFrame >= fl.FirstFrame {
+			if fl.pos != i || ft.get(flowKey(fl), keyHash(flowKey(fl))) != fl || ft.keys[i] != flowKey(fl) || i > 0 && ft.order[i-1].FirstFrame >= fl.FirstFrame {
 				t.Fatalf("flow %d of %d out of place (pos %d, first frame %d)", i, len(ft.order), fl.pos, fl.FirstFrame)
 			}
 		}
@@ -92,6 +92,3 @@ func FuzzTable(f *testing.F) {
 		}
 	})
 }
-
-// flowKey is the key of a flow from its addresses, as Add computed it from its first packet.
-func flowKey(f *Flow) FlowKey { return keyOf(f.Proto, f.Client, f.Server) }

@@ -151,7 +151,12 @@ type Delivery struct {
 // path: a retransmission is trimmed to its new bytes and a hole is skipped and counted (full
 // reassembly of out-of-order segments is done by the reassembly stage, not here).
 type Table struct {
-	flows map[FlowKey]*Flow
+	// flows holds the flows by the 64-bit hash of their key (keyHash): a map of 16-byte slots
+	// with a one-word key is denser in memory and cheaper to hash than one keyed by the 40-byte
+	// FlowKey, and a lookup checks the flow it finds against the key. A key whose hash another
+	// flow's key already holds there (by chance, or made so by a hostile capture) goes to over.
+	flows map[uint64]*Flow
+	over  map[FlowKey]*Flow
 	// order holds the flows in order of first appearance, nil where one left the table; idle
 	// holds, at the same index, what Expire reads of it (Flow.pos is the index), so that an
 	// expiry pass reads one dense array instead of every flow's memory. gone counts the nils.
@@ -191,21 +196,59 @@ type Table struct {
 // keyBitWords sizes Table.keyBits: 2^18 bits (32 KiB), a few per flow of a busy capture.
 const keyBitWords = 1 << 12
 
-// keyBit is the bit of key in Table.keyBits.
-func keyBit(key FlowKey) (word int, bit uint64) {
-	h := key.aHi ^ key.aLo*0x9e3779b97f4a7c15 ^ key.bHi*0xc2b2ae3d27d4eb4f ^ key.bLo ^ key.meta*0x165667b19e3779f9
+// keyHash mixes the words of a key into one: every word multiplied by its own odd constant,
+// so that no two words can trade values without changing it.
+func keyHash(key FlowKey) uint64 {
+	h := key.aHi*0xd6e8feb86659fd93 ^ key.aLo*0x9e3779b97f4a7c15 ^ key.bHi*0xc2b2ae3d27d4eb4f ^ key.bLo*0x94d049bb133111eb ^ key.meta*0x165667b19e3779f9
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+// keyBit is the bit of a key of hash h (keyHash) in Table.keyBits.
+func keyBit(h uint64) (word int, bit uint64) {
 	h >>= 64 - 18
 	return int(h >> 6), 1 << (h & 63)
 }
 
+// get returns the flow of key, of hash h, if the table holds one.
+func (ft *Table) get(key FlowKey, h uint64) *Flow {
+	if f := ft.flows[h]; f != nil && flowKey(f) == key {
+		return f
+	}
+	if len(ft.over) > 0 {
+		return ft.over[key]
+	}
+	return nil
+}
+
+// put files a new flow under key, of hash h. The map is only asked whether h is taken when
+// the bit of h in keyBits is set: for most new flows it is clear.
+func (ft *Table) put(key FlowKey, h uint64, f *Flow) {
+	if w, b := keyBit(h); ft.keyBits != nil && ft.keyBits[w]&b != 0 {
+		if _, taken := ft.flows[h]; taken {
+			if ft.over == nil {
+				ft.over = map[FlowKey]*Flow{}
+			}
+			ft.over[key] = f
+			return // h's bit is set already
+		}
+	}
+	ft.flows[h] = f
+	ft.markKey(h)
+}
+
+// count is how many flows the maps hold.
+func (ft *Table) count() int { return len(ft.flows) + len(ft.over) }
+
+func flowKey(f *Flow) FlowKey { return keyOf(f.Proto, f.Client, f.Server) }
+
 // markKey sets the bit of a key the map holds.
-func (ft *Table) markKey(key FlowKey) {
+func (ft *Table) markKey(h uint64) {
 	if ft.keyBits == nil {
 		ft.keyBits = new([keyBitWords]uint64)
 	}
-	w, b := keyBit(key)
+	w, b := keyBit(h)
 	ft.keyBits[w] |= b
 }
 
@@ -219,10 +262,11 @@ func (ft *Table) lookup(t *capture.Transport) (f *Flow, key FlowKey, keyed bool)
 	if ft.absentSet && key == ft.absent {
 		return nil, key, true
 	}
-	if w, b := keyBit(key); ft.keyBits == nil || ft.keyBits[w]&b == 0 {
+	h := keyHash(key)
+	if w, b := keyBit(h); ft.keyBits == nil || ft.keyBits[w]&b == 0 {
 		return nil, key, true
 	}
-	if f = ft.flows[key]; f != nil {
+	if f = ft.get(key, h); f != nil {
 		ft.last = f
 	}
 	return f, key, true
@@ -230,7 +274,12 @@ func (ft *Table) lookup(t *capture.Transport) (f *Flow, key FlowKey, keyed bool)
 
 // remove takes f, of key, out of the flow map.
 func (ft *Table) remove(f *Flow, key FlowKey) {
-	delete(ft.flows, key)
+	h := keyHash(key)
+	if len(ft.over) == 0 || ft.flows[h] == f {
+		delete(ft.flows, h)
+	} else {
+		delete(ft.over, key)
+	}
 	ft.removed++
 	if ft.last == f {
 		ft.last = nil
@@ -241,18 +290,20 @@ func (ft *Table) remove(f *Flow, key FlowKey) {
 // keeps the slots of deleted keys (tombstones), which lengthen every lookup of a key it does
 // not hold (each new flow's), and it never shrinks after a burst of flows.
 func (ft *Table) compact() {
-	if ft.removed <= 2*len(ft.flows)+1024 {
+	if ft.removed <= 2*ft.count()+1024 {
 		return
 	}
-	m := make(map[FlowKey]*Flow, len(ft.flows))
+	old, over := ft.flows, ft.over
+	ft.flows, ft.over, ft.removed = make(map[uint64]*Flow, len(old)), nil, 0
 	if ft.keyBits != nil {
 		clear(ft.keyBits[:])
 	}
-	for k, f := range ft.flows {
-		m[k] = f
-		ft.markKey(k)
+	for h, f := range old {
+		ft.put(ft.keys[f.pos], h, f)
 	}
-	ft.flows, ft.removed = m, 0
+	for k, f := range over {
+		ft.put(k, keyHash(k), f)
+	}
 }
 
 // maxMACs bounds the MAC addresses whose text the table keeps; past it, new ones are formatted
@@ -289,7 +340,7 @@ func (ft *Table) macString(hw net.HardwareAddr) string {
 }
 
 // New returns an empty table.
-func New() *Table { return &Table{flows: map[FlowKey]*Flow{}} }
+func New() *Table { return &Table{flows: map[uint64]*Flow{}} }
 
 // idleMark is what Expire reads of a flow: its last packet's time and which idle time applies.
 type idleMark struct {
@@ -400,8 +451,7 @@ func (ft *Table) Add(t *capture.Transport, frame int, ts time.Time) Delivery {
 		} else {
 			f.Data = make([]any, ft.Slots)
 		}
-		ft.flows[key] = f
-		ft.markKey(key)
+		ft.put(key, keyHash(key), f)
 		ft.last = f
 		f.pos = len(ft.order)
 		ft.order = append(ft.order, f)
