@@ -228,7 +228,9 @@ func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
 func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding string, whole bool, sum [32]byte, s decoders.Segment) {
 	wire := ""
 	if whole && sum != ([32]byte{}) {
-		wire = hex.EncodeToString(sum[:])
+		var hx [2 * len(sum)]byte // on the stack: only the string is made
+		hex.Encode(hx[:], sum[:])
+		wire = string(hx[:])
 	}
 	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{}, wire)
 	cfg := bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: s.Time}
@@ -265,9 +267,13 @@ func targetPath(t string) string {
 }
 
 func (fl *flow) emit(r *Request, rq *geo.Request, pos []jsonpos.Position, s decoders.Segment, where string) {
+	if len(pos) == 0 {
+		return
+	}
+	prefix := r.Method + " " + targetPath(r.Target) + " " + where + " "
 	for _, q := range pos {
 		ev := fl.evidence(r, rq, s)
-		ev.Message = r.Method + " " + targetPath(r.Target) + " " + where + " " + strings.TrimPrefix(q.Path+"."+q.Key, ".")
+		ev.Message = q.Label(prefix)
 		f, _ := q.Fix(ev)
 		f.Time = s.Time
 		if f.Valid() {
