@@ -98,6 +98,16 @@ type inputSink struct {
 	collectTrack bool
 	tele         trackCells // the track in the input's telemetry
 	heldTrack    []geo.Fix  // track-region hits of the search, until the input is done
+	// count is the counter Count was given last, until another name comes: counters come in
+	// runs of one name (an MQTT flow's publishes, an HTTP connection's requests), and a run costs
+	// one map operation instead of one per call. flush adds it to the report.
+	count pendingCount
+}
+
+type pendingCount struct {
+	pending bool
+	name    string
+	n       int64
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -134,6 +144,7 @@ func (t *tally) into(m *map[string]int64) {
 
 // flush moves the sink's tallies into its report.
 func (s *inputSink) flush() {
+	s.flushCount()
 	s.byRole.into(&s.rep.ByRole)
 	s.byChannel.into(&s.rep.ByChannel)
 	s.byRole, s.byChannel = tally{}, tally{}
@@ -232,10 +243,25 @@ func withoutPlaceholders(e decoders.Exposure) (decoders.Exposure, bool) {
 }
 
 func (s *inputSink) Count(name string, n int64) {
+	if c := &s.count; c.pending && c.name == name {
+		c.n += n
+		return
+	}
+	s.flushCount()
+	s.count.pending, s.count.name, s.count.n = true, name, n
+}
+
+// flushCount adds the pending counter to the report's map.
+func (s *inputSink) flushCount() {
+	c := &s.count
+	if !c.pending {
+		return
+	}
 	if s.rep.Counts == nil {
 		s.rep.Counts = map[string]int64{}
 	}
-	s.rep.Counts[name] += n
+	s.rep.Counts[c.name] += c.n
+	*c = pendingCount{}
 }
 
 // Source is one input: a file on disk, or bytes embedded in the binary (the demo).
