@@ -288,9 +288,9 @@ func (fl *flow) emit(r *Request, rq lazyRequest, pos []jsonpos.Position, s decod
 		return
 	}
 	prefix := r.Method + " " + targetPath(r.Target) + " " + where + " "
-	req := rq.get()
+	ev0 := fl.evidence(r, rq.get(), s) // the positions of one message share its evidence
 	for _, q := range pos {
-		ev := fl.evidence(r, req, s)
+		ev := ev0
 		ev.Message = q.Label(prefix)
 		f, _ := q.Fix(ev)
 		f.Time = s.Time

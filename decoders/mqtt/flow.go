@@ -146,9 +146,9 @@ func (fl *flow) packet(s decoders.Segment, p *Packet) {
 		// The fixes of one message share its request (as an HTTP message's fixes do).
 		rq := &geo.Request{ID: s.Network.FlowUID + "#" + strconv.Itoa(fl.publishes), Method: "PUBLISH", URL: p.Topic}
 		prefix := p.Topic + " "
+		net := s.Network // shared too: evidence is not changed once made
 		for _, q := range pos {
 			ev := fl.in.Evidence(Name, loc, s.Offset, geo.ChannelNetwork)
-			net := s.Network
 			ev.Network = &net
 			ev.Request = rq
 			ev.Message = q.Label(prefix)
