@@ -98,16 +98,17 @@ type inputSink struct {
 	collectTrack bool
 	tele         trackCells // the track in the input's telemetry
 	heldTrack    []geo.Fix  // track-region hits of the search, until the input is done
-	// count is the counter Count was given last, until another name comes: counters come in
-	// runs of one name (an MQTT flow's publishes, an HTTP connection's requests), and a run costs
-	// one map operation instead of one per call. flush adds it to the report.
-	count pendingCount
+	// count holds the first few counter names Count is given, with their sums: a lane counts a
+	// handful of names over and over (publishes, requests, flows decoded, layers not opened), and
+	// a comparison with the name used last, or a short scan, costs less than hashing the name
+	// into the report's map each time. Other names go to the map; flush adds the held ones.
+	count pendingCounts
 }
 
-type pendingCount struct {
-	pending bool
-	name    string
-	n       int64
+type pendingCounts struct {
+	names      [8]string
+	ns         [8]int64
+	used, last int
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -243,25 +244,40 @@ func withoutPlaceholders(e decoders.Exposure) (decoders.Exposure, bool) {
 }
 
 func (s *inputSink) Count(name string, n int64) {
-	if c := &s.count; c.pending && c.name == name {
-		c.n += n
+	c := &s.count
+	if c.last < c.used && c.names[c.last] == name {
+		c.ns[c.last] += n
 		return
 	}
-	s.flushCount()
-	s.count.pending, s.count.name, s.count.n = true, name, n
+	for i := range c.used {
+		if c.names[i] == name {
+			c.last = i
+			c.ns[i] += n
+			return
+		}
+	}
+	if c.used < len(c.names) {
+		c.names[c.used], c.ns[c.used], c.last = name, n, c.used
+		c.used++
+		return
+	}
+	s.addCount(name, n)
 }
 
-// flushCount adds the pending counter to the report's map.
-func (s *inputSink) flushCount() {
-	c := &s.count
-	if !c.pending {
-		return
-	}
+func (s *inputSink) addCount(name string, n int64) {
 	if s.rep.Counts == nil {
 		s.rep.Counts = map[string]int64{}
 	}
-	s.rep.Counts[c.name] += c.n
-	*c = pendingCount{}
+	s.rep.Counts[name] += n
+}
+
+// flushCount adds the pending counters to the report's map.
+func (s *inputSink) flushCount() {
+	c := &s.count
+	for i := range c.used {
+		s.addCount(c.names[i], c.ns[i])
+	}
+	*c = pendingCounts{}
 }
 
 // Source is one input: a file on disk, or bytes embedded in the binary (the demo).
