@@ -220,6 +220,18 @@ type aggregator struct {
 	// parties remembers the party of each server endpoint met (partyOf on every fix of a flow
 	// in a zone costs a destination, its class and its key again).
 	parties map[partyKey]party
+	// last is the finding record met last, and lastParty the party party gave last: the fixes
+	// of a flow come one after another, so most look-ups are of the same key again and skip the
+	// hash of its strings.
+	last      *Finding
+	lastParty struct {
+		ok  bool
+		key partyKey
+		val party
+	}
+	// clearKey is the finding destination of a cleartext-telemetry fix made last: the party's
+	// key and the decoder's name (addTravel).
+	clearKey struct{ party, decoder, key string }
 }
 
 type partyKey struct {
@@ -240,10 +252,17 @@ func (a *aggregator) party(ev *geo.Evidence) party {
 		return partyOf(*ev)
 	}
 	k := partyKey{n.Server(), n.Proto, n.Host, n.Direction == netflow.ServerToClient}
-	if p, ok := a.parties[k]; ok {
+	if lp := &a.lastParty; lp.ok && lp.key == k {
+		return lp.val
+	}
+	p, ok := a.parties[k]
+	if !ok {
+		p = partyOf(*ev)
+	}
+	a.lastParty.ok, a.lastParty.key, a.lastParty.val = true, k, p
+	if ok {
 		return p
 	}
-	p := partyOf(*ev)
 	if a.parties == nil {
 		a.parties = map[partyKey]party{}
 	}
@@ -347,7 +366,10 @@ func (a *aggregator) add(f geo.Fix, hits []geo.Hit) {
 }
 
 func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, inside bool, z *geo.Zone) {
-	fd, ok := a.byKey[k]
+	fd, ok := a.last, a.last != nil && a.last.key == k
+	if !ok {
+		fd, ok = a.byKey[k]
+	}
 	if !ok {
 		o := observe(f, dist)
 		dest := p.dest
@@ -389,6 +411,7 @@ func (a *aggregator) record(k findingKey, f geo.Fix, p party, dist float64, insi
 		}
 		fd.Extent.add(f.Lat, f.Lon)
 	}
+	a.last = fd
 	fd.Count++
 	if inside {
 		fd.Inside++

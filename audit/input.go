@@ -98,6 +98,17 @@ type inputSink struct {
 	collectTrack bool
 	tele         trackCells // the track in the input's telemetry
 	heldTrack    []geo.Fix  // track-region hits of the search, until the input is done
+	// count holds the first few counter names Count is given, with their sums: a lane counts a
+	// handful of names over and over (publishes, requests, flows decoded, layers not opened), and
+	// a comparison with the name used last, or a short scan, costs less than hashing the name
+	// into the report's map each time. Other names go to the map; flush adds the held ones.
+	count pendingCounts
+}
+
+type pendingCounts struct {
+	names      [8]string
+	ns         [8]int64
+	used, last int
 }
 
 // tally counts a few distinct keys, the last one used first: positions come in runs of one role.
@@ -134,6 +145,7 @@ func (t *tally) into(m *map[string]int64) {
 
 // flush moves the sink's tallies into its report.
 func (s *inputSink) flush() {
+	s.flushCount()
 	s.byRole.into(&s.rep.ByRole)
 	s.byChannel.into(&s.rep.ByChannel)
 	s.byRole, s.byChannel = tally{}, tally{}
@@ -232,10 +244,40 @@ func withoutPlaceholders(e decoders.Exposure) (decoders.Exposure, bool) {
 }
 
 func (s *inputSink) Count(name string, n int64) {
+	c := &s.count
+	if c.last < c.used && c.names[c.last] == name {
+		c.ns[c.last] += n
+		return
+	}
+	for i := range c.used {
+		if c.names[i] == name {
+			c.last = i
+			c.ns[i] += n
+			return
+		}
+	}
+	if c.used < len(c.names) {
+		c.names[c.used], c.ns[c.used], c.last = name, n, c.used
+		c.used++
+		return
+	}
+	s.addCount(name, n)
+}
+
+func (s *inputSink) addCount(name string, n int64) {
 	if s.rep.Counts == nil {
 		s.rep.Counts = map[string]int64{}
 	}
 	s.rep.Counts[name] += n
+}
+
+// flushCount adds the pending counters to the report's map.
+func (s *inputSink) flushCount() {
+	c := &s.count
+	for i := range c.used {
+		s.addCount(c.names[i], c.ns[i])
+	}
+	*c = pendingCounts{}
 }
 
 // Source is one input: a file on disk, or bytes embedded in the binary (the demo).

@@ -30,6 +30,8 @@ type knownRing struct {
 	// of the remembering.
 	pts [][3]float64
 	n   int
+	// first holds the first points, so that a flow with few costs one allocation.
+	first [2][3]float64
 }
 
 // remember keeps a structural off-device fix.
@@ -50,6 +52,7 @@ func (s *inputSink) remember(f geo.Fix) {
 			s.known = map[string]*knownRing{}
 		}
 		r = &knownRing{}
+		r.pts = r.first[:0]
 		s.known[key] = r
 	}
 	if p := [3]float64{f.Lat, f.Lon, f.PrecisionM}; len(r.pts) < knownPerKey {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"testing"
@@ -350,5 +351,22 @@ func TestFindingLastSettled(t *testing.T) {
 	b.settle()
 	if b.order[0].First != b.order[0].Last {
 		t.Fatal("one fix, two observations")
+	}
+}
+
+// The counters a sink holds back (more names than it holds, interleaved, zero counts) reach the
+// report as a plain map of sums would have them.
+func TestCountHeldMatchesMap(t *testing.T) {
+	s := &inputSink{rep: &InputReport{Path: "x.pcap"}}
+	want := map[string]int64{}
+	for i := range 500 {
+		name := fmt.Sprintf("c%d", (i*7)%13)
+		n := int64(i % 3) // zero counts too: the name is still reported
+		s.Count(name, n)
+		want[name] += n
+	}
+	s.flush()
+	if !maps.Equal(s.rep.Counts, want) {
+		t.Fatalf("counts %v, want %v", s.rep.Counts, want)
 	}
 }

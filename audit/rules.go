@@ -141,7 +141,10 @@ func (a *aggregator) addTravel(f geo.Fix) {
 		a.record(findingKey{KindFlightLogUpload, -1, "", geo.ChannelNetwork, p.key, p.dir}, f, p, 0, true, nil)
 	}
 	if clear {
-		a.record(findingKey{KindCleartextTelemetry, -1, "", geo.ChannelNetwork, p.key + " " + ev.Decoder, p.dir}, f, p, 0, true, nil)
+		if c := &a.clearKey; c.party != p.key || c.decoder != ev.Decoder || c.key == "" {
+			c.party, c.decoder, c.key = p.key, ev.Decoder, p.key+" "+ev.Decoder
+		}
+		a.record(findingKey{KindCleartextTelemetry, -1, "", geo.ChannelNetwork, a.clearKey.key, p.dir}, f, p, 0, true, nil)
 	}
 }
 

@@ -29,6 +29,8 @@ type flowState struct {
 	tries    int
 	skipSeen int64
 	gapInput *Input
+	// openAt is 1 + the index of the flow in its payloads' open list, 0 when not in it.
+	openAt int
 }
 
 func engineState(f *flowtable.Flow) *flowState {
@@ -43,11 +45,13 @@ func engineState(f *flowtable.Flow) *flowState {
 // payloads runs the registered payload decoders on one shard's flows. Decoder output goes to the
 // shard's sink for the input the bytes came from.
 type payloads struct {
-	cfg       *Config
-	lane      int
-	in        *Input
-	sink      decoders.Sink
-	open      map[*flowState]struct{} // decoders of the current input not closed yet
+	cfg  *Config
+	lane int
+	in   *Input
+	sink decoders.Sink
+	// open are the flows whose decoders of the current input are not closed yet, in a list
+	// rather than a map: a flow joins and leaves it by its index (flowState.openAt), with no hash.
+	open      []*flowState
 	protocols []decoders.Protocol
 	// streamProtocols are those read on the inner flows of a streams layer (Protocol.Streams).
 	streamProtocols []decoders.Protocol
@@ -57,7 +61,7 @@ type payloads struct {
 }
 
 func newPayloads(cfg *Config, lane int) *payloads {
-	p := &payloads{cfg: cfg, lane: lane, open: map[*flowState]struct{}{}, decoderOf: map[string]decoders.PayloadDecoder{},
+	p := &payloads{cfg: cfg, lane: lane, decoderOf: map[string]decoders.PayloadDecoder{},
 		decodedCount: map[string]string{}}
 	for _, pr := range protocols(cfg) {
 		if pr.Streams {
@@ -129,7 +133,7 @@ func (p *payloads) chunk(c *Chunk, _ *any) {
 		// The flow runs on into this input (a rotated capture): its decoder carries on, and
 		// reports here from now on.
 		st.in, st.parked = c.Input, false
-		p.open[st] = struct{}{}
+		p.markOpen(st)
 		sink := p.sinkFor(c.Input)
 		guard(c.Input, func() { st.dec.(decoders.Continuer).Rebind(c.Input.dec, sink) })
 	}
@@ -141,7 +145,7 @@ func (p *payloads) chunk(c *Chunk, _ *any) {
 		if pd := p.decoderOf[st.app.Name]; pd != nil {
 			sink := p.sinkFor(c.Input)
 			st.dec = pd.NewFlow(c.Input.dec, sink)
-			p.open[st] = struct{}{}
+			p.markOpen(st)
 			sink.Count(p.decodedCount[st.app.Name], 1)
 		}
 	}
@@ -170,20 +174,44 @@ func (p *payloads) close(st *flowState) {
 	dec := st.dec
 	guard(st.in, dec.Close)
 	st.dec, st.parked = nil, false
-	delete(p.open, st)
+	p.unmarkOpen(st)
+}
+
+// markOpen puts a flow in the open list, once.
+func (p *payloads) markOpen(st *flowState) {
+	if st.openAt == 0 {
+		p.open = append(p.open, st)
+		st.openAt = len(p.open)
+	}
+}
+
+// unmarkOpen takes a flow out of the open list: the last one takes its place.
+func (p *payloads) unmarkOpen(st *flowState) {
+	i := st.openAt - 1
+	if i < 0 {
+		return
+	}
+	last := p.open[len(p.open)-1]
+	p.open[i], last.openAt = last, i+1
+	p.open[len(p.open)-1] = nil
+	p.open = p.open[:len(p.open)-1]
+	st.openAt = 0
 }
 
 // endInput closes the decoders of the input that ended; with more (another capture follows),
 // those that can continue into it (decoders.Continuer) report on this input and are parked.
 func (p *payloads) endInput(in *Input, more bool) {
-	for st := range p.open {
+	// A flow leaving the list is replaced at its index by the last one, which is looked at next.
+	for i := 0; i < len(p.open); {
+		st := p.open[i]
 		if st.in != in {
+			i++
 			continue
 		}
 		if c, ok := st.dec.(decoders.Continuer); ok && more {
 			guard(in, c.EndInput)
 			st.parked = true
-			delete(p.open, st)
+			p.unmarkOpen(st)
 			continue
 		}
 		p.close(st)

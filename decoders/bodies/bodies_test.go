@@ -139,3 +139,21 @@ func FuzzOpenDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzContentTypeKind checks that the holdsFold filter in front of httpbody.IsMultipart and
+// httpbody.IsForm never turns a yes into a no.
+func FuzzContentTypeKind(f *testing.F) {
+	for _, s := range []string{"application/json", "Multipart/Form-Data; boundary=x", "APPLICATION/X-WWW-FORM-URLENCODED",
+		" multipart/mixed ;boundary=\"a b\"", "application/x-www-form-urlencoded; charset=utf-8", "multipart/", "text/plain; a=b; a=c",
+		"\u212aultipart/x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		if httpbody.IsMultipart(ct) && !holdsFold(ct, "multipart/") {
+			t.Fatalf("%q is multipart, holdsFold says no", ct)
+		}
+		if httpbody.IsForm(ct) && !holdsFold(ct, "x-www-form-urlencoded") {
+			t.Fatalf("%q is a form, holdsFold says no", ct)
+		}
+	})
+}

@@ -131,9 +131,10 @@ func (o *Opened) DecodeWith(ctx context.Context, cfg Config, evidence func() geo
 }
 
 func emitJSON(sink decoders.Sink, cfg Config, ev geo.Evidence, where string, pos []jsonpos.Position) {
+	prefix := ev.Message + " " + where + " "
 	for _, q := range pos {
 		e := ev
-		e.Message = ev.Message + " " + where + " " + strings.TrimPrefix(q.Path+"."+q.Key, ".")
+		e.Message = q.Label(prefix)
 		f, _ := q.Fix(e)
 		f.Time = cfg.Time
 		if f.Valid() {

@@ -53,7 +53,7 @@ func Open(contentType, contentEncoding string, body []byte, opt httpbody.Options
 	d, _ := httpbody.DecodeContent(contentEncoding, body, opt.Limits)
 	o := &Opened{Decoded: d}
 	switch {
-	case httpbody.IsMultipart(contentType):
+	case holdsFold(contentType, "multipart/") && httpbody.IsMultipart(contentType):
 		m, err := httpbody.SplitMultipart(contentType, d.Body, opt.Parts)
 		if err != nil {
 			n := decoders.Note{Severity: decoders.Warning, Code: decoders.CodeMalformed, Offset: -1, Message: err.Error()}
@@ -65,7 +65,7 @@ func Open(contentType, contentEncoding string, body []byte, opt httpbody.Options
 		}
 		o.Notes = append(o.Notes, m.Notes...)
 		o.Multipart = &m
-	case httpbody.IsForm(contentType):
+	case holdsFold(contentType, "x-www-form-urlencoded") && httpbody.IsForm(contentType):
 		var notes []decoders.Note
 		o.Fields, notes = httpbody.ParseForm(d.Body, opt.MaxFields)
 		o.Notes = append(o.Notes, notes...)
@@ -87,6 +87,29 @@ func Open(contentType, contentEncoding string, body []byte, opt httpbody.Options
 			Recoded: recoded || p.TransferEncoding != ""})
 	}
 	return o
+}
+
+// holdsFold reports whether s holds word (lower-case ASCII) in any ASCII case. It spares most
+// bodies mime.ParseMediaType's parse (and its map): a media type is ASCII token characters that
+// it lower-cases, and no other character lower-cases to a letter of the words asked (only the
+// Kelvin sign, to k), so a type without the word is neither multipart nor a form.
+func holdsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for ; j < len(word); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != word[j] {
+				break
+			}
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }
 
 func partName(p httpbody.Part) string {

@@ -129,7 +129,7 @@ func (fl *flow) message(m *Message) {
 	}
 	fl.sink.Count("http_requests", 1)
 	r := &Request{Method: m.Method, Target: m.Target, Version: m.Version, Host: m.Host, ContentType: m.ContentType, ContentLength: m.ContentLength}
-	rq := fl.request(m)
+	rq := lazyRequest{fl: fl, m: m}
 	fl.query(r, rq, fl.seg)
 	if m.BodyLen > 0 {
 		fl.body(r, rq, m.Body, m.ContentEncoding, m.Complete && !m.Truncated, m.SHA256, fl.seg)
@@ -146,10 +146,9 @@ func (fl *flow) exchange(ex *Exchange) {
 	if m == nil || m.BodyLen == 0 {
 		return
 	}
-	rq := &geo.Request{ID: fl.seg.Network.FlowUID + "#0", Method: "?"}
+	rq := lazyRequest{fl: fl, m: ex.Request} // the connection's request 0 when m is nil
 	r := &Request{Method: "?", Host: m.Host}
 	if q := ex.Request; q != nil {
-		rq = fl.request(q)
 		r = &Request{Method: q.Method, Target: q.Target, Version: q.Version, Host: q.Host}
 	}
 	r.ContentType = m.ContentType
@@ -172,7 +171,7 @@ func (fl *flow) message2(m *H2Message) {
 			}
 		}
 		r := &Request{Method: rq.Method, Target: path, Version: "HTTP/2", Host: hostOnly(m.Authority), ContentType: m.Header("content-type")}
-		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, m.SHA256, fl.seg)
+		fl.body(r, lazyRequest{rq: rq}, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, m.SHA256, fl.seg)
 		return
 	}
 	fl.sink.Count("http_requests", 1)
@@ -182,9 +181,9 @@ func (fl *flow) message2(m *H2Message) {
 	if len(fl.h2req) < maxAwaited {
 		fl.h2req[m.StreamID] = rq
 	}
-	fl.query(r, rq, fl.seg)
+	fl.query(r, lazyRequest{rq: rq}, fl.seg)
 	if m.BodyLen > 0 {
-		fl.body(r, rq, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, m.SHA256, fl.seg)
+		fl.body(r, lazyRequest{rq: rq}, m.Body, m.Header("content-encoding"), m.Complete && !m.Truncated, m.SHA256, fl.seg)
 	}
 }
 
@@ -214,7 +213,25 @@ func (fl *flow) request(m *Message) *geo.Request {
 }
 
 // query reports positions in the request target's query string.
-func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
+// lazyRequest names a message's request in evidence, made only when a fix or note needs it (most
+// messages report nothing): rq when set, else the request of m, else the connection's request 0.
+type lazyRequest struct {
+	rq *geo.Request
+	fl *flow
+	m  *Message
+}
+
+func (l lazyRequest) get() *geo.Request {
+	switch {
+	case l.rq != nil:
+		return l.rq
+	case l.m != nil:
+		return l.fl.request(l.m)
+	}
+	return &geo.Request{ID: l.fl.seg.Network.FlowUID + "#0", Method: "?"}
+}
+
+func (fl *flow) query(r *Request, rq lazyRequest, s decoders.Segment) {
 	_, q, ok := strings.Cut(r.Target, "?")
 	if !ok {
 		return
@@ -225,10 +242,12 @@ func (fl *flow) query(r *Request, rq *geo.Request, s decoders.Segment) {
 // body opens a message body and reports the positions its objects hold (decoders/bodies): JSON
 // documents and forms, picture metadata, and flight records and other files the run's file
 // decoders recognise. A body cut by MaxBody or a gap is read as far as it was kept.
-func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding string, whole bool, sum [32]byte, s decoders.Segment) {
+func (fl *flow) body(r *Request, rq lazyRequest, b []byte, contentEncoding string, whole bool, sum [32]byte, s decoders.Segment) {
 	wire := ""
 	if whole && sum != ([32]byte{}) {
-		wire = hex.EncodeToString(sum[:])
+		var hx [2 * len(sum)]byte // on the stack: only the string is made
+		hex.Encode(hx[:], sum[:])
+		wire = string(hx[:])
 	}
 	o := bodies.Open(r.ContentType, contentEncoding, b, httpbody.Options{}, wire)
 	cfg := bodies.Config{Files: fl.files, MaxFixes: maxFixesPerRequest, Time: s.Time}
@@ -236,7 +255,7 @@ func (fl *flow) body(r *Request, rq *geo.Request, b []byte, contentEncoding stri
 		cfg.Extract = fl.extract
 	}
 	o.DecodeWith(context.Background(), cfg, func() geo.Evidence {
-		ev := fl.evidence(r, rq, s)
+		ev := fl.evidence(r, rq.get(), s)
 		ev.Message = r.Method + " " + targetPath(r.Target)
 		if s.Network.Direction != netflow.ClientToServer {
 			ev.Message += " response"
@@ -264,10 +283,15 @@ func targetPath(t string) string {
 	return t
 }
 
-func (fl *flow) emit(r *Request, rq *geo.Request, pos []jsonpos.Position, s decoders.Segment, where string) {
+func (fl *flow) emit(r *Request, rq lazyRequest, pos []jsonpos.Position, s decoders.Segment, where string) {
+	if len(pos) == 0 {
+		return
+	}
+	prefix := r.Method + " " + targetPath(r.Target) + " " + where + " "
+	ev0 := fl.evidence(r, rq.get(), s) // the positions of one message share its evidence
 	for _, q := range pos {
-		ev := fl.evidence(r, rq, s)
-		ev.Message = r.Method + " " + targetPath(r.Target) + " " + where + " " + strings.TrimPrefix(q.Path+"."+q.Key, ".")
+		ev := ev0
+		ev.Message = q.Label(prefix)
 		f, _ := q.Fix(ev)
 		f.Time = s.Time
 		if f.Valid() {

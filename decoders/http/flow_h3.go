@@ -86,9 +86,9 @@ func (fl *flow3) Close() {
 	conn, id, _ := H3RequestID(fl.seg.Network.FlowUID)
 	rq := &geo.Request{ID: conn + "#" + strconv.FormatUint(id, 10), Method: m.Method,
 		URL: "https://" + cmp.Or(m.Authority, fl.seg.Network.Server().String()) + m.Path}
-	fl.query(r, rq, fl.seg)
+	fl.query(r, lazyRequest{rq: rq}, fl.seg)
 	if m.BodyLen > 0 && !m.Gap && !m.BodyTruncated && (cl < 0 || cl == m.BodyLen) {
-		fl.body(r, rq, m.Body, m.Header("content-encoding"), true, [32]byte{}, fl.seg) // whole; hashed by the objects
+		fl.body(r, lazyRequest{rq: rq}, m.Body, m.Header("content-encoding"), true, [32]byte{}, fl.seg) // whole; hashed by the objects
 	}
 }
 

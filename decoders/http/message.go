@@ -640,16 +640,21 @@ func (c *H1Conn) newBody(n int) []byte {
 	return make([]byte, 0, n)
 }
 
-// splitHead finds the end of a message head at the start of b and splits it into lines. complete
-// is false while the blank line that ends the head has not arrived (and b is under MaxHead); used
-// is the length of the head including its blank line.
-func splitHead(b []byte) (lines []string, used int, complete bool, err error) {
-	return splitHeadInto(nil, b)
+// splitHeadInto finds the end of a message head at the start of b and splits it into lines
+// appended to dst. complete is false while the blank line that ends the head has not arrived (and
+// b is under MaxHead); used is the length of the head including its blank line.
+func splitHeadInto(dst []string, b []byte) (lines []string, used int, complete bool, err error) {
+	end, used, err := headEnd(b)
+	if end < 0 || err != nil {
+		return nil, 0, false, err
+	}
+	return headLines(dst, string(b[:end])), used, true, nil
 }
 
-// splitHeadInto is splitHead appending the lines to dst.
-func splitHeadInto(dst []string, b []byte) (lines []string, used int, complete bool, err error) {
-	end := bytes.Index(b, []byte("\r\n\r\n"))
+// headEnd finds the blank line that ends a head at the start of b: end is the length of the
+// head without it (-1 while it has not arrived), used the length with it.
+func headEnd(b []byte) (end, used int, err error) {
+	end = bytes.Index(b, []byte("\r\n\r\n"))
 	sep := 4
 	if lf := bytes.Index(b, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
 		// RFC 9112 §2.2 lets a recipient accept a bare LF as the line terminator.
@@ -657,14 +662,14 @@ func splitHeadInto(dst []string, b []byte) (lines []string, used int, complete b
 	}
 	if end < 0 {
 		if len(b) >= MaxHead {
-			return nil, 0, false, fmt.Errorf("http: no end of head within %d bytes", MaxHead)
+			return -1, 0, fmt.Errorf("http: no end of head within %d bytes", MaxHead)
 		}
-		return nil, 0, false, nil
+		return -1, 0, nil
 	}
 	if end > MaxHead {
-		return nil, 0, false, fmt.Errorf("http: head of %d bytes over the limit", end)
+		return -1, 0, fmt.Errorf("http: head of %d bytes over the limit", end)
 	}
-	return headLines(dst, string(b[:end])), end + sep, true, nil
+	return end, end + sep, nil
 }
 
 // headLines splits a head at its line ends as strings.Split(strings.ReplaceAll(h, "\r\n", "\n"),

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -49,16 +50,23 @@ func ParseHead(b []byte) (r *Request, used int, complete bool, err error) {
 	if !LooksLike(b) {
 		return nil, 0, false, ErrNotHTTP
 	}
-	lines, used, complete, err := splitHead(b)
-	if !complete || err != nil {
+	end, used, err := headEnd(b)
+	if end < 0 || err != nil {
 		return nil, 0, false, err
 	}
-	parts := strings.Split(lines[0], " ")
-	if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") {
-		return nil, 0, false, fmt.Errorf("http: offset 0: bad request line %q", truncate(lines[0]))
+	// One copy of the head holds every field; its lines are walked in place as headLines
+	// would split them (a CR that no LF follows stays in its line).
+	h := string(b[:end])
+	line, h, more := nextHeadLine(h)
+	method, rest, ok1 := strings.Cut(line, " ")
+	target, version, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || strings.IndexByte(version, ' ') >= 0 || !strings.HasPrefix(version, "HTTP/1.") {
+		return nil, 0, false, fmt.Errorf("http: offset 0: bad request line %q", truncate(line))
 	}
-	r = &Request{Method: parts[0], Target: parts[1], Version: parts[2], ContentLength: -1}
-	for _, l := range lines[1:] {
+	r = &Request{Method: method, Target: target, Version: version, ContentLength: -1}
+	for more {
+		var l string
+		l, h, more = nextHeadLine(h)
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
 			continue
@@ -72,8 +80,7 @@ func ParseHead(b []byte) (r *Request, used int, complete bool, err error) {
 		case "content-type":
 			r.ContentType = v
 		case "content-length":
-			var n int64
-			if _, err := fmt.Sscanf(v, "%d", &n); err == nil && n >= 0 {
+			if n, ok := scanDecimal(v); ok && n >= 0 {
 				r.ContentLength = n
 			}
 		}
@@ -87,6 +94,39 @@ func ParseHead(b []byte) (r *Request, used int, complete bool, err error) {
 		r.Host = hostOnly(rest)
 	}
 	return r, used, true, nil
+}
+
+// nextHeadLine returns the first line of h (without its LF, and without a CR just before it)
+// and what follows; more is false when line was the last one.
+func nextHeadLine(h string) (line, rest string, more bool) {
+	i := strings.IndexByte(h, '\n')
+	if i < 0 {
+		return h, "", false
+	}
+	line, rest = h[:i], h[i+1:]
+	if strings.HasSuffix(line, "\r") {
+		line = line[:len(line)-1]
+	}
+	return line, rest, true
+}
+
+// scanDecimal reads a leading integer as fmt.Sscanf(v, "%d", &n) does (for a v with no leading
+// space): an optional sign, then decimal digits up to the first other byte; ok is false when no
+// digit follows the sign or the value overflows an int64. It makes no scan state and no copy.
+func scanDecimal(v string) (n int64, ok bool) {
+	i := 0
+	if i < len(v) && (v[i] == '+' || v[i] == '-') {
+		i++
+	}
+	d := i
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	if i == d {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	return n, err == nil
 }
 
 // hostOnly strips a port and lower-cases a Host value; IPv6 literals keep their brackets off.

@@ -3,6 +3,7 @@ package http
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -112,4 +113,79 @@ func BenchmarkParseHead(b *testing.B) {
 			b.Fatal("incomplete")
 		}
 	}
+}
+
+// parseHeadOld is ParseHead as it was before it walked the head's lines in place and read
+// Content-Length without fmt: the reference for FuzzParseHeadSame.
+func parseHeadOld(b []byte) (r *Request, used int, complete bool, err error) {
+	if !LooksLike(b) {
+		return nil, 0, false, ErrNotHTTP
+	}
+	lines, used, complete, err := splitHeadInto(nil, b)
+	if !complete || err != nil {
+		return nil, 0, false, err
+	}
+	parts := strings.Split(lines[0], " ")
+	if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") {
+		return nil, 0, false, fmt.Errorf("http: offset 0: bad request line %q", truncate(lines[0]))
+	}
+	r = &Request{Method: parts[0], Target: parts[1], Version: parts[2], ContentLength: -1}
+	for _, l := range lines[1:] {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch fieldName(strings.TrimSpace(k), requestFields) {
+		case "host":
+			r.Host = hostOnly(v)
+		case "user-agent":
+			r.UserAgent = v
+		case "content-type":
+			r.ContentType = v
+		case "content-length":
+			var n int64
+			if _, err := fmt.Sscanf(v, "%d", &n); err == nil && n >= 0 {
+				r.ContentLength = n
+			}
+		}
+	}
+	if r.Host == "" && strings.Contains(r.Target, "://") {
+		rest := r.Target[strings.Index(r.Target, "://")+3:]
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		r.Host = hostOnly(rest)
+	}
+	return r, used, true, nil
+}
+
+// TestScanDecimal checks the Content-Length reader against fmt.Sscanf on the edge cases.
+func TestScanDecimal(t *testing.T) {
+	for _, v := range []string{"", "0", "17", "+5", "-0", "-5", "+", "-", "12abc", "0x10", "1_000",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "00012", "\u0661", "½"} {
+		var want int64
+		_, err := fmt.Sscanf(v, "%d", &want)
+		got, ok := scanDecimal(v)
+		if ok != (err == nil) || (ok && got != want) {
+			t.Errorf("scanDecimal(%q) = %d, %v; Sscanf gives %d, %v", v, got, ok, want, err)
+		}
+	}
+}
+
+// FuzzParseHeadSame compares ParseHead with parseHeadOld on any input.
+func FuzzParseHeadSame(f *testing.F) {
+	f.Add([]byte("POST /x HTTP/1.1\r\nHost: A.example:80\r\nContent-Length: +17x\r\n\r\n"))
+	f.Add([]byte("GET  / HTTP/1.1\n\n"))
+	f.Add([]byte("GET / HTTP/1.0 \r\n\r\n"))
+	f.Add([]byte("GET http://h.example/p HTTP/1.1\r\nContent-Length: -0\r\r\n\r\n"))
+	f.Add([]byte("PUT / HTTP/1.1\r\ncontent-length:99999999999999999999\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, used, complete, err := ParseHead(b)
+		r0, used0, complete0, err0 := parseHeadOld(b)
+		if used != used0 || complete != complete0 || (err == nil) != (err0 == nil) ||
+			(err != nil && err.Error() != err0.Error()) || (r == nil) != (r0 == nil) || (r != nil && *r != *r0) {
+			t.Fatalf("ParseHead(%q) = %+v %d %v %v; before %+v %d %v %v", b, r, used, complete, err, r0, used0, complete0, err0)
+		}
+	})
 }

@@ -33,6 +33,16 @@ type Position struct {
 	HasAlt   bool
 }
 
+// Label is prefix followed by where the position is in its document: its path and latitude key
+// joined by a dot, or the key alone at the top level (strings.TrimPrefix(Path+"."+Key, ".")).
+// It is the tail of a fix's message, made in one allocation.
+func (p Position) Label(prefix string) string {
+	if p.Path == "" {
+		return prefix + p.Key
+	}
+	return prefix + strings.TrimPrefix(p.Path, ".") + "." + p.Key
+}
+
 // Find decodes doc and returns the positions it holds, at most max of them. defaultRole is the
 // role of a plain latitude/longitude pair (e.g. the aircraft on an OSD topic).
 func Find(doc []byte, defaultRole geo.Role, max int) ([]Position, error) {

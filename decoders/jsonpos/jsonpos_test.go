@@ -3,6 +3,7 @@ package jsonpos
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"droneaudit/geo"
@@ -113,5 +114,17 @@ func BenchmarkFind(b *testing.B) {
 	b.SetBytes(int64(len(d)))
 	for b.Loop() {
 		Find(d, geo.RoleAircraft, 8)
+	}
+}
+
+// TestLabel checks Label against the expression it replaces on the paths the scanner makes and
+// on odd ones.
+func TestLabel(t *testing.T) {
+	for _, p := range []Position{{Key: "lat"}, {Path: "data", Key: "lat"}, {Path: "data.points[2]", Key: "latitude"},
+		{Path: ".x", Key: "lat"}, {Path: "..", Key: ""}, {Path: ".", Key: "k"}, {}} {
+		want := "GET /x json body " + strings.TrimPrefix(p.Path+"."+p.Key, ".")
+		if got := p.Label("GET /x json body "); got != want {
+			t.Errorf("%+v: Label = %q, want %q", p, got, want)
+		}
 	}
 }

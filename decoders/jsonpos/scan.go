@@ -684,7 +684,11 @@ func nodeNumber(n *node) (float64, int, bool) {
 
 // pathString is the JSON path of the object being walked, as walk joins it.
 func (s *scanner) pathString() string {
-	var b []byte
+	if len(s.path) == 0 {
+		return ""
+	}
+	var buf [96]byte // most paths fit: only the string is made
+	b := buf[:0]
 	for _, sg := range s.path {
 		if sg.elt {
 			b = append(b, '[')

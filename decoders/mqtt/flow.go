@@ -139,13 +139,19 @@ func (fl *flow) packet(s decoders.Segment, p *Packet) {
 		if err != nil {
 			return // not JSON after all: nothing to report
 		}
+		if len(pos) == 0 {
+			return
+		}
 		loc := s.Locator()
+		// The fixes of one message share its request (as an HTTP message's fixes do).
+		rq := &geo.Request{ID: s.Network.FlowUID + "#" + strconv.Itoa(fl.publishes), Method: "PUBLISH", URL: p.Topic}
+		prefix := p.Topic + " "
+		net := s.Network // shared too: evidence is not changed once made
 		for _, q := range pos {
 			ev := fl.in.Evidence(Name, loc, s.Offset, geo.ChannelNetwork)
-			net := s.Network
 			ev.Network = &net
-			ev.Request = &geo.Request{ID: net.FlowUID + "#" + strconv.Itoa(fl.publishes), Method: "PUBLISH", URL: p.Topic}
-			ev.Message = p.Topic + " " + strings.TrimPrefix(q.Path+"."+q.Key, ".")
+			ev.Request = rq
+			ev.Message = q.Label(prefix)
 			f, _ := q.Fix(ev)
 			f.Time = s.Time
 			if f.Valid() {

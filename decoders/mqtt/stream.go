@@ -12,6 +12,9 @@ type Conn struct {
 	level byte
 	dir   [2]stream
 	pkt   Packet // the packet being emitted
+	// topic is the topic of the last PUBLISH: a connection publishes to a few topics over and
+	// over, and a repeated one is not made a string again.
+	topic string
 }
 
 type stream struct {
@@ -184,7 +187,7 @@ func (c *Conn) decode(p *Packet, body []byte, cut bool) error {
 				r.properties()
 			}
 			p.WillTopic = r.str()
-			r.str() // will payload: binary data with the same length prefix
+			r.strBytes() // will payload: binary data with the same length prefix
 		}
 		if flags&0x80 != 0 {
 			p.Username = r.str()
@@ -195,7 +198,10 @@ func (c *Conn) decode(p *Packet, body []byte, cut bool) error {
 		}
 	case TypePublish:
 		p.QoS = (p.Flags >> 1) & 3
-		p.Topic = r.str()
+		if t := r.strBytes(); string(t) != c.topic {
+			c.topic = string(t)
+		}
+		p.Topic = c.topic
 		if p.QoS > 0 {
 			r.u16()
 		}
