@@ -194,6 +194,10 @@ type HelloParser struct {
 	b     [4096 + 64]byte // a session ticket is kept up to 4096 bytes
 	strs  [32]string
 	names map[string]string
+	// recent holds the last strings returned (a server name, the ALPN protocols): a lab's
+	// hellos repeat them, and a comparison is cheaper than the map's hash.
+	recent [4]string
+	next   int
 }
 
 // maxInterned bounds the strings a HelloParser keeps.
@@ -204,16 +208,23 @@ const maxInterned = 4096
 func (p *HelloParser) Parse(msg []byte) (*ClientHello, error) { return parseHello(msg, p) }
 
 func (p *HelloParser) str(b []byte) string {
-	if s, ok := p.names[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(p.names) < maxInterned {
-		if p.names == nil {
-			p.names = map[string]string{}
+	for _, s := range p.recent {
+		if s == string(b) {
+			return s
 		}
-		p.names[s] = s
 	}
+	s, ok := p.names[string(b)]
+	if !ok {
+		s = string(b)
+		if len(p.names) < maxInterned {
+			if p.names == nil {
+				p.names = map[string]string{}
+			}
+			p.names[s] = s
+		}
+	}
+	p.recent[p.next] = s
+	p.next = (p.next + 1) % len(p.recent)
 	return s
 }
 
