@@ -191,6 +191,7 @@ func ParseClientHello(msg []byte) (*ClientHello, error) { return parseHello(msg,
 type HelloParser struct {
 	ch    ClientHello
 	u16   [512]uint16
+	ext   [64]uint16 // the extension types: a list of their own, so they are not counted first
 	b     [4096 + 64]byte // a session ticket is kept up to 4096 bytes
 	strs  [32]string
 	names map[string]string
@@ -280,26 +281,37 @@ func parseHello(msg []byte, p *HelloParser) (*ClientHello, error) {
 		return nil, c.err
 	}
 	base := c.off - len(ext)
-	e := cursor{b: ext}
-	for e.off < len(ext) && e.err == nil {
-		typ := uint16(e.u16("extension type"))
-		start := e.off
-		body := e.bytes(e.u16("extension length"), "extension body")
-		if e.err != nil {
-			break
+	for off := 0; off < len(ext); {
+		if off+4 > len(ext) || off+4+(int(ext[off+2])<<8|int(ext[off+3])) > len(ext) {
+			// A cut extension: the cursor names what runs past the end, and where.
+			e := cursor{b: ext, off: off}
+			if off+2 > len(ext) {
+				e.u16("extension type")
+			} else {
+				e.off += 2
+				e.bytes(e.u16("extension length"), "extension body")
+			}
+			e.err.Offset += base
+			return ch, e.err
 		}
+		typ := binary.BigEndian.Uint16(ext[off:])
+		start := off + 2
+		end := off + 4 + (int(ext[off+2])<<8 | int(ext[off+3]))
+		body := ext[off+4 : end]
+		off = end
 		if ch.Extensions == nil {
-			ch.Extensions = a.take16(countExtensions(ext[start-2:]))
+			if p != nil {
+				// Past 64 types (a hostile hello) append moves the list to the heap.
+				ch.Extensions = p.ext[:0]
+			} else {
+				ch.Extensions = a.take16(countExtensions(ext[start-2:]))
+			}
 		}
 		ch.Extensions = append(ch.Extensions, typ)
 		if err := ch.extension(&a, typ, body); err != nil {
 			err.Offset += base + start + 2
 			return ch, err
 		}
-	}
-	if e.err != nil {
-		e.err.Offset += base
-		return ch, e.err
 	}
 	return ch, nil
 }
