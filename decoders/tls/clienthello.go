@@ -191,7 +191,7 @@ func ParseClientHello(msg []byte) (*ClientHello, error) { return parseHello(msg,
 type HelloParser struct {
 	ch    ClientHello
 	u16   [512]uint16
-	ext   [64]uint16 // the extension types: a list of their own, so they are not counted first
+	ext   [64]uint16      // the extension types: a list of their own, so they are not counted first
 	b     [4096 + 64]byte // a session ticket is kept up to 4096 bytes
 	strs  [32]string
 	names map[string]string
