@@ -173,9 +173,9 @@ func (a *arena) copyBytes(v []byte) []byte {
 
 // list16 decodes a list of big-endian 16-bit values; the result is never nil.
 func (a *arena) list16(b []byte) []uint16 {
-	out := a.take16(len(b) / 2)
-	for i := 0; i+1 < len(b); i += 2 {
-		out = append(out, binary.BigEndian.Uint16(b[i:]))
+	out := a.take16(len(b) / 2)[:len(b)/2]
+	for i := range out {
+		out[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
 	}
 	return out
 }
