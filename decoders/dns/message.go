@@ -87,6 +87,10 @@ type Parser struct {
 	qs      []Question
 	as      []Answer
 	strings map[string]string
+	// recent holds the last strings returned: an answer's name is mostly its question's, and
+	// a comparison is cheaper than the map's hash.
+	recent [2]string
+	next   int
 }
 
 // maxInterned bounds the strings a Parser keeps.
@@ -113,16 +117,23 @@ func (p *Parser) str(b []byte) string {
 	if p == nil {
 		return string(b)
 	}
-	if s, ok := p.strings[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(p.strings) < maxInterned {
-		if p.strings == nil {
-			p.strings = map[string]string{}
+	for _, s := range p.recent {
+		if s == string(b) {
+			return s
 		}
-		p.strings[s] = s
 	}
+	s, ok := p.strings[string(b)]
+	if !ok {
+		s = string(b)
+		if len(p.strings) < maxInterned {
+			if p.strings == nil {
+				p.strings = map[string]string{}
+			}
+			p.strings[s] = s
+		}
+	}
+	p.recent[p.next] = s
+	p.next ^= 1
 	return s
 }
 

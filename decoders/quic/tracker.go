@@ -32,6 +32,7 @@ type Tracker struct {
 	// without sorting or copying. Once a piece comes out of order, scattered is set and the
 	// pieces are sorted and joined as they come.
 	stream    []byte
+	streamBox *[]byte // the pooled buffer stream started in, given back when the tracker finishes
 	scattered bool
 	first     [4]CryptoFrame // room for the first pieces, without an allocation
 	frames    []CryptoFrame  // the CRYPTO frames of the packet at hand, reused
@@ -46,6 +47,8 @@ type Tracker struct {
 	// Parser, when set, parses the ClientHello (see tls.HelloParser): Result's hello is then
 	// valid until the parser's next use.
 	Parser *tls.HelloParser
+	// Keys, when set, is where the tracker takes Initial keys derived before (see KeyCache).
+	Keys *KeyCache
 }
 
 // initialKey is the Initial keys of one version and DCID.
@@ -110,6 +113,10 @@ func shift(err error, by int) {
 // workPool holds the buffers Initial packets are decrypted in: a flow has one or two Initials to
 // read, so a buffer per flow would be an allocation per packet.
 var workPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// streamPool holds CRYPTO stream buffers: most flows reach their hello and finish, and each
+// would otherwise take a new buffer of a hello's size.
+var streamPool = sync.Pool{New: func() any { return new([]byte) }}
 
 func (t *Tracker) initial(pkt []byte, h *LongHeader) error {
 	// Decrypt a copy, in place: header protection is removed and the payload opened in it.
@@ -176,7 +183,7 @@ func (t *Tracker) keyFor(v uint32, dcid []byte) (*Keys, error) {
 			return k.keys, nil
 		}
 	}
-	k, err := InitialKeys(v, dcid, true)
+	k, err := t.Keys.clientKeys(v, dcid)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +213,11 @@ func (t *Tracker) add(f CryptoFrame) {
 			// The hello's own length: its later pieces are joined without growing.
 			size = max(len(data), min(maxCryptoBytes, 4+(int(data[1])<<16|int(data[2])<<8|int(data[3]))))
 		}
-		t.stream = make([]byte, 0, size)
+		t.streamBox = streamPool.Get().(*[]byte)
+		if cap(*t.streamBox) < size {
+			*t.streamBox = make([]byte, 0, max(size, 2048))
+		}
+		t.stream = (*t.streamBox)[:0]
 	}
 	// Appended, the data is copied out of the packet; a piece keeps pointing at its bytes
 	// when the buffer grows into a new array.
@@ -280,7 +291,7 @@ func (t *Tracker) tryHello() {
 		bp := workPool.Get().(*[]byte)
 		defer workPool.Put(bp)
 		msg := t.join((*bp)[:0], need)
-		if cap(msg) > cap(*bp) {
+		if t.scattered && cap(msg) > cap(*bp) { // in order, msg is the stream, which has a pool of its own
 			*bp = msg[:0]
 		}
 		var ch *tls.ClientHello
@@ -296,6 +307,14 @@ func (t *Tracker) tryHello() {
 
 func (t *Tracker) finish(ch *tls.ClientHello, err error) {
 	t.done, t.hello, t.err = true, ch, err
+	if t.streamBox != nil {
+		// The hello points into no part of the stream, and the pieces that do go now.
+		if cap(t.stream) <= maxCryptoBytes {
+			*t.streamBox = t.stream[:0]
+		}
+		streamPool.Put(t.streamBox)
+		t.streamBox = nil
+	}
 	t.pieces, t.keys, t.stream, t.frames = nil, nil, nil, nil
 	t.first = [4]CryptoFrame{}
 }

@@ -173,9 +173,9 @@ func (a *arena) copyBytes(v []byte) []byte {
 
 // list16 decodes a list of big-endian 16-bit values; the result is never nil.
 func (a *arena) list16(b []byte) []uint16 {
-	out := a.take16(len(b) / 2)
-	for i := 0; i+1 < len(b); i += 2 {
-		out = append(out, binary.BigEndian.Uint16(b[i:]))
+	out := a.take16(len(b) / 2)[:len(b)/2]
+	for i := range out {
+		out[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
 	}
 	return out
 }
@@ -191,9 +191,14 @@ func ParseClientHello(msg []byte) (*ClientHello, error) { return parseHello(msg,
 type HelloParser struct {
 	ch    ClientHello
 	u16   [512]uint16
+	ext   [64]uint16      // the extension types: a list of their own, so they are not counted first
 	b     [4096 + 64]byte // a session ticket is kept up to 4096 bytes
 	strs  [32]string
 	names map[string]string
+	// recent holds the last strings returned (a server name, the ALPN protocols): a lab's
+	// hellos repeat them, and a comparison is cheaper than the map's hash.
+	recent [4]string
+	next   int
 }
 
 // maxInterned bounds the strings a HelloParser keeps.
@@ -204,16 +209,23 @@ const maxInterned = 4096
 func (p *HelloParser) Parse(msg []byte) (*ClientHello, error) { return parseHello(msg, p) }
 
 func (p *HelloParser) str(b []byte) string {
-	if s, ok := p.names[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(p.names) < maxInterned {
-		if p.names == nil {
-			p.names = map[string]string{}
+	for _, s := range p.recent {
+		if s == string(b) {
+			return s
 		}
-		p.names[s] = s
 	}
+	s, ok := p.names[string(b)]
+	if !ok {
+		s = string(b)
+		if len(p.names) < maxInterned {
+			if p.names == nil {
+				p.names = map[string]string{}
+			}
+			p.names[s] = s
+		}
+	}
+	p.recent[p.next] = s
+	p.next = (p.next + 1) % len(p.recent)
 	return s
 }
 
@@ -269,26 +281,37 @@ func parseHello(msg []byte, p *HelloParser) (*ClientHello, error) {
 		return nil, c.err
 	}
 	base := c.off - len(ext)
-	e := cursor{b: ext}
-	for e.off < len(ext) && e.err == nil {
-		typ := uint16(e.u16("extension type"))
-		start := e.off
-		body := e.bytes(e.u16("extension length"), "extension body")
-		if e.err != nil {
-			break
+	for off := 0; off < len(ext); {
+		if off+4 > len(ext) || off+4+(int(ext[off+2])<<8|int(ext[off+3])) > len(ext) {
+			// A cut extension: the cursor names what runs past the end, and where.
+			e := cursor{b: ext, off: off}
+			if off+2 > len(ext) {
+				e.u16("extension type")
+			} else {
+				e.off += 2
+				e.bytes(e.u16("extension length"), "extension body")
+			}
+			e.err.Offset += base
+			return ch, e.err
 		}
+		typ := binary.BigEndian.Uint16(ext[off:])
+		start := off + 2
+		end := off + 4 + (int(ext[off+2])<<8 | int(ext[off+3]))
+		body := ext[off+4 : end]
+		off = end
 		if ch.Extensions == nil {
-			ch.Extensions = a.take16(countExtensions(ext[start-2:]))
+			if p != nil {
+				// Past 64 types (a hostile hello) append moves the list to the heap.
+				ch.Extensions = p.ext[:0]
+			} else {
+				ch.Extensions = a.take16(countExtensions(ext[start-2:]))
+			}
 		}
 		ch.Extensions = append(ch.Extensions, typ)
 		if err := ch.extension(&a, typ, body); err != nil {
 			err.Offset += base + start + 2
 			return ch, err
 		}
-	}
-	if e.err != nil {
-		e.err.Offset += base
-		return ch, e.err
 	}
 	return ch, nil
 }

@@ -297,3 +297,27 @@ func BenchmarkCollector(b *testing.B) {
 		}
 	}
 }
+
+// TestParserManyExtensions: a hello with more extension types than the parser's list holds
+// (hostile, or a future client) parses as ParseClientHello parses it, and a short one after it
+// as well.
+func TestParserManyExtensions(t *testing.T) {
+	body := []byte{3, 3}
+	body = append(body, make([]byte, 32)...)
+	body = append(body, 0, 0, 2, 0x13, 0x01, 1, 0)
+	var ext []byte
+	for i := range 100 {
+		ext = append(ext, 0xfe, byte(i), 0, 1, byte(i))
+	}
+	body = append(body, byte(len(ext)>>8), byte(len(ext)))
+	body = append(body, ext...)
+	msg := append([]byte{1, 0, byte(len(body) >> 8), byte(len(body))}, body...)
+	var hp HelloParser
+	for _, m := range [][]byte{msg, handHello(), msg[:len(msg)-3]} {
+		sameAsParser(t, &hp, m)
+	}
+	ch, err := hp.Parse(msg)
+	if err != nil || len(ch.Extensions) != 100 || ch.Extensions[99] != 0xfe63 {
+		t.Fatalf("%d extension types, err %v", len(ch.Extensions), err)
+	}
+}
