@@ -223,7 +223,6 @@ func (r *fileRun) udp(f *flowtable.Flow, fs *flowState, d flowtable.Delivery, ap
 		if fs.quic == nil {
 			fs.quic = quic.NewTracker()
 			fs.quic.Parser = &st.helloParser
-			fs.quic.Keys = &st.quicKeys
 		}
 		done, err := fs.quic.ClientDatagram(d.Payload)
 		if err != nil && fs.quic.Initials == 0 {

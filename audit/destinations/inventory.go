@@ -15,7 +15,6 @@ import (
 
 	"droneaudit/decoders"
 	"droneaudit/decoders/dns"
-	"droneaudit/decoders/quic"
 	"droneaudit/decoders/tls"
 	"droneaudit/engine"
 	"droneaudit/netflow"
@@ -187,8 +186,6 @@ type state struct {
 	fpCache map[string]fingerprint
 	// helloParser parses the shard's ClientHellos: each is read (hello) as soon as it is whole.
 	helloParser tls.HelloParser
-	// quicKeys holds the shard's client Initial keys by version and DCID.
-	quicKeys quic.KeyCache
 	// dnsParser decodes the shard's DNS messages, each read (dnsMessage) before the next.
 	dnsParser dns.Parser
 	finished  map[string]*finished // shared finished values of flows without a row

@@ -227,13 +227,6 @@ func otherHello(t testing.TB) []byte {
 	return otherHelloMsg
 }
 
-// sharedKeys is one KeyCache for every sameAsOldTracker call, as an observer's trackers share
-// one.
-var (
-	sharedKeys   KeyCache
-	sharedKeysMu sync.Mutex
-)
-
 // sameAsOldTracker feeds the datagrams to a Tracker and to the tracker as it was before it
 // reused its buffers, and compares what each call returned and the results.
 func sameAsOldTracker(t *testing.T, datagrams ...[]byte) {
@@ -253,10 +246,6 @@ func sameAsOldTracker(t *testing.T, datagrams ...[]byte) {
 	hp.Parse(otherHello(t))
 	pt := NewTracker()
 	pt.Parser = &hp
-	// ... and with the key cache the earlier calls filled (keys of other connections).
-	sharedKeysMu.Lock()
-	defer sharedKeysMu.Unlock()
-	pt.Keys = &sharedKeys
 	for _, d := range datagrams {
 		pt.ClientDatagram(d)
 	}

@@ -47,8 +47,6 @@ type Tracker struct {
 	// Parser, when set, parses the ClientHello (see tls.HelloParser): Result's hello is then
 	// valid until the parser's next use.
 	Parser *tls.HelloParser
-	// Keys, when set, is where the tracker takes Initial keys derived before (see KeyCache).
-	Keys *KeyCache
 }
 
 // initialKey is the Initial keys of one version and DCID.
@@ -183,7 +181,7 @@ func (t *Tracker) keyFor(v uint32, dcid []byte) (*Keys, error) {
 			return k.keys, nil
 		}
 	}
-	k, err := t.Keys.clientKeys(v, dcid)
+	k, err := InitialKeys(v, dcid, true)
 	if err != nil {
 		return nil, err
 	}
