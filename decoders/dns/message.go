@@ -9,6 +9,7 @@
 package dns
 
 import (
+	"droneaudit/internal/intern"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -81,20 +82,14 @@ func Parse(b []byte) (*Message, error) { return parse(b, nil) }
 // Parser decodes DNS messages one after the other into one Message and lists it reuses, for an
 // observer that reads each message before it decodes the next. Names (and ALPN protocols) are
 // interned: the lab asks for the same few names again and again, and each repeat then costs no
-// allocation; at most maxInterned are kept. The zero value is ready; not for concurrent use.
+// allocation (package intern bounds what is kept). The zero value is ready; not for concurrent
+// use.
 type Parser struct {
-	m       Message
-	qs      []Question
-	as      []Answer
-	strings map[string]string
-	// recent holds the last strings returned: an answer's name is mostly its question's, and
-	// a comparison is cheaper than the map's hash.
-	recent [2]string
-	next   int
+	m     Message
+	qs    []Question
+	as    []Answer
+	names intern.Table
 }
-
-// maxInterned bounds the strings a Parser keeps.
-const maxInterned = 8192
 
 // Parse is the package's Parse into the parser's Message: the result (and its lists) is valid
 // until the next call; its strings stay valid.
@@ -117,24 +112,7 @@ func (p *Parser) str(b []byte) string {
 	if p == nil {
 		return string(b)
 	}
-	for _, s := range p.recent {
-		if s == string(b) {
-			return s
-		}
-	}
-	s, ok := p.strings[string(b)]
-	if !ok {
-		s = string(b)
-		if len(p.strings) < maxInterned {
-			if p.strings == nil {
-				p.strings = map[string]string{}
-			}
-			p.strings[s] = s
-		}
-	}
-	p.recent[p.next] = s
-	p.next ^= 1
-	return s
+	return p.names.String(b)
 }
 
 func parse(b []byte, p *Parser) (*Message, error) {

@@ -5,6 +5,7 @@
 package tls
 
 import (
+	"droneaudit/internal/intern"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -187,47 +188,22 @@ func ParseClientHello(msg []byte) (*ClientHello, error) { return parseHello(msg,
 // HelloParser parses ClientHellos one after the other into one ClientHello and buffers it reuses,
 // for an observer that reads each hello's fields before it parses the next: a hello then costs
 // no allocation. The server names and ALPN protocols are interned (a lab's clients name a
-// handful of hosts), up to maxInterned of them. The zero value is ready; not for concurrent use.
+// handful of hosts; package intern bounds what is kept). The zero value is ready; not for
+// concurrent use.
 type HelloParser struct {
 	ch    ClientHello
 	u16   [512]uint16
 	ext   [64]uint16      // the extension types: a list of their own, so they are not counted first
 	b     [4096 + 64]byte // a session ticket is kept up to 4096 bytes
 	strs  [32]string
-	names map[string]string
-	// recent holds the last strings returned (a server name, the ALPN protocols): a lab's
-	// hellos repeat them, and a comparison is cheaper than the map's hash.
-	recent [4]string
-	next   int
+	names intern.Table
 }
-
-// maxInterned bounds the strings a HelloParser keeps.
-const maxInterned = 4096
 
 // Parse is ParseClientHello into the parser's ClientHello: the result (and its lists) is valid
 // until the next call; its strings stay valid.
 func (p *HelloParser) Parse(msg []byte) (*ClientHello, error) { return parseHello(msg, p) }
 
-func (p *HelloParser) str(b []byte) string {
-	for _, s := range p.recent {
-		if s == string(b) {
-			return s
-		}
-	}
-	s, ok := p.names[string(b)]
-	if !ok {
-		s = string(b)
-		if len(p.names) < maxInterned {
-			if p.names == nil {
-				p.names = map[string]string{}
-			}
-			p.names[s] = s
-		}
-	}
-	p.recent[p.next] = s
-	p.next = (p.next + 1) % len(p.recent)
-	return s
-}
+func (p *HelloParser) str(b []byte) string { return p.names.String(b) }
 
 // str returns b as a string, interned when the arena belongs to a parser.
 func (a *arena) str(b []byte) string {
